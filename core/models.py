@@ -1,0 +1,147 @@
+"""Load a model and tokenizer for hidden-state extraction, and pick device and dtype.
+
+Only the base model is loaded (`AutoModel`, no language-model head): extraction needs
+hidden states, not logits, and the head of a small model is a fifth of its compute.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+
+from core.config import BUNDLED, ModelSpec
+from core.errors import UserError
+
+DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+
+
+def pick_device(preference: str = "auto") -> torch.device:
+    """cuda, then mps, then cpu for "auto"; otherwise the named device."""
+    if preference != "auto":
+        return torch.device(preference)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def pick_dtype(preference: str, device: torch.device) -> torch.dtype:
+    """float32 on CPU and MPS for "auto"; bfloat16 on CUDA where supported, else float16."""
+    if preference != "auto":
+        if preference not in DTYPES:
+            raise UserError(f"Unknown dtype '{preference}' (use auto, {', '.join(DTYPES)}).")
+        return DTYPES[preference]
+    if device.type == "cuda":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return torch.float32
+
+
+def dtype_name(dtype: torch.dtype) -> str:
+    """'float32' for torch.float32, and so on."""
+    return str(dtype).removeprefix("torch.")
+
+
+def local_fingerprint(folder: Path) -> str:
+    """A cheap identity for a local checkpoint folder: its config plus the names and sizes
+    of its weight files (hashing gigabytes of weights on every call would be slow)."""
+    digest = hashlib.sha256()
+    config = folder / "config.json"
+    if config.is_file():
+        digest.update(config.read_bytes())
+    for path in sorted(folder.iterdir()):
+        if path.suffix in {".safetensors", ".bin", ".gguf", ".pt"}:
+            digest.update(f"{path.name}:{path.stat().st_size}".encode())
+    return digest.hexdigest()
+
+
+def model_identity(spec: ModelSpec, device: torch.device) -> dict[str, Any]:
+    """What makes two models' hidden states the same, computed without loading the model
+    (it goes into the activation cache key)."""
+    dtype = dtype_name(pick_dtype(spec.dtype, device))
+    if spec.model_id == BUNDLED:
+        from core.assets import GGUF_SHA256, MODEL_NAME
+
+        return {"model_id": BUNDLED, "name": MODEL_NAME, "gguf_sha256": GGUF_SHA256, "dtype": dtype}
+    path = Path(spec.model_id).expanduser()
+    if path.is_dir():
+        return {"model_id": str(path.resolve()), "fingerprint": local_fingerprint(path), "dtype": dtype}
+    return {"model_id": spec.model_id, "revision": spec.revision or "main", "dtype": dtype}
+
+
+@dataclass
+class LoadedModel:
+    """A model ready for extraction, with what the extractor needs to know about it."""
+
+    model: Any
+    tokenizer: Any
+    device: torch.device
+    dtype: torch.dtype
+    num_hidden_states: int  # embeddings + one per block
+    hidden_size: int
+    accepts_position_ids: bool
+    name: str
+
+
+def _hub_offline_message(model_id: str, error: Exception) -> str:
+    first_line = str(error).splitlines()[0][:300] if str(error) else type(error).__name__
+    return (f"Could not load model '{model_id}': {first_line}. If this machine has no network, only models "
+            "already in the Hugging Face cache or in a local folder can be loaded; the bundled model always works.")
+
+
+def load_model(spec: ModelSpec, device: str | torch.device = "auto",
+               status: Callable[[str], None] | None = None) -> LoadedModel:
+    """Load tokenizer and base model for `spec` on `device` in eval mode.
+
+    Hub ids are tried from the local cache first, so an offline machine gets an
+    answer at once instead of waiting on the network. Remote code runs only when
+    `spec.trust_remote_code` is set.
+    """
+    from transformers import AutoConfig, AutoModel, AutoTokenizer
+
+    device = device if isinstance(device, torch.device) else pick_device(device)
+    dtype = pick_dtype(spec.dtype, device)
+    say = status or (lambda _message: None)
+    if spec.model_id == BUNDLED:
+        from core.assets import MODEL_NAME, bundled_model_dir
+
+        source, name = str(bundled_model_dir(status=say)), MODEL_NAME
+    else:
+        source, name = spec.model_id, spec.model_id
+    say(f"Loading {name}")
+    kwargs = {"revision": spec.revision, "trust_remote_code": spec.trust_remote_code}
+    try:
+        try:
+            config = AutoConfig.from_pretrained(source, local_files_only=True, **kwargs)
+            local_only = True
+        except OSError:
+            if os.environ.get("HF_HUB_OFFLINE") == "1":
+                raise
+            config = AutoConfig.from_pretrained(source, **kwargs)
+            local_only = False
+        if getattr(config, "is_encoder_decoder", False):
+            raise UserError(f"'{name}' is an encoder-decoder model; only decoder-only and encoder-only "
+                            "models are supported.")
+        tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=local_only, **kwargs)
+        model = AutoModel.from_pretrained(source, dtype=dtype, local_files_only=local_only, **kwargs)
+    except UserError:
+        raise
+    except ValueError as error:
+        if "trust_remote_code" in str(error):
+            raise UserError(f"'{name}' needs its own code from the hub. Tick 'trust remote code' only if you "
+                            "trust its authors.") from None
+        raise UserError(_hub_offline_message(name, error)) from None
+    except (OSError, json.JSONDecodeError) as error:
+        raise UserError(_hub_offline_message(name, error)) from None
+    model.to(device).eval()
+    accepts_position_ids = "position_ids" in inspect.signature(model.forward).parameters
+    text_config = config.get_text_config() if hasattr(config, "get_text_config") else config
+    return LoadedModel(model, tokenizer, device, dtype, int(text_config.num_hidden_layers) + 1,
+                       int(text_config.hidden_size), accepts_position_ids, name)

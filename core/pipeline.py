@@ -1,0 +1,38 @@
+"""Extraction then sweep, the path the CLI and the dashboard's demo button both take."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from core.config import ExtractConfig, SweepConfig
+from core.extract import ExtractionOutcome, extract
+from core.store import ActivationStore, SweepStore
+from core.sweep import SweepResult, run_sweep
+
+ProgressFn = Callable[[int, int, str], None]
+
+
+@dataclass
+class PipelineRun:
+    """What one run produced and how long each half took (seconds; cached halves are fast)."""
+
+    extraction: ExtractionOutcome
+    sweep: SweepResult
+
+
+def run_pipeline(extract_config: ExtractConfig, sweep_config: SweepConfig,
+                 activation_store: ActivationStore | None = None, sweep_store: SweepStore | None = None,
+                 device: str = "auto", extract_progress: ProgressFn | None = None,
+                 sweep_progress: ProgressFn | None = None, status: Callable[[str], None] | None = None,
+                 batch_size: int | None = None) -> PipelineRun:
+    """Extract (or find cached) activations, load only the sweep's layer, run (or load) the sweep."""
+    activation_store = activation_store or ActivationStore()
+    outcome = extract(extract_config, activation_store, device=device, batch_size=batch_size,
+                      progress=extract_progress, status=status)
+    if status:
+        status("Loading activations")
+    activations = activation_store.load(outcome.key, layers=[sweep_config.layer])
+    result = run_sweep(activations, sweep_config, progress=sweep_progress, device=device,
+                       store=sweep_store if sweep_store is not None else SweepStore())
+    return PipelineRun(outcome, result)

@@ -1,0 +1,207 @@
+"""The imbalance sweep: every method at every level of p and every seed, on one layer of
+one activation set, as a tidy table with one row per cell.
+
+Columns (stable names, saved CSVs rely on them): method, normalization,
+test_normalization, layer, p (fraction of training pairs whose + completion is true),
+p_actual (the exact fraction drawn), seed, n_train, n_train_true, n_test, accuracy
+(unsupervised methods sign-resolved as max(acc, 1 - acc), see core.metrics),
+accuracy_raw, sign_flipped, auroc, loss (the method's training loss: CCS loss of the
+best restart, logistic log-loss; empty for TPC and random), config_hash, activation_key.
+
+Each cell is a pure function of (activation set, config, cell): its training draw and
+its CCS initial weights come from the seed alone, never from which other cells ran.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+import torch
+
+from core import __version__
+from core.config import METHODS, NORMALIZATIONS, TEST_NORMALIZATIONS, SweepConfig, config_hash, to_jsonable
+from core.errors import UserError
+from core.metrics import evaluate
+from core.models import pick_device
+from core.normalize import NormStats, apply_stats, fit_stats
+from core.probes import METHOD_INFO
+from core.probes.base import DIFFERENCE, PAIR, LinearProbe
+from core.probes.ccs import CCSProblem, initial_parameters, train_ccs
+from core.probes.crc import top_principal_component
+from core.probes.random_direction import random_direction
+from core.probes.supervised import fit_logistic
+from core.sampling import check_pool, split_test, training_draw
+from core.store import ActivationSet, SweepStore, content_key
+
+ProgressFn = Callable[[int, int, str], None]
+CellKey = tuple[str, float, int]
+
+
+@dataclass
+class SweepResult:
+    """A finished sweep: its table, every cell's trained probe, and the test split."""
+
+    key: str
+    config: SweepConfig
+    activation_key: str
+    table: pd.DataFrame
+    probes: dict[CellKey, LinearProbe]
+    test_indices: np.ndarray
+    seconds: float
+    cached: bool = False
+
+
+def sweep_key(activation_key: str, config: SweepConfig) -> str:
+    """Cache key of a sweep: activation set + config + library version."""
+    return content_key({"kind": "sweep", "library": __version__, "activations": activation_key,
+                        "config": to_jsonable(config)})
+
+
+def validate_config(config: SweepConfig, acts: ActivationSet) -> None:
+    """Raise a UserError for a config this activation set cannot run."""
+    unknown = [m for m in config.methods if m not in METHODS]
+    if unknown or not config.methods:
+        raise UserError(f"Unknown or no methods {unknown}; choose from {', '.join(METHODS)}.")
+    if config.normalization not in NORMALIZATIONS:
+        raise UserError(f"Unknown normalization '{config.normalization}' (use {', '.join(NORMALIZATIONS)}).")
+    if config.test_normalization not in TEST_NORMALIZATIONS:
+        raise UserError(f"Unknown test normalization '{config.test_normalization}' (use own or train).")
+    if not config.seeds or not config.p_levels:
+        raise UserError("A sweep needs at least one seed and one level of p.")
+    if config.n_train < 2:
+        raise UserError(f"n_train must be at least 2 (got {config.n_train}).")
+    if config.ccs.epochs < 1 or config.ccs.restarts < 1:
+        raise UserError("CCS needs at least one epoch and one restart.")
+    if config.layer not in acts.layers:
+        raise UserError(f"Layer {config.layer} was not extracted; this activation set has layers "
+                        f"{min(acts.layers)}..{max(acts.layers)}.")
+
+
+def _method_stats_kind(method: str, normalization: str) -> str:
+    return normalization if METHOD_INFO[method].normalized_inputs else "none"
+
+
+def _fit_baseline(method: str, pos_n: torch.Tensor, neg_n: torch.Tensor, labels: np.ndarray,
+                  seed: int, stats: NormStats) -> LinearProbe:
+    if method == "tpc":
+        return LinearProbe(method, DIFFERENCE, top_principal_component(pos_n, neg_n), 0.0, stats)
+    if method == "random":
+        return LinearProbe(method, DIFFERENCE, random_direction(pos_n.shape[1], seed), 0.0, stats)
+    weight, bias, loss = fit_logistic(pos_n - neg_n, labels)
+    return LinearProbe(method, DIFFERENCE, weight, bias, stats, loss)
+
+
+def _evaluate_probe(probe: LinearProbe, test_pos: torch.Tensor, test_neg: torch.Tensor, test_labels: np.ndarray,
+                    own_stats: dict[str, NormStats], test_normalization: str) -> dict:
+    stats = own_stats[probe.train_stats.kind] if test_normalization == "own" else probe.train_stats
+    pos_n, neg_n = apply_stats(stats, test_pos, test_neg)
+    return evaluate(test_labels, probe.scores(pos_n, neg_n).confidence,
+                    resolve_sign=not METHOD_INFO[probe.method].supervised)
+
+
+def run_sweep(acts: ActivationSet, config: SweepConfig, progress: ProgressFn | None = None,
+              device: str = "auto", store: SweepStore | None = None) -> SweepResult:
+    """Run (or load from `store`) the sweep `config` on activation set `acts`."""
+    validate_config(config, acts)
+    key = sweep_key(acts.key, config)
+    if store is not None and store.has(key):
+        return load_sweep(store, key, config, acts.key)
+    started = time.perf_counter()
+    report = progress or (lambda done, total, message: None)
+    pos, neg = acts.layer(config.layer)
+    labels = acts.labels
+    test_idx, pool = split_test(labels, config.n_test, config.split_seed)
+    check_pool(labels, pool, config.p_levels, config.n_train)
+    cells = [(float(p), int(seed)) for seed in config.seeds for p in config.p_levels]
+    draws = {cell: training_draw(labels, pool, cell[0], config.n_train, cell[1]) for cell in cells}
+
+    test_pos, test_neg, test_labels = pos[test_idx], neg[test_idx], labels[test_idx]
+    own_stats = {kind: fit_stats(test_pos, test_neg, kind) for kind in {config.normalization, "none"}}
+    baselines = [m for m in config.methods if m != "ccs"]
+    total = (config.ccs.epochs if "ccs" in config.methods else 0) + len(baselines) * len(cells)
+    probes: dict[CellKey, LinearProbe] = {}
+
+    if "ccs" in config.methods:
+        init = [initial_parameters(pos.shape[1], config.ccs.restarts, seed) for _, seed in cells]
+        problem = CCSProblem(
+            pos=pos[pool], neg=neg[pool],
+            membership=torch.from_numpy(np.stack([np.isin(pool, draws[cell]) for cell in cells])),
+            normalization=config.normalization,
+            init_weight=torch.stack([w for w, _ in init]), init_bias=torch.stack([b for _, b in init]))
+        fit = train_ccs(problem, config.ccs, pick_device(device),
+                        progress=lambda epoch, epochs: report(epoch, total, f"CCS epoch {epoch}/{epochs}"))
+        for i, cell in enumerate(cells):
+            probes[("ccs", *cell)] = LinearProbe("ccs", PAIR, fit.weight[i], float(fit.bias[i]), fit.stats[i],
+                                                 float(fit.loss[i]))
+
+    done = config.ccs.epochs if "ccs" in config.methods else 0
+    for method in baselines:
+        kind = _method_stats_kind(method, config.normalization)
+        for cell in cells:
+            rows = draws[cell]
+            stats = fit_stats(pos[rows], neg[rows], kind)
+            pos_n, neg_n = apply_stats(stats, pos[rows], neg[rows])
+            probes[(method, *cell)] = _fit_baseline(method, pos_n, neg_n, labels[rows], cell[1], stats)
+            done += 1
+            report(done, total, f"{METHOD_INFO[method].label}: p={cell[0]}, seed {cell[1]}")
+
+    records = []
+    chash = config_hash(config)
+    for (method, p, seed), probe in probes.items():
+        rows = draws[(p, seed)]
+        metrics = _evaluate_probe(probe, test_pos, test_neg, test_labels, own_stats, config.test_normalization)
+        records.append({"method": method, "normalization": config.normalization,
+                        "test_normalization": config.test_normalization, "layer": config.layer, "p": p,
+                        "p_actual": float(labels[rows].mean()), "seed": seed, "n_train": len(rows),
+                        "n_train_true": int(labels[rows].sum()), "n_test": len(test_idx), **metrics,
+                        "loss": probe.loss, "config_hash": chash, "activation_key": acts.key})
+    table = pd.DataFrame.from_records(records)
+    result = SweepResult(key, config, acts.key, table, probes, test_idx, time.perf_counter() - started)
+    if store is not None:
+        store.save(key, table, probes_to_tensors(result), {"config": to_jsonable(config), "seconds": result.seconds,
+                                                           "activation_key": acts.key})
+    return result
+
+
+def probes_to_tensors(result: SweepResult) -> dict[str, torch.Tensor]:
+    """Flatten every cell's probe into named tensors (safetensors), stacked per method in
+    the order of `<method>.cells` ([C, 2]: p, seed)."""
+    tensors: dict[str, torch.Tensor] = {"test_indices": torch.from_numpy(result.test_indices.astype(np.int64))}
+    for method in dict.fromkeys(m for m, _, _ in result.probes):
+        keys = [k for k in result.probes if k[0] == method]
+        probes = [result.probes[k] for k in keys]
+        tensors[f"{method}.cells"] = torch.tensor([[p, seed] for _, p, seed in keys], dtype=torch.float64)
+        tensors[f"{method}.weight"] = torch.stack([probe.weight for probe in probes])
+        tensors[f"{method}.bias"] = torch.tensor([probe.bias for probe in probes], dtype=torch.float64)
+        tensors[f"{method}.loss"] = torch.tensor([probe.loss for probe in probes], dtype=torch.float64)
+        for field in ("mean_pos", "mean_neg", "std_pos", "std_neg"):
+            if getattr(probes[0].train_stats, field) is not None:
+                tensors[f"{method}.{field}"] = torch.stack([getattr(probe.train_stats, field) for probe in probes])
+    return tensors
+
+
+def probes_from_tensors(tensors: dict[str, torch.Tensor], config: SweepConfig) -> dict[CellKey, LinearProbe]:
+    """Inverse of probes_to_tensors."""
+    probes = {}
+    for method in config.methods:
+        kind = _method_stats_kind(method, config.normalization)
+        form = PAIR if method == "ccs" else DIFFERENCE
+        for i, (p, seed) in enumerate(tensors[f"{method}.cells"].tolist()):
+            stats = NormStats(kind, tensors[f"{method}.mean_pos"][i], tensors[f"{method}.mean_neg"][i],
+                              tensors[f"{method}.std_pos"][i] if f"{method}.std_pos" in tensors else None,
+                              tensors[f"{method}.std_neg"][i] if f"{method}.std_neg" in tensors else None)
+            probes[(method, float(p), int(seed))] = LinearProbe(
+                method, form, tensors[f"{method}.weight"][i], float(tensors[f"{method}.bias"][i]), stats,
+                float(tensors[f"{method}.loss"][i]))
+    return probes
+
+
+def load_sweep(store: SweepStore, key: str, config: SweepConfig, activation_key: str) -> SweepResult:
+    """A saved sweep, with its probes, marked as cached."""
+    table, tensors, info = store.load(key)
+    return SweepResult(key, config, activation_key, table, probes_from_tensors(tensors, config),
+                       tensors["test_indices"].numpy(), float(info["seconds"]), cached=True)

@@ -1,0 +1,70 @@
+"""A synthetic contrast-pair generator with a known truth direction, and the predictions
+the mechanism makes about it.
+
+Model of a hidden state: for example i with s_i = +1 when its + completion is true
+and -1 when false,
+    phi(x+_i) = c_i + s_i * (a / 2) * t + (b / 2) * o + e+_i
+    phi(x-_i) = c_i - s_i * (a / 2) * t - (b / 2) * o + e-_i
+with c_i content shared by both sides (the review itself), t the unit truth direction,
+a the truth strength, o a unit "ends in positive/negative" token direction with offset
+b, and independent noise e. Per-side centering removes b * o / 2 exactly at any p, and
+removes (2p - 1) * a / 2 of truth with it: true examples end up at a * (1 - p) along t,
+false ones at -a * p, and the truth variance is 4p(1 - p) times the balanced one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from core.sampling import positives_for
+
+
+@dataclass
+class SyntheticPairs:
+    """Generated pairs [n, d], labels (1 = + true) and the directions that made them."""
+
+    pos: torch.Tensor
+    neg: torch.Tensor
+    labels: np.ndarray
+    truth_direction: torch.Tensor
+    offset_direction: torch.Tensor
+
+
+def synthetic_pairs(n: int, dim: int, p: float = 0.5, truth_strength: float = 2.0, token_offset: float = 4.0,
+                    noise: float = 0.5, content_scale: float = 1.0, seed: int = 0) -> SyntheticPairs:
+    """n contrast pairs in `dim` dimensions, exactly round(p * n) of them true on the + side.
+    The truth and offset directions are orthonormal and random (fixed by `seed`)."""
+    rng = np.random.default_rng(np.random.SeedSequence([int(seed), 6]))
+    basis, _ = np.linalg.qr(rng.standard_normal((dim, 2)))
+    truth, offset = basis[:, 0], basis[:, 1]
+    labels = np.zeros(n, dtype=np.int8)
+    labels[rng.permutation(n)[: positives_for(p, n)]] = 1
+    sign = (2 * labels.astype(np.float64) - 1)[:, None]
+    content = content_scale * rng.standard_normal((n, dim))
+    pos = content + sign * (truth_strength / 2) * truth + (token_offset / 2) * offset
+    neg = content - sign * (truth_strength / 2) * truth - (token_offset / 2) * offset
+    pos += noise * rng.standard_normal((n, dim))
+    neg += noise * rng.standard_normal((n, dim))
+
+    def as_tensor(array: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(array).to(torch.float32)
+
+    return SyntheticPairs(as_tensor(pos), as_tensor(neg), labels, as_tensor(truth), as_tensor(offset))
+
+
+def truth_variance_ratio(p: float | np.ndarray) -> float | np.ndarray:
+    """Variance of the truth coordinate after per-side centering, relative to p = 0.5: 4p(1 - p)."""
+    return 4 * np.asarray(p) * (1 - np.asarray(p))
+
+
+def centered_truth_positions(p: float, truth_strength: float) -> tuple[float, float]:
+    """Where true and false examples sit along t after centering: (a (1 - p), -a p)."""
+    return truth_strength * (1 - p), -truth_strength * p
+
+
+def mean_truth_shift(p: float, truth_strength: float) -> float:
+    """The truth component of mean(phi(x+)) that centering subtracts: (2p - 1) a / 2."""
+    return (2 * p - 1) * truth_strength / 2

@@ -1,0 +1,100 @@
+"""Shared fixtures: an isolated cache per test, tiny random models built from a config
+with a tokenizer trained on the spot, and a small labeled CSV.
+
+Nothing here touches the network or the user's cache.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+POSITIVE_WORDS = ["great", "wonderful", "moving", "funny", "brilliant", "charming", "sharp", "lovely"]
+NEGATIVE_WORDS = ["dull", "awful", "tedious", "clumsy", "boring", "messy", "flat", "tired"]
+NOUNS = ["film", "movie", "story", "script", "cast", "ending", "score", "plot"]
+
+
+def sentiment_rows(n: int, seed: int = 0) -> list[tuple[str, int]]:
+    """n short reviews, alternating labels, varied lengths (so padding matters)."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(n):
+        label = i % 2
+        words = POSITIVE_WORDS if label else NEGATIVE_WORDS
+        extra = " ".join(rng.choice(NOUNS, size=rng.integers(0, 6)))
+        rows.append((f"a {rng.choice(words)} {rng.choice(NOUNS)} {extra}".strip(), label))
+    return rows
+
+
+@pytest.fixture(autouse=True)
+def isolated_cache(tmp_path_factory, monkeypatch):
+    """Every test gets its own empty cache directory."""
+    cache = tmp_path_factory.mktemp("cache")
+    monkeypatch.setenv("CCS_LAB_CACHE", str(cache))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    return cache
+
+
+def build_tokenizer(folder: Path):
+    """A byte-level BPE tokenizer trained on the test vocabulary (merges exist, so token
+    boundaries are not trivially per character)."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    corpus = [text for text, _ in sentiment_rows(200)] + [
+        'Consider the following movie review: "x" The sentiment of this review is positive negative']
+    tokenizer = Tokenizer(models.BPE())
+    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tokenizer.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=400, special_tokens=["<pad>", "<eos>"],
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    tokenizer.train_from_iterator(corpus, trainer)
+    fast = PreTrainedTokenizerFast(tokenizer_object=tokenizer, pad_token="<pad>", eos_token="<eos>")
+    fast.save_pretrained(folder)
+    return fast
+
+
+def build_tiny_model(folder: Path, architecture: str) -> Path:
+    """Save a 2-layer, hidden-32 random model (Llama: rotary positions; GPT-2: absolute
+    positions) and its tokenizer to `folder`."""
+    from transformers import GPT2Config, GPT2LMHeadModel, LlamaConfig, LlamaForCausalLM
+
+    tokenizer = build_tokenizer(folder)
+    torch.manual_seed(0)
+    if architecture == "llama":
+        config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                             num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512,
+                             pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id)
+        model = LlamaForCausalLM(config)
+    else:
+        config = GPT2Config(vocab_size=len(tokenizer), n_embd=32, n_layer=2, n_head=4, n_positions=512,
+                            pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id)
+        model = GPT2LMHeadModel(config)
+    model.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_llama(tmp_path_factory) -> Path:
+    return build_tiny_model(tmp_path_factory.mktemp("tiny-llama"), "llama")
+
+
+@pytest.fixture(scope="session")
+def tiny_gpt2(tmp_path_factory) -> Path:
+    return build_tiny_model(tmp_path_factory.mktemp("tiny-gpt2"), "gpt2")
+
+
+@pytest.fixture
+def sentiment_csv(tmp_path) -> Path:
+    """A 120-row CSV with `text` and `label` columns, balanced."""
+    path = tmp_path / "reviews.csv"
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["text", "label"])
+        writer.writerows(sentiment_rows(120))
+    return path

@@ -1,0 +1,94 @@
+"""The batched CCS engine against the sequential oracle, cell by cell, and on known answers."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from core.config import CCSConfig, SweepConfig
+from core.probes.ccs import CCSProblem, ccs_loss, initial_parameters, train_ccs
+from core.sampling import split_test, training_draw
+from core.store import ActivationSet
+from core.sweep import run_sweep
+from core.theory import synthetic_pairs
+from tests.oracle_ccs import OracleCCS
+
+
+def synthetic_set(n=500, dim=24, seed=0, **kwargs) -> ActivationSet:
+    data = synthetic_pairs(n, dim, p=0.5, seed=seed, **kwargs)
+    return ActivationSet("synthetic", data.pos[None], data.neg[None], data.labels, tuple(["t"] * n),
+                         tuple(str(i) for i in range(n)), (0,), {})
+
+
+def test_initial_parameters_match_nn_linear_bounds_and_are_reproducible():
+    weight, bias = initial_parameters(100, 7, seed=3)
+    again, _ = initial_parameters(100, 7, seed=3)
+    other, _ = initial_parameters(100, 7, seed=4)
+    assert weight.shape == (7, 100) and bias.shape == (7,)
+    assert torch.equal(weight, again) and not torch.equal(weight, other)
+    assert weight.abs().max() <= 0.1 and bias.abs().max() <= 0.1
+    # Uniform on +-1/sqrt(d): variance bound^2 / 3.
+    assert weight.var().item() == pytest.approx(0.01 / 3, rel=0.1)
+
+
+def test_ccs_loss_values():
+    p_pos = torch.tensor([0.9, 0.5, 0.2])
+    p_neg = torch.tensor([0.1, 0.5, 0.3])
+    expected = [(0.9 - 0.9) ** 2 + 0.1 ** 2, 0.0 + 0.25, (0.2 - 0.7) ** 2 + 0.04]
+    assert ccs_loss(p_pos, p_neg).tolist() == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("normalization", ["mean", "meanstd"])
+def test_batched_engine_equals_sequential_oracle_restart_by_restart(normalization):
+    data = synthetic_pairs(240, 16, p=0.5, truth_strength=1.5, noise=0.8, seed=1)
+    rng = np.random.default_rng(0)
+    members = np.zeros((3, 240), dtype=bool)
+    for row, size in enumerate((60, 100, 150)):
+        members[row, rng.choice(240, size, replace=False)] = True
+    init = [initial_parameters(16, 3, seed) for seed in range(3)]
+    problem = CCSProblem(data.pos, data.neg, torch.from_numpy(members), normalization,
+                         torch.stack([w for w, _ in init]), torch.stack([b for _, b in init]))
+    config = CCSConfig(epochs=300, restarts=3)
+    fit = train_ccs(problem, config)
+    for cell in range(3):
+        rows = np.flatnonzero(members[cell])
+        oracle = OracleCCS(data.neg[rows].numpy(), data.pos[rows].numpy(), init[cell][0].numpy(),
+                           init[cell][1].numpy(), nepochs=300, var_normalize=normalization == "meanstd")
+        best = oracle.repeated_train()
+        assert fit.restart_losses[cell].tolist() == pytest.approx(oracle.losses, rel=1e-4, abs=1e-6)
+        assert fit.loss[cell].item() == pytest.approx(best, rel=1e-4, abs=1e-6)
+        torch.testing.assert_close(fit.weight[cell], oracle.best_probe[0].weight.detach()[0], atol=2e-4, rtol=1e-3)
+        assert fit.bias[cell].item() == pytest.approx(oracle.best_probe[0].bias.item(), abs=2e-4)
+
+
+def test_sweep_ccs_accuracy_matches_oracle_cell_by_cell():
+    acts = synthetic_set(n=600, dim=24, truth_strength=1.2, noise=1.0, content_scale=1.5)
+    config = SweepConfig(layer=0, p_levels=(0.5, 0.8, 0.95), n_train=160, n_test=200, seeds=(0, 1),
+                         methods=("ccs",), ccs=CCSConfig(epochs=400, restarts=4))
+    result = run_sweep(acts, config)
+    test_idx, pool = split_test(acts.labels, 200, 0)
+    pos, neg = acts.layer(0)
+    for row in result.table.itertuples():
+        train = training_draw(acts.labels, pool, row.p, 160, row.seed)
+        weights, biases = initial_parameters(24, 4, row.seed)
+        oracle = OracleCCS(neg[train].numpy(), pos[train].numpy(), weights.numpy(), biases.numpy(), nepochs=400)
+        oracle.repeated_train()
+        expected = oracle.get_acc(neg[test_idx].numpy(), pos[test_idx].numpy(), acts.labels[test_idx])
+        assert abs(row.accuracy - expected) <= 0.01, (row.p, row.seed, row.accuracy, expected)
+
+
+def test_ccs_finds_the_truth_on_balanced_synthetic_data():
+    acts = synthetic_set(n=600, dim=32, seed=2)
+    truth = synthetic_pairs(600, 32, seed=2).truth_direction
+    config = SweepConfig(layer=0, p_levels=(0.5,), n_train=300, n_test=200, seeds=(0, 1, 2), methods=("ccs",),
+                         ccs=CCSConfig(epochs=500, restarts=5))
+    result = run_sweep(acts, config)
+    assert result.table["accuracy"].min() > 0.95
+    assert math.isclose(result.table["p_actual"].iloc[0], 0.5)
+    for seed in (0, 1, 2):
+        weight = result.probes[("ccs", 0.5, seed)].weight
+        # The probe points along the truth direction (either sign: CCS cannot know which end is "true").
+        assert abs(torch.nn.functional.cosine_similarity(weight, truth, dim=0).item()) > 0.8
