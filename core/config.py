@@ -40,8 +40,7 @@ class DatasetSpec:
 
     `source` is "bundled" (Rotten Tomatoes snippets), "hf" (`name` is a Hugging Face
     dataset id or a local folder that `datasets.load_dataset` reads) or "csv" (`name`
-    is a file path; `fingerprint` is the sha256 of its bytes, so the cache follows
-    the content and not the file name).
+    is a file path; the cache key uses the sha256 of the file's bytes, not its name).
     """
 
     source: str = BUNDLED
@@ -51,7 +50,6 @@ class DatasetSpec:
     text_column: str = "text"
     label_column: str = "label"
     positive_label: str | None = None
-    fingerprint: str | None = None
 
 
 @dataclass(frozen=True)
@@ -112,10 +110,10 @@ class SweepConfig:
     """
 
     layer: int = 23
-    p_levels: tuple[float, ...] = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
+    p_levels: tuple[float, ...] = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95)
     n_train: int = 400
     n_test: int = 600
-    seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
+    seeds: tuple[int, ...] = tuple(range(10))
     methods: tuple[str, ...] = METHODS
     normalization: str = "mean"
     test_normalization: str = "own"

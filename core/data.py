@@ -117,6 +117,14 @@ def csv_fingerprint(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def csv_file_fingerprint(path: str | Path) -> str:
+    """Fingerprint of a CSV file on disk, or a UserError if it is not there."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"CSV file {path} does not exist.")
+    return csv_fingerprint(path.read_bytes())
+
+
 def load_csv_bytes(data: bytes, text_column: str = "text", label_column: str = "label",
                    positive_label: str | None = None, name: str = "uploaded.csv") -> LabeledTexts:
     """Parse and validate CSV bytes (an upload or a file). Refuses files over 50 MB."""

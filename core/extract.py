@@ -18,7 +18,7 @@ import torch
 
 from core import __version__
 from core.config import ExtractConfig, to_jsonable
-from core.data import LabeledTexts, load_dataset
+from core.data import LabeledTexts, csv_file_fingerprint, load_dataset
 from core.errors import UserError
 from core.models import LoadedModel, dtype_name, load_model, model_identity, pick_device
 from core.prompts import render_pair, validate_template
@@ -32,8 +32,13 @@ DEFAULT_GPU_BATCH = 128
 
 def extraction_identity(config: ExtractConfig, device: torch.device) -> dict:
     """Everything the stored hidden states depend on (the cache key is its hash)."""
+    dataset = to_jsonable(config.dataset)
+    if config.dataset.source == "csv":
+        # A CSV is identified by its bytes: the same file under another name (an upload,
+        # a copy) is the same data, and an edited file is new data.
+        dataset.update(name=None, fingerprint=csv_file_fingerprint(config.dataset.name))
     return {"kind": "activations", "library": __version__, "model": model_identity(config.model, device),
-            "dataset": to_jsonable(config.dataset), "template": to_jsonable(config.template),
+            "dataset": dataset, "template": to_jsonable(config.template),
             "n_examples": config.n_examples, "selection_seed": config.selection_seed,
             "layers": "all" if config.layers is None else list(config.layers), "max_tokens": config.max_tokens,
             "storage_dtype": config.storage_dtype, "token_position": config.token_position}

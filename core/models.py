@@ -10,6 +10,7 @@ import hashlib
 import inspect
 import json
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -90,6 +91,21 @@ class LoadedModel:
     name: str
 
 
+@contextmanager
+def quiet_transformers():
+    """Silence transformers' load report and progress bars for the duration of a load."""
+    from transformers.utils import logging as hf_logging
+
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(verbosity)
+        hf_logging.enable_progress_bar()
+
+
 def _hub_offline_message(model_id: str, error: Exception) -> str:
     first_line = str(error).splitlines()[0][:300] if str(error) else type(error).__name__
     return (f"Could not load model '{model_id}': {first_line}. If this machine has no network, only models "
@@ -130,7 +146,9 @@ def load_model(spec: ModelSpec, device: str | torch.device = "auto",
             raise UserError(f"'{name}' is an encoder-decoder model; only decoder-only and encoder-only "
                             "models are supported.")
         tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=local_only, **kwargs)
-        model = AutoModel.from_pretrained(source, dtype=dtype, local_files_only=local_only, **kwargs)
+        with quiet_transformers():
+            # A causal-LM checkpoint loaded as its base model reports the unused LM head.
+            model = AutoModel.from_pretrained(source, dtype=dtype, local_files_only=local_only, **kwargs)
     except UserError:
         raise
     except ValueError as error:

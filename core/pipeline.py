@@ -36,3 +36,22 @@ def run_pipeline(extract_config: ExtractConfig, sweep_config: SweepConfig,
     result = run_sweep(activations, sweep_config, progress=sweep_progress, device=device,
                        store=sweep_store if sweep_store is not None else SweepStore())
     return PipelineRun(outcome, result)
+
+
+def cached_run(extract_config: ExtractConfig, sweep_config: SweepConfig,
+               activation_store: ActivationStore | None = None, sweep_store: SweepStore | None = None,
+               device: str = "auto") -> SweepResult | None:
+    """The finished sweep if both halves are already cached (a page can show it at once),
+    else None. Loads no model."""
+    from core.extract import activation_key
+    from core.sweep import load_sweep, sweep_key
+
+    activation_store = activation_store or ActivationStore()
+    sweep_store = sweep_store if sweep_store is not None else SweepStore()
+    key = activation_key(extract_config, device)
+    if not activation_store.has(key):
+        return None
+    result_key = sweep_key(key, sweep_config)
+    if not sweep_store.has(result_key):
+        return None
+    return load_sweep(sweep_store, result_key, sweep_config, key)

@@ -7,9 +7,13 @@ and -1 when false,
     phi(x-_i) = c_i - s_i * (a / 2) * t - (b / 2) * o + e-_i
 with c_i content shared by both sides (the review itself), t the unit truth direction,
 a the truth strength, o a unit "ends in positive/negative" token direction with offset
-b, and independent noise e. Per-side centering removes b * o / 2 exactly at any p, and
+b, and independent noise e. Optionally a distractor: a second feature that flips
+between x+ and x- like truth does (so it is just as consistent) but follows a balanced
+random sign z_i unrelated to truth, adding +-z_i (c / 2) v to the two sides. Per-side centering removes b * o / 2 exactly at any p, and
 removes (2p - 1) * a / 2 of truth with it: true examples end up at a * (1 - p) along t,
-false ones at -a * p, and the truth variance is 4p(1 - p) times the balanced one.
+false ones at -a * p, and the truth variance is 4p(1 - p) times the balanced one. The
+distractor's variance does not shrink, so past the p where a^2 4p(1 - p) < c^2 it is
+the most salient consistent direction.
 """
 
 from __future__ import annotations
@@ -31,28 +35,34 @@ class SyntheticPairs:
     labels: np.ndarray
     truth_direction: torch.Tensor
     offset_direction: torch.Tensor
+    distractor_direction: torch.Tensor
 
 
 def synthetic_pairs(n: int, dim: int, p: float = 0.5, truth_strength: float = 2.0, token_offset: float = 4.0,
-                    noise: float = 0.5, content_scale: float = 1.0, seed: int = 0) -> SyntheticPairs:
-    """n contrast pairs in `dim` dimensions, exactly round(p * n) of them true on the + side.
-    The truth and offset directions are orthonormal and random (fixed by `seed`)."""
+                    noise: float = 0.5, content_scale: float = 1.0, distractor_strength: float = 0.0,
+                    seed: int = 0) -> SyntheticPairs:
+    """n contrast pairs in `dim` (>= 3) dimensions, exactly round(p * n) of them true on
+    the + side. Truth, offset and distractor directions are orthonormal and random
+    (fixed by `seed`); the distractor's sign is balanced and independent of truth."""
     rng = np.random.default_rng(np.random.SeedSequence([int(seed), 6]))
-    basis, _ = np.linalg.qr(rng.standard_normal((dim, 2)))
-    truth, offset = basis[:, 0], basis[:, 1]
+    basis, _ = np.linalg.qr(rng.standard_normal((dim, 3)))
+    truth, offset, distractor = basis[:, 0], basis[:, 1], basis[:, 2]
     labels = np.zeros(n, dtype=np.int8)
     labels[rng.permutation(n)[: positives_for(p, n)]] = 1
     sign = (2 * labels.astype(np.float64) - 1)[:, None]
+    other = np.where(rng.permutation(n) < n // 2, 1.0, -1.0)[:, None]
+    flip = sign * (truth_strength / 2) * truth + (token_offset / 2) * offset + other * (distractor_strength / 2) * distractor
     content = content_scale * rng.standard_normal((n, dim))
-    pos = content + sign * (truth_strength / 2) * truth + (token_offset / 2) * offset
-    neg = content - sign * (truth_strength / 2) * truth - (token_offset / 2) * offset
+    pos = content + flip
+    neg = content - flip
     pos += noise * rng.standard_normal((n, dim))
     neg += noise * rng.standard_normal((n, dim))
 
     def as_tensor(array: np.ndarray) -> torch.Tensor:
         return torch.from_numpy(array).to(torch.float32)
 
-    return SyntheticPairs(as_tensor(pos), as_tensor(neg), labels, as_tensor(truth), as_tensor(offset))
+    return SyntheticPairs(as_tensor(pos), as_tensor(neg), labels, as_tensor(truth), as_tensor(offset),
+                          as_tensor(distractor))
 
 
 def truth_variance_ratio(p: float | np.ndarray) -> float | np.ndarray:

@@ -1,0 +1,40 @@
+"""Text that says how a number was computed: the provenance line under every table and
+chart, and the method x p table the CLI prints."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pandas as pd
+
+from core.charts import method_label
+from core.config import SweepConfig
+
+
+def describe_sweep(config: SweepConfig, seconds: float | None = None, cached: bool = False) -> str:
+    """n, seeds, test split, normalization, optimizer and sign convention of a sweep, in one line."""
+    timing = " (loaded from cache)" if cached else (f" ({seconds:.1f} s)" if seconds is not None else "")
+    return (f"Layer {config.layer}; {config.n_train} training pairs per cell; fixed balanced test split of "
+            f"{config.n_test} pairs (split seed {config.split_seed}), normalized with its "
+            f"{'own' if config.test_normalization == 'own' else 'training-set'} statistics; per-side normalization "
+            f"'{config.normalization}'; {len(config.seeds)} seeds, mean and 95% t-interval over seeds; CCS "
+            f"{config.ccs.restarts} restarts x {config.ccs.epochs} AdamW epochs (reference optimizer); unsupervised "
+            f"methods (CCS, TPC, random) sign-resolved as max(acc, 1 - acc) on the test split{timing}.")
+
+
+def format_summary(summary: pd.DataFrame) -> str:
+    """Method x p table of 'mean [95% CI]' for a terminal."""
+    levels = sorted(summary["p"].unique())
+    lines = ["method".ljust(22) + "".join(f"p={p:<19g}" for p in levels)]
+    for method in dict.fromkeys(summary["method"]):
+        cells = []
+        for p in levels:
+            row = summary[(summary["method"] == method) & (summary["p"] == p)].iloc[0]
+            cells.append(f"{row['mean']:.3f} [{row['ci_low']:.3f},{row['ci_high']:.3f}]".ljust(21))
+        lines.append(method_label(method).ljust(22) + "".join(cells))
+    return "\n".join(lines)
+
+
+def subtitle_lines(text: str, width: int = 100) -> list[str]:
+    """A provenance line wrapped into chart subtitle lines, so exported figures carry it."""
+    return textwrap.wrap(text, width)

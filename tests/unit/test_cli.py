@@ -1,0 +1,50 @@
+"""The command line end to end on a tiny model: extract, sweep from cache, files written,
+and bad input answered with one line and exit status 2."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pandas as pd
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "core", *args], capture_output=True, text=True, timeout=300)
+
+
+def test_extract_then_sweep_from_cache(tiny_llama, sentiment_csv, tmp_path):
+    source = ["--model", str(tiny_llama), "--dataset", "csv", "--dataset-name", str(sentiment_csv),
+              "--n-examples", "40", "--device", "cpu", "--batch-size", "8"]
+    first = run_cli("extract", *source)
+    assert first.returncode == 0, first.stderr
+    assert "extracted in" in first.stdout
+
+    out, chart = tmp_path / "results.csv", tmp_path / "chart.html"
+    sweep = run_cli("sweep", *source, "--layer", "2", "--n-train", "16", "--n-test", "16", "--p-levels", "0.5,0.75",
+                    "--seeds", "2", "--epochs", "50", "--restarts", "2", "--out", str(out), "--chart", str(chart))
+    assert sweep.returncode == 0, sweep.stderr
+    assert "cache hit, model not loaded" in sweep.stdout
+    assert "mean accuracy over seeds [95% CI]" in sweep.stdout and "LR (raw differences)" in sweep.stdout
+    assert "sign-resolved as max(acc, 1 - acc)" in sweep.stdout
+    table = pd.read_csv(out)
+    assert len(table) == 5 * 2 * 2 and set(table.p) == {0.5, 0.75} and set(table.layer) == {2}
+    assert table.accuracy.between(0.0, 1.0).all()
+    assert "<html" in chart.read_text()
+
+
+def test_bad_input_is_one_line_and_exit_status_2(tmp_path):
+    missing = run_cli("extract", "--dataset", "csv", "--dataset-name", str(tmp_path / "nope.csv"))
+    assert missing.returncode == 2
+    assert "error: CSV file" in missing.stderr and "does not exist" in missing.stderr
+    assert "Traceback" not in missing.stderr
+    needs_name = run_cli("sweep", "--dataset", "hf")
+    assert needs_name.returncode == 2 and "--dataset hf needs --dataset-name" in needs_name.stderr
+    bad_list = run_cli("sweep", "--p-levels", "0.5,abc")
+    assert bad_list.returncode == 2 and "not a comma-separated list of numbers" in bad_list.stderr
+
+
+def test_assets_command_reports_what_is_installed():
+    report = run_cli("assets")
+    assert report.returncode == 0
+    assert "SmolLM2-135M-Instruct" in report.stdout and "Rotten Tomatoes" in report.stdout

@@ -1,0 +1,68 @@
+"""Sign convention, intervals against hand-computed values, and chart structure."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.charts import imbalance_chart, save_chart
+from core.errors import UserError
+from core.metrics import evaluate, mean_ci, summarize
+
+
+def test_unsupervised_accuracy_is_sign_resolved_and_auroc_follows():
+    labels = np.array([1, 1, 0, 0, 1])
+    confidence = np.array([0.2, 0.85, 0.8, 0.9, 0.6])  # mostly backwards
+    # Predictions 0,1,1,1,1: two of five right. Of the 6 (positive, negative) pairs
+    # only 0.85 > 0.8 is ordered right: AUROC 1/6.
+    flipped = evaluate(labels, confidence, resolve_sign=True)
+    assert flipped == {"accuracy": pytest.approx(0.6), "accuracy_raw": pytest.approx(0.4),
+                       "auroc": pytest.approx(5 / 6), "sign_flipped": True}
+    supervised = evaluate(labels, confidence, resolve_sign=False)
+    assert supervised["accuracy"] == pytest.approx(0.4) and supervised["auroc"] == pytest.approx(1 / 6)
+
+
+def test_t_interval_matches_hand_computation():
+    mean, low, high = mean_ci(np.array([1.0, 2.0, 3.0]))
+    half = 4.302652729911275 * 1.0 / np.sqrt(3)  # t(0.975, 2) * sd / sqrt(n)
+    assert (mean, low, high) == pytest.approx((2.0, 2.0 - half, 2.0 + half))
+    single = mean_ci(np.array([0.7]))
+    assert single[0] == 0.7 and np.isnan(single[1]) and np.isnan(single[2])
+
+
+def test_summarize_groups_by_method_and_p():
+    table = pd.DataFrame({"method": ["ccs"] * 4 + ["tpc"] * 2, "p": [0.5, 0.5, 0.9, 0.9, 0.5, 0.5],
+                          "accuracy": [0.8, 0.9, 0.6, 0.7, 0.5, 0.7]})
+    summary = summarize(table)
+    row = summary[(summary.method == "ccs") & (summary.p == 0.9)].iloc[0]
+    assert row["mean"] == pytest.approx(0.65) and row["n_seeds"] == 2 and row["metric"] == "accuracy"
+    assert row["ci_low"] < 0.65 < row["ci_high"]
+    assert len(summary) == 3
+
+
+def summary_frame():
+    return summarize(pd.DataFrame({"method": ["ccs", "ccs", "lr_raw", "lr_raw"] * 2,
+                                   "p": [0.5] * 4 + [0.9] * 4, "accuracy": [0.8, 0.85, 0.9, 0.92, 0.6, 0.7, 0.88, 0.9]}))
+
+
+def test_chart_has_band_line_chance_and_optional_theory():
+    spec = imbalance_chart(summary_frame(), subtitle="n_train 400").to_dict()
+    marks = [layer["mark"]["type"] if isinstance(layer["mark"], dict) else layer["mark"] for layer in spec["layer"]]
+    assert marks == ["area", "line", "rule"]
+    with_theory = imbalance_chart(summary_frame(), show_theory=True).to_dict()
+    assert len(with_theory["layer"]) == 4
+    text = json.dumps(spec)
+    assert "LR (raw differences)" in text and "n_train 400" in text
+
+
+def test_png_html_export(tmp_path):
+    chart = imbalance_chart(summary_frame())
+    png = save_chart(chart, tmp_path / "chart.png")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    html = save_chart(chart, tmp_path / "chart.html").read_text()
+    assert "vega" in html and "cdn.jsdelivr" not in html  # self-contained, works offline
+    with pytest.raises(UserError, match="Unsupported chart format"):
+        save_chart(chart, tmp_path / "chart.gif")
