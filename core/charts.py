@@ -14,7 +14,7 @@ from core.errors import UserError
 from core.probes import METHOD_INFO
 from core.theory import truth_variance_ratio
 
-METRIC_LABELS = {"accuracy": "Accuracy (unsupervised: max(acc, 1 − acc))", "auroc": "AUROC"}
+METRIC_LABELS = {"accuracy": "Accuracy", "auroc": "AUROC"}
 
 
 def method_label(method: str) -> str:

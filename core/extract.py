@@ -145,7 +145,8 @@ def extract(config: ExtractConfig, store: ActivationStore | None = None, device:
     layers = list(range(loaded.num_hidden_states)) if config.layers is None else list(config.layers)
     bad = [layer for layer in layers if not 0 <= layer < loaded.num_hidden_states]
     if bad:
-        raise UserError(f"Layer(s) {bad} do not exist; {loaded.name} has hidden states 0..{loaded.num_hidden_states - 1}.")
+        raise UserError(f"Layer(s) {bad} do not exist; {loaded.name} has hidden states "
+                        f"0..{loaded.num_hidden_states - 1}.")
     say("Selecting and tokenizing examples")
     chosen = select_examples(data, config, loaded.tokenizer)
     rendered = [render_pair(config.template, data.texts[i]) for i in chosen]

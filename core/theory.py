@@ -9,7 +9,9 @@ with c_i content shared by both sides (the review itself), t the unit truth dire
 a the truth strength, o a unit "ends in positive/negative" token direction with offset
 b, and independent noise e. Optionally a distractor: a second feature that flips
 between x+ and x- like truth does (so it is just as consistent) but follows a balanced
-random sign z_i unrelated to truth, adding +-z_i (c / 2) v to the two sides. Per-side centering removes b * o / 2 exactly at any p, and
+random sign z_i unrelated to truth, adding +-z_i (c / 2) v to the two sides.
+
+Per-side centering removes b * o / 2 exactly at any p, and
 removes (2p - 1) * a / 2 of truth with it: true examples end up at a * (1 - p) along t,
 false ones at -a * p, and the truth variance is 4p(1 - p) times the balanced one. The
 distractor's variance does not shrink, so past the p where a^2 4p(1 - p) < c^2 it is
@@ -51,7 +53,8 @@ def synthetic_pairs(n: int, dim: int, p: float = 0.5, truth_strength: float = 2.
     labels[rng.permutation(n)[: positives_for(p, n)]] = 1
     sign = (2 * labels.astype(np.float64) - 1)[:, None]
     other = np.where(rng.permutation(n) < n // 2, 1.0, -1.0)[:, None]
-    flip = sign * (truth_strength / 2) * truth + (token_offset / 2) * offset + other * (distractor_strength / 2) * distractor
+    flip = (sign * (truth_strength / 2) * truth + (token_offset / 2) * offset
+            + other * (distractor_strength / 2) * distractor)
     content = content_scale * rng.standard_normal((n, dim))
     pos = content + flip
     neg = content - flip

@@ -6,7 +6,7 @@ from core.charts import imbalance_chart
 from core.errors import UserError
 from core.metrics import summarize
 from core.pipeline import cached_run, run_pipeline
-from core.report import describe_sweep, subtitle_lines
+from core.report import describe_sweep
 from ui.progress import progress_callback
 from ui.state import current_extract, current_sweep
 
@@ -42,7 +42,8 @@ if result is not None:
                            "means the threshold moved.")
     provenance = describe_sweep(result.config, result.seconds, result.cached)
     summary = summarize(result.table, metric)
-    st.altair_chart(imbalance_chart(summary, title=f"{metric.upper() if metric == 'auroc' else 'Accuracy'} vs "
-                                    "training-label imbalance", subtitle=subtitle_lines(provenance)),
-                    width="stretch")
+    title = f"{'AUROC' if metric == 'auroc' else 'Accuracy'} vs training-label imbalance"
+    # theme=None: the figure looks as it does when exported (Streamlit's theme squeezes
+    # layered charts with a bottom legend).
+    st.altair_chart(imbalance_chart(summary, title=title), width="stretch", theme=None)
     st.caption(provenance)

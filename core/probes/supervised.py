@@ -14,7 +14,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
 
 
-def fit_logistic(differences: torch.Tensor, labels: np.ndarray, max_iter: int = 2000) -> tuple[torch.Tensor, float, float]:
+def fit_logistic(differences: torch.Tensor, labels: np.ndarray,
+                 max_iter: int = 2000) -> tuple[torch.Tensor, float, float]:
     """(weight [d], intercept, training log-loss) of a balanced-class logistic regression
     predicting label 1 (+ is true) from [n, d] differences x+ - x-."""
     features = differences.double().numpy()

@@ -44,8 +44,8 @@ def test_summarize_groups_by_method_and_p():
 
 
 def summary_frame():
-    return summarize(pd.DataFrame({"method": ["ccs", "ccs", "lr_raw", "lr_raw"] * 2,
-                                   "p": [0.5] * 4 + [0.9] * 4, "accuracy": [0.8, 0.85, 0.9, 0.92, 0.6, 0.7, 0.88, 0.9]}))
+    return summarize(pd.DataFrame({"method": ["ccs", "ccs", "lr_raw", "lr_raw"] * 2, "p": [0.5] * 4 + [0.9] * 4,
+                                   "accuracy": [0.8, 0.85, 0.9, 0.92, 0.6, 0.7, 0.88, 0.9]}))
 
 
 def test_chart_has_band_line_chance_and_optional_theory():
