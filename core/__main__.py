@@ -114,7 +114,7 @@ def sweep_config_from(args: argparse.Namespace):
                     normalization=args.normalization, test_normalization=args.test_normalization, ccs=ccs)
 
 
-def tqdm_progress(description: str):
+def tqdm_progress(description: str, unit: str = ""):
     """A (done, total, message) callback drawing a tqdm bar on stderr."""
     from tqdm import tqdm
 
@@ -123,7 +123,7 @@ def tqdm_progress(description: str):
     def update(done: int, total: int, message: str) -> None:
         nonlocal bar
         if bar is None:
-            bar = tqdm(total=total, desc=description, unit="", dynamic_ncols=True, file=sys.stderr)
+            bar = tqdm(total=total, desc=description, unit=unit, dynamic_ncols=True, file=sys.stderr)
         bar.n = done
         bar.set_postfix_str(message, refresh=False)
         bar.refresh()
@@ -155,7 +155,7 @@ def command_extract(args: argparse.Namespace) -> int:
 
     config = extract_config_from(args)
     outcome = extract(config, device=args.device, batch_size=args.batch_size,
-                      progress=tqdm_progress("extract"), status=status_printer)
+                      progress=tqdm_progress("extract", " tokens"), status=status_printer)
     state = "cache hit (model not loaded)" if outcome.cached else f"extracted in {outcome.seconds:.1f} s"
     print(f"activations {outcome.key} ({state})")
     return 0
@@ -169,7 +169,8 @@ def command_sweep(args: argparse.Namespace) -> int:
 
     extract_config, sweep_config = extract_config_from(args), sweep_config_from(args)
     run = run_pipeline(extract_config, sweep_config, device=args.device, batch_size=args.batch_size,
-                       extract_progress=tqdm_progress("extract"), sweep_progress=tqdm_progress("sweep"),
+                       extract_progress=tqdm_progress("extract", " tokens"),
+                       sweep_progress=tqdm_progress("sweep", " steps"),
                        status=status_printer)
     extraction = "cache hit, model not loaded" if run.extraction.cached else f"{run.extraction.seconds:.1f} s"
     print(f"activations {run.extraction.key[:12]} ({extraction})")

@@ -40,7 +40,8 @@ def imbalance_chart(summary: pd.DataFrame, title: str = "Accuracy vs training-la
                alt.Tooltip("ci_high:Q", format=".3f", title="95% CI high"), alt.Tooltip("n_seeds:Q")]
     base = alt.Chart(data).encode(x=x, color=color)
     band = base.transform_filter("isValid(datum.ci_low)").mark_area(opacity=0.18).encode(
-        y=alt.Y("ci_low:Q", scale=y_scale, title=METRIC_LABELS.get(metric, metric)), y2="ci_high:Q")
+        y=alt.Y("ci_low:Q", scale=y_scale, title=METRIC_LABELS.get(metric, metric)), y2="ci_high:Q",
+        color=alt.Color("Method:N", sort=order, legend=None))
     line = base.mark_line(point=alt.OverlayMarkDef(size=45)).encode(
         y=alt.Y("mean:Q", scale=y_scale, title=METRIC_LABELS.get(metric, metric)), tooltip=tooltip)
     chance = alt.Chart(pd.DataFrame({"y": [0.5], "label": ["chance"]})).mark_rule(

@@ -158,13 +158,18 @@ def extract(config: ExtractConfig, store: ActivationStore | None = None, device:
     size = batch_size or (DEFAULT_GPU_BATCH if device.type == "cuda" else DEFAULT_CPU_BATCH)
     writer = store.begin(key, len(chosen), tuple(layers), loaded.hidden_size, config.storage_dtype)
     report = progress or (lambda done, total, message: None)
+    # Progress counts tokens, not pairs: batches come longest first, so a count of
+    # pairs would make the early rate, and any ETA drawn from it, too pessimistic.
+    tokens = [len(p) + len(n) for p, n in pairs]
     try:
-        done = 0
+        done_pairs, done_tokens = 0, 0
+        report(0, sum(tokens), f"0/{len(pairs)} pairs")
         for rows in pair_batches(pairs, size):
             states = last_token_states(loaded, [pairs[r][0] for r in rows] + [pairs[r][1] for r in rows], layers)
             writer.write(rows, states[:, : len(rows)], states[:, len(rows):])
-            done += len(rows)
-            report(done, len(pairs), f"{done}/{len(pairs)} pairs")
+            done_pairs += len(rows)
+            done_tokens += sum(tokens[r] for r in rows)
+            report(done_tokens, sum(tokens), f"{done_pairs}/{len(pairs)} pairs")
         meta = {"identity": identity, "key": key, "created": time.time(), "n": len(chosen), "layers": layers,
                 "hidden_size": loaded.hidden_size, "num_hidden_states": loaded.num_hidden_states,
                 "model_name": loaded.name, "dtype": dtype_name(loaded.dtype), "device": str(device),
