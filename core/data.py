@@ -142,6 +142,11 @@ def load_hf(spec: DatasetSpec) -> LabeledTexts:
     validate its text and label columns. Offline, only locally available data loads."""
     import datasets
 
+    from core.models import hub_reachable
+
+    if not Path(spec.name).exists() and not hub_reachable():
+        raise UserError(f"Could not load dataset '{spec.name}': the Hugging Face hub cannot be reached and it is "
+                        "not a local folder. Without network, use the bundled dataset or upload a CSV.")
     try:
         loaded = datasets.load_dataset(spec.name, spec.config, split=spec.split)
     except (FileNotFoundError, ValueError, ConnectionError, OSError) as error:

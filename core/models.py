@@ -10,10 +10,12 @@ import hashlib
 import inspect
 import json
 import os
+import socket
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
+from urllib.parse import urlparse
 
 import torch
 
@@ -106,10 +108,24 @@ def quiet_transformers():
         hf_logging.enable_progress_bar()
 
 
-def _hub_offline_message(model_id: str, error: Exception) -> str:
-    first_line = str(error).splitlines()[0][:300] if str(error) else type(error).__name__
-    return (f"Could not load model '{model_id}': {first_line}. If this machine has no network, only models "
-            "already in the Hugging Face cache or in a local folder can be loaded; the bundled model always works.")
+def hub_reachable(timeout: float = 3.0) -> bool:
+    """Whether the Hugging Face hub answers a TCP connection within `timeout` seconds.
+    Checked before any download, so an offline machine gets an answer in seconds
+    instead of after the hub client's retries (about half a minute)."""
+    if os.environ.get("HF_HUB_OFFLINE") == "1":
+        return False
+    host = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co")).hostname or "huggingface.co"
+    try:
+        socket.create_connection((host, 443), timeout=timeout).close()
+        return True
+    except OSError:
+        return False
+
+
+def _hub_offline_message(model_id: str, error: Exception | None) -> str:
+    reason = str(error).splitlines()[0][:300].rstrip(".") if error and str(error) else "the hub cannot be reached"
+    return (f"Could not load model '{model_id}': {reason}. Without network, only models already in the Hugging "
+            "Face cache or in a local folder can be loaded; the bundled model always works.")
 
 
 def load_model(spec: ModelSpec, device: str | torch.device = "auto",
@@ -137,9 +153,9 @@ def load_model(spec: ModelSpec, device: str | torch.device = "auto",
         try:
             config = AutoConfig.from_pretrained(source, local_files_only=True, **kwargs)
             local_only = True
-        except OSError:
-            if os.environ.get("HF_HUB_OFFLINE") == "1":
-                raise
+        except OSError as error:
+            if Path(source).exists() or not hub_reachable():
+                raise UserError(_hub_offline_message(name, error if Path(source).exists() else None)) from None
             config = AutoConfig.from_pretrained(source, **kwargs)
             local_only = False
         if getattr(config, "is_encoder_decoder", False):

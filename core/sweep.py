@@ -14,6 +14,7 @@ its CCS initial weights come from the seed alone, never from which other cells r
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -95,10 +96,22 @@ def _fit_baseline(method: str, pos_n: torch.Tensor, neg_n: torch.Tensor, labels:
     return LinearProbe(method, DIFFERENCE, weight, bias, stats, loss)
 
 
+def normalize_test_pairs(probe: LinearProbe, test_pos: torch.Tensor, test_neg: torch.Tensor,
+                         test_normalization: str, own_stats: dict[str, NormStats] | None = None,
+                         ) -> tuple[torch.Tensor, torch.Tensor]:
+    """The test pairs as this probe sees them: normalized with the test split's own
+    statistics ("own", of the probe's normalization kind) or the probe's training ones."""
+    if test_normalization == "own":
+        kind = probe.train_stats.kind
+        stats = own_stats[kind] if own_stats is not None else fit_stats(test_pos, test_neg, kind)
+    else:
+        stats = probe.train_stats
+    return apply_stats(stats, test_pos, test_neg)
+
+
 def _evaluate_probe(probe: LinearProbe, test_pos: torch.Tensor, test_neg: torch.Tensor, test_labels: np.ndarray,
                     own_stats: dict[str, NormStats], test_normalization: str) -> dict:
-    stats = own_stats[probe.train_stats.kind] if test_normalization == "own" else probe.train_stats
-    pos_n, neg_n = apply_stats(stats, test_pos, test_neg)
+    pos_n, neg_n = normalize_test_pairs(probe, test_pos, test_neg, test_normalization, own_stats)
     return evaluate(test_labels, probe.scores(pos_n, neg_n).confidence,
                     resolve_sign=not METHOD_INFO[probe.method].supervised)
 
@@ -205,3 +218,18 @@ def load_sweep(store: SweepStore, key: str, config: SweepConfig, activation_key:
     table, tensors, info = store.load(key)
     return SweepResult(key, config, activation_key, table, probes_from_tensors(tensors, config),
                        tensors["test_indices"].numpy(), float(info["seconds"]), cached=True)
+
+
+def run_layer_scan(activation_store, activation_key: str, config: SweepConfig, layers: list[int],
+                   progress: ProgressFn | None = None, device: str = "auto",
+                   store: SweepStore | None = None) -> pd.DataFrame:
+    """The sweep `config` at each of `layers` (one layer in memory at a time), as one
+    table; every layer's sweep is cached on its own, so a rerun only trains new layers."""
+    tables = []
+    for position, layer in enumerate(layers):
+        acts = activation_store.load(activation_key, layers=[layer])
+        per_layer = dataclasses.replace(config, layer=layer)
+        tables.append(run_sweep(acts, per_layer, device=device, store=store).table)
+        if progress is not None:
+            progress(position + 1, len(layers), f"layer {layer}")
+    return pd.concat(tables, ignore_index=True)

@@ -1,0 +1,93 @@
+"""Per-example views agree with the sweep's numbers; the measured mechanism matches its
+predictions on synthetic data; the layer scan covers every layer."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from core.config import CCSConfig, SweepConfig
+from core.examples import example_table, prediction_trajectory, projection_scatter
+from core.mechanism import centering_table, direction_alignment, truth_direction
+from core.store import ActivationSet, ActivationStore
+from core.sweep import run_layer_scan, run_sweep
+from core.theory import synthetic_pairs, truth_variance_ratio
+
+CONFIG = SweepConfig(layer=0, p_levels=(0.5, 0.7, 0.95), n_train=300, n_test=200, seeds=(0, 1),
+                     ccs=CCSConfig(epochs=300, restarts=3))
+
+
+@pytest.fixture(scope="module")
+def synthetic():
+    data = synthetic_pairs(800, 20, p=0.5, truth_strength=2.0, distractor_strength=1.2, noise=0.5, seed=0)
+    acts = ActivationSet("synthetic", data.pos[None], data.neg[None], data.labels,
+                         tuple(f"review <b>{i}</b>" for i in range(800)), tuple(map(str, range(800))), (0,), {})
+    return acts, data, run_sweep(acts, CONFIG)
+
+
+@pytest.mark.parametrize("method", ["ccs", "tpc", "lr_norm", "lr_raw", "random"])
+def test_example_table_reproduces_the_reported_accuracy(synthetic, method):
+    acts, _, result = synthetic
+    for p in CONFIG.p_levels:
+        table = example_table(acts, result, method, p, seed=1)
+        reported = result.table[(result.table.method == method) & (result.table.p == p) & (result.table.seed == 1)]
+        assert table.correct.mean() == pytest.approx(reported.accuracy.iloc[0])
+        assert len(table) == 200 and set(table["index"]) == set(result.test_indices)
+        assert table.text.iloc[0].startswith("review <b>")  # raw text; escaping is the UI's job
+    if method == "ccs":
+        assert table.p_pos.between(0, 1).all()
+        np.testing.assert_allclose(table.consistency, (table.p_pos - 1 + table.p_neg).abs(), atol=1e-6)
+    else:
+        assert table.p_pos.isna().all()
+
+
+def test_trajectory_follows_p_and_scatter_separates_classes(synthetic):
+    acts, data, result = synthetic
+    example = int(result.test_indices[3])
+    trajectory = prediction_trajectory(acts, result, "ccs", 0, example)
+    assert trajectory.p.tolist() == list(CONFIG.p_levels)
+    table = example_table(acts, result, "ccs", 0.7, 0)
+    assert trajectory.set_index("p").confidence[0.7] == pytest.approx(table.set_index("index").confidence[example])
+    scatter = projection_scatter(acts, result, "lr_raw", 0.5, 0)
+    by_class = scatter.groupby("label").probe_projection.mean()
+    assert by_class[1] > by_class[0]  # oriented so that + true is to the right
+
+
+def test_truth_direction_recovers_the_planted_one(synthetic):
+    acts, data, _ = synthetic
+    u = truth_direction(data.pos, data.neg, data.labels)
+    assert abs(float(u @ data.truth_direction)) > 0.98
+
+
+def test_centering_measurements_match_predictions(synthetic):
+    acts, _, _ = synthetic
+    table = centering_table(acts, CONFIG)
+    assert len(table) == 6 and table.attrs["delta"] == pytest.approx(4.0, rel=0.1)  # d = x+ - x- carries 2a
+    for column in ("mean_shift", "true_position", "false_position", "variance"):
+        np.testing.assert_allclose(table[column], table[f"{column}_predicted"], atol=0.12, rtol=0.1)
+    high = table[table.p == 0.95]
+    assert (high.true_position < 0.25).all() and (high.false_position < -1.5).all()
+    assert high.truth_variance_ratio_predicted.iloc[0] == pytest.approx(truth_variance_ratio(0.95))
+    assert table.variance_ratio[table.p == 0.5].mean() == pytest.approx(1.0)
+
+
+def test_alignment_drops_for_unsupervised_methods_past_the_crossover(synthetic):
+    acts, _, result = synthetic
+    alignment = direction_alignment(acts, result).groupby(["method", "p"]).alignment.mean()
+    assert alignment[("ccs", 0.5)] > 0.9 and alignment[("ccs", 0.95)] < 0.5
+    assert alignment[("lr_raw", 0.95)] > 0.8
+
+
+def test_layer_scan_runs_each_layer(tmp_path):
+    store = ActivationStore(tmp_path)
+    data = synthetic_pairs(300, 8, seed=1)
+    layers = (0, 1, 2)
+    writer = store.begin("k" * 64, 300, layers, 8)
+    writer.write(np.arange(300), torch.stack([data.pos * s for s in (0.0, 1.0, 2.0)]),
+                 torch.stack([data.neg * s for s in (0.0, 1.0, 2.0)]))
+    writer.commit(data.labels, ["t"] * 300, [str(i) for i in range(300)], {"layers": list(layers)})
+    config = SweepConfig(layer=0, p_levels=(0.5, 0.9), n_train=100, n_test=100, seeds=(0,), methods=("lr_raw",))
+    table = run_layer_scan(store, "k" * 64, config, [1, 2])
+    assert sorted(table.layer.unique()) == [1, 2] and len(table) == 4
+    assert (table.accuracy > 0.9).all()
