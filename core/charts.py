@@ -4,6 +4,7 @@ the same wherever it was made."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import altair as alt
@@ -23,10 +24,12 @@ def method_label(method: str) -> str:
 
 
 def imbalance_chart(summary: pd.DataFrame, title: str = "Accuracy vs training-label imbalance",
-                    subtitle: str | list[str] | None = None, show_theory: bool = False) -> alt.Chart:
+                    subtitle: str | list[str] | None = None, show_theory: bool = False,
+                    selectable: bool = False) -> alt.Chart:
     """Mean metric per method against p, a 95% band where there are several seeds, a dashed
     chance line at 0.5 and, optionally, the 4p(1 - p) truth-variance prediction.
-    `summary` is core.metrics.summarize output."""
+    `summary` is core.metrics.summarize output. With `selectable`, clicking a point
+    selects its (method, p) as the selection parameter "pick"."""
     metric = summary["metric"].iloc[0] if len(summary) else "accuracy"
     data = summary.assign(Method=summary["method"].map(method_label))
     order = [method_label(m) for m in METHOD_INFO if m in set(summary["method"])]
@@ -42,11 +45,17 @@ def imbalance_chart(summary: pd.DataFrame, title: str = "Accuracy vs training-la
     band = base.transform_filter("isValid(datum.ci_low)").mark_area(opacity=0.18).encode(
         y=alt.Y("ci_low:Q", scale=y_scale, title=METRIC_LABELS.get(metric, metric)), y2="ci_high:Q",
         color=alt.Color("Method:N", sort=order, legend=None))
-    line = base.mark_line(point=alt.OverlayMarkDef(size=45)).encode(
-        y=alt.Y("mean:Q", scale=y_scale, title=METRIC_LABELS.get(metric, metric)), tooltip=tooltip)
+    y = alt.Y("mean:Q", scale=y_scale, title=METRIC_LABELS.get(metric, metric))
+    line = base.mark_line().encode(y=y)
+    points = base.mark_point(filled=True, size=60, cursor="pointer" if selectable else "default").encode(
+        y=y, tooltip=tooltip)
+    if selectable:
+        pick = alt.selection_point(name="pick", fields=["method", "p"], on="click")
+        points = points.add_params(pick).encode(
+            size=alt.when(pick, empty=False).then(alt.value(200)).otherwise(alt.value(60)))
     chance = alt.Chart(pd.DataFrame({"y": [0.5], "label": ["chance"]})).mark_rule(
         strokeDash=[4, 4], color="#888").encode(y="y:Q")
-    layers = [band, line, chance]
+    layers = [band, line, points, chance]
     if show_theory:
         grid = np.linspace(float(data["p"].min()), float(data["p"].max()), 50)
         theory = pd.DataFrame({"p": grid, "value": truth_variance_ratio(grid),
@@ -58,16 +67,132 @@ def imbalance_chart(summary: pd.DataFrame, title: str = "Accuracy vs training-la
     return alt.layer(*layers).properties(title=title_params, width=560, height=340)
 
 
+EXPORT_FORMATS = ("png", "svg", "html")
+
+
+def save_chart_bytes(chart: alt.Chart, fmt: str) -> bytes:
+    """A chart as PNG (2x scale), SVG or self-contained HTML (works offline), via vl-convert."""
+    if fmt not in EXPORT_FORMATS:
+        raise UserError(f"Unsupported chart format '{fmt}' (use {', '.join(EXPORT_FORMATS)})")
+    buffer = io.BytesIO() if fmt == "png" else io.StringIO()
+    options = {"png": {"scale_factor": 2}, "svg": {}, "html": {"inline": True}}[fmt]
+    chart.save(buffer, format=fmt, **options)
+    value = buffer.getvalue()
+    return value if isinstance(value, bytes) else value.encode("utf-8")
+
+
 def save_chart(chart: alt.Chart, path: str | Path) -> Path:
-    """Write a chart to .png, .svg or .html (self-contained, works offline)."""
+    """Write a chart to .png, .svg or .html, by the file's suffix."""
     path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix == ".png":
-        chart.save(str(path), scale_factor=2)
-    elif suffix == ".svg":
-        chart.save(str(path))
-    elif suffix == ".html":
-        chart.save(str(path), inline=True)
-    else:
-        raise UserError(f"Unsupported chart format '{suffix}' (use .png, .svg or .html)")
+    data = save_chart_bytes(chart, path.suffix.lower().lstrip("."))
+    path.write_bytes(data)
     return path
+
+
+def example_scatter(scatter: pd.DataFrame, example: int | None = None) -> alt.Chart:
+    """Test pairs along the probe direction (x) and the top principal component of the
+    normalized differences (y), colored by truth; `example` is ringed."""
+    data = scatter.assign(truth=np.where(scatter["label"] == 1, "+ is true", "+ is false"))
+    base = alt.Chart(data).mark_circle(size=28, opacity=0.55).encode(
+        x=alt.X("probe_projection:Q", title="along the probe direction (oriented)"),
+        y=alt.Y("top_pc_projection:Q", title="along the top PC of normalized differences"),
+        color=alt.Color("truth:N", scale=alt.Scale(domain=["+ is true", "+ is false"], range=["#2a9d8f", "#e76f51"]),
+                        legend=alt.Legend(orient="bottom", title=None)),
+        tooltip=["index:Q", "truth:N", alt.Tooltip("probe_projection:Q", format=".2f")])
+    zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(strokeDash=[4, 4], color="#888").encode(x="x:Q")
+    layers = [base, zero]
+    if example is not None:
+        layers.append(alt.Chart(data[data["index"] == example]).mark_point(
+            size=260, shape="circle", filled=False, color="black", strokeWidth=2.5).encode(
+            x="probe_projection:Q", y="top_pc_projection:Q"))
+    return alt.layer(*layers).properties(title="Where the test pairs sit (dashed: the probe's threshold)",
+                                         height=300)
+
+
+def trajectory_chart(trajectory: pd.DataFrame) -> alt.Chart:
+    """One example's confidence that + is true, as the training p changes."""
+    data = trajectory.assign(outcome=np.where(trajectory["correct"], "correct", "wrong"))
+    line = alt.Chart(data).mark_line(color="#555").encode(
+        x=alt.X("p:Q", title="training p"), y=alt.Y("confidence:Q", title="confidence that + is true",
+                                                   scale=alt.Scale(domain=[0, 1])))
+    points = alt.Chart(data).mark_point(filled=True, size=90).encode(
+        x="p:Q", y="confidence:Q",
+        color=alt.Color("outcome:N", scale=alt.Scale(domain=["correct", "wrong"], range=["#2a9d8f", "#e63946"]),
+                        legend=alt.Legend(orient="bottom", title=None)),
+        tooltip=[alt.Tooltip("p:Q"), alt.Tooltip("confidence:Q", format=".3f"), "outcome:N"])
+    half = alt.Chart(pd.DataFrame({"y": [0.5]})).mark_rule(strokeDash=[4, 4], color="#888").encode(y="y:Q")
+    return alt.layer(line, points, half).properties(title="This pair's verdict as p grows (same seed)", height=300)
+
+
+def centering_chart(table: pd.DataFrame) -> alt.Chart:
+    """Where per-side centering puts true and false pairs along the truth direction, per p:
+    measured (points, mean over seeds) against the prediction (1 - p) Delta and -p Delta (lines)."""
+    grouped = table.groupby("p").mean(numeric_only=True).reset_index()
+    rows = []
+    for name, column in (("+ is true", "true_position"), ("+ is false", "false_position")):
+        rows += [{"p": r.p, "group": name, "measured": getattr(r, column),
+                  "predicted": getattr(r, f"{column}_predicted")} for r in grouped.itertuples()]
+    data = pd.DataFrame(rows)
+    color = alt.Color("group:N", scale=alt.Scale(domain=["+ is true", "+ is false"], range=["#2a9d8f", "#e76f51"]),
+                      legend=alt.Legend(orient="bottom", title=None))
+    predicted = alt.Chart(data).mark_line(strokeDash=[5, 3]).encode(x="p:Q", y="predicted:Q", color=color)
+    measured = alt.Chart(data).mark_point(filled=True, size=70).encode(
+        x=alt.X("p:Q", title="training p"), y=alt.Y("measured:Q", title="position along the truth direction"),
+        color=color, tooltip=["group:N", alt.Tooltip("measured:Q", format=".2f"),
+                              alt.Tooltip("predicted:Q", format=".2f")])
+    zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="#888").encode(y="y:Q")
+    return alt.layer(predicted, measured, zero).properties(
+        title="Centering moves the zero point", height=280)
+
+
+def variance_chart(table: pd.DataFrame) -> alt.Chart:
+    """Variance along the truth direction after centering, relative to p = 0.5: measured,
+    predicted (truth part shrinking by 4p(1 - p) plus unchanged within-class spread), and
+    the 4p(1 - p) truth part alone."""
+    grouped = table.groupby("p").mean(numeric_only=True).reset_index()
+    balanced = float(grouped.loc[np.isclose(grouped.p, 0.5), "variance_predicted"].iloc[0]) \
+        if np.isclose(grouped.p, 0.5).any() else float(grouped.variance_predicted.max())
+    data = pd.concat([
+        pd.DataFrame({"p": grouped.p, "ratio": grouped.variance_ratio, "curve": "measured"}),
+        pd.DataFrame({"p": grouped.p, "ratio": grouped.variance_predicted / balanced,
+                      "curve": "predicted: truth part + class spread"}),
+        pd.DataFrame({"p": grouped.p, "ratio": truth_variance_ratio(grouped.p), "curve": "4p(1−p): truth part alone"}),
+    ])
+    return alt.Chart(data).mark_line(point=True).encode(
+        x=alt.X("p:Q", title="training p"), y=alt.Y("ratio:Q", title="variance / variance at p = 0.5",
+                                                   scale=alt.Scale(domain=[0, 1.05])),
+        color=alt.Color("curve:N", legend=alt.Legend(orient="bottom", title=None, columns=1)),
+        strokeDash=alt.StrokeDash("curve:N", legend=None),
+        tooltip=["curve:N", alt.Tooltip("ratio:Q", format=".3f")]).properties(
+        title="Variance along truth after centering", height=280)
+
+
+def stability_chart(stability: pd.DataFrame) -> alt.Chart:
+    """Mean |cos(direction at p, direction at p = 0.5)| per method against p."""
+    data = stability.groupby(["method", "p"]).stability.mean().reset_index()
+    data["Method"] = data["method"].map(method_label)
+    return alt.Chart(data).mark_line(point=True).encode(
+        x=alt.X("p:Q", title="training p"),
+        y=alt.Y("stability:Q", title="|cos(direction at p, at p = 0.5)|", scale=alt.Scale(domain=[0, 1.02])),
+        color=alt.Color("Method:N", legend=alt.Legend(orient="bottom", title=None, columns=3)),
+        tooltip=["Method:N", "p:Q", alt.Tooltip("stability:Q", format=".3f")]).properties(
+        title="Does each method find the same direction as on balanced data?", height=280)
+
+
+def layer_chart(summary: pd.DataFrame) -> alt.Chart:
+    """Mean metric per layer, one line per method, solid at p = 0.5 and dashed at the
+    imbalanced level, with 95% bands. `summary` is summarize(..., by=(method, p, layer))."""
+    metric = summary["metric"].iloc[0]
+    data = summary.assign(Method=summary["method"].map(method_label), level=summary["p"].map(lambda p: f"p = {p:g}"))
+    base = alt.Chart(data).encode(x=alt.X("layer:Q", title="layer (hidden-state index)"),
+                                  color=alt.Color("Method:N", legend=alt.Legend(orient="bottom", title=None,
+                                                                                columns=3)))
+    band = base.transform_filter("isValid(datum.ci_low)").mark_area(opacity=0.12).encode(
+        y=alt.Y("ci_low:Q"), y2="ci_high:Q", detail="level:N")
+    line = base.mark_line(point=True).encode(
+        y=alt.Y("mean:Q", title=METRIC_LABELS.get(metric, metric), scale=alt.Scale(zero=False)),
+        strokeDash=alt.StrokeDash("level:N", legend=alt.Legend(orient="bottom", title=None)),
+        tooltip=["Method:N", "level:N", "layer:Q", alt.Tooltip("mean:Q", format=".3f"), "n_seeds:Q"])
+    chance = alt.Chart(pd.DataFrame({"y": [0.5]})).mark_rule(strokeDash=[4, 4], color="#888").encode(y="y:Q")
+    return alt.layer(band, line, chance).properties(title=f"{METRIC_LABELS.get(metric, metric)} by layer",
+                                                    height=360)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import html
 import io
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -123,6 +124,21 @@ def csv_file_fingerprint(path: str | Path) -> str:
     if not path.is_file():
         raise UserError(f"CSV file {path} does not exist.")
     return csv_fingerprint(path.read_bytes())
+
+
+def save_upload(data: bytes) -> Path:
+    """Keep uploaded CSV bytes in the cache under their sha256 (written atomically), so
+    the dataset spec can name a file that stays put and the cache key follows content."""
+    from core.paths import cache_root
+
+    folder = cache_root() / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{csv_fingerprint(data)}.csv"
+    if not target.is_file():
+        partial = target.with_suffix(f".partial-{os.getpid()}")
+        partial.write_bytes(data)
+        partial.replace(target)
+    return target
 
 
 def load_csv_bytes(data: bytes, text_column: str = "text", label_column: str = "label",

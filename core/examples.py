@@ -12,10 +12,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import torch
-from sklearn.decomposition import PCA
 
 from core.errors import UserError
 from core.probes.base import PAIR, LinearProbe
+from core.probes.crc import top_principal_component
 from core.store import ActivationSet
 from core.sweep import SweepResult, normalize_test_pairs
 
@@ -78,6 +78,6 @@ def projection_scatter(acts: ActivationSet, result: SweepResult, method: str, p:
     differences = (pos_n - neg_n).double()
     direction = probe.weight.double() / probe.weight.double().norm()
     along_probe = (differences @ direction).numpy() * (-1 if flipped else 1)
-    top_pc = PCA(n_components=1, svd_solver="full").fit_transform(differences.numpy())[:, 0]
+    top_pc = (differences @ top_principal_component(pos_n, neg_n).double()).numpy()
     return pd.DataFrame({"index": result.test_indices, "label": acts.labels[result.test_indices].astype(int),
                          "probe_projection": along_probe, "top_pc_projection": top_pc})

@@ -170,7 +170,8 @@ def extract(config: ExtractConfig, store: ActivationStore | None = None, device:
             done_pairs += len(rows)
             done_tokens += sum(tokens[r] for r in rows)
             report(done_tokens, sum(tokens), f"{done_pairs}/{len(pairs)} pairs")
-        meta = {"identity": identity, "key": key, "created": time.time(), "n": len(chosen), "layers": layers,
+        meta = {"identity": identity, "config": to_jsonable(config), "key": key, "created": time.time(),
+                "n": len(chosen), "layers": layers,
                 "hidden_size": loaded.hidden_size, "num_hidden_states": loaded.num_hidden_states,
                 "model_name": loaded.name, "dtype": dtype_name(loaded.dtype), "device": str(device),
                 "dataset_description": data.description, "labels_count": [int((data.labels[chosen] == c).sum())

@@ -72,18 +72,21 @@ def centering_table(acts: ActivationSet, config: SweepConfig) -> pd.DataFrame:
     return table
 
 
-def direction_alignment(acts: ActivationSet, result: SweepResult) -> pd.DataFrame:
-    """|cos| between each cell's probe direction and the truth direction u (in the
-    coordinates the probe acts on): does a method still point at truth as p grows?"""
-    pos, neg = acts.layer(result.config.layer)
-    _, pool = split_test(acts.labels, result.config.n_test, result.config.split_seed)
-    u = truth_direction(pos[pool], neg[pool], acts.labels[pool]).double()
-    rows = []
-    for (method, p, seed), probe in result.probes.items():
+def direction_stability(result: SweepResult) -> pd.DataFrame:
+    """|cos| between each cell's probe direction and the same method's direction, same
+    seed, at the level of p closest to 0.5: does a method still find at p what it found on
+    balanced data? (Directions are compared in raw coordinates: w / sd under "meanstd".)"""
+    reference_p = min(result.config.p_levels, key=lambda level: abs(level - 0.5))
+
+    def raw_direction(probe) -> torch.Tensor:
         weight = probe.weight.double()
         if probe.train_stats.std_pos is not None:
-            # w acts on (x - mu) / sd; the direction in the original coordinates is w / sd.
             weight = weight / probe.train_stats.std_pos.double()
-        cosine = float(torch.abs(weight @ u) / weight.norm())
-        rows.append({"method": method, "p": p, "seed": seed, "alignment": cosine})
+        return weight / weight.norm()
+
+    rows = []
+    for (method, p, seed), probe in result.probes.items():
+        reference = raw_direction(result.probes[(method, reference_p, seed)])
+        rows.append({"method": method, "p": p, "seed": seed,
+                     "stability": float(torch.abs(raw_direction(probe) @ reference))})
     return pd.DataFrame(rows)

@@ -37,12 +37,13 @@ def mean_ci(values: np.ndarray, level: float = CI_LEVEL) -> tuple[float, float, 
     return mean, float(mean - half), float(mean + half)
 
 
-def summarize(table: pd.DataFrame, metric: str = "accuracy") -> pd.DataFrame:
-    """One row per (method, p): mean of `metric` over seeds, its 95% interval, sd and n_seeds."""
+def summarize(table: pd.DataFrame, metric: str = "accuracy", by: tuple[str, ...] = ("method", "p")) -> pd.DataFrame:
+    """One row per group of `by` (default method and p): mean of `metric` over seeds, its
+    95% interval, sd and n_seeds."""
     rows = []
-    for (method, p), group in table.groupby(["method", "p"], sort=False):
+    for keys, group in table.groupby(list(by), sort=False):
         mean, low, high = mean_ci(group[metric].to_numpy())
-        rows.append({"method": method, "p": p, "metric": metric, "mean": mean, "ci_low": low, "ci_high": high,
+        rows.append({**dict(zip(by, keys)), "metric": metric, "mean": mean, "ci_low": low, "ci_high": high,
                      "sd": float(group[metric].std(ddof=1)) if len(group) > 1 else float("nan"),
                      "n_seeds": int(group[metric].notna().sum())})
     return pd.DataFrame(rows)

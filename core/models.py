@@ -128,43 +128,11 @@ def _hub_offline_message(model_id: str, error: Exception | None) -> str:
             "Face cache or in a local folder can be loaded; the bundled model always works.")
 
 
-def load_model(spec: ModelSpec, device: str | torch.device = "auto",
-               status: Callable[[str], None] | None = None) -> LoadedModel:
-    """Load tokenizer and base model for `spec` on `device` in eval mode.
-
-    Hub ids are tried from the local cache first, so an offline machine gets an
-    answer at once instead of waiting on the network. Remote code runs only when
-    `spec.trust_remote_code` is set.
-    """
-    from transformers import AutoConfig, AutoModel, AutoTokenizer
-
-    device = device if isinstance(device, torch.device) else pick_device(device)
-    dtype = pick_dtype(spec.dtype, device)
-    say = status or (lambda _message: None)
-    if spec.model_id == BUNDLED:
-        from core.assets import MODEL_NAME, bundled_model_dir
-
-        source, name = str(bundled_model_dir(status=say)), MODEL_NAME
-    else:
-        source, name = spec.model_id, spec.model_id
-    say(f"Loading {name}")
-    kwargs = {"revision": spec.revision, "trust_remote_code": spec.trust_remote_code}
+@contextmanager
+def _load_errors(name: str):
+    """Turn what transformers raises for an unloadable model into a UserError."""
     try:
-        try:
-            config = AutoConfig.from_pretrained(source, local_files_only=True, **kwargs)
-            local_only = True
-        except OSError as error:
-            if Path(source).exists() or not hub_reachable():
-                raise UserError(_hub_offline_message(name, error if Path(source).exists() else None)) from None
-            config = AutoConfig.from_pretrained(source, **kwargs)
-            local_only = False
-        if getattr(config, "is_encoder_decoder", False):
-            raise UserError(f"'{name}' is an encoder-decoder model; only decoder-only and encoder-only "
-                            "models are supported.")
-        tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=local_only, **kwargs)
-        with quiet_transformers():
-            # A causal-LM checkpoint loaded as its base model reports the unused LM head.
-            model = AutoModel.from_pretrained(source, dtype=dtype, local_files_only=local_only, **kwargs)
+        yield
     except UserError:
         raise
     except ValueError as error:
@@ -174,8 +142,75 @@ def load_model(spec: ModelSpec, device: str | torch.device = "auto",
         raise UserError(_hub_offline_message(name, error)) from None
     except (OSError, json.JSONDecodeError) as error:
         raise UserError(_hub_offline_message(name, error)) from None
+
+
+@dataclass
+class _Located:
+    source: str
+    name: str
+    config: Any
+    local_only: bool
+    kwargs: dict
+
+
+def _locate(spec: ModelSpec, say: Callable[[str], None]) -> _Located:
+    """Where the checkpoint comes from (bundled folder, local folder, hub cache or hub)
+    and its config. Hub ids are tried from the local cache first, so an offline
+    machine gets an answer at once instead of waiting on the network."""
+    from transformers import AutoConfig
+
+    if spec.model_id == BUNDLED:
+        from core.assets import MODEL_NAME, bundled_model_dir
+
+        source, name = str(bundled_model_dir(status=say)), MODEL_NAME
+    else:
+        source, name = spec.model_id, spec.model_id
+    kwargs = {"revision": spec.revision, "trust_remote_code": spec.trust_remote_code}
+    with _load_errors(name):
+        try:
+            config = AutoConfig.from_pretrained(source, local_files_only=True, **kwargs)
+            local_only = True
+        except OSError as error:
+            if Path(source).exists() or not hub_reachable():
+                raise UserError(_hub_offline_message(name, error if Path(source).exists() else None)) from None
+            config = AutoConfig.from_pretrained(source, **kwargs)
+            local_only = False
+    if getattr(config, "is_encoder_decoder", False):
+        raise UserError(f"'{name}' is an encoder-decoder model; only decoder-only and encoder-only "
+                        "models are supported.")
+    return _Located(source, name, config, local_only, kwargs)
+
+
+def load_tokenizer(spec: ModelSpec, status: Callable[[str], None] | None = None):
+    """Only the tokenizer of `spec` (for previews of the exact tokens a template makes)."""
+    from transformers import AutoTokenizer
+
+    located = _locate(spec, status or (lambda _message: None))
+    with _load_errors(located.name):
+        return AutoTokenizer.from_pretrained(located.source, local_files_only=located.local_only, **located.kwargs)
+
+
+def load_model(spec: ModelSpec, device: str | torch.device = "auto",
+               status: Callable[[str], None] | None = None) -> LoadedModel:
+    """Load tokenizer and base model for `spec` on `device` in eval mode. Remote code
+    runs only when `spec.trust_remote_code` is set."""
+    from transformers import AutoModel, AutoTokenizer
+
+    device = device if isinstance(device, torch.device) else pick_device(device)
+    dtype = pick_dtype(spec.dtype, device)
+    say = status or (lambda _message: None)
+    located = _locate(spec, say)
+    say(f"Loading {located.name}")
+    with _load_errors(located.name):
+        tokenizer = AutoTokenizer.from_pretrained(located.source, local_files_only=located.local_only,
+                                                  **located.kwargs)
+        with quiet_transformers():
+            # A causal-LM checkpoint loaded as its base model reports the unused LM head.
+            model = AutoModel.from_pretrained(located.source, dtype=dtype, local_files_only=located.local_only,
+                                              **located.kwargs)
     model.to(device).eval()
     accepts_position_ids = "position_ids" in inspect.signature(model.forward).parameters
+    config = located.config
     text_config = config.get_text_config() if hasattr(config, "get_text_config") else config
     return LoadedModel(model, tokenizer, device, dtype, int(text_config.num_hidden_layers) + 1,
-                       int(text_config.hidden_size), accepts_position_ids, name)
+                       int(text_config.hidden_size), accepts_position_ids, located.name)

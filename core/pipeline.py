@@ -7,6 +7,7 @@ from typing import Callable
 
 from core.config import ExtractConfig, SweepConfig
 from core.extract import ExtractionOutcome, extract
+from core.models import LoadedModel, load_model
 from core.store import ActivationStore, SweepStore
 from core.sweep import SweepResult, run_sweep
 
@@ -25,11 +26,12 @@ def run_pipeline(extract_config: ExtractConfig, sweep_config: SweepConfig,
                  activation_store: ActivationStore | None = None, sweep_store: SweepStore | None = None,
                  device: str = "auto", extract_progress: ProgressFn | None = None,
                  sweep_progress: ProgressFn | None = None, status: Callable[[str], None] | None = None,
-                 batch_size: int | None = None) -> PipelineRun:
-    """Extract (or find cached) activations, load only the sweep's layer, run (or load) the sweep."""
+                 batch_size: int | None = None, loader: Callable[..., LoadedModel] = load_model) -> PipelineRun:
+    """Extract (or find cached) activations, load only the sweep's layer, run (or load) the sweep.
+    `loader` loads the model on a cache miss (the dashboard passes one that keeps it in memory)."""
     activation_store = activation_store or ActivationStore()
     outcome = extract(extract_config, activation_store, device=device, batch_size=batch_size,
-                      progress=extract_progress, status=status)
+                      progress=extract_progress, status=status, loader=loader)
     if status:
         status("Loading activations")
     activations = activation_store.load(outcome.key, layers=[sweep_config.layer])

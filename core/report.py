@@ -35,6 +35,17 @@ def format_summary(summary: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def summary_pivot(summary: pd.DataFrame) -> pd.DataFrame:
+    """Method x p table of 'mean [low, high]' strings (rows in method order), for display."""
+    cells = summary.assign(
+        Method=summary["method"].map(method_label),
+        value=[f"{m:.3f} [{lo:.3f}, {hi:.3f}]" if hi == hi else f"{m:.3f}"
+               for m, lo, hi in zip(summary["mean"], summary["ci_low"], summary["ci_high"])])
+    table = cells.pivot(index="Method", columns="p", values="value")
+    table.columns = [f"p = {p:g}" for p in table.columns]
+    return table.loc[list(dict.fromkeys(cells["Method"]))]
+
+
 def subtitle_lines(text: str, width: int = 100) -> list[str]:
     """A provenance line wrapped into chart subtitle lines, so exported figures carry it."""
     return textwrap.wrap(text, width)

@@ -1,50 +1,55 @@
-"""Overview: the claim, and one button that runs the offline demo end to end."""
+"""Overview: the claim, the current run, and one button that runs the offline demo end to end."""
 
 import streamlit as st
 
-from core.charts import imbalance_chart
 from core.errors import UserError
-from core.metrics import summarize
-from core.pipeline import cached_run, run_pipeline
+from core.pipeline import run_pipeline
+from core.presets import DEMO
 from core.report import describe_sweep
+from ui.cache import finished_sweep, model_loader
 from ui.progress import progress_callback
-from ui.state import current_extract, current_sweep
+from ui.shell import require_app_shell
+from ui.state import current_extract, current_sweep, dataset_name, model_name, set_extract, set_sweep
+
+require_app_shell()
 
 st.title("CCS Imbalance Lab")
 st.markdown(
-    "Contrast-Consistent Search (CCS) finds a direction in a language model's hidden states that answers "
-    "yes/no questions consistently, without labels. Before training, it centers the hidden states of the "
-    "*yes* and *no* answers separately, which only removes the answer-token feature cleanly when half of the "
+    "**Contrast-Consistent Search (CCS)** finds a direction in a language model's hidden states that answers "
+    "yes/no questions consistently, without labels. Before training it centers the hidden states of the *yes* "
+    "and *no* answers separately, which removes the answer-token feature cleanly only when half of the "
     "training statements are true. As the share **p** of training pairs whose *yes* answer is true moves away "
-    "from 0.5, the centering removes part of the truth signal too, and CCS and related probes lose accuracy."
+    "from 0.5, centering removes part of the truth signal too, and CCS and related probes lose accuracy."
 )
 
-extract_config, sweep_config = current_extract(), current_sweep()
-result = cached_run(extract_config, sweep_config)
-if result is None:
-    st.info(f"The demo extracts hidden states of SmolLM2-135M-Instruct for {extract_config.n_examples:,} "
-            "movie-review snippets (about 3 minutes on a 2-core CPU, once), then trains every probe at "
-            f"{len(sweep_config.p_levels)} levels of p with {len(sweep_config.seeds)} seeds.")
-    if st.button("Run the offline demo", type="primary"):
-        try:
-            with st.status("Running the demo", expanded=True) as status:
-                run_pipeline(extract_config, sweep_config,
-                                   extract_progress=progress_callback("Extracting hidden states"),
-                                   sweep_progress=progress_callback("Training probes"),
-                                   status=status.write)
-                status.update(label="Demo finished", state="complete", expanded=False)
-            st.rerun()  # draw the finished run the way every later visit sees it
-        except UserError as error:
-            st.error(str(error))
-
+extract, sweep = current_extract(), current_sweep()
+st.markdown(f"**Current run:** {len(sweep.p_levels)} levels of p × {len(sweep.seeds)} seeds, "
+            f"{len(sweep.methods)} methods, layer {sweep.layer}.")
+st.text(f"{model_name(extract)} · {dataset_name(extract)} · {extract.n_examples} examples")
+result = finished_sweep(extract, sweep)
 if result is not None:
-    metric = st.radio("Metric", ["accuracy", "auroc"], horizontal=True,
-                      help="A drop in AUROC means the direction was lost; a drop in accuracy at steady AUROC "
-                           "means the threshold moved.")
-    provenance = describe_sweep(result.config, result.seconds, result.cached)
-    summary = summarize(result.table, metric)
-    title = f"{'AUROC' if metric == 'auroc' else 'Accuracy'} vs training-label imbalance"
-    # theme=None: the figure looks as it does when exported (Streamlit's theme squeezes
-    # layered charts with a bottom legend).
-    st.altair_chart(imbalance_chart(summary, title=title), width="stretch", theme=None)
-    st.caption(provenance)
+    st.success(describe_sweep(result.config, result.seconds, result.cached))
+    st.page_link("pages/sweep.py", label="Open the accuracy-versus-imbalance chart", icon="📈")
+
+demo_extract, demo_sweep = DEMO
+st.subheader("The offline demo")
+st.markdown(f"SmolLM2-135M-Instruct (bundled) reads {demo_extract.n_examples:,} Rotten Tomatoes snippets through "
+            "the template *Consider the following movie review: \"…\" The sentiment of this review is "
+            "positive / negative*; every probe is then trained at "
+            f"{len(demo_sweep.p_levels)} levels of p with {len(demo_sweep.seeds)} seeds. The first run takes "
+            "about 4 minutes on a 2-core CPU (hidden states are extracted once and cached); later runs load in "
+            "a second.")
+if st.button("Run the offline demo", type="primary"):
+    set_extract(demo_extract)
+    set_sweep(demo_sweep)
+    try:
+        with st.status("Running the demo", expanded=True) as status:
+            run_pipeline(demo_extract, demo_sweep,
+                         extract_progress=progress_callback("Extracting hidden states"),
+                         sweep_progress=progress_callback("Training probes"),
+                         status=status.write, loader=model_loader)
+            status.update(label="Demo finished", state="complete", expanded=False)
+    except UserError as error:
+        st.error(str(error))
+    else:
+        st.switch_page("pages/sweep.py")

@@ -1,15 +1,20 @@
-"""What the dashboard is working on: the current extraction and sweep configs, kept in
-session state so every page and the sidebar agree."""
+"""What the dashboard is working on, kept in session state so every page and the sidebar
+agree: the extraction and sweep configs, and the cell the inspector looks at."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from core.config import ExtractConfig, SweepConfig
+from core.config import BUNDLED, ExtractConfig, SweepConfig
+from core.errors import UserError
+from core.links import extract_from_params, extract_to_params, sweep_from_params, sweep_to_params
 from core.presets import DEMO
 
 EXTRACT_KEY = "extract_config"
 SWEEP_KEY = "sweep_config"
+SELECTION_KEY = "inspect_selection"
+APPLIED_LINK_KEY = "applied_link"
+VIEW_PARAMS = ("metric", "theory")
 
 
 def current_extract() -> ExtractConfig:
@@ -22,14 +27,57 @@ def current_sweep() -> SweepConfig:
     return st.session_state.setdefault(SWEEP_KEY, DEMO[1])
 
 
+def set_extract(config: ExtractConfig) -> None:
+    st.session_state[EXTRACT_KEY] = config
+
+
+def set_sweep(config: SweepConfig) -> None:
+    st.session_state[SWEEP_KEY] = config
+
+
+def selection() -> dict:
+    """The (method, p, seed) the inspector shows; chart clicks and selectors set it."""
+    sweep = current_sweep()
+    default = {"method": sweep.methods[0], "p": max(sweep.p_levels), "seed": sweep.seeds[0]}
+    return st.session_state.setdefault(SELECTION_KEY, default)
+
+
+def select(**fields) -> None:
+    st.session_state[SELECTION_KEY] = {**selection(), **fields}
+
+
+def apply_link() -> None:
+    """Adopt the configs a shared link carries (once per distinct link). A bad link
+    shows an error and leaves the current state alone."""
+    params = {key: st.query_params[key] for key in st.query_params}
+    config_params = {k: v for k, v in params.items() if k not in VIEW_PARAMS}
+    if not config_params or st.session_state.get(APPLIED_LINK_KEY) == config_params:
+        return
+    st.session_state[APPLIED_LINK_KEY] = config_params
+    try:
+        extract, sweep = extract_from_params(config_params), sweep_from_params(config_params)
+    except UserError as error:
+        st.error(f"This link could not be applied: {error}")
+        return
+    set_extract(extract)
+    set_sweep(sweep)
+
+
+def write_link(extra: dict[str, str] | None = None) -> None:
+    """Put the current configs (and view options) in the URL, so it can be shared."""
+    params = {**extract_to_params(current_extract()), **sweep_to_params(current_sweep()), **(extra or {})}
+    st.session_state[APPLIED_LINK_KEY] = {k: v for k, v in params.items() if k not in VIEW_PARAMS}
+    st.query_params.from_dict(params)
+
+
 def model_name(config: ExtractConfig) -> str:
     """Display name of the configured model."""
-    return "SmolLM2-135M-Instruct (bundled)" if config.model.model_id == "bundled" else config.model.model_id
+    return "SmolLM2-135M-Instruct (bundled)" if config.model.model_id == BUNDLED else config.model.model_id
 
 
 def dataset_name(config: ExtractConfig) -> str:
     """Display name of the configured dataset."""
     spec = config.dataset
-    if spec.source == "bundled":
+    if spec.source == BUNDLED:
         return "Rotten Tomatoes snippets (bundled)"
     return f"{spec.source}: {spec.name}"

@@ -4,12 +4,16 @@ is arbitrary, so accuracy is sign-resolved like CCS's."""
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from sklearn.decomposition import PCA
 
 
 def top_principal_component(pos: torch.Tensor, neg: torch.Tensor) -> torch.Tensor:
-    """Unit direction [d] of largest variance of the [n, d] normalized differences."""
+    """Unit direction [d] of largest variance of the [n, d] normalized differences. Where
+    the differences do not vary at all (the embedding layer, where x+ and x- differ only
+    by the completion token), any direction is as good as another and scores are 0."""
     differences = (pos - neg).double().numpy()
-    component = PCA(n_components=1, svd_solver="full").fit(differences).components_[0]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        component = PCA(n_components=1, svd_solver="full").fit(differences).components_[0]
     return torch.from_numpy(component).to(torch.float32)

@@ -9,7 +9,7 @@ import torch
 
 from core.config import CCSConfig, SweepConfig
 from core.examples import example_table, prediction_trajectory, projection_scatter
-from core.mechanism import centering_table, direction_alignment, truth_direction
+from core.mechanism import centering_table, direction_stability, truth_direction
 from core.store import ActivationSet, ActivationStore
 from core.sweep import run_layer_scan, run_sweep
 from core.theory import synthetic_pairs, truth_variance_ratio
@@ -72,11 +72,11 @@ def test_centering_measurements_match_predictions(synthetic):
     assert table.variance_ratio[table.p == 0.5].mean() == pytest.approx(1.0)
 
 
-def test_alignment_drops_for_unsupervised_methods_past_the_crossover(synthetic):
-    acts, _, result = synthetic
-    alignment = direction_alignment(acts, result).groupby(["method", "p"]).alignment.mean()
-    assert alignment[("ccs", 0.5)] > 0.9 and alignment[("ccs", 0.95)] < 0.5
-    assert alignment[("lr_raw", 0.95)] > 0.8
+def test_unsupervised_directions_turn_away_past_the_crossover(synthetic):
+    _, _, result = synthetic
+    stability = direction_stability(result).groupby(["method", "p"]).stability.mean()
+    assert stability[("ccs", 0.5)] == pytest.approx(1.0) and stability[("ccs", 0.95)] < 0.5
+    assert stability[("tpc", 0.95)] < 0.5 and stability[("lr_raw", 0.95)] > 0.8
 
 
 def test_layer_scan_runs_each_layer(tmp_path):

@@ -1,0 +1,141 @@
+"""Configs to and from URL query parameters, so a link reproduces a dashboard view.
+
+Only values that differ from the demo preset are written, which keeps links short and
+readable (`?p=0.5,0.9&seeds=5`). Parsing is strict: a bad value is a UserError naming
+the parameter, never a silently different experiment.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Mapping
+
+from core.config import METHODS, NORMALIZATIONS, TEST_NORMALIZATIONS, DatasetSpec, ExtractConfig, SweepConfig
+from core.errors import UserError
+from core.presets import DEMO
+
+
+def _join(values) -> str:
+    return ",".join(f"{v:g}" if isinstance(v, float) else str(v) for v in values)
+
+
+def _floats(text: str, name: str) -> tuple[float, ...]:
+    try:
+        values = tuple(float(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise UserError(f"Link parameter '{name}' must be comma-separated numbers, got '{text}'.") from None
+    if not values:
+        raise UserError(f"Link parameter '{name}' is empty.")
+    return values
+
+
+def _int(text: str, name: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise UserError(f"Link parameter '{name}' must be a whole number, got '{text}'.") from None
+
+
+def _choice(text: str, name: str, allowed) -> str:
+    if text not in allowed:
+        raise UserError(f"Link parameter '{name}' must be one of {', '.join(allowed)}, got '{text}'.")
+    return text
+
+
+def sweep_to_params(config: SweepConfig, base: SweepConfig = DEMO[1]) -> dict[str, str]:
+    """Query parameters for the fields of `config` that differ from `base`."""
+    params = {}
+    if config.layer != base.layer:
+        params["layer"] = str(config.layer)
+    if config.p_levels != base.p_levels:
+        params["p"] = _join(config.p_levels)
+    for name in ("n_train", "n_test", "split_seed"):
+        if getattr(config, name) != getattr(base, name):
+            params[name] = str(getattr(config, name))
+    if config.seeds != base.seeds:
+        params["seeds"] = str(len(config.seeds)) if config.seeds == tuple(range(len(config.seeds))) \
+            else _join(config.seeds)
+    if config.methods != base.methods:
+        params["methods"] = _join(config.methods)
+    if config.normalization != base.normalization:
+        params["norm"] = config.normalization
+    if config.test_normalization != base.test_normalization:
+        params["test_norm"] = config.test_normalization
+    if config.ccs.epochs != base.ccs.epochs:
+        params["epochs"] = str(config.ccs.epochs)
+    if config.ccs.restarts != base.ccs.restarts:
+        params["restarts"] = str(config.ccs.restarts)
+    return params
+
+
+def sweep_from_params(params: Mapping[str, str], base: SweepConfig = DEMO[1]) -> SweepConfig:
+    """The SweepConfig a link describes: `base` with the link's parameters applied."""
+    changes: dict[str, Any] = {}
+    ccs: dict[str, Any] = {}
+    if "layer" in params:
+        changes["layer"] = _int(params["layer"], "layer")
+    if "p" in params:
+        changes["p_levels"] = _floats(params["p"], "p")
+    for name in ("n_train", "n_test", "split_seed"):
+        if name in params:
+            changes[name] = _int(params[name], name)
+    if "seeds" in params:
+        text = params["seeds"]
+        changes["seeds"] = tuple(range(_int(text, "seeds"))) if "," not in text else \
+            tuple(int(v) for v in _floats(text, "seeds"))
+    if "methods" in params:
+        methods = tuple(m for m in params["methods"].split(",") if m)
+        for method in methods:
+            _choice(method, "methods", METHODS)
+        changes["methods"] = methods
+    if "norm" in params:
+        changes["normalization"] = _choice(params["norm"], "norm", NORMALIZATIONS)
+    if "test_norm" in params:
+        changes["test_normalization"] = _choice(params["test_norm"], "test_norm", TEST_NORMALIZATIONS)
+    if "epochs" in params:
+        ccs["epochs"] = _int(params["epochs"], "epochs")
+    if "restarts" in params:
+        ccs["restarts"] = _int(params["restarts"], "restarts")
+    if ccs:
+        changes["ccs"] = dataclasses.replace(base.ccs, **ccs)
+    return dataclasses.replace(base, **changes)
+
+
+def extract_to_params(config: ExtractConfig, base: ExtractConfig = DEMO[0]) -> dict[str, str]:
+    """Query parameters for the extraction fields that differ from `base`. A CSV upload
+    cannot travel in a link; it is named by file so the reader knows what is missing."""
+    params = {}
+    if config.model.model_id != base.model.model_id:
+        params["model"] = config.model.model_id
+    if config.dataset != base.dataset:
+        spec = config.dataset
+        params["data"] = ":".join([spec.source, spec.name, spec.config or "", spec.split, spec.text_column,
+                                   spec.label_column, spec.positive_label or ""])
+    for name, value, default in (("prompt", config.template.prompt, base.template.prompt),
+                                 ("pos", config.template.positive, base.template.positive),
+                                 ("neg", config.template.negative, base.template.negative)):
+        if value != default:
+            params[name] = value
+    if config.n_examples != base.n_examples:
+        params["n"] = str(config.n_examples)
+    return params
+
+
+def extract_from_params(params: Mapping[str, str], base: ExtractConfig = DEMO[0]) -> ExtractConfig:
+    """The ExtractConfig a link describes."""
+    changes: dict[str, Any] = {}
+    if "model" in params:
+        changes["model"] = dataclasses.replace(base.model, model_id=params["model"])
+    if "data" in params:
+        parts = params["data"].split(":")
+        if len(parts) != 7 or parts[0] not in ("bundled", "hf", "csv"):
+            raise UserError("Link parameter 'data' must be source:name:config:split:text:label:positive.")
+        source, name, config, split, text, label, positive = parts
+        changes["dataset"] = DatasetSpec(source, name, config or None, split, text, label, positive or None)
+    template = {field: params[key] for key, field in (("prompt", "prompt"), ("pos", "positive"), ("neg", "negative"))
+                if key in params}
+    if template:
+        changes["template"] = dataclasses.replace(base.template, **template)
+    if "n" in params:
+        changes["n_examples"] = _int(params["n"], "n")
+    return dataclasses.replace(base, **changes)

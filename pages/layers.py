@@ -1,0 +1,57 @@
+"""Layers: every method's accuracy per layer at p = 0.5 and at one imbalanced level."""
+
+import dataclasses
+
+import streamlit as st
+
+from core.charts import layer_chart, method_label
+from core.config import METHODS
+from core.errors import UserError
+from core.extract import activation_key
+from core.metrics import summarize
+from core.store import ActivationStore, SweepStore
+from core.sweep import run_layer_scan, sweep_key
+from ui.progress import progress_callback
+from ui.shell import require_app_shell
+from ui.state import current_extract, current_sweep
+
+require_app_shell()
+
+st.title("Layers")
+extract, sweep = current_extract(), current_sweep()
+store = ActivationStore()
+key = activation_key(extract)
+if not store.has(key):
+    st.info("No activations yet for the current settings: run the demo on the Overview page first.")
+    st.stop()
+layers = store.meta(key)["layers"]
+
+with st.form("layer_form"):
+    c = st.columns(4)
+    imbalanced = c[0].selectbox("Imbalanced p", [0.7, 0.8, 0.9, 0.95], index=3)
+    methods = c[1].multiselect("Methods", METHODS, default=list(METHODS), format_func=method_label)
+    seeds = c[2].number_input("Seeds", 1, 20, 3)
+    epochs = c[3].number_input("CCS epochs", 1, 5000, sweep.ccs.epochs)
+    run = st.form_submit_button("Run layer scan", type="primary")
+config = dataclasses.replace(sweep, p_levels=(0.5, float(imbalanced)), seeds=tuple(range(int(seeds))),
+                             methods=tuple(m for m in METHODS if m in methods),
+                             ccs=dataclasses.replace(sweep.ccs, epochs=int(epochs)))
+st.caption(f"{len(layers)} layers × 2 levels of p × {int(seeds)} seeds; otherwise the sweep page's settings "
+           f"(n_train {sweep.n_train}, balanced n_test {sweep.n_test}, CCS {sweep.ccs.restarts} restarts). Each "
+           "layer's result is cached, so a rerun only trains what is new. Mean with 95% t-interval over seeds.")
+sweeps = SweepStore()
+cached = all(sweeps.has(sweep_key(key, dataclasses.replace(config, layer=layer))) for layer in layers)
+table = None
+if run or cached:
+    try:
+        table = run_layer_scan(store, key, config, layers, progress=None if cached else progress_callback("Layers"),
+                               store=sweeps)
+    except UserError as error:
+        st.error(str(error))
+
+if table is not None:
+    metric = st.radio("Metric", ["accuracy", "auroc"], horizontal=True)
+    summary = summarize(table, metric, by=("method", "p", "layer"))
+    st.altair_chart(layer_chart(summary), width="stretch", theme=None)
+    st.download_button("Layer scan (CSV)", table.to_csv(index=False), "ccs_layer_scan.csv", "text/csv",
+                       on_click="ignore")

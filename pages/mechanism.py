@@ -1,0 +1,49 @@
+"""Mechanism: what per-side centering removes as p changes, measured on the current
+activations, and a synthetic playground that trains CCS live."""
+
+import streamlit as st
+
+from core.charts import centering_chart, stability_chart, variance_chart
+from core.mechanism import direction_stability
+from ui.cache import cached_centering, finished_sweep, layer_for
+from ui.playground import playground
+from ui.shell import require_app_shell
+from ui.state import current_extract, current_sweep
+
+require_app_shell()
+
+st.title("Mechanism")
+st.markdown(
+    "Per-side centering subtracts mean(x+) and mean(x−). Along the truth direction *u* (the supervised "
+    "mass-mean direction of x+ − x−), the classes sit Δ apart, and a training set with a share **p** of "
+    "true-+ pairs has its mean at p·Δ from the false class. After centering, true pairs sit at (1 − p)·Δ and "
+    "false ones at −p·Δ: the zero point, which CCS's consistency term uses as its threshold, slides toward the "
+    "majority. The truth part of the variance shrinks to 4p(1 − p) of its balanced value, so any method that "
+    "looks for large, consistent spread (CCS, TPC) can prefer another direction.")
+
+extract, sweep = current_extract(), current_sweep()
+acts = layer_for(extract, sweep.layer)
+if acts is None:
+    st.info("No activations yet for the current settings: run the demo on the Overview page. The synthetic "
+            "playground below works without them.")
+else:
+    table = cached_centering(extract, sweep)
+    st.caption("Left: dots are measured (mean over seeds), dashes are the prediction (1 − p)·Δ and −p·Δ. "
+               f"Layer {sweep.layer}, {len(sweep.seeds)} training draws per p of {sweep.n_train} pairs (the sweep's "
+               f"draws), truth direction fitted on the training pool. Δ = {table.attrs['delta']:.2f}; "
+               "predictions use the pool's class means and spreads, so they are tested, not fitted.")
+    left, right = st.columns(2)
+    left.altair_chart(centering_chart(table), width="stretch", theme=None)
+    right.altair_chart(variance_chart(table), width="stretch", theme=None)
+    result = finished_sweep(extract, sweep)
+    if result is not None:
+        st.altair_chart(stability_chart(direction_stability(result)), width="stretch", theme=None)
+        st.caption("Same method, same seed, compared with its direction at p = 0.5 (mean over seeds). A probe "
+                   "whose direction holds but whose accuracy falls has had its threshold moved; one whose "
+                   "direction turns away has found another consistent direction.")
+
+st.header("Synthetic playground")
+st.markdown("Pairs built from a known truth direction, a constant token offset, a distractor feature that flips "
+            "between x+ and x− like truth does but ignores it, and noise (core/theory.py). Move the sliders; "
+            "CCS, TPC and logistic regression retrain at p = 0.5 and at your p.")
+playground()

@@ -1,0 +1,92 @@
+"""Imbalance sweep: choose the sweep, run it (or load it), read the chart, pick a point to inspect."""
+
+import json
+
+import streamlit as st
+
+from core.charts import imbalance_chart, method_label, save_chart_bytes
+from core.config import to_jsonable
+from core.errors import UserError
+from core.metrics import summarize
+from core.pipeline import run_pipeline
+from core.report import describe_sweep, subtitle_lines, summary_pivot
+from ui.cache import finished_sweep, model_loader
+from ui.forms import sweep_fields
+from ui.progress import progress_callback
+from ui.shell import require_app_shell
+from ui.state import current_extract, current_sweep, select, selection, set_sweep, write_link
+
+require_app_shell()
+
+st.title("Imbalance sweep")
+st.caption("Each cell trains a probe on n_train pairs of which a fraction p is true on the + side, and tests it "
+           "on a fixed balanced split. Press Run to compute a configuration that is not cached yet.")
+
+extract = current_extract()
+with st.form("sweep_form"):
+    edited = sweep_fields(current_sweep(), None, key="form_sweep")
+    run_clicked = st.form_submit_button("Run sweep", type="primary")
+
+if run_clicked:
+    set_sweep(edited)
+sweep = current_sweep()
+result = finished_sweep(extract, sweep)
+if run_clicked and result is None:
+    try:
+        with st.status("Running the sweep", expanded=True) as status:
+            run_pipeline(extract, sweep, extract_progress=progress_callback("Extracting hidden states"),
+                         sweep_progress=progress_callback("Training probes"), status=status.write,
+                         loader=model_loader)
+            status.update(label="Sweep finished", state="complete", expanded=False)
+        result = finished_sweep(extract, sweep)
+    except UserError as error:
+        st.error(str(error))
+
+view = st.columns([1, 1, 2])
+metric = view[0].radio("Metric", ["accuracy", "auroc"], horizontal=True, key="metric",
+                       index=1 if st.query_params.get("metric") == "auroc" else 0,
+                       help="AUROC falling: the direction was lost. Accuracy falling at steady AUROC: the "
+                            "threshold moved.")
+theory = view[1].toggle("Overlay 4p(1−p)", value=st.query_params.get("theory") == "1", key="theory",
+                        help="The share of truth variance that survives per-side centering (core/theory.py).")
+view_params = {**({"metric": metric} if metric != "accuracy" else {}), **({"theory": "1"} if theory else {})}
+write_link(view_params)
+
+if result is None:
+    if not run_clicked:
+        st.info("This configuration has not been run yet. Press **Run sweep** (the settings above are also in "
+                "the page's URL, so a link reproduces this view).")
+    st.stop()
+
+provenance = describe_sweep(result.config, result.seconds, result.cached)
+summary = summarize(result.table, metric)
+chart = imbalance_chart(summary, title=f"{'AUROC' if metric == 'auroc' else 'Accuracy'} vs training-label imbalance",
+                        show_theory=theory, selectable=True)
+event = st.altair_chart(chart, width="stretch", theme=None, on_select="rerun", key="sweep_chart")
+picked = (event.selection.get("pick") or []) if event else []
+if picked:
+    select(method=picked[0]["method"], p=float(picked[0]["p"]))
+st.caption(provenance)
+
+chosen = selection()
+if chosen["method"] in sweep.methods and chosen["p"] in sweep.p_levels:
+    left, right = st.columns([3, 2])
+    left.markdown(f"Selected for inspection: **{method_label(chosen['method'])}** at **p = {chosen['p']:g}** "
+                  "(click a point of the chart to change it).")
+    right.page_link("pages/inspector.py", label="Open the contrast-pair inspector", icon="🔎")
+
+st.subheader("Mean over seeds with 95% interval")
+st.dataframe(summary_pivot(summary), width="stretch")
+with st.expander(f"Every cell ({len(result.table)} rows)"):
+    st.dataframe(result.table, width="stretch", hide_index=True)
+
+config_json = json.dumps({"extract": to_jsonable(extract), "sweep": to_jsonable(sweep)}, indent=1)
+downloads = st.columns(3)
+downloads[0].download_button("Results (CSV)", result.table.to_csv(index=False), "ccs_imbalance_results.csv",
+                             "text/csv", on_click="ignore")
+downloads[1].download_button(
+    "Chart (PNG)", lambda: save_chart_bytes(imbalance_chart(summary, subtitle=subtitle_lines(provenance),
+                                                            show_theory=theory), "png"),
+    "ccs_imbalance_chart.png", "image/png", on_click="ignore")
+downloads[2].download_button("Config (JSON)", config_json, "ccs_imbalance_config.json", "application/json",
+                             on_click="ignore")

@@ -1,0 +1,47 @@
+"""A tiny model's run, cached in the test's own cache, and a helper that opens a page of
+the real app.py in streamlit.testing's AppTest with that run as the current one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.config import CCSConfig, DatasetSpec, ExtractConfig, ModelSpec, SweepConfig
+from core.pipeline import run_pipeline
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+
+
+@pytest.fixture
+def tiny_run(tiny_llama, sentiment_csv):
+    """Configs of a finished, cached run on the tiny model (60 examples, 2 levels, 2 seeds)."""
+    extract = ExtractConfig(model=ModelSpec(model_id=str(tiny_llama)),
+                            dataset=DatasetSpec(source="csv", name=str(sentiment_csv)), n_examples=60)
+    sweep = SweepConfig(layer=2, p_levels=(0.5, 0.75), n_train=16, n_test=20, seeds=(0, 1),
+                        ccs=CCSConfig(epochs=30, restarts=2))
+    run_pipeline(extract, sweep, device="cpu")
+    return extract, sweep
+
+
+def open_page(page: str, extract: ExtractConfig | None = None, sweep: SweepConfig | None = None,
+              query: dict[str, str] | None = None) -> AppTest:
+    """Run app.py on `page` (a path under pages/) with the given state, as a browser
+    opening that page's URL would."""
+    app = AppTest.from_file(APP, default_timeout=180)
+    if extract is not None:
+        app.session_state["extract_config"] = extract
+    if sweep is not None:
+        app.session_state["sweep_config"] = sweep
+    for key, value in (query or {}).items():
+        app.query_params[key] = value
+    return app.switch_page(page).run()
+
+
+def charts(app: AppTest) -> list:
+    return list(app.get("vega_lite_chart"))
+
+
+def texts(app: AppTest, kind: str) -> list[str]:
+    return [element.value for element in getattr(app, kind)]

@@ -1,0 +1,82 @@
+"""Cached loaders: one model at a time in memory, activation layers by key, sweep results
+by key. Arguments are small strings and configs (hashable), never large arrays."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from core.config import DatasetSpec, ExtractConfig, ModelSpec, SweepConfig
+from core.data import load_dataset
+from core.extract import activation_key
+from core.mechanism import centering_table
+from core.models import LoadedModel, load_model, load_tokenizer
+from core.pipeline import cached_run
+from core.store import ActivationSet, ActivationStore
+from core.sweep import SweepResult
+
+
+@st.cache_resource(max_entries=1, show_spinner="Loading the model")
+def cached_model(spec: ModelSpec, device: str = "auto") -> LoadedModel:
+    """The one model kept in memory (a new spec replaces it)."""
+    return load_model(spec, device)
+
+
+def model_loader(spec: ModelSpec, device, status=None) -> LoadedModel:
+    """A `loader` for core.extract.extract that reuses the cached model."""
+    return cached_model(spec, str(device))
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def cached_layer(key: str, layer: int) -> ActivationSet:
+    """One layer of an activation set (kept as tensors, not copied per rerun)."""
+    return ActivationStore().load(key, layers=[layer])
+
+
+def layer_for(config: ExtractConfig, layer: int) -> ActivationSet | None:
+    """The activations of `config` at `layer`, or None when not extracted yet."""
+    key = activation_key(config)
+    store = ActivationStore()
+    if not store.has(key) or layer not in store.meta(key)["layers"]:
+        return None
+    return cached_layer(key, layer)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def cached_sweep(extract: ExtractConfig, sweep: SweepConfig) -> SweepResult | None:
+    """A finished sweep from the disk cache (None if it was never run). Only successful
+    loads are memoized: None is not cached, so a sweep run later is found."""
+    result = cached_run(extract, sweep)
+    if result is None:
+        raise LookupError
+    return result
+
+
+def finished_sweep(extract: ExtractConfig, sweep: SweepConfig) -> SweepResult | None:
+    """The cached sweep for these configs, or None."""
+    try:
+        return cached_sweep(extract, sweep)
+    except LookupError:
+        return None
+
+
+@st.cache_resource(max_entries=2, show_spinner="Loading the tokenizer")
+def cached_tokenizer(spec: ModelSpec):
+    """The tokenizer of a model spec, for previews."""
+    return load_tokenizer(spec)
+
+
+@st.cache_data(max_entries=8, show_spinner="Reading the dataset")
+def cached_dataset_summary(spec: DatasetSpec) -> dict:
+    """Size, class counts and three example texts of a dataset spec (raises UserError)."""
+    data = load_dataset(spec)
+    negatives, positives = data.class_counts()
+    picks = np.random.default_rng(0).choice(len(data), size=min(3, len(data)), replace=False)
+    return {"description": data.description, "n": len(data), "negatives": negatives, "positives": positives,
+            "examples": [data.texts[i] for i in picks]}
+
+
+@st.cache_data(max_entries=8, show_spinner="Measuring the mechanism")
+def cached_centering(extract: ExtractConfig, sweep: SweepConfig):
+    """core.mechanism.centering_table for the current activations (keyed by the configs)."""
+    return centering_table(layer_for(extract, sweep.layer), sweep)

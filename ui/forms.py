@@ -1,0 +1,50 @@
+"""Form widgets that turn into configs (the sweep form, shared by the sweep and layer pages)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import streamlit as st
+
+from core.charts import method_label
+from core.config import METHODS, NORMALIZATIONS, SweepConfig
+
+P_CHOICES = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 0.975)
+NORMALIZATION_LABELS = {"mean": "mean (Burns default)", "meanstd": "mean and std", "none": "none"}
+TEST_NORMALIZATION_LABELS = {"own": "its own statistics (reference code)",
+                             "train": "the training statistics (deployment)"}
+
+
+def sweep_fields(config: SweepConfig, num_layers: int | None, key: str) -> SweepConfig:
+    """Widgets for every sweep setting, initialized from `config`; returns the edited config.
+    `key` prefixes widget keys so two pages' forms do not collide."""
+    left, middle, right = st.columns(3)
+    p_levels = left.multiselect("Levels of p (share of true-+ training pairs)",
+                                sorted(set(P_CHOICES) | set(config.p_levels)), default=list(config.p_levels),
+                                key=f"{key}_p")
+    layer = left.number_input("Layer (hidden-state index)", 0, (num_layers or 200) - 1, config.layer,
+                              key=f"{key}_layer")
+    n_train = middle.number_input("Training pairs per cell (n_train)", 2, 100_000, config.n_train, step=50,
+                                  key=f"{key}_n_train")
+    n_test = middle.number_input("Balanced test pairs (n_test)", 2, 100_000, config.n_test, step=50,
+                                 key=f"{key}_n_test")
+    seeds = right.number_input("Seeds", 1, 100, len(config.seeds), key=f"{key}_seeds",
+                               help="Each seed redraws the training set and CCS's initial weights.")
+    methods = right.multiselect("Methods", METHODS, default=list(config.methods), format_func=method_label,
+                                key=f"{key}_methods")
+    with st.expander("Normalization and CCS optimizer"):
+        a, b, c = st.columns(3)
+        normalization = a.selectbox("Per-side normalization", NORMALIZATIONS,
+                                    index=NORMALIZATIONS.index(config.normalization),
+                                    format_func=NORMALIZATION_LABELS.get, key=f"{key}_norm")
+        test_normalization = a.radio("Normalize the test split with", list(TEST_NORMALIZATION_LABELS),
+                                     index=list(TEST_NORMALIZATION_LABELS).index(config.test_normalization),
+                                     format_func=TEST_NORMALIZATION_LABELS.get, key=f"{key}_test_norm")
+        epochs = b.number_input("CCS epochs (reference: 1000)", 1, 20_000, config.ccs.epochs, key=f"{key}_epochs")
+        restarts = b.number_input("CCS restarts (reference: 10)", 1, 100, config.ccs.restarts, key=f"{key}_restarts")
+        split_seed = c.number_input("Test split seed", 0, 10_000, config.split_seed, key=f"{key}_split_seed")
+    return dataclasses.replace(
+        config, layer=int(layer), p_levels=tuple(sorted(float(p) for p in p_levels)), n_train=int(n_train),
+        n_test=int(n_test), seeds=tuple(range(int(seeds))), methods=tuple(m for m in METHODS if m in methods),
+        normalization=normalization, test_normalization=test_normalization, split_seed=int(split_seed),
+        ccs=dataclasses.replace(config.ccs, epochs=int(epochs), restarts=int(restarts)))
