@@ -51,9 +51,11 @@ def summary_frame():
 def test_chart_has_band_line_chance_and_optional_theory():
     spec = imbalance_chart(summary_frame(), subtitle="n_train 400").to_dict()
     marks = [layer["mark"]["type"] if isinstance(layer["mark"], dict) else layer["mark"] for layer in spec["layer"]]
-    assert marks == ["area", "line", "rule"]
+    assert marks == ["area", "line", "point", "rule"]
     with_theory = imbalance_chart(summary_frame(), show_theory=True).to_dict()
-    assert len(with_theory["layer"]) == 4
+    assert len(with_theory["layer"]) == 5
+    selectable = imbalance_chart(summary_frame(), selectable=True).to_dict()
+    assert selectable["params"][0]["select"] == {"type": "point", "fields": ["method", "p"], "on": "click"}
     text = json.dumps(spec)
     assert "LR (raw differences)" in text and "n_train 400" in text
 
