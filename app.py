@@ -1,7 +1,33 @@
-"""CCS Imbalance Lab: the Streamlit entry point. The shell (navigation with stable URL
-paths, link handling, the shared sidebar) is ui/shell.py; each page lives in pages/ and
-stays thin over core/."""
+"""CCS Imbalance Lab: the Streamlit entry point. Navigation with stable URL paths, link
+handling and the shared sidebar; each page lives in app_pages/ and stays thin over core/.
 
-from ui.shell import run_app
+(The folder is not called pages/: Streamlit runs a pages/ folder beside the entry
+script as a legacy multipage app until st.navigation first runs, and a first visit to
+a page's URL on a fresh server then showed "Page not found".)"""
 
-run_app()
+import streamlit as st
+
+from ui.state import apply_link, current_extract, current_sweep, dataset_name, model_name
+
+st.set_page_config(page_title="CCS Imbalance Lab", page_icon=":material/balance:", layout="wide")
+navigation = st.navigation([
+    st.Page("app_pages/overview.py", title="Overview", icon=":material/home:", default=True),  # at /
+    st.Page("app_pages/data.py", title="Data and model", icon=":material/database:", url_path="data"),
+    st.Page("app_pages/sweep.py", title="Imbalance sweep", icon=":material/show_chart:", url_path="sweep"),
+    st.Page("app_pages/inspector.py", title="Contrast-pair inspector", icon=":material/search:",
+            url_path="inspector"),
+    st.Page("app_pages/mechanism.py", title="Mechanism", icon=":material/settings:", url_path="mechanism"),
+    st.Page("app_pages/layers.py", title="Layers", icon=":material/layers:", url_path="layers"),
+])
+apply_link()
+
+with st.sidebar:
+    extract_config, sweep_config = current_extract(), current_sweep()
+    st.markdown("**Current run**")
+    st.text(f"Model: {model_name(extract_config)}\n"
+            f"Data: {dataset_name(extract_config)}, {extract_config.n_examples} examples\n"
+            f"Layer: {sweep_config.layer}\nTemplate:")
+    st.code(extract_config.template.prompt + extract_config.template.positive + " / " +
+            extract_config.template.negative.strip(), language=None, wrap_lines=True)
+
+navigation.run()

@@ -18,9 +18,22 @@ from core.theory import truth_variance_ratio
 METRIC_LABELS = {"accuracy": "Accuracy", "auroc": "AUROC"}
 
 
+METHOD_COLORS = {"ccs": "#1f77b4", "tpc": "#ff7f0e", "lr_raw": "#d62728", "lr_norm": "#17becf", "random": "#2ca02c"}
+
+
 def method_label(method: str) -> str:
     """Display name of a method id."""
     return METHOD_INFO[method].label if method in METHOD_INFO else method
+
+
+def method_color(legend: alt.Legend | None = None) -> alt.Color:
+    """The color encoding of the "Method" column: the same color for a method in every chart."""
+    scale = alt.Scale(domain=[method_label(m) for m in METHOD_COLORS], range=list(METHOD_COLORS.values()))
+    return alt.Color("Method:N", legend=legend, scale=scale)
+
+
+def _bottom_legend(columns: int = 3) -> alt.Legend:
+    return alt.Legend(orient="bottom", columns=columns, title=None, labelLimit=320)
 
 
 def imbalance_chart(summary: pd.DataFrame, title: str = "Accuracy vs training-label imbalance",
@@ -32,19 +45,18 @@ def imbalance_chart(summary: pd.DataFrame, title: str = "Accuracy vs training-la
     selects its (method, p) as the selection parameter "pick"."""
     metric = summary["metric"].iloc[0] if len(summary) else "accuracy"
     data = summary.assign(Method=summary["method"].map(method_label))
-    order = [method_label(m) for m in METHOD_INFO if m in set(summary["method"])]
     low = 0.0 if show_theory else min(0.4, float(np.nanmin(data[["mean", "ci_low"]].to_numpy(dtype=float))) - 0.02)
     x = alt.X("p:Q", title="p = fraction of training pairs whose + completion is true",
               scale=alt.Scale(domain=[float(data["p"].min()), float(data["p"].max())]))
     y_scale = alt.Scale(domain=[low, 1.0])
-    color = alt.Color("Method:N", sort=order, legend=alt.Legend(orient="bottom", columns=3, title=None))
+    color = method_color(_bottom_legend())
     tooltip = [alt.Tooltip("Method:N"), alt.Tooltip("p:Q", format=".2f"), alt.Tooltip("mean:Q", format=".3f"),
                alt.Tooltip("ci_low:Q", format=".3f", title="95% CI low"),
                alt.Tooltip("ci_high:Q", format=".3f", title="95% CI high"), alt.Tooltip("n_seeds:Q")]
     base = alt.Chart(data).encode(x=x, color=color)
     band = base.transform_filter("isValid(datum.ci_low)").mark_area(opacity=0.18).encode(
         y=alt.Y("ci_low:Q", scale=y_scale, title=METRIC_LABELS.get(metric, metric)), y2="ci_high:Q",
-        color=alt.Color("Method:N", sort=order, legend=None))
+        color=method_color(None))
     y = alt.Y("mean:Q", scale=y_scale, title=METRIC_LABELS.get(metric, metric))
     line = base.mark_line().encode(y=y)
     points = base.mark_point(filled=True, size=60, cursor="pointer" if selectable else "default").encode(
@@ -105,8 +117,7 @@ def example_scatter(scatter: pd.DataFrame, example: int | None = None) -> alt.Ch
         layers.append(alt.Chart(data[data["index"] == example]).mark_point(
             size=260, shape="circle", filled=False, color="black", strokeWidth=2.5).encode(
             x="probe_projection:Q", y="top_pc_projection:Q"))
-    return alt.layer(*layers).properties(title="Where the test pairs sit (dashed: the probe's threshold)",
-                                         height=300)
+    return alt.layer(*layers).properties(height=300)
 
 
 def trajectory_chart(trajectory: pd.DataFrame) -> alt.Chart:
@@ -121,7 +132,7 @@ def trajectory_chart(trajectory: pd.DataFrame) -> alt.Chart:
                         legend=alt.Legend(orient="bottom", title=None)),
         tooltip=[alt.Tooltip("p:Q"), alt.Tooltip("confidence:Q", format=".3f"), "outcome:N"])
     half = alt.Chart(pd.DataFrame({"y": [0.5]})).mark_rule(strokeDash=[4, 4], color="#888").encode(y="y:Q")
-    return alt.layer(line, points, half).properties(title="This pair's verdict as p grows (same seed)", height=300)
+    return alt.layer(line, points, half).properties(height=300)
 
 
 def centering_chart(table: pd.DataFrame) -> alt.Chart:
@@ -141,8 +152,7 @@ def centering_chart(table: pd.DataFrame) -> alt.Chart:
         color=color, tooltip=["group:N", alt.Tooltip("measured:Q", format=".2f"),
                               alt.Tooltip("predicted:Q", format=".2f")])
     zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="#888").encode(y="y:Q")
-    return alt.layer(predicted, measured, zero).properties(
-        title="Centering moves the zero point", height=280)
+    return alt.layer(predicted, measured, zero).properties(height=280)
 
 
 def variance_chart(table: pd.DataFrame) -> alt.Chart:
@@ -161,22 +171,29 @@ def variance_chart(table: pd.DataFrame) -> alt.Chart:
     return alt.Chart(data).mark_line(point=True).encode(
         x=alt.X("p:Q", title="training p"), y=alt.Y("ratio:Q", title="variance / variance at p = 0.5",
                                                    scale=alt.Scale(domain=[0, 1.05])),
-        color=alt.Color("curve:N", legend=alt.Legend(orient="bottom", title=None, columns=1)),
+        color=alt.Color("curve:N", legend=_bottom_legend(1)),
+        order=alt.Order("curve:N", sort="descending"),
         strokeDash=alt.StrokeDash("curve:N", legend=None),
-        tooltip=["curve:N", alt.Tooltip("ratio:Q", format=".3f")]).properties(
-        title="Variance along truth after centering", height=280)
+        tooltip=["curve:N", alt.Tooltip("ratio:Q", format=".3f")]).properties(height=280)
 
 
-def stability_chart(stability: pd.DataFrame) -> alt.Chart:
-    """Mean |cos(direction at p, direction at p = 0.5)| per method against p."""
+def stability_chart(stability: pd.DataFrame, seed_agreement: pd.DataFrame | None = None) -> alt.Chart:
+    """Mean |cos(direction at p, direction at p = 0.5)| per method against p; dotted
+    lines: how much two seeds agree at p = 0.5 (what resampling alone does)."""
     data = stability.groupby(["method", "p"]).stability.mean().reset_index()
     data["Method"] = data["method"].map(method_label)
-    return alt.Chart(data).mark_line(point=True).encode(
+    lines = alt.Chart(data).mark_line(point=True).encode(
         x=alt.X("p:Q", title="training p"),
         y=alt.Y("stability:Q", title="|cos(direction at p, at p = 0.5)|", scale=alt.Scale(domain=[0, 1.02])),
-        color=alt.Color("Method:N", legend=alt.Legend(orient="bottom", title=None, columns=3)),
-        tooltip=["Method:N", "p:Q", alt.Tooltip("stability:Q", format=".3f")]).properties(
-        title="Does each method find the same direction as on balanced data?", height=280)
+        color=method_color(_bottom_legend()),
+        tooltip=["Method:N", "p:Q", alt.Tooltip("stability:Q", format=".3f")])
+    if seed_agreement is None or seed_agreement.empty:
+        return lines.properties(height=280)
+    floor = seed_agreement.assign(Method=seed_agreement["method"].map(method_label))
+    rules = alt.Chart(floor).mark_rule(strokeDash=[2, 3], strokeWidth=1.5).encode(
+        y="agreement:Q", color=method_color(None),
+        tooltip=["Method:N", alt.Tooltip("agreement:Q", format=".3f", title="seeds agree at p = 0.5")])
+    return alt.layer(lines, rules).properties(height=280)
 
 
 def layer_chart(summary: pd.DataFrame) -> alt.Chart:
@@ -185,13 +202,14 @@ def layer_chart(summary: pd.DataFrame) -> alt.Chart:
     metric = summary["metric"].iloc[0]
     data = summary.assign(Method=summary["method"].map(method_label), level=summary["p"].map(lambda p: f"p = {p:g}"))
     base = alt.Chart(data).encode(x=alt.X("layer:Q", title="layer (hidden-state index)"),
-                                  color=alt.Color("Method:N", legend=alt.Legend(orient="bottom", title=None,
-                                                                                columns=3)))
-    band = base.transform_filter("isValid(datum.ci_low)").mark_area(opacity=0.12).encode(
-        y=alt.Y("ci_low:Q"), y2="ci_high:Q", detail="level:N")
+                                  color=method_color(_bottom_legend()))
+    y_scale = alt.Scale(domain=[0.3, 1.0], clamp=True)
+    band = base.transform_filter("isValid(datum.ci_low)").mark_area(opacity=0.12, clip=True).encode(
+        y=alt.Y("ci_low:Q", scale=y_scale), y2="ci_high:Q", detail="level:N", color=method_color(None))
     line = base.mark_line(point=True).encode(
-        y=alt.Y("mean:Q", title=METRIC_LABELS.get(metric, metric), scale=alt.Scale(zero=False)),
-        strokeDash=alt.StrokeDash("level:N", legend=alt.Legend(orient="bottom", title=None)),
+        y=alt.Y("mean:Q", title=METRIC_LABELS.get(metric, metric), scale=y_scale),
+        strokeDash=alt.StrokeDash("level:N", legend=alt.Legend(orient="bottom", title=None, symbolType="stroke",
+                                                               symbolStrokeColor="#444")),
         tooltip=["Method:N", "level:N", "layer:Q", alt.Tooltip("mean:Q", format=".3f"), "n_seeds:Q"])
     chance = alt.Chart(pd.DataFrame({"y": [0.5]})).mark_rule(strokeDash=[4, 4], color="#888").encode(y="y:Q")
     return alt.layer(band, line, chance).properties(title=f"{METRIC_LABELS.get(metric, metric)} by layer",

@@ -26,7 +26,7 @@ from core.sampling import balanced_subset
 from core.store import ActivationStore, content_key, environment_info
 
 ProgressFn = Callable[[int, int, str], None]
-DEFAULT_CPU_BATCH = 32
+DEFAULT_CPU_BATCH = 16
 DEFAULT_GPU_BATCH = 128
 
 
@@ -86,6 +86,65 @@ def last_token_states(loaded: LoadedModel, sequences: list[list[int]], layers: l
         output = loaded.model(**batch, output_hidden_states=True, use_cache=False)
     hidden = output.hidden_states
     return torch.stack([hidden[layer][:, -1, :] for layer in layers]).float()
+
+
+Pair = tuple[list[int], list[int]]
+
+
+def shared_prefix_length(pos: list[int], neg: list[int]) -> int:
+    """Tokens x+ and x- share at the start, leaving at least one token of each to run."""
+    limit = min(len(pos), len(neg)) - 1
+    length = 0
+    while length < limit and pos[length] == neg[length]:
+        length += 1
+    return length
+
+
+def pair_states_plain(loaded: LoadedModel, pairs: list[Pair], layers: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+    """(pos, neg) hidden states [len(layers), B, d]: x+ and x- run as 2B full sequences."""
+    states = last_token_states(loaded, [p for p, _ in pairs] + [n for _, n in pairs], layers)
+    return states[:, : len(pairs)], states[:, len(pairs):]
+
+
+def pair_states_shared_prefix(loaded: LoadedModel, pairs: list[Pair],
+                              layers: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+    """(pos, neg) as pair_states_plain, at about half the cost: the tokens x+ and x- share
+    run once (left-padded, keeping their KV cache), then both completions run from that
+    cache (right-padded, each read at its own last token). Token ids, not strings, decide
+    what is shared, so a completion that merges with the text before it is handled."""
+    pad = pad_id(loaded.tokenizer)
+    cut = [shared_prefix_length(p, n) for p, n in pairs]
+    prefix = left_pad([p[:k] for (p, _), k in zip(pairs, cut)], pad)
+    device = loaded.device
+    suffixes = [side[k:] for (p, n), k in zip(pairs, cut) for side in (p, n)]  # rows: ex0+, ex0-, ex1+, ...
+    width = max(len(s) for s in suffixes)
+    suffix_ids = torch.full((len(suffixes), width), pad, dtype=torch.long)
+    suffix_mask = torch.zeros((len(suffixes), width), dtype=torch.long)
+    for row, tokens in enumerate(suffixes):
+        suffix_ids[row, : len(tokens)] = torch.tensor(tokens, dtype=torch.long)
+        suffix_mask[row, : len(tokens)] = 1
+    prefix_lengths = torch.tensor(cut, dtype=torch.long).repeat_interleave(2)
+    with torch.inference_mode():
+        cache = loaded.model(**{name: tensor.to(device) for name, tensor in prefix.items()},
+                             use_cache=True).cache
+        cache.batch_repeat_interleave(2)
+        output = loaded.model(
+            input_ids=suffix_ids.to(device),
+            attention_mask=torch.cat([prefix["attention_mask"].repeat_interleave(2, dim=0), suffix_mask], 1).to(device),
+            position_ids=(prefix_lengths[:, None] + torch.arange(width)[None]).to(device),
+            cache=cache, use_cache=True, output_hidden_states=True)
+    last = torch.tensor([len(s) - 1 for s in suffixes], device=device)
+    rows = torch.arange(len(suffixes), device=device)
+    states = torch.stack([output.hidden_states[layer][rows, last] for layer in layers]).float()
+    return states[:, 0::2], states[:, 1::2]
+
+
+def pair_states(loaded: LoadedModel, pairs: list[Pair], layers: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Hidden states of x+ and x- at their last tokens, sharing the common prefix where
+    the model allows it (causal attention and explicit positions), else in full."""
+    if loaded.causal and loaded.accepts_position_ids and all(shared_prefix_length(p, n) for p, n in pairs):
+        return pair_states_shared_prefix(loaded, pairs, layers)
+    return pair_states_plain(loaded, pairs, layers)
 
 
 def pair_batches(pairs: list[tuple[list[int], list[int]]], batch_size: int) -> Iterator[np.ndarray]:
@@ -164,9 +223,22 @@ def extract(config: ExtractConfig, store: ActivationStore | None = None, device:
     try:
         done_pairs, done_tokens = 0, 0
         report(0, sum(tokens), f"0/{len(pairs)} pairs")
-        for rows in pair_batches(pairs, size):
-            states = last_token_states(loaded, [pairs[r][0] for r in rows] + [pairs[r][1] for r in rows], layers)
-            writer.write(rows, states[:, : len(rows)], states[:, len(rows):])
+        queue = list(pair_batches(pairs, size))
+        while queue:
+            rows = queue.pop(0)
+            try:
+                pos, neg = pair_states(loaded, [pairs[r] for r in rows], layers)
+            except torch.OutOfMemoryError:
+                if len(rows) == 1:
+                    raise UserError("Out of GPU memory even for a single pair; use a smaller model, a lower "
+                                    "max_tokens, or the CPU.") from None
+                if device.type == "cuda":
+                    torch.cuda.empty_cache()
+                half = (len(rows) + 1) // 2
+                say(f"Out of GPU memory with {len(rows)} pairs per batch; retrying with {half}.")
+                queue = [chunk for batch in [rows, *queue] for chunk in np.array_split(batch, -(-len(batch) // half))]
+                continue
+            writer.write(rows, pos, neg)
             done_pairs += len(rows)
             done_tokens += sum(tokens[r] for r in rows)
             report(done_tokens, sum(tokens), f"{done_pairs}/{len(pairs)} pairs")
@@ -176,7 +248,8 @@ def extract(config: ExtractConfig, store: ActivationStore | None = None, device:
                 "model_name": loaded.name, "dtype": dtype_name(loaded.dtype), "device": str(device),
                 "dataset_description": data.description, "labels_count": [int((data.labels[chosen] == c).sum())
                                                                            for c in (0, 1)],
-                "batch_size": size, "seconds": time.perf_counter() - started, "environment": environment_info()}
+                "batch_size": size, "prefix_shared": loaded.causal and loaded.accepts_position_ids,
+                "seconds": time.perf_counter() - started, "environment": environment_info()}
         writer.commit(data.labels[chosen], [data.texts[i] for i in chosen], [data.ids[i] for i in chosen], meta)
     except BaseException:
         writer.abort()

@@ -72,21 +72,35 @@ def centering_table(acts: ActivationSet, config: SweepConfig) -> pd.DataFrame:
     return table
 
 
+def _raw_direction(probe) -> torch.Tensor:
+    """Unit probe direction in the original coordinates (w / sd under "meanstd")."""
+    weight = probe.weight.double()
+    if probe.train_stats.std_pos is not None:
+        weight = weight / probe.train_stats.std_pos.double()
+    return weight / weight.norm()
+
+
 def direction_stability(result: SweepResult) -> pd.DataFrame:
     """|cos| between each cell's probe direction and the same method's direction, same
     seed, at the level of p closest to 0.5: does a method still find at p what it found on
     balanced data? (Directions are compared in raw coordinates: w / sd under "meanstd".)"""
     reference_p = min(result.config.p_levels, key=lambda level: abs(level - 0.5))
-
-    def raw_direction(probe) -> torch.Tensor:
-        weight = probe.weight.double()
-        if probe.train_stats.std_pos is not None:
-            weight = weight / probe.train_stats.std_pos.double()
-        return weight / weight.norm()
-
     rows = []
     for (method, p, seed), probe in result.probes.items():
-        reference = raw_direction(result.probes[(method, reference_p, seed)])
+        reference = _raw_direction(result.probes[(method, reference_p, seed)])
         rows.append({"method": method, "p": p, "seed": seed,
-                     "stability": float(torch.abs(raw_direction(probe) @ reference))})
+                     "stability": float(torch.abs(_raw_direction(probe) @ reference))})
+    return pd.DataFrame(rows)
+
+
+def seed_agreement(result: SweepResult) -> pd.DataFrame:
+    """Per method, the mean |cos| between the directions two different seeds find at the
+    level of p closest to 0.5: the resampling noise floor for direction_stability."""
+    reference_p = min(result.config.p_levels, key=lambda level: abs(level - 0.5))
+    rows = []
+    for method in result.config.methods:
+        directions = [_raw_direction(result.probes[(method, reference_p, seed)]) for seed in result.config.seeds]
+        pairs = [float(torch.abs(a @ b)) for i, a in enumerate(directions) for b in directions[i + 1:]]
+        if pairs:
+            rows.append({"method": method, "agreement": float(np.mean(pairs))})
     return pd.DataFrame(rows)

@@ -91,6 +91,7 @@ class LoadedModel:
     hidden_size: int
     accepts_position_ids: bool
     name: str
+    causal: bool = False  # attention looks only backwards, so a shared prefix can be run once
 
 
 @contextmanager
@@ -126,6 +127,18 @@ def _hub_offline_message(model_id: str, error: Exception | None) -> str:
     reason = str(error).splitlines()[0][:300].rstrip(".") if error and str(error) else "the hub cannot be reached"
     return (f"Could not load model '{model_id}': {reason}. Without network, only models already in the Hugging "
             "Face cache or in a local folder can be loaded; the bundled model always works.")
+
+
+def is_causal(config) -> bool:
+    """Decoder-only architectures (registered for causal LM and not for masked LM: BERT-like
+    encoders are registered for both)."""
+    from transformers.models.auto.modeling_auto import (
+        MODEL_FOR_CAUSAL_LM_MAPPING_NAMES,
+        MODEL_FOR_MASKED_LM_MAPPING_NAMES,
+    )
+
+    kind = getattr(config, "model_type", "")
+    return kind in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES and kind not in MODEL_FOR_MASKED_LM_MAPPING_NAMES
 
 
 @contextmanager
@@ -213,4 +226,4 @@ def load_model(spec: ModelSpec, device: str | torch.device = "auto",
     config = located.config
     text_config = config.get_text_config() if hasattr(config, "get_text_config") else config
     return LoadedModel(model, tokenizer, device, dtype, int(text_config.num_hidden_layers) + 1,
-                       int(text_config.hidden_size), accepts_position_ids, located.name)
+                       int(text_config.hidden_size), accepts_position_ids, located.name, is_causal(config))

@@ -27,7 +27,7 @@ def tiny_run(tiny_llama, sentiment_csv):
 
 def open_page(page: str, extract: ExtractConfig | None = None, sweep: SweepConfig | None = None,
               query: dict[str, str] | None = None) -> AppTest:
-    """Run app.py on `page` (a path under pages/) with the given state, as a browser
+    """Run app.py on `page` (a path under app_pages/) with the given state, as a browser
     opening that page's URL would."""
     app = AppTest.from_file(APP, default_timeout=180)
     if extract is not None:

@@ -11,10 +11,10 @@ from tests.app.conftest import charts, open_page, texts
 
 
 def test_overview_offers_the_demo_and_links_a_cached_run(tiny_run):
-    fresh = open_page("pages/overview.py")
+    fresh = open_page("app_pages/overview.py")
     assert not fresh.exception
     assert [b.label for b in fresh.button] == ["Run the offline demo"]
-    cached = open_page("pages/overview.py", *tiny_run)
+    cached = open_page("app_pages/overview.py", *tiny_run)
     assert not cached.exception
     assert any("loaded from cache" in text for text in texts(cached, "success"))
     assert "Open the accuracy-versus-imbalance chart" in [link.label for link in cached.get("page_link")]
@@ -22,7 +22,7 @@ def test_overview_offers_the_demo_and_links_a_cached_run(tiny_run):
 
 def test_sweep_page_chart_metric_and_rerun_with_new_settings(tiny_run):
     extract, sweep = tiny_run
-    app = open_page("pages/sweep.py", extract, sweep)
+    app = open_page("app_pages/sweep.py", extract, sweep)
     assert not app.exception and len(charts(app)) == 1
     before = charts(app)[0].proto.spec
     app.radio(key="metric").set_value("auroc").run()
@@ -42,20 +42,20 @@ def test_sweep_page_chart_metric_and_rerun_with_new_settings(tiny_run):
 
 def test_a_link_sets_the_view_and_a_bad_link_is_reported(tiny_run):
     extract, sweep = tiny_run
-    linked = open_page("pages/sweep.py", extract, sweep, query={"seeds": "1", "p": "0.5,0.75", "layer": "2",
+    linked = open_page("app_pages/sweep.py", extract, sweep, query={"seeds": "1", "p": "0.5,0.75", "layer": "2",
                                                                 "n_train": "16", "n_test": "20", "epochs": "30",
                                                                 "restarts": "2"})
     assert not linked.exception
     assert linked.session_state["sweep_config"] == dataclasses.replace(sweep, seeds=(0,))
     assert any("has not been run yet" in text for text in texts(linked, "info"))
-    bad = open_page("pages/sweep.py", extract, sweep, query={"seeds": "many"})
+    bad = open_page("app_pages/sweep.py", extract, sweep, query={"seeds": "many"})
     assert not bad.exception
     assert any("could not be applied" in text and "'seeds'" in text for text in texts(bad, "error"))
     assert bad.session_state["sweep_config"] == sweep
 
 
 def test_inspector_lists_test_pairs_and_filters_errors(tiny_run):
-    app = open_page("pages/inspector.py", *tiny_run)
+    app = open_page("app_pages/inspector.py", *tiny_run)
     assert not app.exception
     table = app.dataframe[0].value
     assert len(table) == 20 and set(table.columns) >= {"text", "+ is true", "p(x+)", "p(x−)", "correct"}
@@ -66,7 +66,7 @@ def test_inspector_lists_test_pairs_and_filters_errors(tiny_run):
 
 
 def test_mechanism_measures_and_the_playground_retrains(tiny_run):
-    app = open_page("pages/mechanism.py", *tiny_run)
+    app = open_page("app_pages/mechanism.py", *tiny_run)
     assert not app.exception
     assert len(charts(app)) == 3  # centering, variance, direction stability
     before = app.dataframe[0].value.copy()
@@ -77,18 +77,18 @@ def test_mechanism_measures_and_the_playground_retrains(tiny_run):
 
 
 def test_layers_page_scans_every_layer(tiny_run):
-    app = open_page("pages/layers.py", *tiny_run)
+    app = open_page("app_pages/layers.py", *tiny_run)
     assert not app.exception and not charts(app)
     app.button(key="FormSubmitter:layer_form-Run layer scan").click().run()
     assert not app.exception, app.exception
     assert len(charts(app)) == 1
-    again = open_page("pages/layers.py", *tiny_run)  # every layer is cached now: shown at once
+    again = open_page("app_pages/layers.py", *tiny_run)  # every layer is cached now: shown at once
     assert len(charts(again)) == 1
 
 
 def test_data_page_previews_and_a_bad_csv_keeps_the_previous_state(tiny_run, tmp_path):
     extract, sweep = tiny_run
-    app = open_page("pages/data.py", extract, sweep)
+    app = open_page("app_pages/data.py", extract, sweep)
     assert not app.exception
     assert sum("x+:" in text for text in texts(app, "markdown")) == 3
     app.radio[1].set_value("csv").run()

@@ -9,7 +9,7 @@ import torch
 
 from core.config import CCSConfig, SweepConfig
 from core.examples import example_table, prediction_trajectory, projection_scatter
-from core.mechanism import centering_table, direction_stability, truth_direction
+from core.mechanism import centering_table, direction_stability, seed_agreement, truth_direction
 from core.store import ActivationSet, ActivationStore
 from core.sweep import run_layer_scan, run_sweep
 from core.theory import synthetic_pairs, truth_variance_ratio
@@ -91,3 +91,10 @@ def test_layer_scan_runs_each_layer(tmp_path):
     table = run_layer_scan(store, "k" * 64, config, [1, 2])
     assert sorted(table.layer.unique()) == [1, 2] and len(table) == 4
     assert (table.accuracy > 0.9).all()
+
+
+def test_seed_agreement_is_high_where_the_direction_is_well_determined(synthetic):
+    _, _, result = synthetic
+    agreement = seed_agreement(result).set_index("method").agreement
+    assert agreement["tpc"] > 0.95 and agreement["lr_raw"] > 0.8
+    assert agreement["random"] < 0.9  # each seed draws its own random direction

@@ -15,10 +15,7 @@ from core.store import ActivationStore
 from ui.cache import cached_dataset_summary, cached_tokenizer, model_loader
 from ui.progress import progress_callback
 from ui.render import highlighted_pair
-from ui.shell import require_app_shell
 from ui.state import current_extract, current_sweep, set_extract, set_sweep
-
-require_app_shell()
 
 st.title("Data and model")
 current = current_extract()

@@ -6,10 +6,7 @@ from core.charts import example_scatter, method_label, trajectory_chart
 from core.examples import example_table, prediction_trajectory, projection_scatter
 from ui.cache import finished_sweep, layer_for
 from ui.render import highlighted_pair
-from ui.shell import require_app_shell
 from ui.state import current_extract, current_sweep, select, selection
-
-require_app_shell()
 
 st.title("Contrast-pair inspector")
 extract, sweep = current_extract(), current_sweep()
@@ -65,8 +62,10 @@ st.subheader(f"Example {picked['id']}: + is {'true' if picked['label'] == 1 else
 highlighted_pair(extract.template, picked["text"], picked["p_pos"], picked["p_neg"])
 left, right = st.columns(2)
 with left:
+    st.markdown("**Where the test pairs sit** (dashed line: the probe's threshold; ringed: this pair)")
     scatter = projection_scatter(acts, result, method, p, seed)
     st.altair_chart(example_scatter(scatter, example), width="stretch", theme=None)
 with right:
+    st.markdown(f"**This pair's verdict as p grows** ({method_label(method)}, seed {seed})")
     trajectory = prediction_trajectory(acts, result, method, seed, example)
     st.altair_chart(trajectory_chart(trajectory), width="stretch", theme=None)

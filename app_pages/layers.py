@@ -12,10 +12,7 @@ from core.metrics import summarize
 from core.store import ActivationStore, SweepStore
 from core.sweep import run_layer_scan, sweep_key
 from ui.progress import progress_callback
-from ui.shell import require_app_shell
 from ui.state import current_extract, current_sweep
-
-require_app_shell()
 
 st.title("Layers")
 extract, sweep = current_extract(), current_sweep()

@@ -8,10 +8,7 @@ from core.presets import DEMO
 from core.report import describe_sweep
 from ui.cache import finished_sweep, model_loader
 from ui.progress import progress_callback
-from ui.shell import require_app_shell
 from ui.state import current_extract, current_sweep, dataset_name, model_name, set_extract, set_sweep
-
-require_app_shell()
 
 st.title("CCS Imbalance Lab")
 st.markdown(
@@ -29,7 +26,7 @@ st.text(f"{model_name(extract)} · {dataset_name(extract)} · {extract.n_example
 result = finished_sweep(extract, sweep)
 if result is not None:
     st.success(describe_sweep(result.config, result.seconds, result.cached))
-    st.page_link("pages/sweep.py", label="Open the accuracy-versus-imbalance chart", icon="📈")
+    st.page_link("app_pages/sweep.py", label="Open the accuracy-versus-imbalance chart", icon=":material/show_chart:")
 
 demo_extract, demo_sweep = DEMO
 st.subheader("The offline demo")
@@ -52,4 +49,4 @@ if st.button("Run the offline demo", type="primary"):
     except UserError as error:
         st.error(str(error))
     else:
-        st.switch_page("pages/sweep.py")
+        st.switch_page("app_pages/sweep.py")

@@ -13,10 +13,7 @@ from core.report import describe_sweep, subtitle_lines, summary_pivot
 from ui.cache import finished_sweep, model_loader
 from ui.forms import sweep_fields
 from ui.progress import progress_callback
-from ui.shell import require_app_shell
 from ui.state import current_extract, current_sweep, select, selection, set_sweep, write_link
-
-require_app_shell()
 
 st.title("Imbalance sweep")
 st.caption("Each cell trains a probe on n_train pairs of which a fraction p is true on the + side, and tests it "
@@ -73,7 +70,7 @@ if chosen["method"] in sweep.methods and chosen["p"] in sweep.p_levels:
     left, right = st.columns([3, 2])
     left.markdown(f"Selected for inspection: **{method_label(chosen['method'])}** at **p = {chosen['p']:g}** "
                   "(click a point of the chart to change it).")
-    right.page_link("pages/inspector.py", label="Open the contrast-pair inspector", icon="🔎")
+    right.page_link("app_pages/inspector.py", label="Open the contrast-pair inspector", icon=":material/search:")
 
 st.subheader("Mean over seeds with 95% interval")
 st.dataframe(summary_pivot(summary), width="stretch")

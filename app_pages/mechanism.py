@@ -4,13 +4,10 @@ activations, and a synthetic playground that trains CCS live."""
 import streamlit as st
 
 from core.charts import centering_chart, stability_chart, variance_chart
-from core.mechanism import direction_stability
+from core.mechanism import direction_stability, seed_agreement
 from ui.cache import cached_centering, finished_sweep, layer_for
 from ui.playground import playground
-from ui.shell import require_app_shell
 from ui.state import current_extract, current_sweep
-
-require_app_shell()
 
 st.title("Mechanism")
 st.markdown(
@@ -33,14 +30,19 @@ else:
                f"draws), truth direction fitted on the training pool. Δ = {table.attrs['delta']:.2f}; "
                "predictions use the pool's class means and spreads, so they are tested, not fitted.")
     left, right = st.columns(2)
+    left.markdown("**Centering moves the zero point along truth**")
     left.altair_chart(centering_chart(table), width="stretch", theme=None)
+    right.markdown("**Variance along truth after centering**, relative to p = 0.5")
     right.altair_chart(variance_chart(table), width="stretch", theme=None)
     result = finished_sweep(extract, sweep)
     if result is not None:
-        st.altair_chart(stability_chart(direction_stability(result)), width="stretch", theme=None)
-        st.caption("Same method, same seed, compared with its direction at p = 0.5 (mean over seeds). A probe "
+        st.markdown("**Does each method find the same direction as on balanced data?**")
+        st.altair_chart(stability_chart(direction_stability(result), seed_agreement(result)), width="stretch",
+                        theme=None)
+        st.caption("Solid: same method and seed, compared with its direction at p = 0.5 (mean over seeds). "
+                   "Dotted: how much two seeds agree at p = 0.5, the drift that resampling alone causes. A probe "
                    "whose direction holds but whose accuracy falls has had its threshold moved; one whose "
-                   "direction turns away has found another consistent direction.")
+                   "direction turns away further than resampling explains has found another direction.")
 
 st.header("Synthetic playground")
 st.markdown("Pairs built from a known truth direction, a constant token offset, a distractor feature that flips "
