@@ -35,6 +35,9 @@ test-fast: $(STAMP)
 test-e2e: $(STAMP)
 	$(PY) -m pytest -m e2e $(PYTEST_ARGS)
 
+bench: $(STAMP)
+	$(PY) -m tests.benchmarks.run
+
 demo: $(STAMP)
 	$(PY) -m core sweep --preset demo --out results.csv --chart chart.png
 

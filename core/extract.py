@@ -9,6 +9,7 @@ rotary and with absolute position embeddings).
 
 from __future__ import annotations
 
+import copy
 import time
 from dataclasses import dataclass
 from typing import Callable, Iterator
@@ -26,7 +27,7 @@ from core.sampling import balanced_subset
 from core.store import ActivationStore, content_key, environment_info
 
 ProgressFn = Callable[[int, int, str], None]
-DEFAULT_CPU_BATCH = 16
+DEFAULT_CPU_BATCH = 64
 DEFAULT_GPU_BATCH = 128
 
 
@@ -106,36 +107,82 @@ def pair_states_plain(loaded: LoadedModel, pairs: list[Pair], layers: list[int])
     return states[:, : len(pairs)], states[:, len(pairs):]
 
 
+def _common_length(sequences: list[list[int]]) -> int:
+    first = sequences[0]
+    length = min(len(s) for s in sequences)
+    for other in sequences[1:]:
+        length = next((i for i in range(length) if other[i] != first[i]), length)
+    return length
+
+
+def _head_cache(loaded: LoadedModel, head: list[int], rows: int):
+    """The KV cache of the tokens every prompt starts with, repeated for `rows` rows. It is
+    computed once per model and head, then copied: every batch of an extraction starts
+    with the same template words."""
+    key = tuple(head)
+    if key not in loaded.head_caches:
+        loaded.head_caches.clear()
+        loaded.head_caches[key] = loaded.model(input_ids=torch.tensor([head], device=loaded.device),
+                                               use_cache=True).cache
+    cache = copy.deepcopy(loaded.head_caches[key])
+    cache.batch_repeat_interleave(rows)
+    return cache
+
+
+def _read_last(output, layers: list[int], last: list[int]) -> torch.Tensor:
+    rows = torch.arange(len(last), device=output.hidden_states[0].device)
+    index = torch.tensor(last, device=rows.device)
+    return torch.stack([output.hidden_states[layer][rows, index] for layer in layers]).float()
+
+
 def pair_states_shared_prefix(loaded: LoadedModel, pairs: list[Pair],
                               layers: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
-    """(pos, neg) as pair_states_plain, at about half the cost: the tokens x+ and x- share
-    run once (left-padded, keeping their KV cache), then both completions run from that
-    cache (right-padded, each read at its own last token). Token ids, not strings, decide
-    what is shared, so a completion that merges with the text before it is handled."""
-    pad = pad_id(loaded.tokenizer)
+    """(pos, neg) as pair_states_plain, at about half the cost, through the KV cache.
+
+    The head every prompt of the batch starts with (the template's opening words) runs
+    once per extraction. Each example's text up to its completions then runs once for x+
+    and x- together, left-padded after the head. With one-token completions (the usual
+    case) the x+ completion rides along at the end of that pass, and x- runs from the
+    same cache with the x+ token masked out; longer completions run as a third pass,
+    both sides from a copy of the cache, right-padded and each read at its own last
+    token. Token ids, not strings, decide what is shared, so a completion that merges
+    with the text before it is handled."""
+    pad, device = pad_id(loaded.tokenizer), loaded.device
     cut = [shared_prefix_length(p, n) for p, n in pairs]
-    prefix = left_pad([p[:k] for (p, _), k in zip(pairs, cut)], pad)
-    device = loaded.device
-    suffixes = [side[k:] for (p, n), k in zip(pairs, cut) for side in (p, n)]  # rows: ex0+, ex0-, ex1+, ...
-    width = max(len(s) for s in suffixes)
-    suffix_ids = torch.full((len(suffixes), width), pad, dtype=torch.long)
-    suffix_mask = torch.zeros((len(suffixes), width), dtype=torch.long)
-    for row, tokens in enumerate(suffixes):
-        suffix_ids[row, : len(tokens)] = torch.tensor(tokens, dtype=torch.long)
-        suffix_mask[row, : len(tokens)] = 1
-    prefix_lengths = torch.tensor(cut, dtype=torch.long).repeat_interleave(2)
+    head = min(_common_length([p for p, _ in pairs]), min(cut) - 1)  # every example keeps a token of its own
+    single = all(len(p) - k == 1 and len(n) - k == 1 for (p, n), k in zip(pairs, cut))
+    middle = left_pad([p[head:] if single else p[head:k] for (p, _), k in zip(pairs, cut)], pad)
+    seen_mask = torch.cat([torch.ones((len(pairs), head), dtype=torch.long), middle["attention_mask"]], 1)
     with torch.inference_mode():
-        cache = loaded.model(**{name: tensor.to(device) for name, tensor in prefix.items()},
-                             use_cache=True).cache
+        cache = _head_cache(loaded, pairs[0][0][:head], len(pairs)) if head else None
+        output = loaded.model(input_ids=middle["input_ids"].to(device), attention_mask=seen_mask.to(device),
+                              position_ids=(middle["position_ids"] + head).to(device), cache=cache, use_cache=True,
+                              output_hidden_states=single)
+        if single:
+            # x-: its completion token at the x+ token's position, the x+ token masked out.
+            skip_pos = torch.cat([seen_mask[:, :-1], torch.zeros((len(pairs), 1), dtype=torch.long),
+                                  torch.ones((len(pairs), 1), dtype=torch.long)], 1)
+            negative = loaded.model(input_ids=torch.tensor([[n[-1]] for _, n in pairs], device=device),
+                                    attention_mask=skip_pos.to(device),
+                                    position_ids=torch.tensor([[k] for k in cut], device=device),
+                                    cache=output.cache, use_cache=True, output_hidden_states=True)
+            return (_read_last(output, layers, [-1] * len(pairs)), _read_last(negative, layers, [0] * len(pairs)))
+        cache = output.cache
         cache.batch_repeat_interleave(2)
+        suffixes = [side[k:] for (p, n), k in zip(pairs, cut) for side in (p, n)]  # rows: ex0+, ex0-, ex1+, ...
+        width = max(len(s) for s in suffixes)
+        suffix_ids = torch.full((len(suffixes), width), pad, dtype=torch.long)
+        suffix_mask = torch.zeros((len(suffixes), width), dtype=torch.long)
+        for row, tokens in enumerate(suffixes):
+            suffix_ids[row, : len(tokens)] = torch.tensor(tokens, dtype=torch.long)
+            suffix_mask[row, : len(tokens)] = 1
+        prefix_lengths = torch.tensor(cut, dtype=torch.long).repeat_interleave(2)
         output = loaded.model(
             input_ids=suffix_ids.to(device),
-            attention_mask=torch.cat([prefix["attention_mask"].repeat_interleave(2, dim=0), suffix_mask], 1).to(device),
+            attention_mask=torch.cat([seen_mask.repeat_interleave(2, dim=0), suffix_mask], 1).to(device),
             position_ids=(prefix_lengths[:, None] + torch.arange(width)[None]).to(device),
             cache=cache, use_cache=True, output_hidden_states=True)
-    last = torch.tensor([len(s) - 1 for s in suffixes], device=device)
-    rows = torch.arange(len(suffixes), device=device)
-    states = torch.stack([output.hidden_states[layer][rows, last] for layer in layers]).float()
+    states = _read_last(output, layers, [len(s) - 1 for s in suffixes])
     return states[:, 0::2], states[:, 1::2]
 
 

@@ -12,7 +12,7 @@ import json
 import os
 import socket
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import urlparse
@@ -92,6 +92,7 @@ class LoadedModel:
     accepts_position_ids: bool
     name: str
     causal: bool = False  # attention looks only backwards, so a shared prefix can be run once
+    head_caches: dict = field(default_factory=dict)  # KV cache of a template's opening tokens (core.extract)
 
 
 @contextmanager

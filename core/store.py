@@ -6,13 +6,14 @@ Every entry is written into a temporary folder and renamed into place in one ste
 so a crash or a concurrent writer never leaves a half-written entry under a key.
 
 Activation files are written while extraction runs: the safetensors header is laid out
-first (shapes are known in advance) and each batch goes straight into a memory map of
+first (shapes are known in advance) and each batch is written straight to its place in
 the file, so an extraction never holds all hidden states in RAM.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import struct
 import tempfile
@@ -111,7 +112,11 @@ def write_safetensors_header(path: Path, tensors: list[tuple[str, str, list[int]
 
 
 class ActivationWriter:
-    """Streams one extraction into a staging folder; `commit` publishes it under its key."""
+    """Streams one extraction into a staging folder; `commit` publishes it under its key.
+
+    Rows go to their place in the file with positioned writes (os.pwrite), not a memory
+    map: mapped pages would count as the process's resident memory until the kernel
+    drops them, and a 20,000-example extraction would look like it holds gigabytes."""
 
     def __init__(self, store: "ActivationStore", key: str, n: int, layers: tuple[int, ...], hidden_size: int,
                  storage_dtype: str):
@@ -125,22 +130,28 @@ class ActivationWriter:
         path = self.staging / ACTIVATIONS_FILE
         start = write_safetensors_header(path, [("pos", code, shape), ("neg", code, shape), ("labels", "I8", [n])],
                                          {"format": "pt", "key": key})
-        block = int(np.prod(shape)) * np.dtype(self.np_dtype).itemsize
-        self.pos = np.memmap(path, dtype=self.np_dtype, mode="r+", offset=start, shape=tuple(shape))
-        self.neg = np.memmap(path, dtype=self.np_dtype, mode="r+", offset=start + block, shape=tuple(shape))
-        self.labels = np.memmap(path, dtype=np.int8, mode="r+", offset=start + 2 * block, shape=(n,))
+        self.row_bytes = hidden_size * np.dtype(self.np_dtype).itemsize
+        block = len(layers) * n * self.row_bytes
+        self.starts = {"pos": start, "neg": start + block, "labels": start + 2 * block}
+        self.handle = open(path, "r+b")
+
+    def _put(self, side: str, rows: np.ndarray, states: torch.Tensor) -> None:
+        values = states.to(torch.float32).cpu().numpy().astype(self.np_dtype, copy=False)
+        for layer in range(values.shape[0]):
+            for column, row in enumerate(rows):
+                offset = self.starts[side] + (layer * self.n + int(row)) * self.row_bytes
+                os.pwrite(self.handle.fileno(), values[layer, column].tobytes(), offset)
 
     def write(self, rows: np.ndarray, pos: torch.Tensor, neg: torch.Tensor) -> None:
         """Store hidden states [layers, len(rows), d] of x+ and x- for examples `rows`."""
-        self.pos[:, rows] = pos.to(torch.float32).cpu().numpy().astype(self.np_dtype, copy=False)
-        self.neg[:, rows] = neg.to(torch.float32).cpu().numpy().astype(self.np_dtype, copy=False)
+        self._put("pos", rows, pos)
+        self._put("neg", rows, neg)
 
     def commit(self, labels: np.ndarray, texts: list[str], ids: list[str], meta: dict[str, Any]) -> Path:
         """Write labels, examples and metadata, flush, and publish atomically."""
-        self.labels[:] = labels.astype(np.int8)
-        for array in (self.pos, self.neg, self.labels):
-            array.flush()
-        del self.pos, self.neg, self.labels
+        os.pwrite(self.handle.fileno(), labels.astype(np.int8).tobytes(), self.starts["labels"])
+        os.fsync(self.handle.fileno())
+        self.handle.close()
         (self.staging / "examples.json").write_text(json.dumps({"ids": list(ids), "texts": list(texts)}))
         (self.staging / "meta.json").write_text(json.dumps(meta, indent=1, sort_keys=True))
         target = self.store.path(self.key)
@@ -149,9 +160,7 @@ class ActivationWriter:
 
     def abort(self) -> None:
         """Drop the staging folder (an interrupted or failed extraction)."""
-        for name in ("pos", "neg", "labels"):
-            if hasattr(self, name):
-                delattr(self, name)
+        self.handle.close()
         shutil.rmtree(self.staging, ignore_errors=True)
 
 

@@ -116,9 +116,29 @@ def _evaluate_probe(probe: LinearProbe, test_pos: torch.Tensor, test_neg: torch.
                     resolve_sign=not METHOD_INFO[probe.method].supervised)
 
 
+def _ccs_problems(pos: torch.Tensor, neg: torch.Tensor, cells: list[tuple[float, int]], draws: dict,
+                  config: SweepConfig, layout: str) -> tuple[list[CCSProblem], list[list]]:
+    """The CCS cells as engine problems. "per_seed" (the default, faster on a CPU): one
+    problem per seed, whose draws are nested across p, so its cells share most of their
+    examples and each pool stays small. "shared": one problem over every training row."""
+    groups = [[cell for cell in cells if cell[1] == seed] for seed in config.seeds] if layout == "per_seed" \
+        else [cells]
+    problems = []
+    for group in groups:
+        rows = np.unique(np.concatenate([draws[cell] for cell in group]))
+        init = [initial_parameters(pos.shape[1], config.ccs.restarts, seed) for _, seed in group]
+        problems.append(CCSProblem(
+            pos=pos[rows], neg=neg[rows],
+            membership=torch.from_numpy(np.stack([np.isin(rows, draws[cell]) for cell in group])),
+            normalization=config.normalization, init_weight=torch.stack([w for w, _ in init]),
+            init_bias=torch.stack([b for _, b in init])))
+    return problems, groups
+
+
 def run_sweep(acts: ActivationSet, config: SweepConfig, progress: ProgressFn | None = None,
-              device: str = "auto", store: SweepStore | None = None) -> SweepResult:
-    """Run (or load from `store`) the sweep `config` on activation set `acts`."""
+              device: str = "auto", store: SweepStore | None = None, ccs_layout: str = "per_seed") -> SweepResult:
+    """Run (or load from `store`) the sweep `config` on activation set `acts`. `ccs_layout`
+    only changes how CCS cells are batched (see _ccs_problems), not what they compute."""
     validate_config(config, acts)
     key = sweep_key(acts.key, config)
     if store is not None and store.has(key):
@@ -139,17 +159,13 @@ def run_sweep(acts: ActivationSet, config: SweepConfig, progress: ProgressFn | N
     probes: dict[CellKey, LinearProbe] = {}
 
     if "ccs" in config.methods:
-        init = [initial_parameters(pos.shape[1], config.ccs.restarts, seed) for _, seed in cells]
-        problem = CCSProblem(
-            pos=pos[pool], neg=neg[pool],
-            membership=torch.from_numpy(np.stack([np.isin(pool, draws[cell]) for cell in cells])),
-            normalization=config.normalization,
-            init_weight=torch.stack([w for w, _ in init]), init_bias=torch.stack([b for _, b in init]))
-        fit = train_ccs(problem, config.ccs, pick_device(device),
-                        progress=lambda epoch, epochs: report(epoch, total, f"CCS epoch {epoch}/{epochs}"))
-        for i, cell in enumerate(cells):
-            probes[("ccs", *cell)] = LinearProbe("ccs", PAIR, fit.weight[i], float(fit.bias[i]), fit.stats[i],
-                                                 float(fit.loss[i]))
+        problems, owners = _ccs_problems(pos, neg, cells, draws, config, ccs_layout)
+        fits = train_ccs(problems, config.ccs, pick_device(device),
+                         progress=lambda epoch, epochs: report(epoch, total, f"CCS epoch {epoch}/{epochs}"))
+        for fit, seed_cells in zip(fits, owners):
+            for i, cell in enumerate(seed_cells):
+                probes[("ccs", *cell)] = LinearProbe("ccs", PAIR, fit.weight[i], float(fit.bias[i]), fit.stats[i],
+                                                     float(fit.loss[i]))
 
     done = config.ccs.epochs if "ccs" in config.methods else 0
     for method in baselines:

@@ -52,7 +52,7 @@ def test_batched_engine_equals_sequential_oracle_restart_by_restart(normalizatio
     problem = CCSProblem(data.pos, data.neg, torch.from_numpy(members), normalization,
                          torch.stack([w for w, _ in init]), torch.stack([b for _, b in init]))
     config = CCSConfig(epochs=300, restarts=3)
-    fit = train_ccs(problem, config)
+    [fit] = train_ccs([problem], config)
     for cell in range(3):
         rows = np.flatnonzero(members[cell])
         oracle = OracleCCS(data.neg[rows].numpy(), data.pos[rows].numpy(), init[cell][0].numpy(),

@@ -33,6 +33,8 @@ def test_shared_prefix_states_equal_full_runs(architecture, template, request):
     ids = tokenize(loaded.tokenizer, [side for text in texts for side in render_pair(template, text)])
     pairs = [(ids[2 * k], ids[2 * k + 1]) for k in range(len(texts))]
     assert len({len(p) for p, _ in pairs}) > 2  # padding is exercised
+    one_token = all(len(p) - shared_prefix_length(p, n) == 1 == len(n) - shared_prefix_length(p, n) for p, n in pairs)
+    assert one_token == (template == TEMPLATES[0])  # both the two-pass and the three-pass route run
     layers = list(range(loaded.num_hidden_states))
     plain_pos, plain_neg = pair_states_plain(loaded, pairs, layers)
     shared_pos, shared_neg = pair_states_shared_prefix(loaded, pairs, layers)
