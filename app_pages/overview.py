@@ -25,7 +25,7 @@ st.markdown(f"**Current run:** {len(sweep.p_levels)} levels of p × {len(sweep.s
 st.text(f"{model_name(extract)} · {dataset_name(extract)} · {extract.n_examples} examples")
 result = finished_sweep(extract, sweep)
 if result is not None:
-    st.success(describe_sweep(result.config, result.seconds, result.cached))
+    st.success(describe_sweep(result.config, result.seconds, result.cached, result.reused))
     st.page_link("app_pages/sweep.py", label="Open the accuracy-versus-imbalance chart", icon=":material/show_chart:")
 
 demo_extract, demo_sweep = DEMO

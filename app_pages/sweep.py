@@ -9,7 +9,7 @@ from core.config import to_jsonable
 from core.errors import UserError
 from core.metrics import summarize
 from core.pipeline import run_pipeline
-from core.report import describe_sweep, subtitle_lines, summary_pivot
+from core.report import chart_caption, describe_sweep, subtitle_lines, summary_pivot
 from ui.cache import finished_sweep, model_loader
 from ui.forms import sweep_fields
 from ui.progress import progress_callback
@@ -31,11 +31,10 @@ result = finished_sweep(extract, sweep)
 if run_clicked and result is None:
     try:
         with st.status("Running the sweep", expanded=True) as status:
-            run_pipeline(extract, sweep, extract_progress=progress_callback("Extracting hidden states"),
-                         sweep_progress=progress_callback("Training probes"), status=status.write,
-                         loader=model_loader)
+            result = run_pipeline(extract, sweep, extract_progress=progress_callback("Extracting hidden states"),
+                                  sweep_progress=progress_callback("Training probes"), status=status.write,
+                                  loader=model_loader).sweep
             status.update(label="Sweep finished", state="complete", expanded=False)
-        result = finished_sweep(extract, sweep)
     except UserError as error:
         st.error(str(error))
 
@@ -55,10 +54,10 @@ if result is None:
                 "the page's URL, so a link reproduces this view).")
     st.stop()
 
-provenance = describe_sweep(result.config, result.seconds, result.cached)
+provenance = describe_sweep(result.config, result.seconds, result.cached, result.reused)
 summary = summarize(result.table, metric)
 chart = imbalance_chart(summary, title=f"{'AUROC' if metric == 'auroc' else 'Accuracy'} vs training-label imbalance",
-                        show_theory=theory, selectable=True)
+                        subtitle=chart_caption(result.config), show_theory=theory, selectable=True)
 event = st.altair_chart(chart, width="stretch", theme=None, on_select="rerun", key="sweep_chart")
 picked = (event.selection.get("pick") or []) if event else []
 if picked:

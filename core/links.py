@@ -29,6 +29,14 @@ def _floats(text: str, name: str) -> tuple[float, ...]:
     return values
 
 
+def _positive_float(text: str, name: str) -> float:
+    values = _floats(text, name)
+    value = values[0]
+    if len(values) != 1 or not value > 0:
+        raise UserError(f"Link parameter '{name}' must be a positive number, got '{text}'.")
+    return value
+
+
 def _int(text: str, name: str) -> int:
     try:
         return int(text)
@@ -63,6 +71,8 @@ def sweep_to_params(config: SweepConfig, base: SweepConfig = DEMO[1]) -> dict[st
         params["test_norm"] = config.test_normalization
     if config.ccs.epochs != base.ccs.epochs:
         params["epochs"] = str(config.ccs.epochs)
+    if config.ccs.lr != base.ccs.lr:
+        params["lr"] = f"{config.ccs.lr:g}"
     if config.ccs.restarts != base.ccs.restarts:
         params["restarts"] = str(config.ccs.restarts)
     return params
@@ -94,6 +104,8 @@ def sweep_from_params(params: Mapping[str, str], base: SweepConfig = DEMO[1]) ->
         changes["test_normalization"] = _choice(params["test_norm"], "test_norm", TEST_NORMALIZATIONS)
     if "epochs" in params:
         ccs["epochs"] = _int(params["epochs"], "epochs")
+    if "lr" in params:
+        ccs["lr"] = _positive_float(params["lr"], "lr")
     if "restarts" in params:
         ccs["restarts"] = _int(params["restarts"], "restarts")
     if ccs:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from core.config import CCSConfig, ExtractConfig, SweepConfig
 
 # The offline demo: bundled SmolLM2-135M-Instruct, 1,600 Rotten Tomatoes snippets (800
@@ -19,3 +21,22 @@ PRESETS = {"demo": DEMO}
 # difference| of 0.005 per cell (make bench prints it); shorter schedules (200-400 epochs)
 # disagreed on more cells, because CCS's failures at high p emerge late in training.
 FAST_CCS = CCSConfig(epochs=500, lr=2e-3)
+
+# The CCS optimizers a user chooses between by name; the reference is the default and the
+# one to publish numbers from.
+CCS_OPTIMIZERS = {"reference": CCSConfig(), "fast": FAST_CCS}
+
+
+def with_optimizer(ccs: CCSConfig, name: str) -> CCSConfig:
+    """`ccs` with the epochs, learning rate and weight decay of the named optimizer (its
+    number of restarts kept)."""
+    chosen = CCS_OPTIMIZERS[name]
+    return dataclasses.replace(ccs, epochs=chosen.epochs, lr=chosen.lr, weight_decay=chosen.weight_decay)
+
+
+def optimizer_name(ccs: CCSConfig) -> str:
+    """"reference", "fast" or "custom": which named optimizer `ccs` trains with."""
+    for name, preset in CCS_OPTIMIZERS.items():
+        if (ccs.epochs, ccs.lr, ccs.weight_decay) == (preset.epochs, preset.lr, preset.weight_decay):
+            return name
+    return "custom"

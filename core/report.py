@@ -9,17 +9,33 @@ import pandas as pd
 
 from core.charts import method_label
 from core.config import SweepConfig
+from core.presets import optimizer_name
 
 
-def describe_sweep(config: SweepConfig, seconds: float | None = None, cached: bool = False) -> str:
-    """n, seeds, test split, normalization, optimizer and sign convention of a sweep, in one line."""
-    timing = " (loaded from cache)" if cached else (f" ({seconds:.1f} s)" if seconds is not None else "")
+def describe_sweep(config: SweepConfig, seconds: float | None = None, cached: bool = False,
+                   reused: tuple[str, ...] = ()) -> str:
+    """n, seeds, test split, normalization, optimizer and sign convention of a sweep, in one
+    line, ending with how long it took: `seconds` of computing, whether it was `cached`
+    (loaded whole from the cache), and which methods' cells were `reused` from the cache."""
+    took = f"computed in {seconds:.1f} s" if seconds is not None else ""
+    reuse = f"{', '.join(method_label(m) for m in reused)} reused from the cache" if reused else ""
+    timing = ", ".join(part for part in (took, reuse, "loaded from cache" if cached else "") if part)
+    timing = f" ({timing})" if timing else ""
     return (f"Layer {config.layer}; {config.n_train} training pairs per cell; fixed balanced test split of "
             f"{config.n_test} pairs (split seed {config.split_seed}), normalized with its "
             f"{'own' if config.test_normalization == 'own' else 'training-set'} statistics; per-side normalization "
             f"'{config.normalization}'; {len(config.seeds)} seeds, mean and 95% t-interval over seeds; CCS "
-            f"{config.ccs.restarts} restarts x {config.ccs.epochs} AdamW epochs (reference optimizer); unsupervised "
+            f"{config.ccs.restarts} restarts x {config.ccs.epochs} AdamW epochs at lr {config.ccs.lr:g} "
+            f"({optimizer_name(config.ccs)} optimizer); unsupervised "
             f"methods (CCS, TPC, random) sign-resolved as max(acc, 1 - acc) on the test split{timing}.")
+
+
+def chart_caption(config: SweepConfig) -> str:
+    """The short line a chart carries on screen: training size, seeds, test split and the
+    CCS optimizer that produced the CCS curve."""
+    return (f"n_train {config.n_train} per cell, {len(config.seeds)} seeds (95% CI), balanced test split of "
+            f"{config.n_test}, layer {config.layer}; CCS: {optimizer_name(config.ccs)} optimizer, "
+            f"{config.ccs.restarts} restarts x {config.ccs.epochs} epochs at lr {config.ccs.lr:g}")
 
 
 def format_summary(summary: pd.DataFrame) -> str:

@@ -24,7 +24,7 @@ import pandas as pd
 import torch
 
 from core import __version__
-from core.config import METHODS, NORMALIZATIONS, TEST_NORMALIZATIONS, SweepConfig, config_hash, to_jsonable
+from core.config import METHODS, NORMALIZATIONS, TEST_NORMALIZATIONS, CCSConfig, SweepConfig, config_hash, to_jsonable
 from core.errors import UserError
 from core.metrics import evaluate
 from core.models import pick_device
@@ -44,7 +44,8 @@ CellKey = tuple[str, float, int]
 
 @dataclass
 class SweepResult:
-    """A finished sweep: its table, every cell's trained probe, and the test split."""
+    """A finished sweep: its table, every cell's trained probe, and the test split.
+    `cached`: loaded whole from the store; `reused`: methods whose cells came from it."""
 
     key: str
     config: SweepConfig
@@ -54,6 +55,7 @@ class SweepResult:
     test_indices: np.ndarray
     seconds: float
     cached: bool = False
+    reused: tuple[str, ...] = ()
 
 
 def sweep_key(activation_key: str, config: SweepConfig) -> str:
@@ -135,14 +137,64 @@ def _ccs_problems(pos: torch.Tensor, neg: torch.Tensor, cells: list[tuple[float,
     return problems, groups
 
 
+def method_config(config: SweepConfig, method: str) -> SweepConfig:
+    """The part of `config` that decides the cells of `method`: `config` with that method
+    alone, and the CCS settings at their defaults for every method but CCS. Each method's
+    cells are cached under this config, so changing the CCS optimizer reuses the baselines."""
+    return dataclasses.replace(config, methods=(method,), ccs=config.ccs if method == "ccs" else CCSConfig())
+
+
 def run_sweep(acts: ActivationSet, config: SweepConfig, progress: ProgressFn | None = None,
               device: str = "auto", store: SweepStore | None = None, ccs_layout: str = "per_seed") -> SweepResult:
-    """Run (or load from `store`) the sweep `config` on activation set `acts`. `ccs_layout`
-    only changes how CCS cells are batched (see _ccs_problems), not what they compute."""
+    """Run (or load from `store`) the sweep `config` on activation set `acts`. With a store,
+    each method's cells are also saved on their own and reused by any later sweep that
+    needs them (see method_config). `ccs_layout` only changes how CCS cells are batched
+    (see _ccs_problems), not what they compute."""
     validate_config(config, acts)
     key = sweep_key(acts.key, config)
     if store is not None and store.has(key):
         return load_sweep(store, key, config, acts.key)
+    started = time.perf_counter()
+    parts: dict[str, SweepResult] = {}
+    for method in config.methods if store is not None else ():
+        part_config = method_config(config, method)
+        if store.has(sweep_key(acts.key, part_config)):
+            parts[method] = load_sweep(store, sweep_key(acts.key, part_config), part_config, acts.key)
+    missing = tuple(m for m in config.methods if m not in parts)
+    if missing:
+        trained = _train(acts, dataclasses.replace(config, methods=missing), progress, device, ccs_layout)
+        for method in missing:
+            parts[method] = _restrict(trained, method_config(config, method))
+            if store is not None:
+                _save(store, parts[method])
+    chash = config_hash(config)
+    table = pd.concat([parts[m].table for m in config.methods], ignore_index=True).assign(config_hash=chash)
+    probes = {cell: probe for m in config.methods for cell, probe in parts[m].probes.items()}
+    result = SweepResult(key, config, acts.key, table, probes, parts[config.methods[0]].test_indices,
+                         time.perf_counter() - started, reused=tuple(m for m in config.methods if m not in missing))
+    if store is not None and not store.has(key):
+        _save(store, result)
+    return result
+
+
+def _restrict(result: SweepResult, config: SweepConfig) -> SweepResult:
+    """The cells of the one method of `config` out of a trained sweep, as a sweep of their own."""
+    (method,) = config.methods
+    key = sweep_key(result.activation_key, config)
+    table = result.table[result.table.method == method].reset_index(drop=True).assign(config_hash=config_hash(config))
+    probes = {cell: probe for cell, probe in result.probes.items() if cell[0] == method}
+    return SweepResult(key, config, result.activation_key, table, probes, result.test_indices, result.seconds)
+
+
+def _save(store: SweepStore, result: SweepResult) -> None:
+    store.save(result.key, result.table, probes_to_tensors(result),
+               {"config": to_jsonable(result.config), "seconds": result.seconds,
+                "activation_key": result.activation_key})
+
+
+def _train(acts: ActivationSet, config: SweepConfig, progress: ProgressFn | None, device: str,
+           ccs_layout: str) -> SweepResult:
+    """Train and evaluate every cell of `config` (no cache involved)."""
     started = time.perf_counter()
     report = progress or (lambda done, total, message: None)
     pos, neg = acts.layer(config.layer)
@@ -179,7 +231,6 @@ def run_sweep(acts: ActivationSet, config: SweepConfig, progress: ProgressFn | N
             report(done, total, f"{METHOD_INFO[method].label}: p={cell[0]}, seed {cell[1]}")
 
     records = []
-    chash = config_hash(config)
     for (method, p, seed), probe in probes.items():
         rows = draws[(p, seed)]
         metrics = _evaluate_probe(probe, test_pos, test_neg, test_labels, own_stats, config.test_normalization)
@@ -187,13 +238,9 @@ def run_sweep(acts: ActivationSet, config: SweepConfig, progress: ProgressFn | N
                         "test_normalization": config.test_normalization, "layer": config.layer, "p": p,
                         "p_actual": float(labels[rows].mean()), "seed": seed, "n_train": len(rows),
                         "n_train_true": int(labels[rows].sum()), "n_test": len(test_idx), **metrics,
-                        "loss": probe.loss, "config_hash": chash, "activation_key": acts.key})
+                        "loss": probe.loss, "config_hash": "", "activation_key": acts.key})
     table = pd.DataFrame.from_records(records)
-    result = SweepResult(key, config, acts.key, table, probes, test_idx, time.perf_counter() - started)
-    if store is not None:
-        store.save(key, table, probes_to_tensors(result), {"config": to_jsonable(config), "seconds": result.seconds,
-                                                           "activation_key": acts.key})
-    return result
+    return SweepResult("", config, acts.key, table, probes, test_idx, time.perf_counter() - started)
 
 
 def probes_to_tensors(result: SweepResult) -> dict[str, torch.Tensor]:

@@ -6,15 +6,25 @@ import time
 
 import streamlit as st
 
+# Redraw at most this often: every redraw is a message the server thread serializes and
+# sends, and it competes with the computation for the interpreter.
+MIN_INTERVAL_S = 0.25
+
 
 def progress_callback(label: str):
     """A callback that draws a progress bar under `label` with elapsed time and ETA."""
     bar = st.progress(0.0, text=label)
     started = time.perf_counter()
+    last_drawn = 0.0
 
     def update(done: int, total: int, message: str) -> None:
+        nonlocal last_drawn
+        now = time.perf_counter()
+        if now - last_drawn < MIN_INTERVAL_S and done < total:
+            return
+        last_drawn = now
         fraction = min(1.0, done / max(total, 1))
-        elapsed = time.perf_counter() - started
+        elapsed = now - started
         eta = f", about {elapsed / fraction - elapsed:.0f} s left" if 0.02 < fraction < 1 else ""
         bar.progress(fraction, text=f"{label}: {message} ({elapsed:.0f} s{eta})")
 

@@ -40,6 +40,20 @@ def test_sweep_page_chart_metric_and_rerun_with_new_settings(tiny_run):
     assert any("3 seeds" in text for text in texts(app, "caption"))
 
 
+def test_sweep_page_runs_the_fast_optimizer_and_says_so_on_the_chart(tiny_run):
+    extract, sweep = tiny_run
+    app = open_page("app_pages/sweep.py", extract, dataclasses.replace(sweep, seeds=(0,), p_levels=(0.5,)))
+    assert app.radio(key="form_sweep_optimizer").value == "custom"
+    app.radio(key="form_sweep_optimizer").set_value("fast")
+    app.button(key="FormSubmitter:sweep_form-Run sweep").click().run()
+    assert not app.exception, app.exception
+    ccs = app.session_state["sweep_config"].ccs
+    assert (ccs.epochs, ccs.lr, ccs.restarts) == (500, 0.002, sweep.ccs.restarts)
+    assert "CCS: fast optimizer" in charts(app)[0].proto.spec
+    assert any("(fast optimizer)" in text for text in texts(app, "caption"))
+    assert app.query_params["epochs"] == "500" and app.query_params["lr"] == "0.002"
+
+
 def test_a_link_sets_the_view_and_a_bad_link_is_reported(tiny_run):
     extract, sweep = tiny_run
     linked = open_page("app_pages/sweep.py", extract, sweep, query={"seeds": "1", "p": "0.5,0.75", "layer": "2",

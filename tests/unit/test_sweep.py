@@ -3,11 +3,13 @@ the imbalance effect where theory says it appears, and stored probes that score 
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from core.config import CCSConfig, SweepConfig
+from core.config import CCSConfig, SweepConfig, config_hash
 from core.errors import UserError
 from core.metrics import evaluate
 from core.normalize import apply_stats, fit_stats
@@ -92,6 +94,21 @@ def test_stored_probes_reproduce_the_table(distractor_set, tmp_path):
         scores = probe.scores(*apply_stats(own, pos[test_idx], neg[test_idx]))
         again = evaluate(distractor_set.labels[test_idx], scores.confidence, resolve_sign=row.method != "lr_norm")
         assert again["accuracy"] == pytest.approx(row.accuracy)
+
+
+def test_a_new_ccs_optimizer_reuses_the_cached_baselines(distractor_set, result, tmp_path):
+    store = SweepStore(tmp_path)
+    run_sweep(distractor_set, CONFIG, store=store)
+    faster = dataclasses.replace(CONFIG, ccs=CCSConfig(epochs=200, lr=2e-3, restarts=4))
+    mixed = run_sweep(distractor_set, faster, store=store)
+    assert not mixed.cached and mixed.reused == ("tpc", "lr_raw", "lr_norm", "random")
+    uncached = run_sweep(distractor_set, faster).table
+    pd.testing.assert_frame_equal(mixed.table, uncached, check_dtype=False)
+    baselines = result.table[result.table.method != "ccs"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(mixed.table[mixed.table.method != "ccs"].reset_index(drop=True).drop(
+        columns="config_hash"), baselines.drop(columns="config_hash"), check_dtype=False)
+    assert set(mixed.table.config_hash) == {config_hash(faster)}
+    assert run_sweep(distractor_set, faster, store=store).cached
 
 
 def test_training_statistics_on_the_test_split_change_normalized_methods_only(distractor_set, result):
