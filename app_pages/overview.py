@@ -34,7 +34,7 @@ st.markdown(f"SmolLM2-135M-Instruct (bundled) reads {demo_extract.n_examples:,} 
             "the template *Consider the following movie review: \"…\" The sentiment of this review is "
             "positive / negative*; every probe is then trained at "
             f"{len(demo_sweep.p_levels)} levels of p with {len(demo_sweep.seeds)} seeds. The first run takes "
-            "about 4 minutes on a 2-core CPU (hidden states are extracted once and cached); later runs load in "
+            "about 3 minutes on a 2-core CPU (hidden states are extracted once and cached); later runs load in "
             "a second.")
 if st.button("Run the offline demo", type="primary"):
     set_extract(demo_extract)

@@ -33,7 +33,13 @@ def method_color(legend: alt.Legend | None = None) -> alt.Color:
 
 
 def _bottom_legend(columns: int = 3) -> alt.Legend:
-    return alt.Legend(orient="bottom", columns=columns, title=None, labelLimit=320)
+    return alt.Legend(orient="bottom", columns=columns, title=None, labelLimit=320, symbolOpacity=1,
+                      symbolType="circle")
+
+
+def p_axis(levels) -> alt.Axis:
+    """An axis with a tick at each level of p that was run, not at round numbers between them."""
+    return alt.Axis(values=sorted({float(p) for p in levels}), format="g")
 
 
 def imbalance_chart(summary: pd.DataFrame, title: str = "Accuracy vs training-label imbalance",
@@ -47,7 +53,7 @@ def imbalance_chart(summary: pd.DataFrame, title: str = "Accuracy vs training-la
     data = summary.assign(Method=summary["method"].map(method_label))
     low = 0.0 if show_theory else min(0.4, float(np.nanmin(data[["mean", "ci_low"]].to_numpy(dtype=float))) - 0.02)
     x = alt.X("p:Q", title="p = fraction of training pairs whose + completion is true",
-              scale=alt.Scale(domain=[float(data["p"].min()), float(data["p"].max())]))
+              scale=alt.Scale(domain=[float(data["p"].min()), float(data["p"].max())]), axis=p_axis(data["p"]))
     y_scale = alt.Scale(domain=[low, 1.0])
     color = method_color(_bottom_legend())
     tooltip = [alt.Tooltip("Method:N"), alt.Tooltip("p:Q", format=".2f"), alt.Tooltip("mean:Q", format=".3f"),
@@ -55,8 +61,7 @@ def imbalance_chart(summary: pd.DataFrame, title: str = "Accuracy vs training-la
                alt.Tooltip("ci_high:Q", format=".3f", title="95% CI high"), alt.Tooltip("n_seeds:Q")]
     base = alt.Chart(data).encode(x=x, color=color)
     band = base.transform_filter("isValid(datum.ci_low)").mark_area(opacity=0.18).encode(
-        y=alt.Y("ci_low:Q", scale=y_scale, title=METRIC_LABELS.get(metric, metric)), y2="ci_high:Q",
-        color=method_color(None))
+        y=alt.Y("ci_low:Q", scale=y_scale, title=METRIC_LABELS.get(metric, metric)), y2="ci_high:Q")
     y = alt.Y("mean:Q", scale=y_scale, title=METRIC_LABELS.get(metric, metric))
     line = base.mark_line().encode(y=y)
     points = base.mark_point(filled=True, size=60, cursor="pointer" if selectable else "default").encode(
@@ -75,6 +80,9 @@ def imbalance_chart(summary: pd.DataFrame, title: str = "Accuracy vs training-la
         layers.append(alt.Chart(theory).mark_line(strokeDash=[2, 3], color="#444").encode(
             x="p:Q", y=alt.Y("value:Q", scale=y_scale), tooltip=[alt.Tooltip("curve:N"),
                                                                 alt.Tooltip("value:Q", format=".3f")]))
+        layers.append(alt.Chart(theory.tail(1).assign(label="4p(1−p)")).mark_text(
+            align="right", dx=-6, dy=-4, color="#444").encode(x="p:Q", y=alt.Y("value:Q", scale=y_scale),
+                                                             text="label:N"))
     title_params = alt.TitleParams(title, subtitle=subtitle or "", anchor="start")
     return alt.layer(*layers).properties(title=title_params, width=560, height=340)
 
@@ -124,8 +132,8 @@ def trajectory_chart(trajectory: pd.DataFrame) -> alt.Chart:
     """One example's confidence that + is true, as the training p changes."""
     data = trajectory.assign(outcome=np.where(trajectory["correct"], "correct", "wrong"))
     line = alt.Chart(data).mark_line(color="#555").encode(
-        x=alt.X("p:Q", title="training p"), y=alt.Y("confidence:Q", title="confidence that + is true",
-                                                   scale=alt.Scale(domain=[0, 1])))
+        x=alt.X("p:Q", title="training p", axis=p_axis(data["p"])),
+        y=alt.Y("confidence:Q", title="confidence that + is true", scale=alt.Scale(domain=[0, 1])))
     points = alt.Chart(data).mark_point(filled=True, size=90).encode(
         x="p:Q", y="confidence:Q",
         color=alt.Color("outcome:N", scale=alt.Scale(domain=["correct", "wrong"], range=["#2a9d8f", "#e63946"]),
@@ -148,7 +156,8 @@ def centering_chart(table: pd.DataFrame) -> alt.Chart:
                       legend=alt.Legend(orient="bottom", title=None))
     predicted = alt.Chart(data).mark_line(strokeDash=[5, 3]).encode(x="p:Q", y="predicted:Q", color=color)
     measured = alt.Chart(data).mark_point(filled=True, size=70).encode(
-        x=alt.X("p:Q", title="training p"), y=alt.Y("measured:Q", title="position along the truth direction"),
+        x=alt.X("p:Q", title="training p", axis=p_axis(data["p"])),
+        y=alt.Y("measured:Q", title="position along the truth direction"),
         color=color, tooltip=["group:N", alt.Tooltip("measured:Q", format=".2f"),
                               alt.Tooltip("predicted:Q", format=".2f")])
     zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="#888").encode(y="y:Q")
@@ -169,8 +178,8 @@ def variance_chart(table: pd.DataFrame) -> alt.Chart:
         pd.DataFrame({"p": grouped.p, "ratio": truth_variance_ratio(grouped.p), "curve": "4p(1−p): truth part alone"}),
     ])
     return alt.Chart(data).mark_line(point=True).encode(
-        x=alt.X("p:Q", title="training p"), y=alt.Y("ratio:Q", title="variance / variance at p = 0.5",
-                                                   scale=alt.Scale(domain=[0, 1.05])),
+        x=alt.X("p:Q", title="training p", axis=p_axis(data["p"])),
+        y=alt.Y("ratio:Q", title="variance / variance at p = 0.5", scale=alt.Scale(domain=[0, 1.05])),
         color=alt.Color("curve:N", legend=_bottom_legend(1)),
         order=alt.Order("curve:N", sort="descending"),
         strokeDash=alt.StrokeDash("curve:N", legend=None),
@@ -183,7 +192,7 @@ def stability_chart(stability: pd.DataFrame, seed_agreement: pd.DataFrame | None
     data = stability.groupby(["method", "p"]).stability.mean().reset_index()
     data["Method"] = data["method"].map(method_label)
     lines = alt.Chart(data).mark_line(point=True).encode(
-        x=alt.X("p:Q", title="training p"),
+        x=alt.X("p:Q", title="training p", axis=p_axis(data["p"])),
         y=alt.Y("stability:Q", title="|cos(direction at p, at p = 0.5)|", scale=alt.Scale(domain=[0, 1.02])),
         color=method_color(_bottom_legend()),
         tooltip=["Method:N", "p:Q", alt.Tooltip("stability:Q", format=".3f")])

@@ -53,7 +53,10 @@ def test_chart_has_band_line_chance_and_optional_theory():
     marks = [layer["mark"]["type"] if isinstance(layer["mark"], dict) else layer["mark"] for layer in spec["layer"]]
     assert marks == ["area", "line", "point", "rule"]
     with_theory = imbalance_chart(summary_frame(), show_theory=True).to_dict()
-    assert len(with_theory["layer"]) == 5
+    theory_marks = [layer["mark"]["type"] for layer in with_theory["layer"][4:]]
+    assert theory_marks == ["line", "text"] and "4p(1\\u2212p)" in json.dumps(with_theory["datasets"])
+    legends = [layer["encoding"]["color"].get("legend") for layer in spec["layer"][:3]]
+    assert all(legend and legend["symbolOpacity"] == 1 for legend in legends), "one opaque legend for all layers"
     selectable = imbalance_chart(summary_frame(), selectable=True).to_dict()
     assert selectable["params"][0]["select"] == {"type": "point", "fields": ["method", "p"], "on": "click"}
     text = json.dumps(spec)
