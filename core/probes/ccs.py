@@ -183,7 +183,7 @@ def train_ccs(problems: Sequence[CCSProblem], config: CCSConfig, device: torch.d
     Problems are trained side by side (a sweep makes one per seed: the cells of a seed
     share most of their examples, so each pool is small). On a CPU the problems are dealt
     to one worker thread per core, each running its matrix products on one core: on this
-    project's 2-core CPU that beat one stream of two-thread products by about 1.5x, as
+    project's 2-core CPU that beat one stream of two-thread products by about 1.3x, as
     these products are too small to split well. `progress(epoch, epochs)` is called now
     and then from the calling thread; it may raise to cancel."""
     device = torch.device(device)
