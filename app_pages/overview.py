@@ -3,11 +3,10 @@
 import streamlit as st
 
 from core.errors import UserError
-from core.pipeline import run_pipeline
 from core.presets import DEMO
 from core.report import describe_sweep
-from ui.cache import finished_sweep, model_loader
-from ui.progress import progress_callback
+from ui.cache import finished_sweep
+from ui.progress import run_with_progress
 from ui.state import current_extract, current_sweep, dataset_name, model_name, set_extract, set_sweep
 
 st.title("CCS Imbalance Lab")
@@ -40,12 +39,7 @@ if st.button("Run the offline demo", type="primary"):
     set_extract(demo_extract)
     set_sweep(demo_sweep)
     try:
-        with st.status("Running the demo", expanded=True) as status:
-            run_pipeline(demo_extract, demo_sweep,
-                         extract_progress=progress_callback("Extracting hidden states"),
-                         sweep_progress=progress_callback("Training probes"),
-                         status=status.write, loader=model_loader)
-            status.update(label="Demo finished", state="complete", expanded=False)
+        run_with_progress(demo_extract, demo_sweep, "Running the demo", "Demo finished")
     except UserError as error:
         st.error(str(error))
     else:

@@ -8,11 +8,10 @@ from core.charts import imbalance_chart, method_label, save_chart_bytes
 from core.config import to_jsonable
 from core.errors import UserError
 from core.metrics import summarize
-from core.pipeline import run_pipeline
 from core.report import chart_caption, describe_sweep, subtitle_lines, summary_pivot
-from ui.cache import finished_sweep, model_loader
+from ui.cache import finished_sweep
 from ui.forms import sweep_fields
-from ui.progress import progress_callback
+from ui.progress import run_with_progress
 from ui.state import current_extract, current_sweep, select, selection, set_sweep, write_link
 
 st.title("Imbalance sweep")
@@ -30,11 +29,7 @@ sweep = current_sweep()
 result = finished_sweep(extract, sweep)
 if run_clicked and result is None:
     try:
-        with st.status("Running the sweep", expanded=True) as status:
-            result = run_pipeline(extract, sweep, extract_progress=progress_callback("Extracting hidden states"),
-                                  sweep_progress=progress_callback("Training probes"), status=status.write,
-                                  loader=model_loader).sweep
-            status.update(label="Sweep finished", state="complete", expanded=False)
+        result = run_with_progress(extract, sweep, "Running the sweep", "Sweep finished")
     except UserError as error:
         st.error(str(error))
 

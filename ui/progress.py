@@ -1,10 +1,16 @@
-"""Progress bars with an ETA, as (done, total, message) callbacks that core accepts."""
+"""Progress bars with an ETA, as (done, total, message) callbacks that core accepts, and
+the extract-then-sweep run that pages start from a button, drawn with them."""
 
 from __future__ import annotations
 
 import time
 
 import streamlit as st
+
+from core.config import ExtractConfig, SweepConfig
+from core.pipeline import run_pipeline
+from core.sweep import SweepResult
+from ui.cache import model_loader
 
 # Redraw at most this often: every redraw is a message the server thread serializes and
 # sends, and it competes with the computation for the interpreter.
@@ -29,3 +35,14 @@ def progress_callback(label: str):
         bar.progress(fraction, text=f"{label}: {message} ({elapsed:.0f} s{eta})")
 
     return update
+
+
+def run_with_progress(extract: ExtractConfig, sweep: SweepConfig, running: str, finished: str) -> SweepResult:
+    """core.pipeline.run_pipeline in a status box labelled `running`, with progress bars for
+    extraction and training, collapsed under `finished` when done. Raises UserError."""
+    with st.status(running, expanded=True) as status:
+        result = run_pipeline(extract, sweep, extract_progress=progress_callback("Extracting hidden states"),
+                              sweep_progress=progress_callback("Training probes"), status=status.write,
+                              loader=model_loader).sweep
+        status.update(label=finished, state="complete", expanded=False)
+    return result
