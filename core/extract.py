@@ -94,11 +94,7 @@ Pair = tuple[list[int], list[int]]
 
 def shared_prefix_length(pos: list[int], neg: list[int]) -> int:
     """Tokens x+ and x- share at the start, leaving at least one token of each to run."""
-    limit = min(len(pos), len(neg)) - 1
-    length = 0
-    while length < limit and pos[length] == neg[length]:
-        length += 1
-    return length
+    return min(_common_length([pos, neg]), min(len(pos), len(neg)) - 1)
 
 
 def pair_states_plain(loaded: LoadedModel, pairs: list[Pair], layers: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -108,6 +104,7 @@ def pair_states_plain(loaded: LoadedModel, pairs: list[Pair], layers: list[int])
 
 
 def _common_length(sequences: list[list[int]]) -> int:
+    """How many tokens all `sequences` share at the start."""
     first = sequences[0]
     length = min(len(s) for s in sequences)
     for other in sequences[1:]:
@@ -186,10 +183,15 @@ def pair_states_shared_prefix(loaded: LoadedModel, pairs: list[Pair],
     return states[:, 0::2], states[:, 1::2]
 
 
+def can_share_prefix(loaded: LoadedModel) -> bool:
+    """Whether the model can run a shared prefix once: causal attention, explicit positions."""
+    return loaded.causal and loaded.accepts_position_ids
+
+
 def pair_states(loaded: LoadedModel, pairs: list[Pair], layers: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
     """Hidden states of x+ and x- at their last tokens, sharing the common prefix where
     the model allows it (causal attention and explicit positions), else in full."""
-    if loaded.causal and loaded.accepts_position_ids and all(shared_prefix_length(p, n) for p, n in pairs):
+    if can_share_prefix(loaded) and all(shared_prefix_length(p, n) for p, n in pairs):
         return pair_states_shared_prefix(loaded, pairs, layers)
     return pair_states_plain(loaded, pairs, layers)
 
@@ -295,7 +297,7 @@ def extract(config: ExtractConfig, store: ActivationStore | None = None, device:
                 "model_name": loaded.name, "dtype": dtype_name(loaded.dtype), "device": str(device),
                 "dataset_description": data.description, "labels_count": [int((data.labels[chosen] == c).sum())
                                                                            for c in (0, 1)],
-                "batch_size": size, "prefix_shared": loaded.causal and loaded.accepts_position_ids,
+                "batch_size": size, "prefix_shared": can_share_prefix(loaded),
                 "seconds": time.perf_counter() - started, "environment": environment_info()}
         writer.commit(data.labels[chosen], [data.texts[i] for i in chosen], [data.ids[i] for i in chosen], meta)
     except BaseException:

@@ -158,8 +158,9 @@ def run_sweep(acts: ActivationSet, config: SweepConfig, progress: ProgressFn | N
     parts: dict[str, SweepResult] = {}
     for method in config.methods if store is not None else ():
         part_config = method_config(config, method)
-        if store.has(sweep_key(acts.key, part_config)):
-            parts[method] = load_sweep(store, sweep_key(acts.key, part_config), part_config, acts.key)
+        part_key = sweep_key(acts.key, part_config)
+        if store.has(part_key):
+            parts[method] = load_sweep(store, part_key, part_config, acts.key)
     missing = tuple(m for m in config.methods if m not in parts)
     if missing:
         trained = _train(acts, dataclasses.replace(config, methods=missing), progress, device, ccs_layout)
