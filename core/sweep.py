@@ -15,6 +15,7 @@ its CCS initial weights come from the seed alone, never from which other cells r
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -22,11 +23,12 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 import torch
+from threadpoolctl import threadpool_limits
 
 from core import __version__
 from core.config import METHODS, NORMALIZATIONS, TEST_NORMALIZATIONS, CCSConfig, SweepConfig, config_hash, to_jsonable
 from core.errors import UserError
-from core.metrics import evaluate
+from core.metrics import evaluate_many
 from core.models import pick_device
 from core.normalize import NormStats, apply_stats, fit_stats
 from core.probes import METHOD_INFO
@@ -34,7 +36,7 @@ from core.probes.base import DIFFERENCE, PAIR, LinearProbe
 from core.probes.ccs import CCSProblem, initial_parameters, train_ccs
 from core.probes.crc import top_principal_component
 from core.probes.random_direction import random_direction
-from core.probes.supervised import fit_logistic
+from core.probes.supervised import fit_logistic, shifted_intercept
 from core.sampling import check_pool, split_test, training_draw
 from core.store import ActivationSet, SweepStore, content_key
 
@@ -58,10 +60,16 @@ class SweepResult:
     reused: tuple[str, ...] = ()
 
 
+# Raised whenever a change to the code alters a cell's numbers, so that sweeps cached by
+# older code are recomputed instead of mixed with new ones (activations stay cached).
+# 2: logistic regression solved on centered differences to tol 1e-6 (it had stopped short).
+SWEEP_REVISION = 2
+
+
 def sweep_key(activation_key: str, config: SweepConfig) -> str:
-    """Cache key of a sweep: activation set + config + library version."""
-    return content_key({"kind": "sweep", "library": __version__, "activations": activation_key,
-                        "config": to_jsonable(config)})
+    """Cache key of a sweep: activation set + config + library version + SWEEP_REVISION."""
+    return content_key({"kind": "sweep", "library": __version__, "revision": SWEEP_REVISION,
+                        "activations": activation_key, "config": to_jsonable(config)})
 
 
 def validate_config(config: SweepConfig, acts: ActivationSet) -> None:
@@ -88,8 +96,17 @@ def _method_stats_kind(method: str, normalization: str) -> str:
     return normalization if METHOD_INFO[method].normalized_inputs else "none"
 
 
-def _fit_baseline(method: str, pos_n: torch.Tensor, neg_n: torch.Tensor, labels: np.ndarray,
-                  seed: int, stats: NormStats) -> LinearProbe:
+def _fit_baseline(method: str, pos: torch.Tensor, neg: torch.Tensor, labels: np.ndarray, seed: int,
+                  stats: NormStats, raw_logistic: Callable[[], tuple[torch.Tensor, float, float]]) -> LinearProbe:
+    """One baseline probe on a cell's raw training pairs, normalized with `stats`.
+    Logistic regression under a shift-only normalization ("none", "mean") is the cell's
+    raw-difference fit `raw_logistic()` with its intercept moved (see shifted_intercept),
+    so lr_raw and lr_norm share one fit."""
+    if method in ("lr_raw", "lr_norm") and stats.std_pos is None:
+        weight, bias, loss = raw_logistic()
+        return LinearProbe(method, DIFFERENCE, weight, shifted_intercept(weight, bias, stats.mean_pos - stats.mean_neg),
+                           stats, loss)
+    pos_n, neg_n = apply_stats(stats, pos, neg)
     if method == "tpc":
         return LinearProbe(method, DIFFERENCE, top_principal_component(pos_n, neg_n), 0.0, stats)
     if method == "random":
@@ -111,11 +128,10 @@ def normalize_test_pairs(probe: LinearProbe, test_pos: torch.Tensor, test_neg: t
     return apply_stats(stats, test_pos, test_neg)
 
 
-def _evaluate_probe(probe: LinearProbe, test_pos: torch.Tensor, test_neg: torch.Tensor, test_labels: np.ndarray,
-                    own_stats: dict[str, NormStats], test_normalization: str) -> dict:
+def _test_confidence(probe: LinearProbe, test_pos: torch.Tensor, test_neg: torch.Tensor,
+                     own_stats: dict[str, NormStats], test_normalization: str) -> np.ndarray:
     pos_n, neg_n = normalize_test_pairs(probe, test_pos, test_neg, test_normalization, own_stats)
-    return evaluate(test_labels, probe.scores(pos_n, neg_n).confidence,
-                    resolve_sign=not METHOD_INFO[probe.method].supervised)
+    return probe.scores(pos_n, neg_n).confidence
 
 
 def _ccs_problems(pos: torch.Tensor, neg: torch.Tensor, cells: list[tuple[float, int]], draws: dict,
@@ -214,27 +230,42 @@ def _train(acts: ActivationSet, config: SweepConfig, progress: ProgressFn | None
     if "ccs" in config.methods:
         problems, owners = _ccs_problems(pos, neg, cells, draws, config, ccs_layout)
         fits = train_ccs(problems, config.ccs, pick_device(device),
-                         progress=lambda epoch, epochs: report(epoch, total, f"CCS epoch {epoch}/{epochs}"))
+                         progress=lambda epochs_done, epochs_total: report(
+                             epochs_done * config.ccs.epochs // epochs_total, total,
+                             f"CCS {100 * epochs_done // epochs_total}% of {len(problems)} x {config.ccs.epochs} "
+                             "epochs"))
         for fit, seed_cells in zip(fits, owners):
             for i, cell in enumerate(seed_cells):
                 probes[("ccs", *cell)] = LinearProbe("ccs", PAIR, fit.weight[i], float(fit.bias[i]), fit.stats[i],
                                                      float(fit.loss[i]))
 
-    done = config.ccs.epochs if "ccs" in config.methods else 0
-    for method in baselines:
-        kind = _method_stats_kind(method, config.normalization)
-        for cell in cells:
-            rows = draws[cell]
-            stats = fit_stats(pos[rows], neg[rows], kind)
-            pos_n, neg_n = apply_stats(stats, pos[rows], neg[rows])
-            probes[(method, *cell)] = _fit_baseline(method, pos_n, neg_n, labels[rows], cell[1], stats)
-            done += 1
-            report(done, total, f"{METHOD_INFO[method].label}: p={cell[0]}, seed {cell[1]}")
+    @functools.cache
+    def raw_logistic(cell: tuple[float, int]) -> tuple[torch.Tensor, float, float]:
+        rows = draws[cell]
+        return fit_logistic(pos[rows] - neg[rows], labels[rows])
 
+    done = config.ccs.epochs if "ccs" in config.methods else 0
+    # One BLAS thread: these fits make thousands of small matrix-vector products, and on
+    # the 2-core dev machine numpy's two-thread BLAS made the demo's baselines 1.5x slower
+    # (3.5-3.9 s against 2.3 s). It also makes them independent of the core count.
+    with threadpool_limits(limits=1, user_api="blas"):
+        for method in baselines:
+            kind = _method_stats_kind(method, config.normalization)
+            for cell in cells:
+                rows = draws[cell]
+                stats = fit_stats(pos[rows], neg[rows], kind)
+                probes[(method, *cell)] = _fit_baseline(method, pos[rows], neg[rows], labels[rows], cell[1], stats,
+                                                        functools.partial(raw_logistic, cell))
+                done += 1
+                report(done, total, f"{METHOD_INFO[method].label}: p={cell[0]}, seed {cell[1]}")
+
+    confidences = np.stack([_test_confidence(probe, test_pos, test_neg, own_stats, config.test_normalization)
+                            for probe in probes.values()])
+    resolve_sign = np.array([not METHOD_INFO[method].supervised for method, _, _ in probes])
     records = []
-    for (method, p, seed), probe in probes.items():
+    for ((method, p, seed), probe), metrics in zip(probes.items(), evaluate_many(test_labels, confidences,
+                                                                                   resolve_sign)):
         rows = draws[(p, seed)]
-        metrics = _evaluate_probe(probe, test_pos, test_neg, test_labels, own_stats, config.test_normalization)
         records.append({"method": method, "normalization": config.normalization,
                         "test_normalization": config.test_normalization, "layer": config.layer, "p": p,
                         "p_actual": float(labels[rows].mean()), "seed": seed, "n_train": len(rows),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 import pytest
@@ -92,3 +93,34 @@ def test_ccs_finds_the_truth_on_balanced_synthetic_data():
         weight = result.probes[("ccs", 0.5, seed)].weight
         # The probe points along the truth direction (either sign: CCS cannot know which end is "true").
         assert abs(torch.nn.functional.cosine_similarity(weight, truth, dim=0).item()) > 0.8
+
+
+def _small_problems(count: int, dim: int = 8) -> list[CCSProblem]:
+    problems = []
+    for seed in range(count):
+        data = synthetic_pairs(60, dim, p=0.5, seed=seed)
+        weight, bias = initial_parameters(dim, 2, seed)
+        problems.append(CCSProblem(data.pos, data.neg, torch.ones(1, 60, dtype=torch.bool), "mean",
+                                   weight[None], bias[None]))
+    return problems
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_progress_counts_problem_epochs_up_to_the_total(count):
+    calls = []
+    train_ccs(_small_problems(count), CCSConfig(epochs=300, restarts=2), progress=lambda *done: calls.append(done))
+    assert calls[-1] == (300 * count, 300 * count)
+    assert all(total == 300 * count for _, total in calls)
+    assert [done for done, _ in calls] == sorted(done for done, _ in calls)
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_a_raising_progress_callback_stops_every_worker(count):
+    def cancel(done, total):
+        raise InterruptedError("stopped by the user")
+
+    started = time.perf_counter()
+    with pytest.raises(InterruptedError):
+        # Some minutes of epochs if nothing stopped them.
+        train_ccs(_small_problems(count), CCSConfig(epochs=2_000_000, restarts=2), progress=cancel)
+    assert time.perf_counter() - started < 10

@@ -1,4 +1,5 @@
-"""Sign convention, intervals against hand-computed values, and chart structure."""
+"""Sign convention, metrics against scikit-learn, intervals against hand-computed values,
+and chart structure."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.metrics import accuracy_score, roc_auc_score
 
 from core.charts import imbalance_chart, save_chart
 from core.errors import UserError
-from core.metrics import evaluate, mean_ci, summarize
+from core.metrics import evaluate, evaluate_many, mean_ci, summarize
 
 
 def test_unsupervised_accuracy_is_sign_resolved_and_auroc_follows():
@@ -23,6 +25,24 @@ def test_unsupervised_accuracy_is_sign_resolved_and_auroc_follows():
                        "auroc": pytest.approx(5 / 6), "sign_flipped": True}
     supervised = evaluate(labels, confidence, resolve_sign=False)
     assert supervised["accuracy"] == pytest.approx(0.4) and supervised["auroc"] == pytest.approx(1 / 6)
+
+
+def test_batched_metrics_equal_scikit_learn_probe_by_probe():
+    rng = np.random.default_rng(0)
+    labels = rng.permutation(np.repeat([0, 1], [37, 43]))
+    # Quantized confidences make ties within and across the classes (the unshifted
+    # probes); a shift per probe sends some below chance so that the sign flip is exercised.
+    shift = rng.normal(0, 0.4, (40, 1)) * (rng.random((40, 1)) < 0.7)
+    confidences = np.round(rng.random((40, 80)) * 10) / 10 + (labels - 0.5) * shift
+    confidences = confidences.astype(np.float32)
+    resolve_sign = rng.random(40) < 0.5
+    for row, got in enumerate(evaluate_many(labels, confidences, resolve_sign)):
+        raw = accuracy_score(labels, confidences[row] > 0.5)
+        auc = roc_auc_score(labels, confidences[row])
+        flip = bool(resolve_sign[row] and raw < 0.5)
+        assert got == {"accuracy": pytest.approx(1 - raw if flip else raw), "accuracy_raw": pytest.approx(raw),
+                       "auroc": pytest.approx(1 - auc if flip else auc, abs=1e-12), "sign_flipped": flip}
+    assert any(row["sign_flipped"] for row in evaluate_many(labels, confidences, resolve_sign))
 
 
 def test_t_interval_matches_hand_computation():
