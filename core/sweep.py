@@ -62,7 +62,8 @@ class SweepResult:
 
 # Raised whenever a change to the code alters a cell's numbers, so that sweeps cached by
 # older code are recomputed instead of mixed with new ones (activations stay cached).
-# 2: logistic regression solved on centered differences to tol 1e-6 (it had stopped short).
+# 2: logistic regression solved on centered differences to tol 1e-6 (it had stopped short);
+#    test confidences in float64 (float32 sigmoids saturated and tied).
 SWEEP_REVISION = 2
 
 

@@ -118,6 +118,21 @@ def test_training_statistics_on_the_test_split_change_normalized_methods_only(di
     # Normalized with the training statistics, the balanced test split keeps the
     # threshold the imbalanced training set taught: LR recovers its accuracy.
     assert mean(train_norm, "lr_norm", 0.95) > mean(result.table, "lr_norm", 0.95) + 0.1
+    # In fact it is LR on raw differences, cell for cell: the same weights, and the
+    # training shift it learned is the one the test pairs get.
+    by_cell = train_norm.set_index(["method", "p", "seed"])
+    np.testing.assert_array_equal(by_cell.loc["lr_norm"].accuracy, by_cell.loc["lr_raw"].accuracy)
+
+
+def test_lr_on_mean_normalized_inputs_keeps_the_raw_direction_and_moves_only_its_threshold(result):
+    by_cell = result.table.set_index(["method", "p", "seed"])
+    for p, seed in by_cell.loc["lr_raw"].index:
+        raw, norm = result.probes[("lr_raw", p, seed)], result.probes[("lr_norm", p, seed)]
+        assert raw.weight.equal(norm.weight) and raw.loss == norm.loss
+    # Own test statistics shift every test score by one constant: the ranking, hence the
+    # AUROC, is the raw one in every cell, while the accuracy falls with p.
+    np.testing.assert_allclose(by_cell.loc["lr_norm"].auroc, by_cell.loc["lr_raw"].auroc, atol=1e-12)
+    assert mean(result.table, "lr_norm", 0.95) < mean(result.table, "lr_raw", 0.95) - 0.1
 
 
 @pytest.mark.parametrize("change, message", [
