@@ -18,15 +18,18 @@ MIN_INTERVAL_S = 0.25
 
 
 def progress_callback(label: str):
-    """A callback that draws a progress bar under `label` with elapsed time and ETA."""
-    bar = st.progress(0.0, text=label)
-    started = time.perf_counter()
-    last_drawn = 0.0
+    """A callback that draws a progress bar under `label` with elapsed time and ETA. The
+    bar appears at the first update, so a step served from the cache shows none."""
+    slot = st.empty()
+    bar = None
+    started = last_drawn = 0.0
 
     def update(done: int, total: int, message: str) -> None:
-        nonlocal last_drawn
+        nonlocal bar, started, last_drawn
         now = time.perf_counter()
-        if now - last_drawn < MIN_INTERVAL_S and done < total:
+        if bar is None:
+            bar, started = slot.progress(0.0, text=label), now
+        elif now - last_drawn < MIN_INTERVAL_S and done < total:
             return
         last_drawn = now
         fraction = min(1.0, done / max(total, 1))
