@@ -224,7 +224,11 @@ def train_ccs(problems: Sequence[CCSProblem], config: CCSConfig, device: torch.d
         with _one_thread_per_worker(workers), ThreadPoolExecutor(workers) as pool:
             futures = [pool.submit(train, index) for index in range(len(groups))]
             try:
-                while wait(futures, timeout=REPORT_INTERVAL_S, return_when=FIRST_EXCEPTION).not_done:
+                pending = futures
+                while pending:
+                    finished, pending = wait(futures, timeout=REPORT_INTERVAL_S, return_when=FIRST_EXCEPTION)
+                    for future in finished:
+                        future.result()  # a worker's error, raised here, stops the others
                     report_now()
             except BaseException:
                 cancelled.set()

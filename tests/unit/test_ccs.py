@@ -124,3 +124,24 @@ def test_a_raising_progress_callback_stops_every_worker(count):
         # Some minutes of epochs if nothing stopped them.
         train_ccs(_small_problems(count), CCSConfig(epochs=2_000_000, restarts=2), progress=cancel)
     assert time.perf_counter() - started < 10
+
+
+def test_an_error_in_one_worker_stops_the_others_and_reaches_the_caller(monkeypatch):
+    import core.probes.ccs as engine
+
+    train_group = engine._train_group
+
+    def failing_first(group, config, device, tick):
+        if group.pos.shape[0] == 61:
+            raise MemoryError("out of memory in one worker")
+        return train_group(group, config, device, tick)
+
+    monkeypatch.setattr(engine, "_train_group", failing_first)
+    problems = _small_problems(3)
+    data = synthetic_pairs(61, 8, seed=9)
+    weight, bias = initial_parameters(8, 2, 9)
+    problems[0] = CCSProblem(data.pos, data.neg, torch.ones(1, 61, dtype=torch.bool), "mean", weight[None], bias[None])
+    started = time.perf_counter()
+    with pytest.raises(MemoryError, match="one worker"):
+        train_ccs(problems, CCSConfig(epochs=2_000_000, restarts=2), progress=lambda done, total: None)
+    assert time.perf_counter() - started < 10
