@@ -9,8 +9,10 @@ from core.config import METHODS
 from core.errors import UserError
 from core.extract import activation_key
 from core.metrics import summarize
+from core.presets import optimizer_name
 from core.store import ActivationStore, SweepStore
 from core.sweep import run_layer_scan, sweep_key
+from ui.forms import ccs_optimizer_field
 from ui.progress import progress_callback
 from ui.state import current_extract, current_sweep
 
@@ -28,13 +30,13 @@ with st.form("layer_form"):
     imbalanced = c[0].selectbox("Imbalanced p", [0.7, 0.8, 0.9, 0.95], index=3)
     methods = c[1].multiselect("Methods", METHODS, default=list(METHODS), format_func=method_label)
     seeds = c[2].number_input("Seeds", 1, 20, 3)
-    epochs = c[3].number_input("CCS epochs", 1, 5000, sweep.ccs.epochs)
+    ccs = ccs_optimizer_field(c[3], sweep.ccs, key="layers_optimizer")
     run = st.form_submit_button("Run layer scan", type="primary")
 config = dataclasses.replace(sweep, p_levels=(0.5, float(imbalanced)), seeds=tuple(range(int(seeds))),
-                             methods=tuple(m for m in METHODS if m in methods),
-                             ccs=dataclasses.replace(sweep.ccs, epochs=int(epochs)))
+                             methods=tuple(m for m in METHODS if m in methods), ccs=ccs)
 st.caption(f"{len(layers)} layers × 2 levels of p × {int(seeds)} seeds; otherwise the sweep page's settings "
-           f"(n_train {sweep.n_train}, balanced n_test {sweep.n_test}, CCS {sweep.ccs.restarts} restarts). Each "
+           f"(n_train {sweep.n_train}, balanced n_test {sweep.n_test}, CCS {optimizer_name(ccs)} optimizer: "
+           f"{ccs.restarts} restarts x {ccs.epochs} epochs at lr {ccs.lr:g}). Each "
            "layer's result is cached, so a rerun only trains what is new. Mean with 95% t-interval over seeds.")
 sweeps = SweepStore()
 cached = all(sweeps.has(sweep_key(key, dataclasses.replace(config, layer=layer))) for layer in layers)

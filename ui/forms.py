@@ -1,4 +1,5 @@
-"""Form widgets that turn into configs (the sweep form, shared by the sweep and layer pages)."""
+"""Form widgets that turn into configs (the sweep form, and the CCS optimizer choice the
+layer page uses too)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import dataclasses
 import streamlit as st
 
 from core.charts import method_label
-from core.config import METHODS, NORMALIZATIONS, SweepConfig
+from core.config import METHODS, NORMALIZATIONS, CCSConfig, SweepConfig
 from core.presets import CCS_OPTIMIZERS, optimizer_name, with_optimizer
 
 P_CHOICES = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 0.975)
@@ -61,3 +62,14 @@ def sweep_fields(config: SweepConfig, num_layers: int | None, key: str) -> Sweep
         n_test=int(n_test), seeds=tuple(range(int(seeds))), methods=tuple(m for m in METHODS if m in methods),
         normalization=normalization, test_normalization=test_normalization, split_seed=int(split_seed),
         ccs=ccs)
+
+
+def ccs_optimizer_field(container, ccs: CCSConfig, key: str) -> CCSConfig:
+    """A select box of the named CCS optimizers (plus the sweep page's custom schedule when
+    `ccs` is one) in `container`; returns `ccs` with the chosen one."""
+    current = optimizer_name(ccs)
+    names = [name for name in OPTIMIZER_LABELS if name != "custom" or current == "custom"]
+    labels = {**OPTIMIZER_LABELS, "custom": f"Custom: {ccs.epochs} epochs, lr {ccs.lr:g} (sweep page)"}
+    chosen = container.selectbox("CCS optimizer", names, index=names.index(current), format_func=labels.get,
+                                 key=key)
+    return ccs if chosen == "custom" else with_optimizer(ccs, chosen)
