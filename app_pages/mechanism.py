@@ -4,7 +4,7 @@ activations, and a synthetic playground that trains CCS live."""
 import streamlit as st
 
 from core.charts import centering_chart, stability_chart, variance_chart
-from core.mechanism import direction_stability, seed_agreement
+from core.mechanism import direction_stability, logistic_threshold_shift, seed_agreement
 from ui.cache import cached_centering, finished_sweep, layer_for
 from ui.playground import playground
 from ui.state import current_extract, current_sweep
@@ -43,6 +43,18 @@ else:
                    "Dotted: how much two seeds agree at p = 0.5, the drift that resampling alone causes. A probe "
                    "whose direction holds but whose accuracy falls has had its threshold moved; one whose "
                    "direction turns away further than resampling explains has found another direction.")
+        shift = logistic_threshold_shift(result)
+        if shift is not None:
+            st.markdown(
+                f"**Logistic regression shows the moved threshold exactly.** Centering each side shifts every "
+                f"training difference by the same vector, and the intercept is not penalized, so LR on normalized "
+                f"inputs learns the same weights as LR on raw differences with its intercept moved by "
+                f"w·(mean(x+) − mean(x−)). At p = {shift['p']:g} the normalized one scores accuracy "
+                f"{shift['accuracy_norm']:.3f} against {shift['accuracy_raw']:.3f} raw, at AUROC "
+                f"{shift['auroc_norm']:.3f} against {shift['auroc_raw']:.3f}; the largest AUROC difference "
+                f"between the two in any of the sweep's {shift['cells']} cells is {shift['max_auroc_difference']:.1e}. "
+                f"Means over {len(sweep.seeds)} seeds on the test split of {sweep.n_test}, normalized with its "
+                f"{'own' if sweep.test_normalization == 'own' else 'training-set'} statistics.")
 
 st.header("Synthetic playground")
 st.markdown("Pairs built from a known truth direction, a constant token offset, a distractor feature that flips "

@@ -104,3 +104,22 @@ def seed_agreement(result: SweepResult) -> pd.DataFrame:
         if pairs:
             rows.append({"method": method, "agreement": float(np.mean(pairs))})
     return pd.DataFrame(rows)
+
+
+def logistic_threshold_shift(result: SweepResult) -> dict | None:
+    """LR on mean-normalized inputs against LR on raw differences, at the sweep's highest p:
+    the two share their weights (core.probes.supervised.shifted_intercept), so they rank
+    the test pairs alike and differ only in threshold. Returns p, both mean accuracies, both
+    mean AUROCs, the largest per-cell AUROC difference over all cells and the cell count;
+    None when the sweep lacks either method or normalizes with std as well."""
+    table = result.table
+    if result.config.normalization == "meanstd" or not {"lr_raw", "lr_norm"} <= set(table.method):
+        return None
+    by_cell = table.set_index(["method", "p", "seed"])
+    raw, norm = by_cell.loc["lr_raw"], by_cell.loc["lr_norm"].reindex(by_cell.loc["lr_raw"].index)
+    top = max(result.config.p_levels)
+    at_top = raw.index.get_level_values("p") == top
+    return {"p": top, "accuracy_raw": float(raw.accuracy[at_top].mean()),
+            "accuracy_norm": float(norm.accuracy[at_top].mean()), "auroc_raw": float(raw.auroc[at_top].mean()),
+            "auroc_norm": float(norm.auroc[at_top].mean()),
+            "max_auroc_difference": float((raw.auroc - norm.auroc).abs().max()), "cells": len(raw)}

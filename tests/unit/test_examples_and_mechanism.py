@@ -9,7 +9,13 @@ import torch
 
 from core.config import CCSConfig, SweepConfig
 from core.examples import example_table, prediction_trajectory, projection_scatter
-from core.mechanism import centering_table, direction_stability, seed_agreement, truth_direction
+from core.mechanism import (
+    centering_table,
+    direction_stability,
+    logistic_threshold_shift,
+    seed_agreement,
+    truth_direction,
+)
 from core.store import ActivationSet, ActivationStore
 from core.sweep import run_layer_scan, run_sweep
 from core.theory import synthetic_pairs, truth_variance_ratio
@@ -98,3 +104,16 @@ def test_seed_agreement_is_high_where_the_direction_is_well_determined(synthetic
     agreement = seed_agreement(result).set_index("method").agreement
     assert agreement["tpc"] > 0.95 and agreement["lr_raw"] > 0.8
     assert agreement["random"] < 0.9  # each seed draws its own random direction
+
+
+def test_logistic_threshold_shift_reports_equal_auroc_and_a_lower_normalized_accuracy(synthetic):
+    acts, _, result = synthetic
+    shift = logistic_threshold_shift(result)
+    table = result.table[result.table.p == 0.95]
+    assert shift["p"] == 0.95 and shift["cells"] == 3 * 2
+    assert shift["accuracy_norm"] == pytest.approx(table[table.method == "lr_norm"].accuracy.mean())
+    assert shift["accuracy_raw"] > shift["accuracy_norm"] + 0.1
+    assert shift["auroc_norm"] == pytest.approx(shift["auroc_raw"]) and shift["max_auroc_difference"] < 1e-12
+    with_std = run_sweep(acts, SweepConfig(**{**CONFIG.__dict__, "normalization": "meanstd",
+                                              "methods": ("lr_raw", "lr_norm")}))
+    assert logistic_threshold_shift(with_std) is None
