@@ -45,6 +45,7 @@ else:
                    "direction turns away further than resampling explains has found another direction.")
         shift = logistic_threshold_shift(result)
         if shift is not None:
+            largest = shift["max_auroc_difference"]
             st.markdown(
                 f"**Logistic regression shows the moved threshold exactly.** Centering each side shifts every "
                 f"training difference by the same vector, and the intercept is not penalized, so LR on normalized "
@@ -52,7 +53,9 @@ else:
                 f"w·(mean(x+) − mean(x−)). At p = {shift['p']:g} the normalized one scores accuracy "
                 f"{shift['accuracy_norm']:.3f} against {shift['accuracy_raw']:.3f} raw, at AUROC "
                 f"{shift['auroc_norm']:.3f} against {shift['auroc_raw']:.3f}; the largest AUROC difference "
-                f"between the two in any of the sweep's {shift['cells']} cells is {shift['max_auroc_difference']:.1e}. "
+                f"between the two in any of the sweep's {shift['cells']} cells is "
+                f"{'exactly 0' if largest == 0 else format(largest, '.1e')}"
+                " (and in the chart above their lines coincide). "
                 f"Means over {len(sweep.seeds)} seeds on the test split of {sweep.n_test}, normalized with its "
                 f"{'own' if sweep.test_normalization == 'own' else 'training-set'} statistics.")
 

@@ -69,7 +69,7 @@ def ccs_optimizer_field(container, ccs: CCSConfig, key: str) -> CCSConfig:
     `ccs` is one) in `container`; returns `ccs` with the chosen one."""
     current = optimizer_name(ccs)
     names = [name for name in OPTIMIZER_LABELS if name != "custom" or current == "custom"]
-    labels = {**OPTIMIZER_LABELS, "custom": f"Custom: {ccs.epochs} epochs, lr {ccs.lr:g} (sweep page)"}
+    labels = {"reference": "Reference", "fast": "Fast", "custom": "Custom (sweep page)"}
     chosen = container.selectbox("CCS optimizer", names, index=names.index(current), format_func=labels.get,
-                                 key=key)
+                                 key=key, help=" · ".join(OPTIMIZER_LABELS[name] for name in ("reference", "fast")))
     return ccs if chosen == "custom" else with_optimizer(ccs, chosen)
