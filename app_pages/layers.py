@@ -9,7 +9,7 @@ from core.config import METHODS
 from core.errors import UserError
 from core.extract import activation_key
 from core.metrics import summarize
-from core.presets import optimizer_name
+from core.report import describe_ccs
 from core.store import ActivationStore, SweepStore
 from core.sweep import run_layer_scan, sweep_key
 from ui.forms import ccs_optimizer_field
@@ -35,8 +35,7 @@ with st.form("layer_form"):
 config = dataclasses.replace(sweep, p_levels=(0.5, float(imbalanced)), seeds=tuple(range(int(seeds))),
                              methods=tuple(m for m in METHODS if m in methods), ccs=ccs)
 st.caption(f"{len(layers)} layers × 2 levels of p × {int(seeds)} seeds; otherwise the sweep page's settings "
-           f"(n_train {sweep.n_train}, balanced n_test {sweep.n_test}, CCS {optimizer_name(ccs)} optimizer: "
-           f"{ccs.restarts} restarts x {ccs.epochs} epochs at lr {ccs.lr:g}). Each "
+           f"(n_train {sweep.n_train}, balanced n_test {sweep.n_test}; CCS: {describe_ccs(ccs)}). Each "
            "layer's result is cached, so a rerun only trains what is new. Mean with 95% t-interval over seeds.")
 sweeps = SweepStore()
 cached = all(sweeps.has(sweep_key(key, dataclasses.replace(config, layer=layer))) for layer in layers)

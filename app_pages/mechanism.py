@@ -5,6 +5,7 @@ import streamlit as st
 
 from core.charts import centering_chart, stability_chart, variance_chart
 from core.mechanism import direction_stability, logistic_threshold_shift, seed_agreement
+from core.report import statistics_of_test_split
 from ui.cache import cached_centering, finished_sweep, layer_for
 from ui.playground import playground
 from ui.state import current_extract, current_sweep
@@ -57,7 +58,7 @@ else:
                 f"{'exactly 0' if largest == 0 else format(largest, '.1e')}"
                 " (and in the chart above their lines coincide). "
                 f"Means over {len(sweep.seeds)} seeds on the test split of {sweep.n_test}, normalized with its "
-                f"{'own' if sweep.test_normalization == 'own' else 'training-set'} statistics.")
+                f"{statistics_of_test_split(sweep)} statistics.")
 
 st.header("Synthetic playground")
 st.markdown("Pairs built from a known truth direction, a constant token offset, a distractor feature that flips "

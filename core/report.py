@@ -8,8 +8,19 @@ import textwrap
 import pandas as pd
 
 from core.charts import method_label
-from core.config import SweepConfig
+from core.config import CCSConfig, SweepConfig
 from core.presets import optimizer_name
+
+
+def describe_ccs(ccs: CCSConfig) -> str:
+    """The CCS optimizer and its schedule in a phrase ("fast optimizer, 10 restarts x 500
+    epochs at lr 0.002"), for captions that must say which optimizer drew a curve."""
+    return f"{optimizer_name(ccs)} optimizer, {ccs.restarts} restarts x {ccs.epochs} epochs at lr {ccs.lr:g}"
+
+
+def statistics_of_test_split(config: SweepConfig) -> str:
+    """Whose statistics normalize the test split: "own" or "training-set"."""
+    return "own" if config.test_normalization == "own" else "training-set"
 
 
 def describe_sweep(config: SweepConfig, seconds: float | None = None, cached: bool = False,
@@ -23,7 +34,7 @@ def describe_sweep(config: SweepConfig, seconds: float | None = None, cached: bo
     timing = f" ({timing})" if timing else ""
     return (f"Layer {config.layer}; {config.n_train} training pairs per cell; fixed balanced test split of "
             f"{config.n_test} pairs (split seed {config.split_seed}), normalized with its "
-            f"{'own' if config.test_normalization == 'own' else 'training-set'} statistics; per-side normalization "
+            f"{statistics_of_test_split(config)} statistics; per-side normalization "
             f"'{config.normalization}'; {len(config.seeds)} seeds, mean and 95% t-interval over seeds; CCS "
             f"{config.ccs.restarts} restarts x {config.ccs.epochs} AdamW epochs at lr {config.ccs.lr:g} "
             f"({optimizer_name(config.ccs)} optimizer); unsupervised "
@@ -34,8 +45,7 @@ def chart_caption(config: SweepConfig) -> str:
     """The short line a chart carries on screen: training size, seeds, test split and the
     CCS optimizer that produced the CCS curve."""
     return (f"n_train {config.n_train} per cell, {len(config.seeds)} seeds (95% CI), balanced test split of "
-            f"{config.n_test}, layer {config.layer}; CCS: {optimizer_name(config.ccs)} optimizer, "
-            f"{config.ccs.restarts} restarts x {config.ccs.epochs} epochs at lr {config.ccs.lr:g}")
+            f"{config.n_test}, layer {config.layer}; CCS: {describe_ccs(config.ccs)}")
 
 
 def format_summary(summary: pd.DataFrame) -> str:

@@ -98,7 +98,7 @@ def test_layers_page_scans_every_layer(tiny_run):
     assert len(charts(app)) == 1
     again = open_page("app_pages/layers.py", *tiny_run)  # every layer is cached now: shown at once
     assert len(charts(again)) == 1
-    assert any("CCS custom optimizer" in text for text in texts(again, "caption"))
+    assert any("CCS: custom optimizer" in text for text in texts(again, "caption"))
 
 
 def test_layers_page_offers_the_named_ccs_optimizers(tiny_run):
@@ -108,7 +108,7 @@ def test_layers_page_offers_the_named_ccs_optimizers(tiny_run):
     choice.set_value("fast")
     app.button(key="FormSubmitter:layer_form-Run layer scan").click().run()
     assert not app.exception, app.exception
-    assert any("CCS fast optimizer: " in text and "x 500 epochs at lr 0.002" in text for text in texts(app, "caption"))
+    assert any("CCS: fast optimizer, " in text and "x 500 epochs at lr 0.002" in text for text in texts(app, "caption"))
 
 
 def test_data_page_previews_and_a_bad_csv_keeps_the_previous_state(tiny_run, tmp_path):

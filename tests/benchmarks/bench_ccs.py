@@ -3,7 +3,7 @@ through the batched engine against the plain sequential reference loop, same act
 
 The sequential reference (tests/oracle_ccs.py, a copy of the reference code's CCS
 class) runs on a few cells only and its time is scaled per cell: running all 70 cells
-would take about 8 minutes. Agreement is |accuracy difference| per cell: the batched
+would take about 6 minutes. Agreement is |accuracy difference| per cell: the batched
 reference against the sequential one on the cells both ran, and the fast mode against
 the batched reference on every cell.
 """
