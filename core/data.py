@@ -2,7 +2,8 @@
 dataset, or a CSV file, all validated into one shape.
 
 Label 1 means the x+ completion of the template is the true one (for the default
-template: the review is positive).
+template: the review is positive). Duplicate texts are dropped on load (counted in
+`dropped_duplicates`), so no example can sit in a training draw and the test split at once.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class LabeledTexts:
     labels: np.ndarray
     ids: tuple[str, ...]
     description: str
+    dropped_duplicates: int = 0
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -39,6 +41,28 @@ class LabeledTexts:
         """(number of label-0 examples, number of label-1 examples)."""
         positives = int(self.labels.sum())
         return len(self.labels) - positives, positives
+
+
+def deduplicated(texts: list[str], labels: np.ndarray, ids: list[str], description: str) -> LabeledTexts:
+    """LabeledTexts with one example per text (core.sampling.text_key: case and whitespace
+    aside). Copies with the same label keep the first; a text that occurs with both labels
+    is dropped entirely, as its label is ambiguous. The description says how many went."""
+    from core.sampling import text_key
+
+    first: dict[str, int] = {}
+    conflicting: set[str] = set()
+    for index, text in enumerate(texts):
+        key = text_key(text)
+        if key not in first:
+            first[key] = index
+        elif labels[first[key]] != labels[index]:
+            conflicting.add(key)
+    keep = [index for key, index in first.items() if key not in conflicting]
+    dropped = len(texts) - len(keep)
+    if dropped:
+        description += f" ({dropped} duplicate row(s) dropped)"
+    return LabeledTexts(tuple(texts[i] for i in keep), np.asarray(labels, dtype=np.int8)[keep],
+                        tuple(ids[i] for i in keep), description, dropped)
 
 
 def parse_snippets(raw: str) -> LabeledTexts:
@@ -56,12 +80,12 @@ def parse_snippets(raw: str) -> LabeledTexts:
         texts.append(html.unescape(text).replace("''", '"').strip())
         labels.append(1 if score > 0 else 0)
         ids.append(f"rt-{snippet_id}")
-    return LabeledTexts(tuple(texts), np.asarray(labels, dtype=np.int8), tuple(ids),
+    return deduplicated(texts, np.asarray(labels, dtype=np.int8), ids,
                         "Rotten Tomatoes movie-review snippets (Hutto & Gilbert, ICWSM 2014)")
 
 
 def load_bundled(path: Path | None = None) -> LabeledTexts:
-    """The bundled snippets (10,568 labeled after dropping valence 0)."""
+    """The bundled snippets (10,566: 10,568 after dropping valence 0, less 2 duplicates)."""
     from core.assets import bundled_dataset_path
 
     path = path or bundled_dataset_path()
@@ -106,11 +130,12 @@ def from_frame(frame: pd.DataFrame, text_column: str, label_column: str, positiv
         rows = list(np.flatnonzero(empty.to_numpy())[:5])
         raise UserError(f"Text column '{text_column}' has {int(empty.sum())} empty text(s) (rows {rows}...).")
     labels = binary_labels(frame[label_column], positive_label, label_column)
-    if labels.min() == labels.max():
-        raise UserError(f"Only one class in column '{label_column}' (all {int(labels[0])}); "
-                        "contrast-pair probes need examples of both.")
-    return LabeledTexts(tuple(texts.astype(str).str.strip()), labels,
-                        tuple(f"{id_prefix}-{i}" for i in range(len(frame))), description)
+    data = deduplicated(list(texts.astype(str).str.strip()), labels, [f"{id_prefix}-{i}" for i in range(len(frame))],
+                        description)
+    if len(data) == 0 or data.labels.min() == data.labels.max():
+        raise UserError(f"Only one class in column '{label_column}' after dropping {data.dropped_duplicates} "
+                        "duplicate row(s); contrast-pair probes need examples of both.")
+    return data
 
 
 def csv_fingerprint(data: bytes) -> str:
@@ -118,27 +143,55 @@ def csv_fingerprint(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def csv_file_fingerprint(path: str | Path) -> str:
-    """Fingerprint of a CSV file on disk, or a UserError if it is not there."""
-    path = Path(path)
+def csv_identity(name: str) -> str:
+    """The fingerprint of a CSV dataset spec's data: the digest an upload is named by, or
+    that of a file's bytes (a UserError if the file is not there)."""
+    from core.validate import is_digest
+
+    if is_digest(name):
+        return name
+    path = Path(name)
     if not path.is_file():
-        raise UserError(f"CSV file {path} does not exist.")
+        raise UserError(f"CSV file {path.name} does not exist.")
     return csv_fingerprint(path.read_bytes())
 
 
-def save_upload(data: bytes) -> Path:
-    """Keep uploaded CSV bytes in the cache under their sha256 (written atomically), so
-    the dataset spec can name a file that stays put and the cache key follows content."""
+def default_uploads() -> Path:
+    """Where the owner's dashboard keeps uploads (a shared server keeps them per session)."""
     from core.paths import cache_root
 
-    folder = cache_root() / "uploads"
+    return cache_root() / "uploads"
+
+
+def save_upload(data: bytes, folder: Path | None = None) -> str:
+    """Keep uploaded CSV bytes in `folder` under their sha256 (written atomically) and
+    return that digest: the dataset spec names the data by content, never by path."""
+    folder = folder or default_uploads()
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{csv_fingerprint(data)}.csv"
+    name = csv_fingerprint(data)
+    target = folder / f"{name}.csv"
     if not target.is_file():
         partial = target.with_suffix(f".partial-{os.getpid()}")
         partial.write_bytes(data)
         partial.replace(target)
-    return target
+    return name
+
+
+def csv_bytes(name: str, uploads: Path | None = None) -> tuple[bytes, str]:
+    """(bytes, display name) of a CSV spec's data: an upload by digest from `uploads`, or
+    a file by path."""
+    from core.validate import is_digest
+
+    if is_digest(name):
+        path = (uploads or default_uploads()) / f"{name}.csv"
+        if not path.is_file():
+            raise UserError(f"The uploaded CSV {name[:12]}… is not on this server (uploads stay with the browser "
+                            "session that made them); upload the file again.")
+        return path.read_bytes(), f"upload {name[:12]}"
+    path = Path(name)
+    if not path.is_file():
+        raise UserError(f"CSV file {path.name} does not exist.")
+    return path.read_bytes(), path.name
 
 
 def load_csv_bytes(data: bytes, text_column: str = "text", label_column: str = "label",
@@ -155,16 +208,16 @@ def load_csv_bytes(data: bytes, text_column: str = "text", label_column: str = "
 
 def load_hf(spec: DatasetSpec) -> LabeledTexts:
     """Load a Hugging Face dataset (hub id, or a local folder of data files) split and
-    validate its text and label columns. Offline, only locally available data loads."""
+    validate its text and label columns. A hub id is read from its snapshot in the local
+    hub cache (downloaded first when the hub is reachable), never as a relative folder."""
     import datasets
 
-    from core.models import hub_reachable
+    from core.hub import hub_snapshot
+    from core.validate import is_local_path
 
-    if not Path(spec.name).exists() and not hub_reachable():
-        raise UserError(f"Could not load dataset '{spec.name}': the Hugging Face hub cannot be reached and it is "
-                        "not a local folder. Without network, use the bundled dataset or upload a CSV.")
+    source = spec.name if is_local_path(spec.name) else hub_snapshot(spec.name, None, "dataset")
     try:
-        loaded = datasets.load_dataset(spec.name, spec.config, split=spec.split)
+        loaded = datasets.load_dataset(source, spec.config, split=spec.split)
     except (FileNotFoundError, ValueError, ConnectionError, OSError) as error:
         raise UserError(f"Could not load dataset '{spec.name}' (config {spec.config}, split '{spec.split}'): "
                         f"{str(error).splitlines()[0][:300]}") from None
@@ -177,15 +230,14 @@ def load_hf(spec: DatasetSpec) -> LabeledTexts:
                       f"{spec.name}:{spec.split}", "hf")
 
 
-def load_dataset(spec: DatasetSpec) -> LabeledTexts:
-    """Load any DatasetSpec (bundled, hf or csv) into validated LabeledTexts."""
+def load_dataset(spec: DatasetSpec, uploads: Path | None = None) -> LabeledTexts:
+    """Load any DatasetSpec (bundled, hf or csv) into validated LabeledTexts; uploaded CSVs
+    are looked up in `uploads` (default: the owner's upload folder)."""
     if spec.source == BUNDLED:
         return load_bundled()
     if spec.source == "hf":
         return load_hf(spec)
     if spec.source == "csv":
-        path = Path(spec.name)
-        if not path.is_file():
-            raise UserError(f"CSV file {path} does not exist.")
-        return load_csv_bytes(path.read_bytes(), spec.text_column, spec.label_column, spec.positive_label, path.name)
+        data, name = csv_bytes(spec.name, uploads)
+        return load_csv_bytes(data, spec.text_column, spec.label_column, spec.positive_label, name)
     raise UserError(f"Unknown dataset source '{spec.source}' (use bundled, hf or csv).")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Iterator
 
 import numpy as np
@@ -19,16 +20,20 @@ import torch
 
 from core import __version__
 from core.config import ExtractConfig, to_jsonable
-from core.data import LabeledTexts, csv_file_fingerprint, load_dataset
+from core.data import LabeledTexts, csv_identity, load_dataset
 from core.errors import UserError
 from core.models import LoadedModel, dtype_name, load_model, model_identity, pick_device
-from core.prompts import render_pair, validate_template
+from core.prompts import render_pair
 from core.sampling import balanced_subset
-from core.store import ActivationStore, content_key, environment_info
+from core.store import ActivationStore, content_key, environment_info, key_lock
+from core.validate import check_extract, class_sizes
 
 ProgressFn = Callable[[int, int, str], None]
 DEFAULT_CPU_BATCH = 64
 DEFAULT_GPU_BATCH = 128
+# Raised whenever a change alters which examples an extraction keeps for the same config,
+# so activation sets made before it are recomputed. 2: duplicate texts dropped on load.
+DATA_REVISION = 2
 
 
 def extraction_identity(config: ExtractConfig, device: torch.device) -> dict:
@@ -37,8 +42,9 @@ def extraction_identity(config: ExtractConfig, device: torch.device) -> dict:
     if config.dataset.source == "csv":
         # A CSV is identified by its bytes: the same file under another name (an upload,
         # a copy) is the same data, and an edited file is new data.
-        dataset.update(name=None, fingerprint=csv_file_fingerprint(config.dataset.name))
-    return {"kind": "activations", "library": __version__, "model": model_identity(config.model, device),
+        dataset.update(name=None, fingerprint=csv_identity(config.dataset.name))
+    return {"kind": "activations", "library": __version__, "data_revision": DATA_REVISION,
+            "model": model_identity(config.model, device),
             "dataset": dataset, "template": to_jsonable(config.template),
             "n_examples": config.n_examples, "selection_seed": config.selection_seed,
             "layers": "all" if config.layers is None else list(config.layers), "max_tokens": config.max_tokens,
@@ -230,25 +236,39 @@ class ExtractionOutcome:
 def extract(config: ExtractConfig, store: ActivationStore | None = None, device: str | torch.device = "auto",
             batch_size: int | None = None, progress: ProgressFn | None = None,
             status: Callable[[str], None] | None = None,
-            loader: Callable[..., LoadedModel] = load_model) -> ExtractionOutcome:
+            loader: Callable[..., LoadedModel] = load_model, uploads: Path | None = None) -> ExtractionOutcome:
     """Make sure the activation set of `config` is in the store; return its key.
 
-    A cache hit returns at once without loading the dataset or the model. Otherwise the
-    model is loaded, examples selected, and hidden states streamed into the store.
+    A cache hit returns at once without loading the dataset or the model. Otherwise, under
+    the key's lock (a second process asking for the same key waits, then finds it), the
+    dataset is loaded and checked, then the model, and hidden states are streamed into
+    the store. Uploaded CSVs are read from `uploads` (see core.data.load_dataset).
     """
     started = time.perf_counter()
     store = store or ActivationStore()
+    check_extract(config)
     device = device if isinstance(device, torch.device) else pick_device(device)
     identity = extraction_identity(config, device)
     key = content_key(identity)
     if store.has(key):
         return ExtractionOutcome(key, True, time.perf_counter() - started)
-    validate_template(config.template)
-    if config.token_position != "last":
-        raise UserError(f"Token position '{config.token_position}' is not supported (use last).")
     say = status or (lambda _message: None)
+    with key_lock(store.root, key, on_wait=lambda: say("Another run is extracting these activations; waiting for it")):
+        if store.has(key):
+            return ExtractionOutcome(key, True, time.perf_counter() - started)
+        return _extract_locked(config, store, device, identity, key, batch_size, progress, say, loader, uploads,
+                               started)
+
+
+def _extract_locked(config: ExtractConfig, store: ActivationStore, device: torch.device, identity: dict, key: str,
+                    batch_size: int | None, progress: ProgressFn | None, say: Callable[[str], None],
+                    loader: Callable[..., LoadedModel], uploads: Path | None, started: float) -> ExtractionOutcome:
     say("Loading the dataset")
-    data = load_dataset(config.dataset)
+    data = load_dataset(config.dataset, uploads)
+    have, need = data.class_counts(), class_sizes(config)
+    if have[0] < need[0] or have[1] < need[1]:
+        raise UserError(f"{config.n_examples} balanced examples need {need[0]} with label 0 and {need[1]} with "
+                        f"label 1; {data.description} has {have[0]} and {have[1]}.")
     loaded = loader(config.model, device, status=say)
     layers = list(range(loaded.num_hidden_states)) if config.layers is None else list(config.layers)
     bad = [layer for layer in layers if not 0 <= layer < loaded.num_hidden_states]
@@ -295,7 +315,8 @@ def extract(config: ExtractConfig, store: ActivationStore | None = None, device:
                 "n": len(chosen), "layers": layers,
                 "hidden_size": loaded.hidden_size, "num_hidden_states": loaded.num_hidden_states,
                 "model_name": loaded.name, "dtype": dtype_name(loaded.dtype), "device": str(device),
-                "dataset_description": data.description, "labels_count": [int((data.labels[chosen] == c).sum())
+                "dataset_description": data.description, "dropped_duplicates": data.dropped_duplicates,
+                "labels_count": [int((data.labels[chosen] == c).sum())
                                                                            for c in (0, 1)],
                 "batch_size": size, "prefix_shared": can_share_prefix(loaded),
                 "seconds": time.perf_counter() - started, "environment": environment_info()}

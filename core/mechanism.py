@@ -41,7 +41,7 @@ def centering_table(acts: ActivationSet, config: SweepConfig) -> pd.DataFrame:
     Predictions use m0, Delta and the within-class variance measured on the pool, so
     they are a real test of the model, not a restatement of the measurement."""
     pos, neg = acts.layer(config.layer)
-    test, pool = split_test(acts.labels, config.n_test, config.split_seed)
+    test, pool = split_test(acts.labels, config.n_test, config.split_seed, acts.texts)
     u = truth_direction(pos[pool], neg[pool], acts.labels[pool]).double()
     along = ((pos - neg).double() @ u).numpy()
     labels = acts.labels

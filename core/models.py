@@ -73,8 +73,10 @@ def model_identity(spec: ModelSpec, device: torch.device) -> dict[str, Any]:
         from core.assets import GGUF_SHA256, MODEL_NAME
 
         return {"model_id": BUNDLED, "name": MODEL_NAME, "gguf_sha256": GGUF_SHA256, "dtype": dtype}
-    path = Path(spec.model_id).expanduser()
-    if path.is_dir():
+    path = Path(spec.model_id)
+    if path.is_absolute():
+        if not path.is_dir():
+            raise UserError(f"Model folder {path.name} does not exist.")
         return {"model_id": str(path.resolve()), "fingerprint": local_fingerprint(path), "dtype": dtype}
     return {"model_id": spec.model_id, "revision": spec.revision or "main", "dtype": dtype}
 
@@ -163,36 +165,40 @@ class _Located:
     source: str
     name: str
     config: Any
-    local_only: bool
     kwargs: dict
 
 
 def _locate(spec: ModelSpec, say: Callable[[str], None]) -> _Located:
-    """Where the checkpoint comes from (bundled folder, local folder, hub cache or hub)
-    and its config. Hub ids are tried from the local cache first, so an offline
-    machine gets an answer at once instead of waiting on the network."""
+    """Where the checkpoint comes from (the bundled folder, an absolute local folder, or a
+    hub id's snapshot in the hub cache, downloaded first if need be) and its config. A hub
+    id is resolved through core.hub, never read as a relative folder."""
     from transformers import AutoConfig
+
+    from core.hub import hub_snapshot
+    from core.validate import is_hub_id
 
     if spec.model_id == BUNDLED:
         from core.assets import MODEL_NAME, bundled_model_dir
 
         source, name = str(bundled_model_dir(status=say)), MODEL_NAME
+    elif Path(spec.model_id).is_absolute():
+        source, name = spec.model_id, Path(spec.model_id).name
+        if not Path(source).is_dir():
+            raise UserError(f"Model folder {name} does not exist.")
+    elif is_hub_id(spec.model_id):
+        source, name = hub_snapshot(spec.model_id, spec.revision, "model", spec.trust_remote_code), spec.model_id
     else:
-        source, name = spec.model_id, spec.model_id
-    kwargs = {"revision": spec.revision, "trust_remote_code": spec.trust_remote_code}
+        raise UserError(f"Model {spec.model_id!r} is neither 'bundled', a Hugging Face id nor a folder path.")
+    kwargs = {"trust_remote_code": spec.trust_remote_code}
     with _load_errors(name):
         try:
             config = AutoConfig.from_pretrained(source, local_files_only=True, **kwargs)
-            local_only = True
         except OSError as error:
-            if Path(source).exists() or not hub_reachable():
-                raise UserError(_hub_offline_message(name, error if Path(source).exists() else None)) from None
-            config = AutoConfig.from_pretrained(source, **kwargs)
-            local_only = False
+            raise UserError(_hub_offline_message(name, error)) from None
     if getattr(config, "is_encoder_decoder", False):
         raise UserError(f"'{name}' is an encoder-decoder model; only decoder-only and encoder-only "
                         "models are supported.")
-    return _Located(source, name, config, local_only, kwargs)
+    return _Located(source, name, config, kwargs)
 
 
 def load_tokenizer(spec: ModelSpec, status: Callable[[str], None] | None = None):
@@ -201,7 +207,7 @@ def load_tokenizer(spec: ModelSpec, status: Callable[[str], None] | None = None)
 
     located = _locate(spec, status or (lambda _message: None))
     with _load_errors(located.name):
-        return AutoTokenizer.from_pretrained(located.source, local_files_only=located.local_only, **located.kwargs)
+        return AutoTokenizer.from_pretrained(located.source, local_files_only=True, **located.kwargs)
 
 
 def load_model(spec: ModelSpec, device: str | torch.device = "auto",
@@ -216,11 +222,11 @@ def load_model(spec: ModelSpec, device: str | torch.device = "auto",
     located = _locate(spec, say)
     say(f"Loading {located.name}")
     with _load_errors(located.name):
-        tokenizer = AutoTokenizer.from_pretrained(located.source, local_files_only=located.local_only,
+        tokenizer = AutoTokenizer.from_pretrained(located.source, local_files_only=True,
                                                   **located.kwargs)
         with quiet_transformers():
             # A causal-LM checkpoint loaded as its base model reports the unused LM head.
-            model = AutoModel.from_pretrained(located.source, dtype=dtype, local_files_only=located.local_only,
+            model = AutoModel.from_pretrained(located.source, dtype=dtype, local_files_only=True,
                                               **located.kwargs)
     model.to(device).eval()
     accepts_position_ids = "position_ids" in inspect.signature(model.forward).parameters

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 from core.config import ExtractConfig, SweepConfig
 from core.extract import ExtractionOutcome, extract
 from core.models import LoadedModel, load_model
-from core.store import ActivationStore, SweepStore
+from core.store import ActivationStore, CorruptEntry, SweepStore
 from core.sweep import SweepResult, run_sweep
+from core.validate import check_run
 
 ProgressFn = Callable[[int, int, str], None]
 
@@ -26,16 +28,28 @@ def run_pipeline(extract_config: ExtractConfig, sweep_config: SweepConfig,
                  activation_store: ActivationStore | None = None, sweep_store: SweepStore | None = None,
                  device: str = "auto", extract_progress: ProgressFn | None = None,
                  sweep_progress: ProgressFn | None = None, status: Callable[[str], None] | None = None,
-                 batch_size: int | None = None, loader: Callable[..., LoadedModel] = load_model) -> PipelineRun:
-    """Extract (or find cached) activations, load only the sweep's layer, run (or load) the sweep.
-    `loader` loads the model on a cache miss (the dashboard passes one that keeps it in memory)."""
+                 batch_size: int | None = None, loader: Callable[..., LoadedModel] = load_model,
+                 uploads: Path | None = None, shared: bool = False) -> PipelineRun:
+    """Check both configs (core.validate.check_run, with shared mode's caps when `shared`),
+    extract (or find cached) activations, load only the sweep's layer, run (or load) the
+    sweep. An activation set that fails its check on load is set aside and extracted
+    again. `loader` loads the model on a cache miss (the dashboard passes one that keeps
+    it in memory); uploaded CSVs are read from `uploads`."""
+    check_run(extract_config, sweep_config, shared)
     activation_store = activation_store or ActivationStore()
-    outcome = extract(extract_config, activation_store, device=device, batch_size=batch_size,
-                      progress=extract_progress, status=status, loader=loader)
-    if status:
-        status("Loading activations")
-    activations = activation_store.load(outcome.key, layers=[sweep_config.layer])
-    result = run_sweep(activations, sweep_config, progress=sweep_progress, device=device,
+    say = status or (lambda _message: None)
+    for attempt in (1, 2):
+        outcome = extract(extract_config, activation_store, device=device, batch_size=batch_size,
+                          progress=extract_progress, status=status, loader=loader, uploads=uploads)
+        say("Loading activations")
+        try:
+            activations = activation_store.load(outcome.key, layers=[sweep_config.layer])
+            break
+        except CorruptEntry as error:
+            if attempt == 2:
+                raise
+            say(str(error))
+    result = run_sweep(activations, sweep_config, progress=sweep_progress, device=device, status=status,
                        store=sweep_store if sweep_store is not None else SweepStore())
     return PipelineRun(outcome, result)
 

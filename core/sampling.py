@@ -54,30 +54,47 @@ def balanced_subset(labels: np.ndarray, n: int, seed: int,
     return rng.permutation(np.concatenate(chosen))
 
 
-def split_test(labels: np.ndarray, n_test: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """(test indices, training-pool indices): a balanced test split of n_test pairs
-    (n_test // 2 per class) fixed by `seed`, and everything else as the pool."""
+def test_counts(n_test: int) -> tuple[int, int]:
+    """(label-0, label-1) pairs of a balanced test split of n_test (label 1 takes the odd one)."""
+    return n_test // 2, n_test - n_test // 2
+
+
+def split_test(labels: np.ndarray, n_test: int, seed: int,
+               texts: tuple[str, ...] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(test indices, training-pool indices): a balanced test split of n_test pairs fixed
+    by `seed`, and everything else as the pool. With `texts`, the two are disjoint by text
+    too: an example whose text (whitespace and case aside) is in the test split never
+    enters the pool, so a duplicated row cannot be trained on and tested."""
     if n_test < 2:
         raise UserError(f"n_test must be at least 2 (got {n_test}).")
     counts = np.bincount(labels.astype(np.int64), minlength=2)
-    half = n_test // 2
-    if counts.min() < n_test - half:
-        raise UserError(f"A balanced test split of {n_test} needs {n_test - half} examples of each class; "
+    needed = test_counts(n_test)
+    if counts[0] < needed[0] or counts[1] < needed[1]:
+        raise UserError(f"A balanced test split of {n_test} needs {needed[1]} examples of each class; "
                         f"the activation set has {counts[0]} with label 0 and {counts[1]} with label 1.")
     rng = _rng(seed, 2)
-    test = np.concatenate([rng.permutation(np.flatnonzero(labels == 0))[:half],
-                           rng.permutation(np.flatnonzero(labels == 1))[: n_test - half]])
+    test = np.concatenate([rng.permutation(np.flatnonzero(labels == 0))[: needed[0]],
+                           rng.permutation(np.flatnonzero(labels == 1))[: needed[1]]])
     test.sort()
     pool = np.setdiff1d(np.arange(len(labels)), test)
+    if texts is not None:
+        held_out = {text_key(texts[i]) for i in test}
+        pool = np.array([i for i in pool if text_key(texts[i]) not in held_out], dtype=np.int64)
     return test, pool
 
 
-def check_pool(labels: np.ndarray, pool: np.ndarray, p_levels, n_train: int) -> None:
-    """Raise a UserError naming the first p level the training pool cannot serve."""
-    available = {1: int((labels[pool] == 1).sum()), 0: int((labels[pool] == 0).sum())}
+def text_key(text: str) -> str:
+    """What makes two texts the same example: equal after case folding and collapsing
+    whitespace (core.data drops such duplicates on load)."""
+    return " ".join(text.split()).casefold()
+
+
+def check_counts(available: dict[int, int], p_levels, n_train: int) -> None:
+    """Raise a UserError naming the first p level that `available` training examples per
+    label cannot serve."""
     for p in p_levels:
-        if not 0.0 <= p <= 1.0:
-            raise UserError(f"p = {p} is not a fraction between 0 and 1.")
+        if not 0.0 < p < 1.0:
+            raise UserError(f"p = {p} is not a fraction strictly between 0 and 1.")
         positives = positives_for(p, n_train)
         if positives in (0, n_train):
             raise UserError(f"p = {p} with n_train = {n_train} gives a single class ({positives} true-+ pairs); "
@@ -85,9 +102,14 @@ def check_pool(labels: np.ndarray, pool: np.ndarray, p_levels, n_train: int) -> 
                             f"{1 / n_train:.3f} and {1 - 1 / n_train:.3f}.")
         for label, needed in ((1, positives), (0, n_train - positives)):
             if needed > available[label]:
-                raise UserError(f"p = {p} needs {needed} training pairs with label {label}, but the training pool "
+                raise UserError(f"p = {p:g} needs {needed} training pairs with label {label}, but the training pool "
                                 f"(after holding out the test split) has {available[label]}. Lower n_train or "
                                 "n_test, or extract more examples.")
+
+
+def check_pool(labels: np.ndarray, pool: np.ndarray, p_levels, n_train: int) -> None:
+    """check_counts for the labels of an actual training pool."""
+    check_counts({1: int((labels[pool] == 1).sum()), 0: int((labels[pool] == 0).sum())}, p_levels, n_train)
 
 
 def training_draw(labels: np.ndarray, pool: np.ndarray, p: float, n_train: int, seed: int) -> np.ndarray:

@@ -8,16 +8,26 @@ so a crash or a concurrent writer never leaves a half-written entry under a key.
 Activation files are written while extraction runs: the safetensors header is laid out
 first (shapes are known in advance) and each batch is written straight to its place in
 the file, so an extraction never holds all hidden states in RAM.
+
+Every entry checks itself: its commit records an xxh3 digest of each stored block (one
+per layer and side, the labels, the header, the example texts), and a load verifies the
+blocks it reads. A corrupt, truncated or incomplete entry is moved aside into
+`.quarantine/` with a one-line message (CorruptEntry) and its key is free to be
+recomputed; it is never used. Two processes asking for the same key take a lock
+(`key_lock`): one computes, the other waits and loads.
 """
 
 from __future__ import annotations
 
+import fcntl
+import io
 import json
 import os
 import shutil
 import struct
 import tempfile
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,8 +35,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
-from safetensors import safe_open
-from safetensors.torch import load_file, save_file
+import xxhash
+from safetensors import SafetensorError
+from safetensors.torch import load as load_safetensors_bytes
+from safetensors.torch import save_file
 
 from core.config import config_hash
 from core.errors import UserError
@@ -35,6 +47,69 @@ from core.paths import cache_root
 ACTIVATIONS_FILE = "activations.safetensors"
 SAFETENSORS_DTYPES = {"float32": ("F32", np.float32), "float16": ("F16", np.float16)}
 STALE_TEMP_SECONDS = 24 * 3600
+QUARANTINE = ".quarantine"
+READ_CHUNK = 16 * 1024 * 1024
+CHECKSUM_NOTE = "xxh3-128 per block"
+
+
+class CorruptEntry(UserError):
+    """A cache entry failed its check; it has been moved aside and will be recomputed."""
+
+
+def digest(data: bytes | memoryview) -> str:
+    """The checksum recorded for every stored block (xxh3-128: fast enough to verify a
+    loaded layer at disk speed)."""
+    return xxhash.xxh3_128_hexdigest(data)
+
+
+def _file_digest(path: Path) -> str:
+    hasher = xxhash.xxh3_128()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(READ_CHUNK):
+            hasher.update(chunk)
+    return hasher.hexdigest()
+
+
+def _read_exact(handle, offset: int, length: int) -> bytes:
+    data = os.pread(handle.fileno(), length, offset)
+    if len(data) != length:
+        raise ValueError(f"file ends {length - len(data)} bytes early")
+    return data
+
+
+def quarantine(root: Path, key: str, reason: str) -> CorruptEntry:
+    """Move the entry under `key` aside (never delete: it may be evidence) and return the
+    error to raise. Its key is then free, so the next run recomputes it."""
+    folder = root / key
+    if folder.exists():
+        target = root / QUARANTINE / f"{key}-{time.time_ns()}"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            folder.rename(target)
+        except OSError:
+            shutil.rmtree(folder, ignore_errors=True)
+    kind = "activation set" if root.name == "activations" else "sweep result"
+    return CorruptEntry(f"The cached {kind} {key[:12]}… failed its check ({reason}); it was set aside and will be "
+                        "recomputed.")
+
+
+@contextmanager
+def key_lock(root: Path, key: str, on_wait=None):
+    """Hold an exclusive lock on `key` across processes and threads (flock on a lock file).
+    `on_wait()` is called once if another holder makes this one wait."""
+    folder = root / ".locks"
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / f"{key}.lock", "a+b") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if on_wait is not None:
+                on_wait()
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def content_key(identity: dict[str, Any]) -> str:
@@ -42,15 +117,22 @@ def content_key(identity: dict[str, Any]) -> str:
     return config_hash(identity)
 
 
-def _publish(staging: Path, target: Path) -> None:
-    """Rename a finished staging folder to its key; if another writer got there first,
-    keep theirs (same key, same content) and drop ours."""
-    try:
-        staging.rename(target)
-    except OSError:
-        if not target.exists():
-            raise
-        shutil.rmtree(staging, ignore_errors=True)
+def _publish(staging: Path, target: Path, complete) -> None:
+    """Rename a finished staging folder to its key. If another writer got there first,
+    keep theirs (same key, same content) and drop ours; an incomplete folder in the way
+    (say, its metadata lost) is quarantined instead of blocking the key forever."""
+    for _attempt in range(2):
+        try:
+            staging.rename(target)
+            return
+        except OSError:
+            if not target.exists():
+                raise
+            if complete(target.name):
+                shutil.rmtree(staging, ignore_errors=True)
+                return
+            quarantine(target.parent, target.name, "incomplete")
+    shutil.rmtree(staging, ignore_errors=True)
 
 
 def _sweep_stale_temps(root: Path) -> None:
@@ -132,6 +214,7 @@ class ActivationWriter:
                                          {"format": "pt", "key": key})
         self.row_bytes = hidden_size * np.dtype(self.np_dtype).itemsize
         block = len(layers) * n * self.row_bytes
+        self.header_bytes = start
         self.starts = {"pos": start, "neg": start + block, "labels": start + 2 * block}
         self.handle = open(path, "r+b")
 
@@ -147,15 +230,32 @@ class ActivationWriter:
         self._put("pos", rows, pos)
         self._put("neg", rows, neg)
 
+    def blocks(self) -> dict[str, tuple[int, int]]:
+        """(offset, length) of every checksummed block of the file: the header, each layer
+        position of each side (`pos.0`, `neg.0`, ...) and the labels."""
+        layer_bytes = self.n * self.row_bytes
+        blocks = {"header": (0, self.header_bytes), "labels": (self.starts["labels"], self.n)}
+        for side in ("pos", "neg"):
+            for position in range(len(self.layers)):
+                blocks[f"{side}.{position}"] = (self.starts[side] + position * layer_bytes, layer_bytes)
+        return blocks
+
     def commit(self, labels: np.ndarray, texts: list[str], ids: list[str], meta: dict[str, Any]) -> Path:
-        """Write labels, examples and metadata, flush, and publish atomically."""
+        """Write labels, examples and metadata, flush, record the checksum of every block
+        (read back from disk, so a failed write is caught here), and publish atomically."""
         os.pwrite(self.handle.fileno(), labels.astype(np.int8).tobytes(), self.starts["labels"])
         os.fsync(self.handle.fileno())
+        checksums = {name: digest(_read_exact(self.handle, offset, length))
+                     for name, (offset, length) in self.blocks().items()}
+        size = os.fstat(self.handle.fileno()).st_size
         self.handle.close()
-        (self.staging / "examples.json").write_text(json.dumps({"ids": list(ids), "texts": list(texts)}))
+        examples = json.dumps({"ids": list(ids), "texts": list(texts)}).encode("utf-8")
+        (self.staging / "examples.json").write_bytes(examples)
+        checksums["examples.json"] = digest(examples)
+        meta = {**meta, "checksums": checksums, "file_size": size, "checksum": CHECKSUM_NOTE}
         (self.staging / "meta.json").write_text(json.dumps(meta, indent=1, sort_keys=True))
         target = self.store.path(self.key)
-        _publish(self.staging, target)
+        _publish(self.staging, target, self.store.has)
         return target
 
     def abort(self) -> None:
@@ -188,23 +288,76 @@ class ActivationStore:
 
     def load(self, key: str, layers: list[int] | None = None) -> ActivationSet:
         """Load an entry as float32, all layers or only `layers` (hidden-state indices);
-        only the requested layers are read from disk."""
+        only the requested layers are read from disk, and each block read is verified
+        against its checksum (CorruptEntry, with the entry quarantined, if one fails)."""
         if not self.has(key):
-            raise UserError(f"No activation set with key {key[:12]}… in {self.root}.")
-        meta = self.meta(key)
-        stored = tuple(meta["layers"])
+            raise UserError(f"No activation set with key {key[:12]}… in the cache.")
+        try:
+            meta = self.meta(key)
+            stored = tuple(meta["layers"])
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise quarantine(self.root, key, f"unreadable metadata: {type(error).__name__}") from None
         wanted = tuple(stored if layers is None else layers)
         missing = [layer for layer in wanted if layer not in stored]
         if missing:
             raise UserError(f"Layer(s) {missing} were not extracted; this set has layers {list(stored)}.")
-        positions = [stored.index(layer) for layer in wanted]
-        with safe_open(str(self.path(key) / ACTIVATIONS_FILE), framework="pt") as handle:
-            pos_slice, neg_slice = handle.get_slice("pos"), handle.get_slice("neg")
-            pos = torch.stack([pos_slice[i].to(torch.float32) for i in positions])
-            neg = torch.stack([neg_slice[i].to(torch.float32) for i in positions])
-            labels = handle.get_tensor("labels").numpy().astype(np.int8)
-        examples = json.loads((self.path(key) / "examples.json").read_text())
+        try:
+            pos, neg, labels, examples = self._read_verified(key, meta, [stored.index(layer) for layer in wanted])
+        except (OSError, ValueError, KeyError, TypeError, RuntimeError) as error:
+            raise quarantine(self.root, key, str(error).splitlines()[0][:120] if str(error) else
+                             type(error).__name__) from None
         return ActivationSet(key, pos, neg, labels, tuple(examples["texts"]), tuple(examples["ids"]), wanted, meta)
+
+    def _read_verified(self, key: str, meta: dict, positions: list[int]):
+        """(pos, neg, labels, examples) of the layer positions asked for, every block
+        checked against the digests recorded at commit. Raises ValueError on a mismatch."""
+        checksums = meta.get("checksums")
+        if not isinstance(checksums, dict):
+            raise ValueError("no checksums recorded (made by an older version)")
+        if "identity" in meta and content_key(meta["identity"]) != key:
+            raise ValueError("metadata does not match its key")
+        folder = self.path(key)
+        examples_raw = (folder / "examples.json").read_bytes()
+        if digest(examples_raw) != checksums.get("examples.json"):
+            raise ValueError("example texts do not match their checksum")
+        examples = json.loads(examples_raw)
+        with open(folder / ACTIVATIONS_FILE, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if size != meta.get("file_size"):
+                raise ValueError(f"activation file is {size} bytes, {meta.get('file_size')} were written")
+            (header_length,) = struct.unpack("<Q", _read_exact(handle, 0, 8))
+            header_raw = _read_exact(handle, 0, 8 + header_length)
+            if digest(header_raw) != checksums.get("header"):
+                raise ValueError("file header does not match its checksum")
+            header = json.loads(header_raw[8:])
+            start = 8 + header_length
+
+            def block(name: str, index: int | None = None) -> np.ndarray:
+                entry = header[name]
+                np_dtype = {"F32": np.float32, "F16": np.float16, "I8": np.int8}[entry["dtype"]]
+                first, last = entry["data_offsets"]
+                shape = entry["shape"]
+                if index is None:
+                    offset, length, out_shape, label = start + first, last - first, shape, name
+                else:
+                    length = int(np.prod(shape[1:])) * np.dtype(np_dtype).itemsize
+                    offset, out_shape, label = start + first + index * length, shape[1:], f"{name}.{index}"
+                raw = _read_exact(handle, offset, length)
+                if digest(raw) != checksums.get(label):
+                    raise ValueError(f"block {label} does not match its checksum")
+                return np.frombuffer(raw, dtype=np_dtype).reshape(out_shape)
+
+            pos = torch.stack([torch.from_numpy(block("pos", i).astype(np.float32)) for i in positions])
+            neg = torch.stack([torch.from_numpy(block("neg", i).astype(np.float32)) for i in positions])
+            labels = block("labels").astype(np.int8)
+        if len(labels) != len(examples["texts"]) or pos.shape[1] != len(labels):
+            raise ValueError("labels, texts and hidden states disagree in length")
+        return pos, neg, labels, examples
+
+    def verify(self, key: str) -> None:
+        """Check every block of an entry (CorruptEntry if one fails): what a load of all
+        layers checks, without keeping the tensors."""
+        self.load(key)
 
     def entries(self) -> list[dict[str, Any]]:
         """Metadata of every complete entry, newest first, with `key` and `size_bytes`.
@@ -216,15 +369,24 @@ class ActivationStore:
         for folder in self.root.iterdir():
             if folder.name.startswith(".") or not self.has(folder.name):
                 continue
-            meta = self.meta(folder.name)
+            try:
+                meta = self.meta(folder.name)
+                if not isinstance(meta, dict) or not isinstance(meta.get("layers"), list):
+                    raise ValueError("not an entry")
+            except (OSError, ValueError):
+                meta = {"damaged": True, "layers": [], "n": 0, "created": 0}
             rows.append({**meta, "key": folder.name, "size_bytes": _folder_bytes(folder)})
-        return sorted(rows, key=lambda row: row.get("created", 0), reverse=True)
+        return sorted(rows, key=lambda row: row.get("created", 0) if isinstance(row.get("created"), (int, float))
+                      else 0, reverse=True)
 
     def delete(self, key: str) -> None:
         """Remove one entry (only ever on the user's explicit request)."""
         if len(key) != 64 or not all(c in "0123456789abcdef" for c in key):
             raise UserError(f"'{key}' is not an activation key.")
         shutil.rmtree(self.path(key), ignore_errors=True)
+
+
+SWEEP_FILES = ("results.csv", "probes.safetensors")
 
 
 class SweepStore:
@@ -238,28 +400,42 @@ class SweepStore:
         return self.root / key
 
     def has(self, key: str) -> bool:
-        return (self.path(key) / "results.csv").is_file()
+        """True when every file of an entry exists under `key` (a load verifies them)."""
+        folder = self.path(key)
+        return all((folder / name).is_file() for name in (*SWEEP_FILES, "info.json"))
 
     def save(self, key: str, table: pd.DataFrame, tensors: dict[str, torch.Tensor], info: dict[str, Any]) -> Path:
-        """Publish a sweep's table, probe tensors and info atomically under `key`."""
+        """Publish a sweep's table, probe tensors and info (with the checksums of the
+        other two files) atomically under `key`."""
         self.root.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".tmp-{key[:12]}-", dir=self.root))
         try:
             table.to_csv(staging / "results.csv", index=False)
             save_file({name: t.contiguous() for name, t in tensors.items()}, str(staging / "probes.safetensors"))
-            (staging / "info.json").write_text(json.dumps(info, indent=1, sort_keys=True))
-            _publish(staging, self.path(key))
+            checksums = {name: _file_digest(staging / name) for name in SWEEP_FILES}
+            (staging / "info.json").write_text(json.dumps({**info, "key": key, "checksums": checksums}, indent=1,
+                                                          sort_keys=True))
+            _publish(staging, self.path(key), self.has)
         finally:
             if staging.exists():
                 shutil.rmtree(staging, ignore_errors=True)
         return self.path(key)
 
     def load(self, key: str) -> tuple[pd.DataFrame, dict[str, torch.Tensor], dict[str, Any]]:
-        """(table, probe tensors, info) of a saved sweep."""
+        """(table, probe tensors, info) of a saved sweep, each file checked against its
+        checksum (CorruptEntry, with the entry quarantined, if one fails)."""
         folder = self.path(key)
-        table = pd.read_csv(folder / "results.csv")
-        tensors = load_file(str(folder / "probes.safetensors"))
-        info = json.loads((folder / "info.json").read_text())
+        try:
+            info = json.loads((folder / "info.json").read_text())
+            raw = {name: (folder / name).read_bytes() for name in SWEEP_FILES}
+            bad = [name for name in SWEEP_FILES if digest(raw[name]) != info.get("checksums", {}).get(name)]
+            if bad or info.get("key") != key:
+                raise ValueError(f"{bad[0]} does not match its checksum" if bad else "info does not match its key")
+            table = pd.read_csv(io.BytesIO(raw["results.csv"]))
+            tensors = load_safetensors_bytes(raw["probes.safetensors"])
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, RuntimeError, SafetensorError) as error:
+            raise quarantine(self.root, key, str(error).splitlines()[0][:120] if str(error) else
+                             type(error).__name__) from None
         return table, tensors, info
 
 

@@ -26,7 +26,7 @@ import torch
 from threadpoolctl import threadpool_limits
 
 from core import __version__
-from core.config import METHODS, NORMALIZATIONS, TEST_NORMALIZATIONS, CCSConfig, SweepConfig, config_hash, to_jsonable
+from core.config import CCSConfig, SweepConfig, config_hash, to_jsonable
 from core.errors import UserError
 from core.metrics import evaluate_many
 from core.models import pick_device
@@ -38,7 +38,8 @@ from core.probes.crc import top_principal_component
 from core.probes.random_direction import random_direction
 from core.probes.supervised import fit_logistic, shifted_intercept
 from core.sampling import check_pool, split_test, training_draw
-from core.store import ActivationSet, SweepStore, content_key
+from core.store import ActivationSet, CorruptEntry, SweepStore, content_key, key_lock, quarantine
+from core.validate import check_sweep
 
 ProgressFn = Callable[[int, int, str], None]
 CellKey = tuple[str, float, int]
@@ -64,7 +65,8 @@ class SweepResult:
 # older code are recomputed instead of mixed with new ones (activations stay cached).
 # 2: logistic regression solved on centered differences to tol 1e-6 (it had stopped short);
 #    test confidences in float64 (float32 sigmoids saturated and tied).
-SWEEP_REVISION = 2
+# 3: training pool disjoint from the test split by text; checksummed entries.
+SWEEP_REVISION = 3
 
 
 def sweep_key(activation_key: str, config: SweepConfig) -> str:
@@ -74,20 +76,9 @@ def sweep_key(activation_key: str, config: SweepConfig) -> str:
 
 
 def validate_config(config: SweepConfig, acts: ActivationSet) -> None:
-    """Raise a UserError for a config this activation set cannot run."""
-    unknown = [m for m in config.methods if m not in METHODS]
-    if unknown or not config.methods:
-        raise UserError(f"Unknown or no methods {unknown}; choose from {', '.join(METHODS)}.")
-    if config.normalization not in NORMALIZATIONS:
-        raise UserError(f"Unknown normalization '{config.normalization}' (use {', '.join(NORMALIZATIONS)}).")
-    if config.test_normalization not in TEST_NORMALIZATIONS:
-        raise UserError(f"Unknown test normalization '{config.test_normalization}' (use own or train).")
-    if not config.seeds or not config.p_levels:
-        raise UserError("A sweep needs at least one seed and one level of p.")
-    if config.n_train < 2:
-        raise UserError(f"n_train must be at least 2 (got {config.n_train}).")
-    if config.ccs.epochs < 1 or config.ccs.restarts < 1:
-        raise UserError("CCS needs at least one epoch and one restart.")
+    """Raise a UserError for a config this activation set cannot run (core.validate's
+    checks, then the layer)."""
+    check_sweep(config)
     if config.layer not in acts.layers:
         raise UserError(f"Layer {config.layer} was not extracted; this activation set has layers "
                         f"{min(acts.layers)}..{max(acts.layers)}.")
@@ -161,23 +152,54 @@ def method_config(config: SweepConfig, method: str) -> SweepConfig:
     return dataclasses.replace(config, methods=(method,), ccs=config.ccs if method == "ccs" else CCSConfig())
 
 
+def _load_checked(store: SweepStore, key: str, config: SweepConfig, activation_key: str,
+                  status: Callable[[str], None]) -> SweepResult | None:
+    """The saved sweep under `key`, or None if there is none or it failed its check (then
+    it has been quarantined and `status` says so)."""
+    if not store.has(key):
+        return None
+    try:
+        return load_sweep(store, key, config, activation_key)
+    except CorruptEntry as error:
+        status(str(error))
+        return None
+
+
 def run_sweep(acts: ActivationSet, config: SweepConfig, progress: ProgressFn | None = None,
-              device: str = "auto", store: SweepStore | None = None, ccs_layout: str = "per_seed") -> SweepResult:
+              device: str = "auto", store: SweepStore | None = None, ccs_layout: str = "per_seed",
+              status: Callable[[str], None] | None = None) -> SweepResult:
     """Run (or load from `store`) the sweep `config` on activation set `acts`. With a store,
     each method's cells are also saved on their own and reused by any later sweep that
-    needs them (see method_config). `ccs_layout` only changes how CCS cells are batched
-    (see _ccs_problems), not what they compute."""
+    needs them (see method_config), and the work runs under the key's lock, so a second
+    process asking for it waits and loads. A saved result that fails its check is set
+    aside and recomputed (`status` says so). `ccs_layout` only changes how CCS cells are
+    batched (see _ccs_problems), not what they compute."""
     validate_config(config, acts)
+    say = status or (lambda _message: None)
     key = sweep_key(acts.key, config)
-    if store is not None and store.has(key):
-        return load_sweep(store, key, config, acts.key)
+    if store is None:
+        return _assemble(acts, config, key, {}, progress, device, None, ccs_layout)
+    found = _load_checked(store, key, config, acts.key, say)
+    if found is not None:
+        return found
+    with key_lock(store.root, key, on_wait=lambda: say("Another run is training this sweep; waiting for it")):
+        found = _load_checked(store, key, config, acts.key, say)
+        if found is not None:
+            return found
+        parts = {}
+        for method in config.methods:
+            part_config = method_config(config, method)
+            part = _load_checked(store, sweep_key(acts.key, part_config), part_config, acts.key, say)
+            if part is not None:
+                parts[method] = part
+        return _assemble(acts, config, key, parts, progress, device, store, ccs_layout)
+
+
+def _assemble(acts: ActivationSet, config: SweepConfig, key: str, parts: dict[str, SweepResult],
+              progress: ProgressFn | None, device: str, store: SweepStore | None, ccs_layout: str) -> SweepResult:
+    """Train the methods missing from `parts`, save each method's cells and the whole
+    (with a store), and return the sweep."""
     started = time.perf_counter()
-    parts: dict[str, SweepResult] = {}
-    for method in config.methods if store is not None else ():
-        part_config = method_config(config, method)
-        part_key = sweep_key(acts.key, part_config)
-        if store.has(part_key):
-            parts[method] = load_sweep(store, part_key, part_config, acts.key)
     missing = tuple(m for m in config.methods if m not in parts)
     if missing:
         trained = _train(acts, dataclasses.replace(config, methods=missing), progress, device, ccs_layout)
@@ -217,7 +239,7 @@ def _train(acts: ActivationSet, config: SweepConfig, progress: ProgressFn | None
     report = progress or (lambda done, total, message: None)
     pos, neg = acts.layer(config.layer)
     labels = acts.labels
-    test_idx, pool = split_test(labels, config.n_test, config.split_seed)
+    test_idx, pool = split_test(labels, config.n_test, config.split_seed, acts.texts)
     check_pool(labels, pool, config.p_levels, config.n_train)
     cells = [(float(p), int(seed)) for seed in config.seeds for p in config.p_levels]
     draws = {cell: training_draw(labels, pool, cell[0], config.n_train, cell[1]) for cell in cells}
@@ -310,22 +332,27 @@ def probes_from_tensors(tensors: dict[str, torch.Tensor], config: SweepConfig) -
 
 
 def load_sweep(store: SweepStore, key: str, config: SweepConfig, activation_key: str) -> SweepResult:
-    """A saved sweep, with its probes, marked as cached."""
+    """A saved sweep, with its probes, marked as cached (CorruptEntry, the entry set aside,
+    if its files pass their checksums but do not hold what `config` needs)."""
     table, tensors, info = store.load(key)
-    return SweepResult(key, config, activation_key, table, probes_from_tensors(tensors, config),
-                       tensors["test_indices"].numpy(), float(info["seconds"]), cached=True)
+    try:
+        probes = probes_from_tensors(tensors, config)
+        return SweepResult(key, config, activation_key, table, probes, tensors["test_indices"].numpy(),
+                           float(info["seconds"]), cached=True)
+    except (KeyError, IndexError, ValueError, TypeError) as error:
+        raise quarantine(store.root, key, f"missing {error}") from None
 
 
 def run_layer_scan(activation_store, activation_key: str, config: SweepConfig, layers: list[int],
                    progress: ProgressFn | None = None, device: str = "auto",
-                   store: SweepStore | None = None) -> pd.DataFrame:
+                   store: SweepStore | None = None, status: Callable[[str], None] | None = None) -> pd.DataFrame:
     """The sweep `config` at each of `layers` (one layer in memory at a time), as one
     table; every layer's sweep is cached on its own, so a rerun only trains new layers."""
     tables = []
     for position, layer in enumerate(layers):
         acts = activation_store.load(activation_key, layers=[layer])
         per_layer = dataclasses.replace(config, layer=layer)
-        tables.append(run_sweep(acts, per_layer, device=device, store=store).table)
+        tables.append(run_sweep(acts, per_layer, device=device, store=store, status=status).table)
         if progress is not None:
             progress(position + 1, len(layers), f"layer {layer}")
     return pd.concat(tables, ignore_index=True)

@@ -39,6 +39,15 @@ class SyntheticPairs:
     offset_direction: torch.Tensor
     distractor_direction: torch.Tensor
 
+    def as_activation_set(self, key: str = "synthetic"):
+        """The pairs as a one-layer (layer 0) activation set, each with a text of its own
+        (splits are disjoint by text, so identical placeholder texts would empty the pool)."""
+        from core.store import ActivationSet
+
+        n = len(self.labels)
+        return ActivationSet(key, self.pos[None], self.neg[None], self.labels,
+                             tuple(f"synthetic pair {i}" for i in range(n)), tuple(map(str, range(n))), (0,), {})
+
 
 def synthetic_pairs(n: int, dim: int, p: float = 0.5, truth_strength: float = 2.0, token_offset: float = 4.0,
                     noise: float = 0.5, content_scale: float = 1.0, distractor_strength: float = 0.0,

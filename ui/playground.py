@@ -8,7 +8,6 @@ import streamlit as st
 from core.charts import method_label
 from core.config import CCSConfig, SweepConfig
 from core.metrics import summarize
-from core.store import ActivationSet
 from core.sweep import run_sweep
 from core.theory import synthetic_pairs
 
@@ -21,8 +20,7 @@ def playground_table(dim: int, truth: float, offset: float, noise: float, distra
     """Accuracy per method at p = 0.5 and at `p` on freshly generated synthetic pairs."""
     data = synthetic_pairs(N_PAIRS, dim, truth_strength=truth, token_offset=offset, noise=noise,
                            distractor_strength=distractor, seed=0)
-    acts = ActivationSet("playground", data.pos[None], data.neg[None], data.labels, ("",) * N_PAIRS,
-                         tuple(map(str, range(N_PAIRS))), (0,), {})
+    acts = data.as_activation_set("playground")
     levels = (0.5,) if p == 0.5 else (0.5, p)
     config = SweepConfig(layer=0, p_levels=levels, n_train=400, n_test=400, seeds=(0, 1, 2),
                          methods=("ccs", "tpc", "lr_raw", "lr_norm"), ccs=PLAYGROUND_CCS)

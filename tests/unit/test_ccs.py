@@ -20,8 +20,7 @@ from tests.oracle_ccs import OracleCCS
 
 def synthetic_set(n=500, dim=24, seed=0, **kwargs) -> ActivationSet:
     data = synthetic_pairs(n, dim, p=0.5, seed=seed, **kwargs)
-    return ActivationSet("synthetic", data.pos[None], data.neg[None], data.labels, tuple(["t"] * n),
-                         tuple(str(i) for i in range(n)), (0,), {})
+    return data.as_activation_set()
 
 
 def test_initial_parameters_match_nn_linear_bounds_and_are_reproducible():

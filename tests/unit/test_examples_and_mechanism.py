@@ -92,7 +92,7 @@ def test_layer_scan_runs_each_layer(tmp_path):
     writer = store.begin("k" * 64, 300, layers, 8)
     writer.write(np.arange(300), torch.stack([data.pos * s for s in (0.0, 1.0, 2.0)]),
                  torch.stack([data.neg * s for s in (0.0, 1.0, 2.0)]))
-    writer.commit(data.labels, ["t"] * 300, [str(i) for i in range(300)], {"layers": list(layers)})
+    writer.commit(data.labels, [f"t{i}" for i in range(300)], [str(i) for i in range(300)], {"layers": list(layers)})
     config = SweepConfig(layer=0, p_levels=(0.5, 0.9), n_train=100, n_test=100, seeds=(0,), methods=("lr_raw",))
     table = run_layer_scan(store, "k" * 64, config, [1, 2])
     assert sorted(table.layer.unique()) == [1, 2] and len(table) == 4

@@ -54,7 +54,7 @@ def test_pool_too_small_names_the_level_and_the_counts():
         check_pool(LABELS, pool, [0.5, 0.1], 450)
     assert "Lower n_train" in str(error.value)
     with pytest.raises(UserError, match="single class"):
-        check_pool(LABELS, pool, [1.0], 100)
+        check_pool(LABELS, pool, [0.999], 100)
 
 
 def test_test_split_needs_enough_of_each_class():

@@ -136,10 +136,11 @@ def test_lr_on_mean_normalized_inputs_keeps_the_raw_direction_and_moves_only_its
 
 
 @pytest.mark.parametrize("change, message", [
-    ({"methods": ("ccs", "svm")}, "Unknown or no methods"),
+    ({"methods": ("ccs", "svm")}, "Methods must be distinct"),
     ({"layer": 3}, "Layer 3 was not extracted"),
     ({"normalization": "zscore"}, "Unknown normalization"),
-    ({"p_levels": (0.5, 1.0)}, "single class"),
+    ({"p_levels": (0.5, 1.0)}, "strictly between 0 and 1"),
+        ({"p_levels": (0.5, 0.999)}, "single class"),
     ({"n_test": 900}, "balanced test split of 900"),
 ])
 def test_bad_configs_are_user_errors(distractor_set, change, message):
