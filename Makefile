@@ -1,14 +1,19 @@
 # Two commands set everything up on a machine with Python 3.11, git and make:
-#   make run    installs (first time) and serves the dashboard on the offline default
+#   make run    installs (first time) and serves the dashboard on the offline default,
+#               on localhost only, for its owner
 #   make test   installs (first time) and runs the test suite
+# Serving to a room is a separate, explicit choice:
+#   make serve  shared mode on every interface (no server paths, no remote code, uploads
+#               per browser session, capped sizes); ADDRESS=... to pick one interface
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PORT ?= 8501
+ADDRESS ?= 0.0.0.0
 PYTEST_ARGS ?=
 
-.PHONY: run test test-fast test-e2e bench demo setup clean
+.PHONY: run serve test test-fast test-e2e bench demo setup clean
 
 setup: $(STAMP)
 
@@ -24,7 +29,10 @@ $(STAMP): requirements.txt Makefile
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(PY) -m streamlit run app.py --server.port $(PORT)
+	$(PY) -m streamlit run app.py --server.port $(PORT) --server.address localhost
+
+serve: $(STAMP)
+	CCS_LAB_SHARED=1 $(PY) -m streamlit run app.py --server.port $(PORT) --server.address $(ADDRESS)
 
 test: $(STAMP)
 	$(PY) -m pytest -m "not e2e" $(PYTEST_ARGS)

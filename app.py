@@ -7,6 +7,8 @@ a page's URL on a fresh server then showed "Page not found".)"""
 
 import streamlit as st
 
+from ui.render import show_error
+from ui.serving import shared
 from ui.state import apply_link, current_extract, current_sweep, dataset_name, model_name
 
 st.set_page_config(page_title="CCS Imbalance Lab", page_icon=":material/balance:", layout="wide")
@@ -29,5 +31,11 @@ with st.sidebar:
             f"Layer: {sweep_config.layer}\nTemplate:")
     st.code(extract_config.template.prompt + extract_config.template.positive + " / " +
             extract_config.template.negative.strip(), language=None, wrap_lines=True)
+    if shared():
+        st.caption("Shared server: bundled or hub models and data, or your own CSV uploads (kept with this browser "
+                   "session only); sizes are capped.")
 
-navigation.run()
+try:
+    navigation.run()
+except Exception as error:  # no page shows a traceback: one line here, the traceback in the server log
+    show_error(error)

@@ -2,37 +2,59 @@
 contrast pairs, extract, and manage cached activation sets."""
 
 import dataclasses
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
 from core.config import BUNDLED, DatasetSpec, ExtractConfig, ModelSpec, Template, from_dict
 from core.data import load_csv_bytes, save_upload
-from core.errors import UserError
+from core.errors import UserError, short_path
+from core.export import safe_frame
 from core.extract import activation_key, extract
-from core.prompts import render_pair, validate_template
+from core.prompts import render_pair
 from core.store import ActivationStore
+from core.validate import DTYPE_CHOICES, check_extract, is_local_path
 from ui.cache import cached_dataset_summary, cached_tokenizer, model_loader
+from ui.forms import bounded_input
 from ui.progress import progress_callback
-from ui.render import highlighted_pair
-from ui.state import current_extract, current_sweep, set_extract, set_sweep
+from ui.render import highlighted_pair, plain, show_error
+from ui.serving import shared, uploads_folder
+from ui.state import current_extract, current_sweep, model_name, set_extract, set_sweep
 
 st.title("Data and model")
 current = current_extract()
+SHARED = shared()
+
+
+def local_or_id(text: str) -> str:
+    """The owner's field: an existing folder or file becomes its absolute path, anything
+    else stays as typed (a hub id). A shared server never looks at its disk here."""
+    text = text.strip()
+    if SHARED or not text:
+        return text
+    path = Path(text).expanduser()
+    return str(path.resolve()) if path.exists() else text
+
 
 st.subheader("1. Model")
-bundled = st.radio("Model", ["Bundled SmolLM2-135M-Instruct (offline)", "Hugging Face id or local folder"],
+hub_label = "Hugging Face id" if SHARED else "Hugging Face id or local folder"
+bundled = st.radio("Model", ["Bundled SmolLM2-135M-Instruct (offline)", hub_label],
                    index=0 if current.model.model_id == BUNDLED else 1, horizontal=True)
 model = ModelSpec()
-if bundled.startswith("Hugging"):
+if bundled == hub_label:
     columns = st.columns([3, 1, 1])
-    model_id = columns[0].text_input("Model id or folder", "" if current.model.model_id == BUNDLED
-                                     else current.model.model_id, placeholder="EleutherAI/pythia-160m")
-    dtype = columns[1].selectbox("dtype", ["auto", "float32", "bfloat16", "float16"],
+    shown_id = "" if current.model.model_id == BUNDLED else (
+        model_name(current) if is_local_path(current.model.model_id) and SHARED else current.model.model_id)
+    model_id = columns[0].text_input("Model id" if SHARED else "Model id or folder", shown_id,
+                                     placeholder="EleutherAI/pythia-160m")
+    dtype = columns[1].selectbox("dtype", DTYPE_CHOICES,
                                  help="auto: float32 on CPU, bfloat16 (or float16) on a GPU.")
-    trust = columns[2].checkbox("Trust remote code", current.model.trust_remote_code,
-                                help="Runs Python code from the model's hub repository. Off unless you trust it.")
-    model = ModelSpec(model_id=model_id.strip() or BUNDLED, dtype=dtype, trust_remote_code=trust)
+    trust = columns[2].checkbox("Trust remote code", False if SHARED else current.model.trust_remote_code,
+                                disabled=SHARED,
+                                help="Off on a shared server. Runs Python code from the model's hub repository; "
+                                     "tick it only if you trust its authors.")
+    model = ModelSpec(model_id=local_or_id(model_id) or BUNDLED, dtype=dtype, trust_remote_code=trust and not SHARED)
 
 st.subheader("2. Labeled data")
 sources = {"bundled": "Rotten Tomatoes snippets (bundled)", "hf": "Hugging Face dataset", "csv": "CSV upload"}
@@ -42,20 +64,26 @@ dataset = DatasetSpec()
 if source == "hf":
     shown = current.dataset if current.dataset.source == "hf" else DatasetSpec("hf", "imdb", split="test")
     c = st.columns(3)
-    dataset = DatasetSpec("hf", c[0].text_input("Dataset id or folder", shown.name),
+    dataset = DatasetSpec("hf", local_or_id(c[0].text_input("Dataset id" if SHARED else "Dataset id or folder",
+                                                           Path(shown.name).name if SHARED else shown.name)),
                           c[1].text_input("Config", shown.config or "") or None, c[2].text_input("Split", shown.split),
                           c[0].text_input("Text column", shown.text_column),
                           c[1].text_input("Label column", shown.label_column),
                           c[2].text_input("Positive label (optional)", shown.positive_label or "") or None)
 elif source == "csv":
-    upload = st.file_uploader("CSV file with a text column and a binary label column (50 MB at most)", type=["csv"])
+    upload = st.file_uploader("CSV file with a text column and a binary label column (50 MB at most)", type=["csv"],
+                              help="Kept with this browser session only." if SHARED else
+                              "Kept in the cache under the sha256 of its bytes.")
     if upload is not None:
         data = upload.getvalue()
         try:
-            columns = list(pd.read_csv(upload, nrows=5).columns)
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+            columns = [str(name) for name in pd.read_csv(upload, nrows=5).columns]
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as error:
             columns = []
-            st.error(f"{upload.name} is not a readable CSV file: {error}")
+            show_error(f"{upload.name} is not a readable CSV file: {error}")
+        if len(set(columns)) != len(columns):
+            show_error(f"{upload.name} repeats a column name; give each column its own name.")
+            columns = []
         if columns:
             c = st.columns(3)
             text_column = c[0].selectbox("Text column", columns,
@@ -65,9 +93,10 @@ elif source == "csv":
             positive = c[2].text_input("Positive label (only for non-0/1 labels)") or None
             try:
                 load_csv_bytes(data, text_column, label_column, positive, upload.name)
-                dataset = DatasetSpec("csv", str(save_upload(data)), None, "train", text_column, label_column, positive)
+                dataset = DatasetSpec("csv", save_upload(data, uploads_folder()), None, "train", text_column,
+                                      label_column, positive)
             except UserError as error:
-                st.error(str(error))
+                show_error(error)
     if dataset.source != "csv":
         st.caption("Until a valid file is uploaded, the current dataset stays in use.")
         dataset = current.dataset
@@ -80,30 +109,32 @@ template = Template(c[0].text_area("Prompt, with one {text} slot", current.templ
 
 st.subheader("4. Extraction")
 c = st.columns(4)
-n_examples = c[0].number_input("Examples (balanced)", 20, 100_000, current.n_examples, step=100)
-max_tokens = c[1].number_input("Max tokens per prompt", 16, 8192, current.max_tokens)
+n_examples = bounded_input(c[0], "n_examples", current.n_examples, "data_n_examples", step=100)
+max_tokens = bounded_input(c[1], "max_tokens", current.max_tokens, "data_max_tokens")
 float16 = c[2].checkbox("Store float16", current.storage_dtype == "float16", help="Halves disk use; stated in "
                         "the metadata. Hidden states are still computed in the model's dtype.")
-layer = c[3].number_input("Layer to probe", 0, 500, current_sweep().layer,
-                          help="Hidden-state index: 0 = embeddings, i = output of block i. All layers are stored.")
+layer = bounded_input(c[3], "layer", current_sweep().layer, "data_layer", "Layer to probe",
+                      help="The layer to probe, as a hidden-state index: 0 = embeddings, i = output of block i. All "
+                           "layers are stored.")
 candidate = ExtractConfig(model=model, dataset=dataset, template=template, n_examples=int(n_examples),
                           max_tokens=int(max_tokens), storage_dtype="float16" if float16 else "float32")
 
 st.subheader("Preview: three contrast pairs and their final tokens")
 try:
-    validate_template(template)
-    summary = cached_dataset_summary(dataset)
-    st.caption(f"{summary['description']}: {summary['n']:,} examples, {summary['negatives']:,} with label 0 and "
-               f"{summary['positives']:,} with label 1 (1 = the + completion is true).")
+    check_extract(candidate, SHARED)
+    summary = cached_dataset_summary(dataset, str(uploads_folder()))
+    st.caption(plain(f"{short_path(summary['description'])}: {summary['n']:,} examples, {summary['negatives']:,} "
+                     f"with label 0 and {summary['positives']:,} with label 1 (1 = the + completion is "
+                     f"true). Duplicate texts are dropped on load, so none is both trained on and tested."))
     tokenizer = cached_tokenizer(model)
     for text in summary["examples"]:
         highlighted_pair(template, text)
         pos, neg = render_pair(template, text)
-        st.caption("last three tokens: " + " / ".join(
+        st.text("last three tokens: " + " / ".join(
             str([tokenizer.decode([token]) for token in tokenizer(prompt)["input_ids"][-3:]]) for prompt in (pos, neg)))
     valid = True
 except UserError as error:
-    st.error(str(error))
+    show_error(error)
     valid = False
 
 store = ActivationStore()
@@ -120,34 +151,44 @@ if buttons[1].button("Extract now", disabled=not valid or cached, help="Already 
     st.caption("Clicking anything on the page stops the extraction; nothing partial is cached.")
     try:
         with st.status("Extracting hidden states", expanded=True) as status:
-            outcome = extract(candidate, store, progress=progress_callback("Forward passes"), status=status.write,
-                              loader=model_loader)
+            outcome = extract(candidate, store, progress=progress_callback("Forward passes"),
+                              status=lambda message: status.write(plain(message)), loader=model_loader,
+                              uploads=uploads_folder())
             status.update(label=f"Extracted in {outcome.seconds:.0f} s", state="complete", expanded=False)
     except UserError as error:
-        st.error(str(error))
+        show_error(error)
 
 st.subheader("Cached activation sets")
 entries = store.entries()
 if not entries:
     st.caption("None yet.")
 else:
-    listing = pd.DataFrame([{
-        "created": pd.to_datetime(e.get("created", 0), unit="s").strftime("%Y-%m-%d %H:%M"),
-        "model": e.get("model_name", "?"), "dataset": e.get("dataset_description", "?"), "examples": e["n"],
-        "layers": len(e["layers"]), "dtype": e.get("identity", {}).get("storage_dtype", "?"),
-        "MB": round(e["size_bytes"] / 1e6, 1), "key": e["key"][:12]} for e in entries])
+    listing = safe_frame(pd.DataFrame([{
+        "created": pd.to_datetime(float(e.get("created") or 0), unit="s").strftime("%Y-%m-%d %H:%M"),
+        "model": short_path(str(e.get("model_name", "?"))),
+        "dataset": "damaged: set aside on its next load" if e.get("damaged") else
+        short_path(str(e.get("dataset_description", "?"))),
+        "examples": e.get("n"), "layers": len(e.get("layers") or []),
+        "dtype": (e.get("identity") or {}).get("storage_dtype", "?"),
+        "MB": round(e["size_bytes"] / 1e6, 1), "key": e["key"][:12]} for e in entries]))
     event = st.dataframe(listing, hide_index=True, width="stretch", on_select="rerun",
                          selection_mode="single-row", key="cached_sets")
     if event and event.selection.rows:
         entry = entries[event.selection.rows[0]]
         c = st.columns([1, 1, 3])
         if c[0].button("Use this set"):
-            if "config" not in entry:
-                st.error("This set was made by an older version and does not record its settings.")
+            try:
+                config = from_dict(ExtractConfig, entry["config"])
+                check_extract(config, SHARED)
+            except UserError as error:
+                show_error(f"This set cannot be used here: {error}")
+            except (KeyError, TypeError, ValueError):
+                show_error("This set cannot be used here: its recorded settings are missing or unreadable.")
             else:
-                set_extract(from_dict(ExtractConfig, entry["config"]))
+                set_extract(config)
                 st.toast("Activation set in use")
-        confirm = c[2].checkbox("Yes, delete it")
-        if c[1].button("Delete", disabled=not confirm):
-            store.delete(entry["key"])
-            st.rerun()
+        if not SHARED:  # visitors of a shared server do not delete what others computed
+            confirm = c[2].checkbox("Yes, delete it")
+            if c[1].button("Delete", disabled=not confirm):
+                store.delete(entry["key"])
+                st.rerun()

@@ -4,6 +4,7 @@ import streamlit as st
 
 from core.charts import example_scatter, method_label, trajectory_chart
 from core.examples import example_table, prediction_trajectory, projection_scatter
+from core.export import safe_csv, spreadsheet_safe
 from ui.cache import finished_sweep, layer_for
 from ui.render import highlighted_pair
 from ui.state import current_extract, current_sweep, select, selection
@@ -37,7 +38,10 @@ st.markdown(f"**{method_label(method)}**, p = {p:g}, seed {seed}: accuracy **{ro
             + flip_note)
 
 shown = table[~table.correct] if errors_only else table
-display = shown.assign(correct=shown.correct.map({True: "✓", False: "✗"})).rename(columns={
+# Texts that start like a spreadsheet formula get an apostrophe here too, as the table's
+# own CSV export (the toolbar's download) writes cells as shown.
+display = shown.assign(correct=shown.correct.map({True: "✓", False: "✗"}),
+                       text=shown.text.map(spreadsheet_safe)).rename(columns={
     "label": "+ is true", "p_pos": "p(x+)", "p_neg": "p(x−)", "consistency": "|p(x+) − (1 − p(x−))|",
     "confidence": "confidence(+ true)"})
 order = ["correct", "text", "+ is true", "prediction", "confidence(+ true)", "p(x+)", "p(x−)",
@@ -50,6 +54,8 @@ event = st.dataframe(
                    "p(x−)": st.column_config.NumberColumn(format="%.3f"),
                    "|p(x+) − (1 − p(x−))|": st.column_config.NumberColumn(format="%.3f"),
                    "confidence(+ true)": st.column_config.NumberColumn(format="%.3f")})
+st.download_button("These pairs (CSV)", safe_csv(display[order]), f"ccs_pairs_{method}_p{p:g}_seed{seed}.csv",
+                   "text/csv", on_click="ignore")
 rows = event.selection.rows if event else []
 if not rows:
     st.caption("Select a row to see the pair in full.")

@@ -7,6 +7,7 @@ import streamlit as st
 from core.charts import layer_chart, method_label
 from core.config import METHODS
 from core.errors import UserError
+from core.export import safe_csv
 from core.extract import activation_key
 from core.metrics import summarize
 from core.report import describe_ccs
@@ -14,6 +15,7 @@ from core.store import ActivationStore, SweepStore
 from core.sweep import run_layer_scan, sweep_key
 from ui.forms import ccs_optimizer_field
 from ui.progress import progress_callback
+from ui.render import show_error
 from ui.state import current_extract, current_sweep
 
 st.title("Layers")
@@ -29,7 +31,7 @@ with st.form("layer_form"):
     c = st.columns(4)
     imbalanced = c[0].selectbox("Imbalanced p", [0.7, 0.8, 0.9, 0.95], index=3)
     methods = c[1].multiselect("Methods", METHODS, default=list(METHODS), format_func=method_label)
-    seeds = c[2].number_input("Seeds", 1, 20, 3)
+    seeds = c[2].number_input("Seeds", 1, 20, 3, help="3 or more for an interval that means something.")
     ccs = ccs_optimizer_field(c[3], sweep.ccs, key="layers_optimizer")
     run = st.form_submit_button("Run layer scan", type="primary")
 config = dataclasses.replace(sweep, p_levels=(0.5, float(imbalanced)), seeds=tuple(range(int(seeds))),
@@ -45,11 +47,11 @@ if run or cached:
         table = run_layer_scan(store, key, config, layers, progress=None if cached else progress_callback("Layers"),
                                store=sweeps)
     except UserError as error:
-        st.error(str(error))
+        show_error(error)
 
 if table is not None:
     metric = st.radio("Metric", ["accuracy", "auroc"], horizontal=True)
     summary = summarize(table, metric, by=("method", "p", "layer"))
     st.altair_chart(layer_chart(summary), width="stretch", theme=None)
-    st.download_button("Layer scan (CSV)", table.to_csv(index=False), "ccs_layer_scan.csv", "text/csv",
+    st.download_button("Layer scan (CSV)", safe_csv(table), "ccs_layer_scan.csv", "text/csv",
                        on_click="ignore")

@@ -7,6 +7,7 @@ from core.presets import DEMO
 from core.report import describe_sweep
 from ui.cache import finished_sweep
 from ui.progress import run_with_progress
+from ui.render import show_error
 from ui.state import current_extract, current_sweep, dataset_name, model_name, set_extract, set_sweep
 
 st.title("CCS Imbalance Lab")
@@ -41,6 +42,6 @@ if st.button("Run the offline demo", type="primary"):
     try:
         run_with_progress(demo_extract, demo_sweep, "Running the demo", "Demo finished")
     except UserError as error:
-        st.error(str(error))
+        show_error(error)
     else:
         st.switch_page("app_pages/sweep.py")

@@ -7,11 +7,13 @@ import streamlit as st
 from core.charts import imbalance_chart, method_label, save_chart_bytes
 from core.config import to_jsonable
 from core.errors import UserError
+from core.export import safe_csv
 from core.metrics import summarize
 from core.report import chart_caption, describe_sweep, subtitle_lines, summary_pivot
 from ui.cache import finished_sweep
 from ui.forms import sweep_fields
 from ui.progress import run_with_progress
+from ui.render import show_error
 from ui.state import current_extract, current_sweep, select, selection, set_sweep, write_link
 
 st.title("Imbalance sweep")
@@ -20,7 +22,7 @@ st.caption("Each cell trains a probe on n_train pairs of which a fraction p is t
 
 extract = current_extract()
 with st.form("sweep_form"):
-    edited = sweep_fields(current_sweep(), None, key="form_sweep")
+    edited = sweep_fields(current_sweep(), key="form_sweep")
     run_clicked = st.form_submit_button("Run sweep", type="primary")
 
 if run_clicked:
@@ -31,7 +33,7 @@ if run_clicked and result is None:
     try:
         result = run_with_progress(extract, sweep, "Running the sweep", "Sweep finished")
     except UserError as error:
-        st.error(str(error))
+        show_error(error)
 
 view = st.columns([1, 1, 2])
 metric = view[0].radio("Metric", ["accuracy", "auroc"], horizontal=True, key="metric",
@@ -73,7 +75,7 @@ with st.expander(f"Every cell ({len(result.table)} rows)"):
 
 config_json = json.dumps({"extract": to_jsonable(extract), "sweep": to_jsonable(sweep)}, indent=1)
 downloads = st.columns(3)
-downloads[0].download_button("Results (CSV)", result.table.to_csv(index=False), "ccs_imbalance_results.csv",
+downloads[0].download_button("Results (CSV)", safe_csv(result.table), "ccs_imbalance_results.csv",
                              "text/csv", on_click="ignore")
 downloads[1].download_button(
     "Chart (PNG)", lambda: save_chart_bytes(imbalance_chart(summary, subtitle=subtitle_lines(provenance),

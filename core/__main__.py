@@ -1,7 +1,9 @@
 """Command line: python -m core {assets,extract,sweep}.
 
-Every command shares the config dataclasses with the dashboard; bad input ends with a
-one-line message and exit status 2, never a traceback.
+Every command shares the config dataclasses with the dashboard and checks them with
+core.validate before anything is loaded; bad input ends with a one-line message and exit
+status 2, any other failure with a one-line message and status 1, never a traceback
+(`--debug` shows it).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import time
 from pathlib import Path
 
 from core.config import BUNDLED, METHODS, NORMALIZATIONS, TEST_NORMALIZATIONS, DatasetSpec
-from core.errors import UserError
+from core.errors import UserError, public_message
 from core.presets import PRESETS, with_optimizer
 
 
@@ -89,10 +91,19 @@ def _replace(obj, **changes):
     return dataclasses.replace(obj, **{k: v for k, v in changes.items() if v is not None})
 
 
+def _local_or_id(text: str | None) -> str | None:
+    """A path that exists here, made absolute (configs name local files only by absolute
+    paths), or the text as it is (a hub id)."""
+    if text is None:
+        return None
+    path = Path(text).expanduser()
+    return str(path.resolve()) if path.exists() else text
+
+
 def extract_config_from(args: argparse.Namespace):
     """The preset's ExtractConfig with the command line's overrides."""
     base, _ = PRESETS[args.preset]
-    model = _replace(base.model, model_id=args.model, revision=args.revision, dtype=args.dtype,
+    model = _replace(base.model, model_id=_local_or_id(args.model), revision=args.revision, dtype=args.dtype,
                      trust_remote_code=True if args.trust_remote_code else None)
     dataset = base.dataset
     if args.dataset and args.dataset != BUNDLED:
@@ -100,7 +111,9 @@ def extract_config_from(args: argparse.Namespace):
             raise UserError(f"--dataset {args.dataset} needs --dataset-name.")
         dataset = DatasetSpec(source=args.dataset, name=args.dataset_name)
     if dataset.source == "csv":
-        dataset = _replace(dataset, name=str(Path(dataset.name).resolve()))
+        dataset = _replace(dataset, name=str(Path(dataset.name).expanduser().resolve()))
+    elif dataset.source == "hf":
+        dataset = _replace(dataset, name=_local_or_id(dataset.name))
     dataset = _replace(dataset, config=args.dataset_config, split=args.split, text_column=args.text_column,
                        label_column=args.label_column, positive_label=args.positive_label)
     template = _replace(base.template, prompt=args.prompt, positive=args.positive, negative=args.negative)
@@ -157,8 +170,13 @@ def command_assets(args: argparse.Namespace) -> int:
 
 def command_extract(args: argparse.Namespace) -> int:
     from core.extract import extract
+    from core.validate import check_device, check_extract, check_number
 
     config = extract_config_from(args)
+    check_extract(config)
+    check_device(args.device)
+    if args.batch_size is not None:
+        check_number("batch_size", args.batch_size)
     outcome = extract(config, device=args.device, batch_size=args.batch_size,
                       progress=tqdm_progress("extract", " tokens"), status=status_printer)
     state = "cache hit (model not loaded)" if outcome.cached else f"extracted in {outcome.seconds:.1f} s"
@@ -172,7 +190,15 @@ def command_sweep(args: argparse.Namespace) -> int:
     from core.pipeline import run_pipeline
     from core.report import describe_sweep, format_summary, subtitle_lines
 
+    from core.validate import check_device, check_number, check_run
+
     extract_config, sweep_config = extract_config_from(args), sweep_config_from(args)
+    check_run(extract_config, sweep_config)
+    check_device(args.device)
+    if args.batch_size is not None:
+        check_number("batch_size", args.batch_size)
+    if args.chart and args.chart.suffix.lower() not in (".png", ".svg", ".html"):
+        raise UserError(f"--chart must end in .png, .svg or .html, got {args.chart.name!r}.")
     run = run_pipeline(extract_config, sweep_config, device=args.device, batch_size=args.batch_size,
                        extract_progress=tqdm_progress("extract", " tokens"),
                        sweep_progress=tqdm_progress("sweep", " steps"),
@@ -195,6 +221,7 @@ def command_sweep(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m core", description=__doc__.splitlines()[0])
+    parser.add_argument("--debug", action="store_true", help="show the full traceback of an error")
     commands = parser.add_subparsers(dest="command", required=True)
     assets = commands.add_parser("assets", help="what of the offline default is installed, and where")
     assets.add_argument("--install-dataset", action="store_true", help="download and unpack the bundled dataset")
@@ -213,12 +240,15 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except UserError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         print("interrupted; cached results are untouched", file=sys.stderr)
         return 130
+    except Exception as error:  # every failure ends in one line; --debug shows the traceback
+        if args.debug:
+            raise
+        hint = "" if isinstance(error, UserError) else " (run with --debug for the traceback)"
+        print(f"error: {public_message(error)}{hint}", file=sys.stderr)
+        return 2 if isinstance(error, UserError) else 1
 
 
 if __name__ == "__main__":

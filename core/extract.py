@@ -265,6 +265,7 @@ def _extract_locked(config: ExtractConfig, store: ActivationStore, device: torch
                     loader: Callable[..., LoadedModel], uploads: Path | None, started: float) -> ExtractionOutcome:
     say("Loading the dataset")
     data = load_dataset(config.dataset, uploads)
+    say(f"{data.description}: {len(data):,} examples")
     have, need = data.class_counts(), class_sizes(config)
     if have[0] < need[0] or have[1] < need[1]:
         raise UserError(f"{config.n_examples} balanced examples need {need[0]} with label 0 and {need[1]} with "

@@ -2,7 +2,12 @@
 
 Only values that differ from the demo preset are written, which keeps links short and
 readable (`?p=0.5,0.9&seeds=5`). Parsing is strict: a bad value is a UserError naming
-the parameter, never a silently different experiment.
+the parameter, never a silently different experiment, and every value is held to the
+bounds of core.validate, the same the forms use.
+
+A link never names a file or folder: models are "bundled" or hub ids, datasets bundled,
+hub ids or CSV data named by the sha256 of its bytes (which finds its activations in the
+cache). A config that uses a local path writes no link parameter for it.
 """
 
 from __future__ import annotations
@@ -10,9 +15,10 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Mapping
 
-from core.config import METHODS, NORMALIZATIONS, TEST_NORMALIZATIONS, DatasetSpec, ExtractConfig, SweepConfig
+from core.config import BUNDLED, METHODS, NORMALIZATIONS, TEST_NORMALIZATIONS, DatasetSpec, ExtractConfig, SweepConfig
 from core.errors import UserError
 from core.presets import DEMO
+from core.validate import check_extract, check_sweep, is_digest, is_hub_id
 
 
 def _join(values) -> str:
@@ -38,10 +44,25 @@ def _positive_float(text: str, name: str) -> float:
 
 
 def _int(text: str, name: str) -> int:
+    if not text.strip().lstrip("-").isdigit():
+        raise UserError(f"Link parameter '{name}' must be a whole number, got '{text}'.")
+    return int(text)
+
+
+def _ints(text: str, name: str) -> tuple[int, ...]:
+    values = tuple(_int(v, name) for v in text.split(",") if v.strip())
+    if not values:
+        raise UserError(f"Link parameter '{name}' is empty.")
+    return values
+
+
+def _checked(check, config, shared: bool):
+    """`config` if `check` passes, else its error as a link error."""
     try:
-        return int(text)
-    except ValueError:
-        raise UserError(f"Link parameter '{name}' must be a whole number, got '{text}'.") from None
+        check(config, shared)
+    except UserError as error:
+        raise UserError(f"This link's settings are out of bounds: {error}") from None
+    return config
 
 
 def _choice(text: str, name: str, allowed) -> str:
@@ -78,8 +99,9 @@ def sweep_to_params(config: SweepConfig, base: SweepConfig = DEMO[1]) -> dict[st
     return params
 
 
-def sweep_from_params(params: Mapping[str, str], base: SweepConfig = DEMO[1]) -> SweepConfig:
-    """The SweepConfig a link describes: `base` with the link's parameters applied."""
+def sweep_from_params(params: Mapping[str, str], base: SweepConfig = DEMO[1], shared: bool = False) -> SweepConfig:
+    """The SweepConfig a link describes: `base` with the link's parameters applied, held
+    to core.validate's bounds (with shared mode's caps when `shared`)."""
     changes: dict[str, Any] = {}
     ccs: dict[str, Any] = {}
     if "layer" in params:
@@ -91,8 +113,7 @@ def sweep_from_params(params: Mapping[str, str], base: SweepConfig = DEMO[1]) ->
             changes[name] = _int(params[name], name)
     if "seeds" in params:
         text = params["seeds"]
-        changes["seeds"] = tuple(range(_int(text, "seeds"))) if "," not in text else \
-            tuple(int(v) for v in _floats(text, "seeds"))
+        changes["seeds"] = tuple(range(_int(text, "seeds"))) if "," not in text else _ints(text, "seeds")
     if "methods" in params:
         methods = tuple(m for m in params["methods"].split(",") if m)
         for method in methods:
@@ -110,18 +131,22 @@ def sweep_from_params(params: Mapping[str, str], base: SweepConfig = DEMO[1]) ->
         ccs["restarts"] = _int(params["restarts"], "restarts")
     if ccs:
         changes["ccs"] = dataclasses.replace(base.ccs, **ccs)
-    return dataclasses.replace(base, **changes)
+    return _checked(check_sweep, dataclasses.replace(base, **changes), shared)
 
 
 def extract_to_params(config: ExtractConfig, base: ExtractConfig = DEMO[0]) -> dict[str, str]:
-    """Query parameters for the extraction fields that differ from `base`. A CSV upload
-    cannot travel in a link; it is named by file so the reader knows what is missing."""
+    """Query parameters for the extraction fields that differ from `base`. CSV data goes
+    by the digest of its bytes; a local model or dataset folder is left out (links carry
+    no paths)."""
+    from core.data import csv_identity
+
     params = {}
-    if config.model.model_id != base.model.model_id:
+    if config.model.model_id != base.model.model_id and is_hub_id(config.model.model_id):
         params["model"] = config.model.model_id
-    if config.dataset != base.dataset:
-        spec = config.dataset
-        params["data"] = ":".join([spec.source, spec.name, spec.config or "", spec.split, spec.text_column,
+    spec = config.dataset
+    name = csv_identity(spec.name) if spec.source == "csv" else spec.name
+    if config.dataset != base.dataset and (spec.source != "hf" or is_hub_id(name)):
+        params["data"] = ":".join([spec.source, name, spec.config or "", spec.split, spec.text_column,
                                    spec.label_column, spec.positive_label or ""])
     for name, value, default in (("prompt", config.template.prompt, base.template.prompt),
                                  ("pos", config.template.positive, base.template.positive),
@@ -133,16 +158,23 @@ def extract_to_params(config: ExtractConfig, base: ExtractConfig = DEMO[0]) -> d
     return params
 
 
-def extract_from_params(params: Mapping[str, str], base: ExtractConfig = DEMO[0]) -> ExtractConfig:
-    """The ExtractConfig a link describes."""
+def extract_from_params(params: Mapping[str, str], base: ExtractConfig = DEMO[0],
+                        shared: bool = False) -> ExtractConfig:
+    """The ExtractConfig a link describes, held to core.validate's rules. A link that
+    names a path is refused whatever the path, so it reveals nothing about the server."""
     changes: dict[str, Any] = {}
     if "model" in params:
+        if params["model"] != BUNDLED and not is_hub_id(params["model"]):
+            raise UserError("Link parameter 'model' must be 'bundled' or a Hugging Face id; links carry no paths.")
         changes["model"] = dataclasses.replace(base.model, model_id=params["model"])
     if "data" in params:
         parts = params["data"].split(":")
         if len(parts) != 7 or parts[0] not in ("bundled", "hf", "csv"):
             raise UserError("Link parameter 'data' must be source:name:config:split:text:label:positive.")
         source, name, config, split, text, label, positive = parts
+        if (source == "hf" and not is_hub_id(name)) or (source == "csv" and not is_digest(name)):
+            raise UserError("Link parameter 'data' must name a Hugging Face dataset id or CSV data by its sha256; "
+                            "links carry no paths.")
         changes["dataset"] = DatasetSpec(source, name, config or None, split, text, label, positive or None)
     template = {field: params[key] for key, field in (("prompt", "prompt"), ("pos", "positive"), ("neg", "negative"))
                 if key in params}
@@ -150,4 +182,4 @@ def extract_from_params(params: Mapping[str, str], base: ExtractConfig = DEMO[0]
         changes["template"] = dataclasses.replace(base.template, **template)
     if "n" in params:
         changes["n_examples"] = _int(params["n"], "n")
-    return dataclasses.replace(base, **changes)
+    return _checked(check_extract, dataclasses.replace(base, **changes), shared)

@@ -13,6 +13,9 @@ import pandas as pd
 from scipy import stats
 
 CI_LEVEL = 0.95
+# Below this many seeds a t-interval is too wide (2 seeds: t = 12.7) to mean much, and
+# every table and caption says so.
+FEW_SEEDS = 3
 
 
 def evaluate(labels: np.ndarray, confidence: np.ndarray, resolve_sign: bool) -> dict[str, float | bool]:
@@ -40,14 +43,25 @@ def evaluate_many(labels: np.ndarray, confidences: np.ndarray, resolve_sign: np.
 
 
 def mean_ci(values: np.ndarray, level: float = CI_LEVEL) -> tuple[float, float, float]:
-    """(mean, low, high): Student-t interval for the mean over seeds; NaN bounds for a single value."""
+    """(mean, low, high): Student-t interval for the mean over seeds, cut to [0, 1] (every
+    metric here is a proportion, so the true mean cannot lie outside it); NaN bounds for a
+    single value."""
     values = np.asarray(values, dtype=float)
     values = values[~np.isnan(values)]
     mean = float(values.mean()) if len(values) else float("nan")
     if len(values) < 2:
         return mean, float("nan"), float("nan")
     half = stats.t.ppf(0.5 + level / 2, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
-    return mean, float(mean - half), float(mean + half)
+    return mean, float(max(0.0, mean - half)), float(min(1.0, mean + half))
+
+
+def few_seeds_note(n_seeds: int) -> str:
+    """A warning for intervals over fewer than FEW_SEEDS seeds, else ""."""
+    if n_seeds >= FEW_SEEDS:
+        return ""
+    return (f"only {n_seeds} seed{'s' if n_seeds != 1 else ''}: "
+            + ("no interval" if n_seeds < 2 else "the 95% interval is too wide to mean much") +
+            f"; use {FEW_SEEDS} or more")
 
 
 def summarize(table: pd.DataFrame, metric: str = "accuracy", by: tuple[str, ...] = ("method", "p")) -> pd.DataFrame:

@@ -9,6 +9,7 @@ import pandas as pd
 
 from core.charts import method_label
 from core.config import CCSConfig, SweepConfig
+from core.metrics import few_seeds_note
 from core.presets import optimizer_name
 
 
@@ -32,20 +33,23 @@ def describe_sweep(config: SweepConfig, seconds: float | None = None, cached: bo
     reuse = f"{', '.join(method_label(m) for m in reused)} reused from the cache" if reused else ""
     timing = ", ".join(part for part in (took, reuse, "loaded from cache" if cached else "") if part)
     timing = f" ({timing})" if timing else ""
+    note = few_seeds_note(len(config.seeds))
     return (f"Layer {config.layer}; {config.n_train} training pairs per cell; fixed balanced test split of "
             f"{config.n_test} pairs (split seed {config.split_seed}), normalized with its "
             f"{statistics_of_test_split(config)} statistics; per-side normalization "
             f"'{config.normalization}'; {len(config.seeds)} seeds, mean and 95% t-interval over seeds; CCS "
             f"{config.ccs.restarts} restarts x {config.ccs.epochs} AdamW epochs at lr {config.ccs.lr:g} "
             f"({optimizer_name(config.ccs)} optimizer); unsupervised "
-            f"methods (CCS, TPC, random) sign-resolved as max(acc, 1 - acc) on the test split{timing}.")
+            f"methods (CCS, TPC, random) sign-resolved as max(acc, 1 - acc) on the test split{timing}."
+            + (f" Note: {note}." if note else ""))
 
 
 def chart_caption(config: SweepConfig) -> str:
     """The short line a chart carries on screen: training size, seeds, test split and the
     CCS optimizer that produced the CCS curve."""
+    note = few_seeds_note(len(config.seeds))
     return (f"n_train {config.n_train} per cell, {len(config.seeds)} seeds (95% CI), balanced test split of "
-            f"{config.n_test}, layer {config.layer}; CCS: {describe_ccs(config.ccs)}")
+            f"{config.n_test}, layer {config.layer}; CCS: {describe_ccs(config.ccs)}" + (f" ({note})" if note else ""))
 
 
 def format_summary(summary: pd.DataFrame) -> str:

@@ -3,6 +3,8 @@ by key. Arguments are small strings and configs (hashable), never large arrays."
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import streamlit as st
 
@@ -12,8 +14,9 @@ from core.extract import activation_key
 from core.mechanism import centering_table
 from core.models import LoadedModel, load_model, load_tokenizer
 from core.pipeline import cached_run
-from core.store import ActivationSet, ActivationStore
+from core.store import ActivationSet, ActivationStore, CorruptEntry, quarantine
 from core.sweep import SweepResult
+from ui.render import show_error
 
 
 @st.cache_resource(max_entries=1, show_spinner="Loading the model")
@@ -34,12 +37,17 @@ def cached_layer(key: str, layer: int) -> ActivationSet:
 
 
 def layer_for(config: ExtractConfig, layer: int) -> ActivationSet | None:
-    """The activations of `config` at `layer`, or None when not extracted yet."""
+    """The activations of `config` at `layer`, or None when not extracted yet. Raises
+    CorruptEntry (the entry set aside) if the stored set fails its check."""
     key = activation_key(config)
     store = ActivationStore()
-    if not store.has(key) or layer not in store.meta(key)["layers"]:
+    if not store.has(key):
         return None
-    return cached_layer(key, layer)
+    try:
+        layers = store.meta(key)["layers"]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise quarantine(store.root, key, f"unreadable metadata: {type(error).__name__}") from None
+    return cached_layer(key, layer) if layer in layers else None
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
@@ -53,10 +61,14 @@ def cached_sweep(extract: ExtractConfig, sweep: SweepConfig) -> SweepResult | No
 
 
 def finished_sweep(extract: ExtractConfig, sweep: SweepConfig) -> SweepResult | None:
-    """The cached sweep for these configs, or None."""
+    """The cached sweep for these configs, or None (also when the stored one failed its
+    check: it has been set aside, this says so, and the next run recomputes it)."""
     try:
         return cached_sweep(extract, sweep)
     except LookupError:
+        return None
+    except CorruptEntry as error:
+        show_error(error)
         return None
 
 
@@ -67,9 +79,10 @@ def cached_tokenizer(spec: ModelSpec):
 
 
 @st.cache_data(max_entries=8, show_spinner="Reading the dataset")
-def cached_dataset_summary(spec: DatasetSpec) -> dict:
-    """Size, class counts and three example texts of a dataset spec (raises UserError)."""
-    data = load_dataset(spec)
+def cached_dataset_summary(spec: DatasetSpec, uploads: str) -> dict:
+    """Size, class counts and three example texts of a dataset spec (its description says
+    how many duplicate rows were dropped; uploads read from `uploads`; raises UserError)."""
+    data = load_dataset(spec, Path(uploads))
     negatives, positives = data.class_counts()
     picks = np.random.default_rng(0).choice(len(data), size=min(3, len(data)), replace=False)
     return {"description": data.description, "n": len(data), "negatives": negatives, "positives": positives,

@@ -10,6 +10,8 @@ import streamlit as st
 from core.charts import method_label
 from core.config import METHODS, NORMALIZATIONS, CCSConfig, SweepConfig
 from core.presets import CCS_OPTIMIZERS, optimizer_name, with_optimizer
+from core.validate import BOUNDS
+from ui.serving import shared
 
 P_CHOICES = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 0.975)
 NORMALIZATION_LABELS = {"mean": "mean (Burns default)", "meanstd": "mean and std", "none": "none"}
@@ -21,21 +23,29 @@ TEST_NORMALIZATION_LABELS = {"own": "its own statistics (reference code)",
                              "train": "the training statistics (deployment)"}
 
 
-def sweep_fields(config: SweepConfig, num_layers: int | None, key: str) -> SweepConfig:
+def bounded_input(container, name: str, value, key: str, label: str | None = None, **options):
+    """A number field held to core.validate.BOUNDS[name] (shared mode's caps on a shared
+    server), so the form accepts exactly what a run and a link accept."""
+    bound = BOUNDS[name]
+    cast = int if bound.whole else float
+    low, high = cast(bound.low), cast(bound.high_for(shared()))
+    return container.number_input(label or bound.label, low, high, min(max(cast(value), low), high), key=key,
+                                  **options)
+
+
+def sweep_fields(config: SweepConfig, key: str) -> SweepConfig:
     """Widgets for every sweep setting, initialized from `config`; returns the edited config.
     `key` prefixes widget keys so two pages' forms do not collide."""
     left, middle, right = st.columns(3)
     p_levels = left.multiselect("Levels of p (share of true-+ training pairs)",
                                 sorted(set(P_CHOICES) | set(config.p_levels)), default=list(config.p_levels),
                                 key=f"{key}_p")
-    layer = left.number_input("Layer (hidden-state index)", 0, (num_layers or 200) - 1, config.layer,
-                              key=f"{key}_layer")
-    n_train = middle.number_input("Training pairs per cell (n_train)", 2, 100_000, config.n_train, step=50,
-                                  key=f"{key}_n_train")
-    n_test = middle.number_input("Balanced test pairs (n_test)", 2, 100_000, config.n_test, step=50,
-                                 key=f"{key}_n_test")
-    seeds = right.number_input("Seeds", 1, 100, len(config.seeds), key=f"{key}_seeds",
-                               help="Each seed redraws the training set and CCS's initial weights.")
+    layer = bounded_input(left, "layer", config.layer, f"{key}_layer", "Layer (hidden-state index)")
+    n_train = bounded_input(middle, "n_train", config.n_train, f"{key}_n_train", step=50)
+    n_test = bounded_input(middle, "n_test", config.n_test, f"{key}_n_test", step=50)
+    seeds = bounded_input(right, "seeds", len(config.seeds), f"{key}_seeds", "Seeds",
+                          help="Each seed redraws the training set and CCS's initial weights. Use 3 or more: "
+                               "with 2 the 95% interval is too wide to mean much.")
     methods = right.multiselect("Methods", METHODS, default=list(config.methods), format_func=method_label,
                                 key=f"{key}_methods")
     with st.expander("Normalization and CCS optimizer"):
@@ -50,10 +60,10 @@ def sweep_fields(config: SweepConfig, num_layers: int | None, key: str) -> Sweep
                             index=list(OPTIMIZER_LABELS).index(optimizer_name(config.ccs)), key=f"{key}_optimizer",
                             help="Fast agrees with the reference on the demo to a mean |accuracy difference| of "
                                  "about 0.005 per cell (make bench). Custom uses the epochs and rate below.")
-        epochs = b.number_input("Custom: CCS epochs", 1, 20_000, config.ccs.epochs, key=f"{key}_epochs")
-        lr = b.number_input("Custom: CCS learning rate", 1e-5, 1.0, config.ccs.lr, format="%g", key=f"{key}_lr")
-        restarts = c.number_input("CCS restarts (reference: 10)", 1, 100, config.ccs.restarts, key=f"{key}_restarts")
-        split_seed = c.number_input("Test split seed", 0, 10_000, config.split_seed, key=f"{key}_split_seed")
+        epochs = bounded_input(b, "epochs", config.ccs.epochs, f"{key}_epochs", "Custom: CCS epochs")
+        lr = bounded_input(b, "lr", config.ccs.lr, f"{key}_lr", "Custom: CCS learning rate", format="%g")
+        restarts = bounded_input(c, "restarts", config.ccs.restarts, f"{key}_restarts", "CCS restarts (reference: 10)")
+        split_seed = bounded_input(c, "split_seed", config.split_seed, f"{key}_split_seed")
     ccs = dataclasses.replace(config.ccs, epochs=int(epochs), lr=float(lr), restarts=int(restarts))
     if optimizer != "custom":
         ccs = with_optimizer(ccs, optimizer)

@@ -10,7 +10,9 @@ import streamlit as st
 from core.config import ExtractConfig, SweepConfig
 from core.pipeline import run_pipeline
 from core.sweep import SweepResult
+from ui.render import plain
 from ui.cache import model_loader
+from ui.serving import shared, uploads_folder
 
 # Redraw at most this often: every redraw is a message the server thread serializes and
 # sends, and it competes with the computation for the interpreter.
@@ -42,10 +44,12 @@ def progress_callback(label: str):
 
 def run_with_progress(extract: ExtractConfig, sweep: SweepConfig, running: str, finished: str) -> SweepResult:
     """core.pipeline.run_pipeline in a status box labelled `running`, with progress bars for
-    extraction and training, collapsed under `finished` when done. Raises UserError."""
+    extraction and training, collapsed under `finished` when done; the settings are
+    checked first (with shared mode's caps on a shared server). Raises UserError."""
     with st.status(running, expanded=True) as status:
         result = run_pipeline(extract, sweep, extract_progress=progress_callback("Extracting hidden states"),
-                              sweep_progress=progress_callback("Training probes"), status=status.write,
-                              loader=model_loader).sweep
+                              sweep_progress=progress_callback("Training probes"),
+                              status=lambda message: status.write(plain(message)), loader=model_loader,
+                              uploads=uploads_folder(), shared=shared()).sweep
         status.update(label=finished, state="complete", expanded=False)
     return result

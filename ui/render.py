@@ -1,18 +1,44 @@
-"""Showing user text safely: every piece of a review or a template is HTML-escaped
-before it reaches the page; only the markup written here is trusted."""
+"""Showing user text safely. Streamlit renders Markdown (and maths, emoji codes and
+colour directives) in almost every element, so user-provided strings (texts, column
+names, labels, file names, error details) go through `plain` before they reach one, or
+into elements that show text as text (st.text, st.code, dataframes). The only HTML the
+app writes is built here, around html-escaped text, and shown with st.html (no Markdown)."""
 
 from __future__ import annotations
 
 import html
+import logging
 import math
+import re
+import string
 
 import streamlit as st
 
 from core.config import Template
+from core.errors import UserError, public_message
 from core.prompts import render_prompt
 
 PAIR_STYLE = ("border:1px solid #ddd;border-radius:6px;padding:0.6em 0.8em;margin-bottom:0.5em;"
               "font-family:ui-monospace,monospace;font-size:0.9em;white-space:pre-wrap")
+_MARKDOWN_SPECIAL = re.compile("([" + re.escape(string.punctuation) + "])")
+log = logging.getLogger("ccs_lab")
+
+
+def plain(text: object) -> str:
+    """`text` as inert Markdown: line breaks folded to spaces, every ASCII punctuation
+    character backslash-escaped (CommonMark's escape), so nothing in it becomes a link,
+    image, heading, formula, emoji or HTML."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+
+
+def show_error(error: BaseException | str) -> None:
+    """One line in an error box: a UserError's message, or the type and first line of
+    anything else (the traceback goes to the server log), paths shortened, as plain text."""
+    if isinstance(error, BaseException):
+        if not isinstance(error, UserError):
+            log.error("error shown to the user", exc_info=error)
+        error = public_message(error)
+    st.error(plain(error), icon=":material/error:")
 
 
 def _probability(label: str, value: float) -> str:
@@ -25,5 +51,5 @@ def highlighted_pair(template: Template, text: str, p_pos: float | None = None, 
     prompt = html.escape(render_prompt(template, text))
     for name, completion, probability in (("x+", template.positive, p_pos), ("x−", template.negative, p_neg)):
         body = f"{prompt}<mark style='background:#ffe08a'>{html.escape(completion)}</mark>"
-        st.markdown(f"<div style='{PAIR_STYLE}'>{_probability('p(' + name + ')', probability)}"
-                    f"<span style='color:#888'>{name}:</span> {body}</div>", unsafe_allow_html=True)
+        st.html(f"<div style='{PAIR_STYLE}'>{_probability('p(' + name + ')', probability)}"
+                f"<span style='color:#888'>{name}:</span> {body}</div>")

@@ -3,12 +3,17 @@ agree: the extraction and sweep configs, and the cell the inspector looks at."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from core.config import BUNDLED, ExtractConfig, SweepConfig
 from core.errors import UserError
 from core.links import extract_from_params, extract_to_params, sweep_from_params, sweep_to_params
 from core.presets import DEMO
+from core.validate import check_run, is_digest, is_local_path
+from ui.render import show_error
+from ui.serving import shared
 
 EXTRACT_KEY = "extract_config"
 SWEEP_KEY = "sweep_config"
@@ -47,17 +52,19 @@ def select(**fields) -> None:
 
 
 def apply_link() -> None:
-    """Adopt the configs a shared link carries (once per distinct link). A bad link
-    shows an error and leaves the current state alone."""
+    """Adopt the configs a shared link carries (once per distinct link), held to the same
+    checks as a run. A bad link shows one error and leaves the session's state alone."""
     params = {key: st.query_params[key] for key in st.query_params}
     config_params = {k: v for k, v in params.items() if k not in VIEW_PARAMS}
     if not config_params or st.session_state.get(APPLIED_LINK_KEY) == config_params:
         return
     st.session_state[APPLIED_LINK_KEY] = config_params
     try:
-        extract, sweep = extract_from_params(config_params), sweep_from_params(config_params)
+        extract = extract_from_params(config_params, shared=shared())
+        sweep = sweep_from_params(config_params, shared=shared())
+        check_run(extract, sweep, shared())
     except UserError as error:
-        st.error(f"This link could not be applied: {error}")
+        show_error(f"This link could not be applied, so nothing changed: {error}")
         return
     set_extract(extract)
     set_sweep(sweep)
@@ -71,13 +78,18 @@ def write_link(extra: dict[str, str] | None = None) -> None:
 
 
 def model_name(config: ExtractConfig) -> str:
-    """Display name of the configured model."""
-    return "SmolLM2-135M-Instruct (bundled)" if config.model.model_id == BUNDLED else config.model.model_id
+    """Display name of the configured model (a local folder by its name only)."""
+    model_id = config.model.model_id
+    if model_id == BUNDLED:
+        return "SmolLM2-135M-Instruct (bundled)"
+    return f"{Path(model_id).name} (local folder)" if is_local_path(model_id) else model_id
 
 
 def dataset_name(config: ExtractConfig) -> str:
-    """Display name of the configured dataset."""
+    """Display name of the configured dataset (files and folders by their names only)."""
     spec = config.dataset
     if spec.source == BUNDLED:
         return "Rotten Tomatoes snippets (bundled)"
-    return f"{spec.source}: {spec.name}"
+    if spec.source == "csv":
+        return f"CSV upload {spec.name[:12]}" if is_digest(spec.name) else f"CSV {Path(spec.name).name}"
+    return f"hf: {Path(spec.name).name} (local folder)" if is_local_path(spec.name) else f"hf: {spec.name}"

@@ -3,6 +3,7 @@ the real app.py in streamlit.testing's AppTest with that run as the current one.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -44,4 +45,8 @@ def charts(app: AppTest) -> list:
 
 
 def texts(app: AppTest, kind: str) -> list[str]:
-    return [element.value for element in getattr(app, kind)]
+    """The text of every element of `kind`, as a reader sees it (user text reaches
+    Markdown elements backslash-escaped, see ui.render.plain)."""
+    if kind == "html":
+        return [element.proto.body for element in app.get("html")]
+    return [re.sub(r"\\(.)", r"\1", element.value) for element in getattr(app, kind)]

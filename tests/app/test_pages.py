@@ -115,7 +115,7 @@ def test_data_page_previews_and_a_bad_csv_keeps_the_previous_state(tiny_run, tmp
     extract, sweep = tiny_run
     app = open_page("app_pages/data.py", extract, sweep)
     assert not app.exception
-    assert sum("x+:" in text for text in texts(app, "markdown")) == 3
+    assert sum("x+:" in text for text in texts(app, "html")) == 3
     app.radio[1].set_value("csv").run()
     one_class = pd.DataFrame({"text": ["a", "b", "c"], "label": [1, 1, 1]}).to_csv(index=False).encode()
     app.file_uploader[0].set_value(("bad.csv", one_class, "text/csv")).run()

@@ -12,7 +12,7 @@ from sklearn.metrics import accuracy_score, roc_auc_score
 
 from core.charts import imbalance_chart, save_chart
 from core.errors import UserError
-from core.metrics import evaluate, evaluate_many, mean_ci, summarize
+from core.metrics import few_seeds_note, evaluate, evaluate_many, mean_ci, summarize
 
 
 def test_unsupervised_accuracy_is_sign_resolved_and_auroc_follows():
@@ -46,9 +46,15 @@ def test_batched_metrics_equal_scikit_learn_probe_by_probe():
 
 
 def test_t_interval_matches_hand_computation():
-    mean, low, high = mean_ci(np.array([1.0, 2.0, 3.0]))
-    half = 4.302652729911275 * 1.0 / np.sqrt(3)  # t(0.975, 2) * sd / sqrt(n)
-    assert (mean, low, high) == pytest.approx((2.0, 2.0 - half, 2.0 + half))
+    mean, low, high = mean_ci(np.array([0.6, 0.7, 0.8]))
+    half = 4.302652729911275 * 0.1 / np.sqrt(3)  # t(0.975, 2) * sd / sqrt(n)
+    assert (mean, low, high) == pytest.approx((0.7, 0.7 - half, 0.7 + half))
+
+
+def test_intervals_stay_within_zero_and_one_and_few_seeds_are_flagged():
+    mean, low, high = mean_ci(np.array([0.5, 0.99]))  # two seeds: t(0.975, 1) = 12.7
+    assert mean == pytest.approx(0.745) and (low, high) == (0.0, 1.0)
+    assert "too wide" in few_seeds_note(2) and "no interval" in few_seeds_note(1) and few_seeds_note(3) == ""
     single = mean_ci(np.array([0.7]))
     assert single[0] == 0.7 and np.isnan(single[1]) and np.isnan(single[2])
 
