@@ -199,6 +199,9 @@ def command_sweep(args: argparse.Namespace) -> int:
         check_number("batch_size", args.batch_size)
     if args.chart and args.chart.suffix.lower() not in (".png", ".svg", ".html"):
         raise UserError(f"--chart must end in .png, .svg or .html, got {args.chart.name!r}.")
+    for flag, path in (("--out", args.out), ("--chart", args.chart)):
+        if path is not None and not path.resolve().parent.is_dir():
+            raise UserError(f"{flag}: the folder for {path.name} does not exist.")
     run = run_pipeline(extract_config, sweep_config, device=args.device, batch_size=args.batch_size,
                        extract_progress=tqdm_progress("extract", " tokens"),
                        sweep_progress=tqdm_progress("sweep", " steps"),

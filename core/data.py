@@ -150,10 +150,18 @@ def csv_identity(name: str) -> str:
 
     if is_digest(name):
         return name
-    path = Path(name)
+    return csv_fingerprint(_read_csv_file(Path(name)))
+
+
+def _read_csv_file(path: Path) -> bytes:
+    """The bytes of a CSV file named by path, refused before reading if it is not a regular
+    file or is over the size limit."""
     if not path.is_file():
         raise UserError(f"CSV file {path.name} does not exist.")
-    return csv_fingerprint(path.read_bytes())
+    if path.stat().st_size > MAX_CSV_BYTES:
+        raise UserError(f"{path.name} is {path.stat().st_size / 1e6:.0f} MB; the limit is "
+                        f"{MAX_CSV_BYTES // 1024 // 1024} MB.")
+    return path.read_bytes()
 
 
 def default_uploads() -> Path:
@@ -188,10 +196,7 @@ def csv_bytes(name: str, uploads: Path | None = None) -> tuple[bytes, str]:
             raise UserError(f"The uploaded CSV {name[:12]}… is not on this server (uploads stay with the browser "
                             "session that made them); upload the file again.")
         return path.read_bytes(), f"upload {name[:12]}"
-    path = Path(name)
-    if not path.is_file():
-        raise UserError(f"CSV file {path.name} does not exist.")
-    return path.read_bytes(), path.name
+    return _read_csv_file(Path(name)), Path(name).name
 
 
 def load_csv_bytes(data: bytes, text_column: str = "text", label_column: str = "label",
