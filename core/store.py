@@ -22,6 +22,7 @@ from __future__ import annotations
 import fcntl
 import io
 import json
+import mmap
 import os
 import shutil
 import struct
@@ -332,24 +333,31 @@ class ActivationStore:
             header = json.loads(header_raw[8:])
             start = 8 + header_length
 
-            def block(name: str, index: int | None = None) -> np.ndarray:
-                entry = header[name]
-                np_dtype = {"F32": np.float32, "F16": np.float16, "I8": np.int8}[entry["dtype"]]
-                first, last = entry["data_offsets"]
-                shape = entry["shape"]
-                if index is None:
-                    offset, length, out_shape, label = start + first, last - first, shape, name
-                else:
-                    length = int(np.prod(shape[1:])) * np.dtype(np_dtype).itemsize
-                    offset, out_shape, label = start + first + index * length, shape[1:], f"{name}.{index}"
-                raw = _read_exact(handle, offset, length)
-                if digest(raw) != checksums.get(label):
-                    raise ValueError(f"block {label} does not match its checksum")
-                return np.frombuffer(raw, dtype=np_dtype).reshape(out_shape)
+            with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped, memoryview(mapped) as whole:
 
-            pos = torch.stack([torch.from_numpy(block("pos", i).astype(np.float32)) for i in positions])
-            neg = torch.stack([torch.from_numpy(block("neg", i).astype(np.float32)) for i in positions])
-            labels = block("labels").astype(np.int8)
+                def checked(label: str, offset: int, into: torch.Tensor, dtype) -> None:
+                    """Verify the block `label` in the mapped file and copy it into `into`."""
+                    length = into.numel() * np.dtype(dtype).itemsize
+                    with whole[offset:offset + length] as raw:
+                        if len(raw) != length:
+                            raise ValueError(f"file ends inside block {label}")
+                        if digest(raw) != checksums.get(label):
+                            raise ValueError(f"block {label} does not match its checksum")
+                        into.numpy()[...] = np.frombuffer(raw, dtype=dtype).reshape(into.shape)
+
+                def side(name: str) -> torch.Tensor:
+                    entry = header[name]
+                    stored = {"F32": np.float32, "F16": np.float16}[entry["dtype"]]
+                    out = torch.empty((len(positions), *entry["shape"][1:]), dtype=torch.float32)
+                    for row, index in enumerate(positions):
+                        offset = start + entry["data_offsets"][0] + index * out[row].numel() * np.dtype(stored).itemsize
+                        checked(f"{name}.{index}", offset, out[row], stored)
+                    return out
+
+                pos, neg = side("pos"), side("neg")
+                label_tensor = torch.empty(header["labels"]["shape"], dtype=torch.int8)
+                checked("labels", start + header["labels"]["data_offsets"][0], label_tensor, np.int8)
+                labels = label_tensor.numpy()
         if len(labels) != len(examples["texts"]) or pos.shape[1] != len(labels):
             raise ValueError("labels, texts and hidden states disagree in length")
         return pos, neg, labels, examples

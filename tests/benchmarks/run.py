@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import time
 
-from tests.benchmarks import bench_ccs, bench_extract
+from tests.benchmarks import bench_ccs, bench_extract, bench_store
 
 
 def main() -> None:
     started = time.perf_counter()
-    lines = bench_extract.main() + bench_ccs.main()
+    lines = bench_extract.main() + bench_ccs.main() + bench_store.main()
     print(f"\n== summary ({time.perf_counter() - started:.0f} s) ==")
     for line in lines:
         print(line)
