@@ -189,7 +189,6 @@ def command_sweep(args: argparse.Namespace) -> int:
     from core.metrics import summarize
     from core.pipeline import run_pipeline
     from core.report import describe_sweep, format_summary, subtitle_lines
-
     from core.validate import check_device, check_number, check_run
 
     extract_config, sweep_config = extract_config_from(args), sweep_config_from(args)

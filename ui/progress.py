@@ -10,8 +10,8 @@ import streamlit as st
 from core.config import ExtractConfig, SweepConfig
 from core.pipeline import run_pipeline
 from core.sweep import SweepResult
-from ui.render import plain
 from ui.cache import model_loader
+from ui.render import plain
 from ui.serving import shared, uploads_folder
 
 # Redraw at most this often: every redraw is a message the server thread serializes and

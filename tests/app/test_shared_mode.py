@@ -4,17 +4,17 @@ answered with one error line. Each test id is a row of docs/robustness.md."""
 
 from __future__ import annotations
 
-import dataclasses
 import os
 
 import pandas as pd
 import pytest
+from streamlit.testing.v1 import AppTest
 
-from core.config import DatasetSpec, ExtractConfig
+from core.config import ExtractConfig
 from core.data import default_uploads
 from core.extract import activation_key
 from core.store import ACTIVATIONS_FILE, ActivationStore
-from tests.app.conftest import open_page, texts
+from tests.app.conftest import APP, open_page, texts
 
 
 def everything_shown(app) -> str:
@@ -53,7 +53,8 @@ def test_shared_model_field_says_the_same_for_an_existing_and_a_missing_folder_n
 
 @pytest.mark.parametrize("link", [{"data": "csv:/etc/passwd::train:text:label:"},
                                   {"data": "hf:/etc::train:text:label:"}, {"model": "/root"},
-                                  {"n": "50000"}, {"epochs": "100000"}])
+                                  {"n": "50000"}, {"epochs": "100000"}],
+                         ids=["csv-path", "hf-folder", "model-folder", "examples-over-cap", "epochs-over-cap"])
 def test_shared_link_cannot_reach_files_or_exceed_the_caps(shared_server, link):
     app = open_page("app_pages/sweep.py", query=link)
     assert not app.exception
@@ -83,9 +84,20 @@ def test_uploaded_text_is_shown_as_text_and_kept_with_the_session(shared_server)
     assert not default_uploads().exists() or not any(default_uploads().iterdir())  # not in the shared cache
 
 
-def test_shared_cache_listing_shows_no_paths(shared_server, tiny_run):
-    app = open_page("app_pages/data.py", *tiny_run)
+def data_page_with_a_set_selected(extract, sweep) -> AppTest:
+    app = AppTest.from_file(APP, default_timeout=180)
+    app.session_state["extract_config"], app.session_state["sweep_config"] = extract, sweep
+    app.session_state["cached_sets"] = {"selection": {"rows": [0], "columns": []}}
+    return app.switch_page("app_pages/data.py").run()
+
+
+def test_shared_cache_listing_shows_no_paths_and_no_delete(tiny_run, monkeypatch):
+    local = data_page_with_a_set_selected(*tiny_run)
+    assert "Delete" in [button.label for button in local.button]  # the owner may delete
+    monkeypatch.setenv("CCS_LAB_SHARED", "1")
+    app = data_page_with_a_set_selected(*tiny_run)
     assert not app.exception
+    assert "Delete" not in [button.label for button in app.button]
     listing = app.dataframe(key="cached_sets").value
     assert not listing.astype(str).apply(lambda column: column.str.contains("/tmp/|/root/")).any().any()
 

@@ -86,7 +86,8 @@ def test_a_relative_name_reveals_nothing_about_the_servers_folders(hub_cache, ex
     assert messages[0] == messages[1]
 
 
-@pytest.mark.parametrize("path", ["/etc", "/no/such/folder", "/root/.ssh", str(REPO)])
+@pytest.mark.parametrize("path", ["/etc", "/no/such/folder", "/root/.ssh", str(REPO)],
+                         ids=["etc", "missing-folder", "ssh-keys", "the-app-itself"])
 def test_shared_mode_refuses_every_path_with_the_same_words(path):
     for changes in ({"model": ModelSpec(model_id=path)}, {"dataset": DatasetSpec("hf", path)},
                     {"dataset": DatasetSpec("csv", path)}):
@@ -145,7 +146,8 @@ HOSTILE_TEXTS = [
 ]
 
 
-@pytest.mark.parametrize("text", HOSTILE_TEXTS)
+@pytest.mark.parametrize("text", HOSTILE_TEXTS, ids=["image-and-link", "heading-and-html", "maths-emoji-colour",
+                                                   "table"])
 def test_plain_text_stays_text_in_markdown(text):
     from ui.render import plain
 

@@ -12,7 +12,7 @@ from sklearn.metrics import accuracy_score, roc_auc_score
 
 from core.charts import imbalance_chart, save_chart
 from core.errors import UserError
-from core.metrics import few_seeds_note, evaluate, evaluate_many, mean_ci, summarize
+from core.metrics import evaluate, evaluate_many, few_seeds_note, mean_ci, summarize
 
 
 def test_unsupervised_accuracy_is_sign_resolved_and_auroc_follows():

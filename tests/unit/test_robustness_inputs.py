@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.config import CCSConfig, DatasetSpec, ExtractConfig, ModelSpec, SweepConfig, Template
+from core.config import CCSConfig, DatasetSpec, ModelSpec, Template
 from core.data import MAX_CSV_BYTES, load_csv_bytes, load_dataset
 from core.errors import UserError, public_message
 from core.links import extract_from_params, sweep_from_params

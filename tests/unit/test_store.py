@@ -105,5 +105,6 @@ def test_sweep_store_round_trip(tmp_path):
     store.save("k" * 64, table, {"w": torch.arange(6.0).reshape(2, 3)}, {"seconds": 1.5})
     loaded_table, tensors, info = store.load("k" * 64)
     pd.testing.assert_frame_equal(loaded_table, table)
-    assert torch.equal(tensors["w"], torch.arange(6.0).reshape(2, 3)) and info["seconds"] == 1.5 and set(info["checksums"]) == {"results.csv", "probes.safetensors"}
+    assert torch.equal(tensors["w"], torch.arange(6.0).reshape(2, 3)) and info["seconds"] == 1.5
+    assert set(info["checksums"]) == {"results.csv", "probes.safetensors"}
     assert json.loads((store.path("k" * 64) / "info.json").read_text())["seconds"] == 1.5
