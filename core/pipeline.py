@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -9,6 +10,7 @@ from typing import Callable
 from core.config import ExtractConfig, SweepConfig
 from core.extract import ExtractionOutcome, extract
 from core.models import LoadedModel, load_model
+from core.serving import with_deadline
 from core.store import ActivationStore, CorruptEntry, SweepStore
 from core.sweep import SweepResult, run_sweep
 from core.validate import check_run
@@ -29,13 +31,19 @@ def run_pipeline(extract_config: ExtractConfig, sweep_config: SweepConfig,
                  device: str = "auto", extract_progress: ProgressFn | None = None,
                  sweep_progress: ProgressFn | None = None, status: Callable[[str], None] | None = None,
                  batch_size: int | None = None, loader: Callable[..., LoadedModel] = load_model,
-                 uploads: Path | None = None, shared: bool = False) -> PipelineRun:
+                 uploads: Path | None = None, shared: bool = False, time_limit_s: float | None = None) -> PipelineRun:
     """Check both configs (core.validate.check_run, with shared mode's caps when `shared`),
     extract (or find cached) activations, load only the sweep's layer, run (or load) the
     sweep. An activation set that fails its check on load is set aside and extracted
     again. `loader` loads the model on a cache miss (the dashboard passes one that keeps
-    it in memory); uploaded CSVs are read from `uploads`."""
+    it in memory); uploaded CSVs are read from `uploads`. With `time_limit_s` (a shared
+    server's), the run stops with a UserError once that long has passed, caching nothing
+    partial."""
     check_run(extract_config, sweep_config, shared)
+    if time_limit_s is not None:
+        started = time.monotonic()
+        extract_progress = with_deadline(extract_progress, started, time_limit_s)
+        sweep_progress = with_deadline(sweep_progress, started, time_limit_s)
     activation_store = activation_store or ActivationStore()
     say = status or (lambda _message: None)
     for attempt in (1, 2):

@@ -9,6 +9,7 @@ import streamlit as st
 
 from core.config import ExtractConfig, SweepConfig
 from core.pipeline import run_pipeline
+from core.serving import SHARED_WORK_SECONDS
 from core.sweep import SweepResult
 from ui.cache import model_loader
 from ui.render import plain
@@ -50,6 +51,7 @@ def run_with_progress(extract: ExtractConfig, sweep: SweepConfig, running: str, 
         result = run_pipeline(extract, sweep, extract_progress=progress_callback("Extracting hidden states"),
                               sweep_progress=progress_callback("Training probes"),
                               status=lambda message: status.write(plain(message)), loader=model_loader,
-                              uploads=uploads_folder(), shared=shared()).sweep
+                              uploads=uploads_folder(), shared=shared(),
+                              time_limit_s=SHARED_WORK_SECONDS if shared() else None).sweep
         status.update(label=finished, state="complete", expanded=False)
     return result

@@ -13,13 +13,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.config import CCSConfig, DatasetSpec, ModelSpec, Template
+from core.config import CCSConfig, DatasetSpec, ExtractConfig, ModelSpec, SweepConfig, Template
 from core.data import MAX_CSV_BYTES, load_csv_bytes, load_dataset
 from core.errors import UserError, public_message
+from core.extract import activation_key
 from core.links import extract_from_params, sweep_from_params
 from core.metrics import mean_ci, summarize
+from core.pipeline import run_pipeline
 from core.presets import DEMO
 from core.sampling import split_test, text_key
+from core.store import ActivationStore
 from core.validate import check_device, check_extract, check_run, check_sweep
 
 EXTRACT, SWEEP = DEMO
@@ -184,7 +187,7 @@ def test_infeasible_run_fails_before_any_extraction(case):
 
 
 def test_pipeline_checks_the_run_before_loading_anything(monkeypatch):
-    from core import pipeline
+    import core.pipeline as pipeline
 
     def no_extraction(*args, **kwargs):
         raise AssertionError("extraction started")
@@ -200,6 +203,15 @@ def test_shared_mode_caps_sizes():
         check_extract(dataclasses.replace(EXTRACT, n_examples=50_000), shared=True)
     with pytest.raises(UserError, match="on this shared server"):
         check_sweep(dataclasses.replace(SWEEP, ccs=CCSConfig(epochs=10_000)), shared=True)
+
+
+def test_a_run_past_its_time_limit_stops_and_caches_nothing(tiny_llama, sentiment_csv):
+    extract_config = ExtractConfig(model=ModelSpec(model_id=str(tiny_llama)),
+                                   dataset=DatasetSpec(source="csv", name=str(sentiment_csv)), n_examples=40)
+    sweep = SweepConfig(layer=2, p_levels=(0.5,), n_train=10, n_test=16, seeds=(0,), methods=("tpc",))
+    with pytest.raises(UserError, match="stops a run after 0 minutes"):
+        run_pipeline(extract_config, sweep, device="cpu", time_limit_s=0.0)
+    assert not ActivationStore().has(activation_key(extract_config, "cpu"))
 
 
 @pytest.mark.parametrize("device, message", [("tpu", "Unknown device"), ("cuda:99", "not available"),
