@@ -103,6 +103,9 @@ def test_shared_cache_listing_shows_no_paths_and_no_delete(tiny_run, monkeypatch
 
 
 def test_a_damaged_activation_set_is_one_error_and_is_set_aside(tiny_run):
+    import streamlit as st
+
+    st.cache_resource.clear()  # layers verified and kept in memory by earlier tests stay valid there
     extract, sweep = tiny_run
     store = ActivationStore()
     key = activation_key(extract)

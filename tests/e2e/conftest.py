@@ -39,12 +39,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def app_server(tmp_path_factory):
-    """Base URL of a fresh dashboard server; stopped at the end of the session."""
+def serve(tmp_path_factory, **extra_env: str):
+    """Start a fresh dashboard server with its own empty cache; yield its base URL, then stop it."""
     port = free_port()
     cache = tmp_path_factory.mktemp("e2e-cache")
-    env = {**os.environ, "CCS_LAB_CACHE": str(cache), "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
+    env = {**os.environ, "CCS_LAB_CACHE": str(cache), "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
+           **extra_env}
     log = open(tmp_path_factory.mktemp("e2e-log") / "streamlit.log", "w")
     server = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.address",
@@ -65,6 +65,18 @@ def app_server(tmp_path_factory):
     server.terminate()
     server.wait(timeout=30)
     log.close()
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory):
+    """Base URL of a fresh dashboard server for its owner (local mode)."""
+    yield from serve(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def shared_app_server(tmp_path_factory):
+    """Base URL of a fresh dashboard server in shared mode (as `make serve` starts it)."""
+    yield from serve(tmp_path_factory, CCS_LAB_SHARED="1")
 
 
 @pytest.fixture(scope="session")
