@@ -14,7 +14,7 @@ from core.export import safe_frame
 from core.extract import activation_key, extract
 from core.prompts import render_pair
 from core.store import ActivationStore
-from core.validate import DTYPE_CHOICES, check_extract, is_local_path
+from core.validate import BOUNDS, DTYPE_CHOICES, check_extract, class_sizes, is_local_path
 from ui.cache import cached_dataset_summary, cached_tokenizer, model_loader
 from ui.forms import bounded_input
 from ui.progress import progress_callback
@@ -132,6 +132,12 @@ try:
         pos, neg = render_pair(template, text)
         st.text("last three tokens: " + " / ".join(
             str([tokenizer.decode([token]) for token in tokenizer(prompt)["input_ids"][-3:]]) for prompt in (pos, neg)))
+    need, most = class_sizes(candidate), 2 * min(summary["negatives"], summary["positives"])
+    if summary["negatives"] < need[0] or summary["positives"] < need[1]:
+        fix = (f"lower 'Examples to extract' to at most {most:,}" if most >= BOUNDS["n_examples"].low else
+               f"this data is too small: a run needs at least {BOUNDS['n_examples'].low // 2:g} examples of each label")
+        raise UserError(f"{candidate.n_examples:,} balanced examples need {need[0]:,} with label 0 and {need[1]:,} "
+                        f"with label 1; {fix}.")
     valid = True
 except UserError as error:
     show_error(error)
