@@ -124,7 +124,8 @@ def test_data_page_previews_and_a_bad_csv_keeps_the_previous_state(tiny_run, tmp
     [use] = [b for b in app.button if b.label == "Use these settings"]
     use.click().run()
     assert app.session_state["extract_config"].dataset == extract.dataset  # unchanged
-    good = pd.DataFrame({"review": ["fine", "awful", "great", "dull"], "y": [1, 0, 1, 0]}).to_csv(index=False)
+    good = pd.DataFrame({"review": [f"review number {i}" for i in range(80)], "y": [i % 2 for i in range(80)]})
+    good = good.to_csv(index=False)
     app.file_uploader[0].set_value(("good.csv", good.encode(), "text/csv")).run()
     [text_column] = [box for box in app.selectbox if box.label == "Text column"]
     text_column.set_value("review").run()
@@ -133,3 +134,8 @@ def test_data_page_previews_and_a_bad_csv_keeps_the_previous_state(tiny_run, tmp
     assert not app.exception
     chosen = app.session_state["extract_config"].dataset
     assert chosen.source == "csv" and chosen.text_column == "review" and chosen.label_column == "y"
+    too_small = pd.DataFrame({"review": ["fine", "awful", "great", "dull"], "y": [1, 0, 1, 0]}).to_csv(index=False)
+    app.file_uploader[0].set_value(("small.csv", too_small.encode(), "text/csv")).run()
+    [box for box in app.selectbox if box.label == "Text column"][0].set_value("review").run()
+    assert any("this data is too small" in text for text in texts(app, "error"))
+    assert [b for b in app.button if b.label == "Use these settings"][0].disabled

@@ -10,7 +10,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 FILES = {"I": "tests/unit/test_robustness_inputs.py", "S": "tests/unit/test_robustness_store.py",
-         "H": "tests/unit/test_hub_and_serving.py", "A": "tests/app/test_shared_mode.py"}
+         "H": "tests/unit/test_hub_and_serving.py", "A": "tests/app/test_shared_mode.py",
+         "P": "tests/app/test_pages.py"}
 
 
 def table_rows() -> list[str]:
@@ -25,7 +26,7 @@ def named_tests() -> list[tuple[str, str]]:
     for row in table_rows():
         cell = row.rstrip(" |").rsplit(" | ", 1)[1]
         file, function = None, None
-        for token in re.findall(r"(?<![\w.])[ISHA](?= `)|`[^`]+`", cell):
+        for token in re.findall(r"(?<![\w.])[ISHAP](?= `)|`[^`]+`", cell):
             if token in FILES:
                 file = FILES[token]
                 continue
