@@ -13,6 +13,7 @@ from core.metrics import summarize
 from core.report import describe_ccs
 from core.store import ActivationStore, SweepStore
 from core.sweep import run_layer_scan, sweep_key
+from ui.cache import stored_layers
 from ui.forms import ccs_optimizer_field
 from ui.progress import progress_callback
 from ui.render import show_error
@@ -22,10 +23,10 @@ st.title("Layers")
 extract, sweep = current_extract(), current_sweep()
 store = ActivationStore()
 key = activation_key(extract)
-if not store.has(key):
+layers = stored_layers(key)
+if layers is None:
     st.info("No activations yet for the current settings: run the demo on the Overview page first.")
     st.stop()
-layers = store.meta(key)["layers"]
 
 with st.form("layer_form"):
     c = st.columns(4)

@@ -175,7 +175,8 @@ def extract_from_params(params: Mapping[str, str], base: ExtractConfig = DEMO[0]
         if (source == "hf" and not is_hub_id(name)) or (source == "csv" and not is_digest(name)):
             raise UserError("Link parameter 'data' must name a Hugging Face dataset id or CSV data by its sha256; "
                             "links carry no paths.")
-        changes["dataset"] = DatasetSpec(source, name, config or None, split, text, label, positive or None)
+        changes["dataset"] = DatasetSpec() if source == BUNDLED else \
+            DatasetSpec(source, name, config or None, split, text, label, positive or None)
     template = {field: params[key] for key, field in (("prompt", "prompt"), ("pos", "positive"), ("neg", "negative"))
                 if key in params}
     if template:

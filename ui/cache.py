@@ -36,18 +36,24 @@ def cached_layer(key: str, layer: int) -> ActivationSet:
     return ActivationStore().load(key, layers=[layer])
 
 
-def layer_for(config: ExtractConfig, layer: int) -> ActivationSet | None:
-    """The activations of `config` at `layer`, or None when not extracted yet. Raises
-    CorruptEntry (the entry set aside) if the stored set fails its check."""
-    key = activation_key(config)
+def stored_layers(key: str) -> list[int] | None:
+    """The layers an activation set holds, or None when there is none under `key`. Raises
+    CorruptEntry (the entry set aside) if its metadata cannot be read."""
     store = ActivationStore()
     if not store.has(key):
         return None
     try:
-        layers = store.meta(key)["layers"]
+        return list(store.meta(key)["layers"])
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise quarantine(store.root, key, f"unreadable metadata: {type(error).__name__}") from None
-    return cached_layer(key, layer) if layer in layers else None
+
+
+def layer_for(config: ExtractConfig, layer: int) -> ActivationSet | None:
+    """The activations of `config` at `layer`, or None when not extracted yet. Raises
+    CorruptEntry (the entry set aside) if the stored set fails its check."""
+    key = activation_key(config)
+    layers = stored_layers(key)
+    return cached_layer(key, layer) if layers is not None and layer in layers else None
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
