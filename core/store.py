@@ -78,6 +78,11 @@ def _read_exact(handle, offset: int, length: int) -> bytes:
     return data
 
 
+def _reason(error: Exception) -> str:
+    """The first line of an error, short, for a quarantine message."""
+    return str(error).splitlines()[0][:120] if str(error) else type(error).__name__
+
+
 def quarantine(root: Path, key: str, reason: str) -> CorruptEntry:
     """Move the entry under `key` aside (never delete: it may be evidence) and return the
     error to raise. Its key is then free, so the next run recomputes it."""
@@ -305,8 +310,7 @@ class ActivationStore:
         try:
             pos, neg, labels, examples = self._read_verified(key, meta, [stored.index(layer) for layer in wanted])
         except (OSError, ValueError, KeyError, TypeError, RuntimeError) as error:
-            raise quarantine(self.root, key, str(error).splitlines()[0][:120] if str(error) else
-                             type(error).__name__) from None
+            raise quarantine(self.root, key, _reason(error)) from None
         return ActivationSet(key, pos, neg, labels, tuple(examples["texts"]), tuple(examples["ids"]), wanted, meta)
 
     def _read_verified(self, key: str, meta: dict, positions: list[int]):
@@ -361,11 +365,6 @@ class ActivationStore:
         if len(labels) != len(examples["texts"]) or pos.shape[1] != len(labels):
             raise ValueError("labels, texts and hidden states disagree in length")
         return pos, neg, labels, examples
-
-    def verify(self, key: str) -> None:
-        """Check every block of an entry (CorruptEntry if one fails): what a load of all
-        layers checks, without keeping the tensors."""
-        self.load(key)
 
     def entries(self) -> list[dict[str, Any]]:
         """Metadata of every complete entry, newest first, with `key` and `size_bytes`.
@@ -442,8 +441,7 @@ class SweepStore:
             table = pd.read_csv(io.BytesIO(raw["results.csv"]))
             tensors = load_safetensors_bytes(raw["probes.safetensors"])
         except (OSError, ValueError, KeyError, TypeError, AttributeError, RuntimeError, SafetensorError) as error:
-            raise quarantine(self.root, key, str(error).splitlines()[0][:120] if str(error) else
-                             type(error).__name__) from None
+            raise quarantine(self.root, key, _reason(error)) from None
         return table, tensors, info
 
 
