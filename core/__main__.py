@@ -155,6 +155,17 @@ def status_printer(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr)
 
 
+def data_line(key: str) -> str:
+    """What an activation set was made from (its description counts the duplicate rows
+    dropped on load) and how many examples it holds."""
+    from core.errors import short_path
+    from core.store import ActivationStore
+
+    meta = ActivationStore().meta(key)
+    return (f"data: {short_path(str(meta.get('dataset_description', '?')))}; {meta.get('n', '?')} examples extracted, "
+            "no text in both the test split and training")
+
+
 def command_assets(args: argparse.Namespace) -> int:
     from core.assets import asset_report, install_dataset
 
@@ -181,6 +192,7 @@ def command_extract(args: argparse.Namespace) -> int:
                       progress=tqdm_progress("extract", " tokens"), status=status_printer)
     state = "cache hit (model not loaded)" if outcome.cached else f"extracted in {outcome.seconds:.1f} s"
     print(f"activations {outcome.key} ({state})")
+    print(data_line(outcome.key))
     return 0
 
 
@@ -207,6 +219,7 @@ def command_sweep(args: argparse.Namespace) -> int:
                        status=status_printer)
     extraction = "cache hit, model not loaded" if run.extraction.cached else f"{run.extraction.seconds:.1f} s"
     print(f"activations {run.extraction.key[:12]} ({extraction})")
+    print(data_line(run.extraction.key))
     summary = summarize(run.sweep.table, args.metric)
     print(f"\nmean {args.metric} over seeds [95% CI]")
     print(format_summary(summary))

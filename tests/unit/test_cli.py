@@ -25,6 +25,7 @@ def test_extract_then_sweep_from_cache(tiny_llama, sentiment_csv, tmp_path):
                     "--seeds", "2", "--epochs", "50", "--restarts", "2", "--out", str(out), "--chart", str(chart))
     assert sweep.returncode == 0, sweep.stderr
     assert "cache hit, model not loaded" in sweep.stdout
+    assert "data: CSV reviews.csv" in sweep.stdout and "40 examples extracted" in sweep.stdout
     assert "mean accuracy over seeds [95% CI]" in sweep.stdout and "LR (raw differences)" in sweep.stdout
     assert "sign-resolved as max(acc, 1 - acc)" in sweep.stdout
     table = pd.read_csv(out)
