@@ -21,9 +21,10 @@ navigation = st.navigation([
     st.Page("app_pages/mechanism.py", title="Mechanism", icon=":material/settings:", url_path="mechanism"),
     st.Page("app_pages/layers.py", title="Layers", icon=":material/layers:", url_path="layers"),
 ])
-apply_link()
 
-with st.sidebar:
+
+def sidebar() -> None:
+    """The current run, in plain text (every value may come from a user)."""
     extract_config, sweep_config = current_extract(), current_sweep()
     st.markdown("**Current run**")
     st.text(f"Model: {model_name(extract_config)}\n"
@@ -35,7 +36,11 @@ with st.sidebar:
         st.caption("Shared server: bundled or hub models and data, or your own CSV uploads (kept with this browser "
                    "session only); sizes are capped.")
 
-try:
+
+try:  # no page shows a traceback: one line here, the traceback in the server log
+    apply_link()
+    with st.sidebar:
+        sidebar()
     navigation.run()
-except Exception as error:  # no page shows a traceback: one line here, the traceback in the server log
+except Exception as error:
     show_error(error)

@@ -181,10 +181,12 @@ def command_assets(args: argparse.Namespace) -> int:
 
 def command_extract(args: argparse.Namespace) -> int:
     from core.extract import extract
-    from core.validate import check_device, check_extract, check_number
+    from core.models import known_hidden_states
+    from core.validate import check_device, check_extract, check_layers_exist, check_number
 
     config = extract_config_from(args)
     check_extract(config)
+    check_layers_exist(config, None, known_hidden_states(config.model))
     check_device(args.device)
     if args.batch_size is not None:
         check_number("batch_size", args.batch_size)

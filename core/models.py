@@ -81,6 +81,31 @@ def model_identity(spec: ModelSpec, device: torch.device) -> dict[str, Any]:
     return {"model_id": spec.model_id, "revision": spec.revision or "main", "dtype": dtype}
 
 
+def known_hidden_states(spec: ModelSpec) -> int | None:
+    """How many hidden states (embeddings + blocks) `spec` has, where that is known without
+    loading weights or touching the network: the bundled model, a local folder or a hub id
+    already in the hub cache. None otherwise (extraction checks it after loading)."""
+    if spec.model_id == BUNDLED:
+        from core.assets import MODEL_HIDDEN_STATES
+
+        return MODEL_HIDDEN_STATES
+    from transformers import AutoConfig
+
+    try:
+        if Path(spec.model_id).is_absolute():
+            source = spec.model_id
+        else:
+            from huggingface_hub import snapshot_download
+
+            source = snapshot_download(spec.model_id, revision=spec.revision, local_files_only=True)
+        with quiet_transformers():
+            config = AutoConfig.from_pretrained(source, local_files_only=True, trust_remote_code=False)
+        text_config = config.get_text_config() if hasattr(config, "get_text_config") else config
+        return int(text_config.num_hidden_layers) + 1
+    except Exception:  # unknown here: the extraction, which loads the model, checks it
+        return None
+
+
 @dataclass
 class LoadedModel:
     """A model ready for extraction, with what the extractor needs to know about it."""

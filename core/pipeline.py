@@ -9,11 +9,11 @@ from typing import Callable
 
 from core.config import ExtractConfig, SweepConfig
 from core.extract import ExtractionOutcome, extract
-from core.models import LoadedModel, load_model
+from core.models import LoadedModel, known_hidden_states, load_model
 from core.serving import with_deadline
 from core.store import ActivationStore, CorruptEntry, SweepStore
 from core.sweep import SweepResult, run_sweep
-from core.validate import check_run
+from core.validate import check_layers_exist, check_run
 
 ProgressFn = Callable[[int, int, str], None]
 
@@ -40,6 +40,7 @@ def run_pipeline(extract_config: ExtractConfig, sweep_config: SweepConfig,
     server's), the run stops with a UserError once that long has passed, caching nothing
     partial."""
     check_run(extract_config, sweep_config, shared)
+    check_layers_exist(extract_config, sweep_config.layer, known_hidden_states(extract_config.model))
     if time_limit_s is not None:
         started = time.monotonic()
         extract_progress = with_deadline(extract_progress, started, time_limit_s)

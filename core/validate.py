@@ -202,6 +202,18 @@ def check_run(extract: ExtractConfig, sweep: SweepConfig, shared: bool = False) 
     check_counts({label: sizes[label] - needed[label] for label in (0, 1)}, sweep.p_levels, sweep.n_train)
 
 
+def check_layers_exist(extract: ExtractConfig, layer: int | None, hidden_states: int | None) -> None:
+    """The layers to extract and the layer to probe exist in a model with `hidden_states`
+    hidden states (nothing to check when that is not known before loading)."""
+    if hidden_states is None:
+        return
+    wanted = [*(extract.layers or ()), *(() if layer is None else (layer,))]
+    bad = sorted({index for index in wanted if index >= hidden_states})
+    if bad:
+        raise UserError(f"Layer(s) {bad} do not exist: the model has hidden states 0..{hidden_states - 1} "
+                        "(0 = embeddings, i = output of block i).")
+
+
 def check_device(preference: str):
     """The torch device `preference` names (auto, cpu, cuda, cuda:N, mps), or a UserError
     if it is unknown or not available here."""

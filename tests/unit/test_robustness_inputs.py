@@ -197,6 +197,17 @@ def test_pipeline_checks_the_run_before_loading_anything(monkeypatch):
         pipeline.run_pipeline(EXTRACT, dataclasses.replace(SWEEP, n_train=800, p_levels=(0.9,)))
 
 
+def test_layers_beyond_the_model_are_refused_before_extraction(tiny_llama):
+    from core.models import known_hidden_states
+    from core.validate import check_layers_exist
+
+    local = dataclasses.replace(EXTRACT, model=ModelSpec(model_id=str(tiny_llama)), layers=(0, 5))
+    assert known_hidden_states(local.model) == 3 and known_hidden_states(ModelSpec(model_id="nobody/nothing")) is None
+    with pytest.raises(UserError, match=r"Layer\(s\) \[5\] do not exist"):
+        check_layers_exist(local, 2, known_hidden_states(local.model))
+    check_layers_exist(local, 99, None)  # unknown before loading: the extraction checks it
+
+
 def test_shared_mode_caps_sizes():
     check_extract(EXTRACT, shared=True)
     with pytest.raises(UserError, match="on this shared server"):
@@ -289,6 +300,8 @@ CLI_CASES = {
     "cli-chart-bad-suffix": (["sweep", "--chart", "c.pdf"], ".png, .svg or .html"),
     "cli-csv-directory": (["extract", "--dataset", "csv", "--dataset-name", "/"], "does not exist"),
     "cli-model-garbage": (["extract", "--model", "no such model!"], "neither 'bundled'"),
+    "cli-layer-beyond-the-model": (["sweep", "--layer", "40"], "hidden states 0..30"),
+    "cli-layers-beyond-the-model": (["extract", "--layers", "3,50"], "hidden states 0..30"),
 }
 
 
