@@ -103,8 +103,8 @@ def check_model(config: ExtractConfig, shared: bool = False) -> None:
                         "folder path.")
     if shared and spec.trust_remote_code:
         raise UserError("This server is shared: models run without remote code.")
-    if spec.revision is not None and not (isinstance(spec.revision, str) and re.fullmatch(r"[\w./-]{1,100}",
-                                                                                             spec.revision)):
+    if spec.revision is not None and not (isinstance(spec.revision, str) and ".." not in spec.revision
+                                          and re.fullmatch(r"[\w.-][\w./-]{0,99}", spec.revision)):
         raise UserError(f"Model revision {spec.revision!r} is not a branch, tag or commit name.")
 
 

@@ -127,6 +127,7 @@ BAD_EXTRACTS = {
     "model-dtype-unknown": ({"model": ModelSpec(dtype="float8")}, "Unknown dtype"),
     "model-relative-path": ({"model": ModelSpec(model_id="../../etc")}, "neither 'bundled'"),
     "model-revision-garbage": ({"model": ModelSpec(model_id="org/name", revision="a b;rm")}, "revision"),
+    "model-revision-traversal": ({"model": ModelSpec(model_id="org/name", revision="../../etc")}, "revision"),
     "dataset-source-unknown": ({"dataset": DatasetSpec(source="sql", name="x")}, "Unknown dataset source"),
     "dataset-hf-relative-path": ({"dataset": DatasetSpec(source="hf", name="../data")}, "not a Hugging Face"),
     "dataset-csv-relative-path": ({"dataset": DatasetSpec(source="csv", name="data.csv")}, "not an uploaded file"),
