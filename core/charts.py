@@ -44,16 +44,18 @@ def p_axis(levels) -> alt.Axis:
 
 def imbalance_chart(summary: pd.DataFrame, title: str = "Accuracy vs training-label imbalance",
                     subtitle: str | list[str] | None = None, show_theory: bool = False,
-                    selectable: bool = False) -> alt.Chart:
+                    selectable: bool = False, p_levels=None) -> alt.Chart:
     """Mean metric per method against p, a 95% band where there are several seeds, a dashed
     chance line at 0.5 and, optionally, the 4p(1 - p) truth-variance prediction.
     `summary` is core.metrics.summarize output. With `selectable`, clicking a point
-    selects its (method, p) as the selection parameter "pick"."""
+    selects its (method, p) as the selection parameter "pick". `p_levels` fixes the
+    x axis to those levels (a talk reveals a sweep level by level on the full axis)."""
     metric = summary["metric"].iloc[0] if len(summary) else "accuracy"
     data = summary.assign(Method=summary["method"].map(method_label))
+    levels = sorted({float(p) for p in (data["p"] if p_levels is None else p_levels)})
     low = 0.0 if show_theory else min(0.4, float(np.nanmin(data[["mean", "ci_low"]].to_numpy(dtype=float))) - 0.02)
     x = alt.X("p:Q", title="p = fraction of training pairs whose + completion is true",
-              scale=alt.Scale(domain=[float(data["p"].min()), float(data["p"].max())]), axis=p_axis(data["p"]))
+              scale=alt.Scale(domain=[levels[0], levels[-1]]), axis=p_axis(levels))
     y_scale = alt.Scale(domain=[low, 1.0])
     color = method_color(_bottom_legend())
     tooltip = [alt.Tooltip("Method:N"), alt.Tooltip("p:Q", format=".2f"), alt.Tooltip("mean:Q", format=".3f"),
@@ -74,7 +76,7 @@ def imbalance_chart(summary: pd.DataFrame, title: str = "Accuracy vs training-la
         strokeDash=[4, 4], color="#888").encode(y="y:Q")
     layers = [band, line, points, chance]
     if show_theory:
-        grid = np.linspace(float(data["p"].min()), float(data["p"].max()), 50)
+        grid = np.linspace(levels[0], levels[-1], 50)
         theory = pd.DataFrame({"p": grid, "value": truth_variance_ratio(grid),
                                "curve": "4p(1−p): truth variance left after centering"})
         layers.append(alt.Chart(theory).mark_line(strokeDash=[2, 3], color="#444").encode(
@@ -85,6 +87,14 @@ def imbalance_chart(summary: pd.DataFrame, title: str = "Accuracy vs training-la
                                                              text="label:N"))
     title_params = alt.TitleParams(title, subtitle=subtitle or "", anchor="start")
     return alt.layer(*layers).properties(title=title_params, width=560, height=340)
+
+
+def slide_style(chart: alt.Chart, width: int = 960, height: int = 480) -> alt.Chart:
+    """A chart readable from the back of a room: at least `width` px wide, axis labels of
+    18 px, titles of 22 px and more."""
+    return chart.properties(width=width, height=height).configure_axis(
+        labelFontSize=18, titleFontSize=22).configure_legend(labelFontSize=20, symbolSize=200).configure_title(
+        fontSize=28, subtitleFontSize=18)
 
 
 EXPORT_FORMATS = ("png", "svg", "html")

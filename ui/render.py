@@ -53,3 +53,18 @@ def highlighted_pair(template: Template, text: str, p_pos: float | None = None, 
         body = f"{prompt}<mark style='background:#ffe08a'>{html.escape(completion)}</mark>"
         st.html(f"<div style='{PAIR_STYLE}'>{_probability('p(' + name + ')', probability)}"
                 f"<span style='color:#888'>{name}:</span> {body}</div>")
+
+
+# Story mode: the sidebar, the app header and the page chrome out of sight; text at
+# least 28 px. The app's own CSS, shown with st.html.
+SLIDE_CSS = """<style>
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stHeader"] {display: none;}
+.stMainBlockContainer {max-width: 1280px; padding-top: 1.5rem;}
+[data-testid="stMarkdownContainer"] p, [data-testid="stCaptionContainer"] p {font-size: 28px; line-height: 1.45;}
+[data-testid="stHeadingWithActionElements"] h1 {font-size: 52px;}
+</style>"""
+
+
+def slide_mode() -> None:
+    """Turn the page into a slide (see SLIDE_CSS)."""
+    st.html(SLIDE_CSS)

@@ -1,0 +1,54 @@
+"""Story mode in AppTest: the default deck opens at the step its URL names, Next and Back
+move through it, a bad step number is one error, and missing results offer one button."""
+
+from __future__ import annotations
+
+from core.config import ExtractConfig, SweepConfig
+from core.deck import load_deck
+from tests.app.conftest import open_page, texts
+
+
+def test_story_opens_at_step_one_and_next_moves_on():
+    deck = load_deck()
+    app = open_page("app_pages/present.py")
+    assert not app.exception
+    assert app.title[0].value.replace("\\", "") == deck.steps[0].title
+    assert f"Step 1 of {len(deck.steps)}" in texts(app, "markdown")
+    [back] = [b for b in app.button if b.label == "Back"]
+    assert back.disabled
+    [forward] = [b for b in app.button if b.label == "Next"]
+    forward.click().run()
+    assert not app.exception
+    assert app.query_params["step"] == "2" and app.title[0].value.replace("\\", "") == deck.steps[1].title
+
+
+def test_a_step_in_the_url_opens_that_step_and_leaves_the_run_alone():
+    deck = load_deck()
+    app = open_page("app_pages/present.py", query={"step": "3"})
+    assert not app.exception
+    assert app.title[0].value.replace("\\", "") == deck.steps[2].title
+    assert app.session_state["extract_config"] == ExtractConfig()
+    assert app.session_state["sweep_config"] == SweepConfig()
+
+
+def test_a_step_that_does_not_exist_is_one_error_and_opens_step_one():
+    for bad in ("99", "0", "two", "-1"):
+        app = open_page("app_pages/present.py", query={"step": bad})
+        assert not app.exception
+        assert len(texts(app, "error")) == 1 and "There is no step" in texts(app, "error")[0]
+        assert "Step 1 of" in " ".join(texts(app, "markdown"))
+
+
+def test_missing_results_offer_one_button_that_computes_them():
+    app = open_page("app_pages/present.py", query={"step": "2"})
+    assert not app.exception
+    assert any("runs are not in the cache yet" in text for text in texts(app, "info"))
+    assert [b.label for b in app.button].count("Compute this deck's results") == 1
+
+
+def test_speaker_notes_show_on_request():
+    deck = load_deck()
+    app = open_page("app_pages/present.py")
+    assert not any(deck.steps[0].notes[:20] in text for text in texts(app, "caption"))
+    app.toggle(key="speaker_notes").set_value(True).run()
+    assert any(deck.steps[0].notes[:20] in text for text in texts(app, "caption"))

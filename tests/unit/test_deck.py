@@ -1,0 +1,92 @@
+"""Deck files: the default deck parses into its steps and runs; every bad file is one
+message naming the deck, the step and the field."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.deck import DEFAULT_DECK, MAX_DECK_BYTES, STEP_TYPES, load_deck, parse_deck, runs_of
+from core.errors import UserError
+from core.presets import DEMO
+
+
+def test_the_default_deck_tells_the_demo_story():
+    deck = load_deck()
+    assert len(deck.steps) >= 8 and {step.type for step in deck.steps} <= set(STEP_TYPES)
+    assert deck.steps[0].type == "text" and deck.steps[-1].type == "text"
+    runs = runs_of(deck)
+    assert runs[0] == DEMO and runs[1][1].test_normalization == "train"
+    reveals = [step.options["reveal"] for step in deck.steps if "reveal" in step.options]
+    assert reveals == sorted(reveals)  # the sweep is revealed level by level
+    assert DEFAULT_DECK.name == "demo.toml"
+
+
+GOOD = """
+title = "Mine"
+[[steps]]
+type = "text"
+title = "Hello"
+body = "one"
+[[steps]]
+type = "sweep"
+title = "Chart"
+methods = ["ccs", "tpc"]
+reveal = 0.8
+metric = "auroc"
+run = { seeds = 3, layer = 12, test_norm = "train" }
+"""
+
+
+def test_a_deck_names_its_runs_as_links_do():
+    deck = parse_deck(GOOD)
+    step = deck.steps[1]
+    extract, sweep = step.configs()
+    assert extract == DEMO[0] and sweep.seeds == (0, 1, 2) and sweep.layer == 12
+    assert step.options == {"methods": ("ccs", "tpc"), "reveal": 0.8, "metric": "auroc"}
+
+
+BAD = {
+    "not-toml": ("title = ", "not valid TOML"),
+    "no-steps": ('title = "x"', "has no steps"),
+    "unknown-top-level": ('colour = "red"\n[[steps]]\ntype = "text"\ntitle = "a"', "unknown top-level"),
+    "unknown-type": ('[[steps]]\ntype = "video"\ntitle = "a"', "type must be one of"),
+    "no-title": ('[[steps]]\ntype = "text"', "needs a title"),
+    "title-not-text": ('[[steps]]\ntype = "text"\ntitle = 3', "title must be text"),
+    "unknown-field": ('[[steps]]\ntype = "text"\ntitle = "a"\nreveal = 0.5', "unknown field"),
+    "run-on-text": ('[[steps]]\ntype = "text"\ntitle = "a"\nrun = { seeds = 2 }', "takes no run"),
+    "run-path": ('[[steps]]\ntype = "sweep"\ntitle = "a"\nrun = { data = "csv:/etc/passwd::train:text:label:" }',
+                 "links carry no paths"),
+    "run-model-path": ('[[steps]]\ntype = "sweep"\ntitle = "a"\nrun = { model = "/root" }', "links carry no paths"),
+    "run-out-of-bounds": ('[[steps]]\ntype = "sweep"\ntitle = "a"\nrun = { seeds = 0 }', "out of bounds"),
+    "run-not-a-table": ('[[steps]]\ntype = "sweep"\ntitle = "a"\nrun = "seeds=3"', "table of link parameters"),
+    "method-unknown": ('[[steps]]\ntype = "sweep"\ntitle = "a"\nmethods = ["svm"]', "list of methods"),
+    "method-not-in-run": ('[[steps]]\ntype = "sweep"\ntitle = "a"\nmethods = ["ccs"]\nrun = { methods = "tpc" }',
+                          "not in the run"),
+    "reveal-not-a-fraction": ('[[steps]]\ntype = "sweep"\ntitle = "a"\nreveal = 2', "strictly between"),
+    "reveal-below-the-levels": ('[[steps]]\ntype = "sweep"\ntitle = "a"\nreveal = 0.2', "nothing would be drawn"),
+    "metric-unknown": ('[[steps]]\ntype = "sweep"\ntitle = "a"\nmetric = "f1"', "accuracy, auroc"),
+    "theory-not-a-flag": ('[[steps]]\ntype = "sweep"\ntitle = "a"\ntheory = "yes"', "true or false"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD))
+def test_a_bad_deck_is_one_message_naming_the_step(case):
+    text, message = BAD[case]
+    with pytest.raises(UserError, match=message) as error:
+        parse_deck(text, "talk.toml")
+    assert str(error.value).startswith("talk.toml") and "\n" not in str(error.value)
+    if "[[steps]]" in text and case != "unknown-top-level":
+        assert "step 1" in str(error.value)
+
+
+def test_bad_deck_files(tmp_path):
+    with pytest.raises(UserError, match="does not exist"):
+        load_deck(tmp_path / "missing.toml")
+    big = tmp_path / "big.toml"
+    big.write_text("#" * (MAX_DECK_BYTES + 1))
+    with pytest.raises(UserError, match="short text file"):
+        load_deck(big)
+    binary = tmp_path / "binary.toml"
+    binary.write_bytes(b"\xff\xfe\x00title")
+    with pytest.raises(UserError, match="not UTF-8"):
+        load_deck(binary)
