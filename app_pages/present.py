@@ -8,7 +8,7 @@ from core.charts import imbalance_chart, slide_style
 from core.deck import Deck, load_deck, runs_of
 from core.errors import UserError
 from core.metrics import summarize
-from core.report import chart_caption
+from core.report import chart_caption, subtitle_lines
 from ui.cache import finished_sweep
 from ui.progress import run_with_progress
 from ui.render import plain, show_error, slide_mode
@@ -63,7 +63,8 @@ if step.shows_results:
         summary = summarize(result.table[result.table.method.isin(methods)], metric)
         shown = summary[summary.p <= step.options.get("reveal", 1.0) + 1e-9]
         chart = imbalance_chart(shown, title=f"{'AUROC' if metric == 'auroc' else 'Accuracy'}: mean over seeds, "
-                                f"95% band", subtitle=chart_caption(sweep), p_levels=sweep.p_levels,
+                                f"95% band", subtitle=subtitle_lines(chart_caption(sweep), 110),
+                                p_levels=sweep.p_levels,
                                 show_theory=step.options.get("theory", False))
         st.altair_chart(slide_style(chart), theme=None)
 

@@ -32,9 +32,11 @@ def method_color(legend: alt.Legend | None = None) -> alt.Color:
     return alt.Color("Method:N", legend=legend, scale=scale)
 
 
-def _bottom_legend(columns: int = 3) -> alt.Legend:
+def _bottom_legend(columns: int = 3, values: list[str] | None = None) -> alt.Legend:
+    """A legend under the chart; `values` lists only the methods drawn (the color scale
+    keeps every method's color, so a method looks the same in every chart)."""
     return alt.Legend(orient="bottom", columns=columns, title=None, labelLimit=320, symbolOpacity=1,
-                      symbolType="circle")
+                      symbolType="circle", **({"values": values} if values is not None else {}))
 
 
 def p_axis(levels) -> alt.Axis:
@@ -57,7 +59,7 @@ def imbalance_chart(summary: pd.DataFrame, title: str = "Accuracy vs training-la
     x = alt.X("p:Q", title="p = fraction of training pairs whose + completion is true",
               scale=alt.Scale(domain=[levels[0], levels[-1]]), axis=p_axis(levels))
     y_scale = alt.Scale(domain=[low, 1.0])
-    color = method_color(_bottom_legend())
+    color = method_color(_bottom_legend(values=list(dict.fromkeys(data["Method"]))))
     tooltip = [alt.Tooltip("Method:N"), alt.Tooltip("p:Q", format=".2f"), alt.Tooltip("mean:Q", format=".3f"),
                alt.Tooltip("ci_low:Q", format=".3f", title="95% CI low"),
                alt.Tooltip("ci_high:Q", format=".3f", title="95% CI high"), alt.Tooltip("n_seeds:Q")]

@@ -91,3 +91,48 @@ def test_layer_scan(page: Page, app_server: str, screenshot_dir):
     settle(page)
     expect(page.locator("[data-testid='stException']")).to_have_count(0)
     page.screenshot(path=screenshot_dir / "layers.png", full_page=True)
+
+
+def test_story_mode_steps_through_the_default_deck(page: Page, app_server: str, screenshot_dir):
+    """After the demo: the deck's one missing run is computed with its button, then every
+    step is walked with Next (the arrow key too) and drawn from the cache; render times are
+    printed, not asserted."""
+    from core.deck import load_deck
+
+    deck = load_deck()
+    page.goto(f"{app_server}/present?step=3")
+    settle(page)
+    expect(page.get_by_role("heading", name=deck.steps[2].title)).to_be_visible()
+    for number, step in enumerate(deck.steps, start=1):  # one click computes every missing run
+        if step.shows_results:
+            page.goto(f"{app_server}/present?step={number}")
+            settle(page)
+            compute = page.get_by_role("button", name="Compute this deck's results")
+            if compute.count():
+                compute.click()
+                page.wait_for_selector("svg.marks", timeout=DEMO_TIMEOUT_MS)
+                settle(page)
+                break
+    page.goto(f"{app_server}/present")
+    settle(page)
+    times = []
+    for number, step in enumerate(deck.steps, start=1):
+        expect(page.get_by_role("heading", name=step.title)).to_be_visible()
+        expect(page.locator("[data-testid='stException']")).to_have_count(0)
+        expect(page.locator("[data-testid='stAlertContentError']")).to_have_count(0)
+        if step.shows_results:
+            expect(page.locator("svg.marks")).to_have_count(1)
+        page.screenshot(path=screenshot_dir / f"present_{number}.png", full_page=True)
+        if number < len(deck.steps):
+            started = time.perf_counter()
+            if number % 2:
+                page.get_by_role("button", name="Next").click()
+            else:
+                page.keyboard.press("ArrowRight")
+            page.wait_for_url(re.compile(rf"step={number + 1}"))
+            expect(page.get_by_role("heading", name=deck.steps[number].title)).to_be_visible()
+            if deck.steps[number].shows_results:
+                page.wait_for_selector("svg.marks")
+            times.append(time.perf_counter() - started)
+            settle(page)
+    print("\nstory mode, seconds from Next to the step drawn: " + ", ".join(f"{t:.2f}" for t in times))
