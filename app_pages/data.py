@@ -14,7 +14,7 @@ from core.export import safe_frame
 from core.extract import activation_key, extract
 from core.prompts import render_pair
 from core.store import ActivationStore
-from core.validate import BOUNDS, DTYPE_CHOICES, check_extract, class_sizes, is_local_path
+from core.validate import BOUNDS, DTYPE_CHOICES, check_extract, class_sizes, is_local_path, local_or_id
 from ui.cache import cached_dataset_summary, cached_tokenizer, model_loader
 from ui.forms import bounded_input
 from ui.progress import progress_callback
@@ -27,14 +27,10 @@ current = current_extract()
 SHARED = shared()
 
 
-def local_or_id(text: str) -> str:
-    """The owner's field: an existing folder or file becomes its absolute path, anything
-    else stays as typed (a hub id). A shared server never looks at its disk here."""
-    text = text.strip()
-    if SHARED or not text:
-        return text
-    path = Path(text).expanduser()
-    return str(path.resolve()) if path.exists() else text
+def typed_name(text: str) -> str:
+    """A model or dataset field as a config value: on the owner's server an existing path
+    becomes absolute (core.validate.local_or_id); a shared server never looks at its disk."""
+    return text.strip() if SHARED else local_or_id(text.strip())
 
 
 st.subheader("1. Model")
@@ -54,7 +50,7 @@ if bundled == hub_label:
                                 disabled=SHARED,
                                 help="Off on a shared server. Runs Python code from the model's hub repository; "
                                      "tick it only if you trust its authors.")
-    model = ModelSpec(model_id=local_or_id(model_id) or BUNDLED, dtype=dtype, trust_remote_code=trust and not SHARED)
+    model = ModelSpec(model_id=typed_name(model_id) or BUNDLED, dtype=dtype, trust_remote_code=trust and not SHARED)
 
 st.subheader("2. Labeled data")
 sources = {"bundled": "Rotten Tomatoes snippets (bundled)", "hf": "Hugging Face dataset", "csv": "CSV upload"}
@@ -64,7 +60,7 @@ dataset = DatasetSpec()
 if source == "hf":
     shown = current.dataset if current.dataset.source == "hf" else DatasetSpec("hf", "imdb", split="test")
     c = st.columns(3)
-    dataset = DatasetSpec("hf", local_or_id(c[0].text_input("Dataset id" if SHARED else "Dataset id or folder",
+    dataset = DatasetSpec("hf", typed_name(c[0].text_input("Dataset id" if SHARED else "Dataset id or folder",
                                                            Path(shown.name).name if SHARED else shown.name)),
                           c[1].text_input("Config", shown.config or "") or None, c[2].text_input("Split", shown.split),
                           c[0].text_input("Text column", shown.text_column),

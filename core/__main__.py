@@ -17,6 +17,7 @@ from pathlib import Path
 from core.config import BUNDLED, METHODS, NORMALIZATIONS, TEST_NORMALIZATIONS, DatasetSpec
 from core.errors import UserError, public_message
 from core.presets import PRESETS, with_optimizer
+from core.validate import local_or_id
 
 
 def _floats(text: str) -> tuple[float, ...]:
@@ -91,20 +92,11 @@ def _replace(obj, **changes):
     return dataclasses.replace(obj, **{k: v for k, v in changes.items() if v is not None})
 
 
-def _local_or_id(text: str | None) -> str | None:
-    """A path that exists here, made absolute (configs name local files only by absolute
-    paths), or the text as it is (a hub id)."""
-    if text is None:
-        return None
-    path = Path(text).expanduser()
-    return str(path.resolve()) if path.exists() else text
-
-
 def extract_config_from(args: argparse.Namespace):
     """The preset's ExtractConfig with the command line's overrides."""
     base, _ = PRESETS[args.preset]
-    model = _replace(base.model, model_id=_local_or_id(args.model), revision=args.revision, dtype=args.dtype,
-                     trust_remote_code=True if args.trust_remote_code else None)
+    model = _replace(base.model, model_id=local_or_id(args.model) if args.model else None, revision=args.revision,
+                     dtype=args.dtype, trust_remote_code=True if args.trust_remote_code else None)
     dataset = base.dataset
     if args.dataset and args.dataset != BUNDLED:
         if not args.dataset_name:
@@ -113,7 +105,7 @@ def extract_config_from(args: argparse.Namespace):
     if dataset.source == "csv":
         dataset = _replace(dataset, name=str(Path(dataset.name).expanduser().resolve()))
     elif dataset.source == "hf":
-        dataset = _replace(dataset, name=_local_or_id(dataset.name))
+        dataset = _replace(dataset, name=local_or_id(dataset.name))
     dataset = _replace(dataset, config=args.dataset_config, split=args.split, text_column=args.text_column,
                        label_column=args.label_column, positive_label=args.positive_label)
     template = _replace(base.template, prompt=args.prompt, positive=args.positive, negative=args.negative)

@@ -65,6 +65,14 @@ def local_fingerprint(folder: Path) -> str:
     return digest.hexdigest()
 
 
+def local_model_folder(model_id: str) -> Path:
+    """The folder an absolute model path names, or a UserError naming it by its name only."""
+    path = Path(model_id)
+    if not path.is_dir():
+        raise UserError(f"Model folder {path.name} does not exist.")
+    return path
+
+
 def model_identity(spec: ModelSpec, device: torch.device) -> dict[str, Any]:
     """What makes two models' hidden states the same, computed without loading the model
     (it goes into the activation cache key)."""
@@ -73,10 +81,8 @@ def model_identity(spec: ModelSpec, device: torch.device) -> dict[str, Any]:
         from core.assets import GGUF_SHA256, MODEL_NAME
 
         return {"model_id": BUNDLED, "name": MODEL_NAME, "gguf_sha256": GGUF_SHA256, "dtype": dtype}
-    path = Path(spec.model_id)
-    if path.is_absolute():
-        if not path.is_dir():
-            raise UserError(f"Model folder {path.name} does not exist.")
+    if Path(spec.model_id).is_absolute():
+        path = local_model_folder(spec.model_id)
         return {"model_id": str(path.resolve()), "fingerprint": local_fingerprint(path), "dtype": dtype}
     return {"model_id": spec.model_id, "revision": spec.revision or "main", "dtype": dtype}
 
@@ -207,9 +213,7 @@ def _locate(spec: ModelSpec, say: Callable[[str], None]) -> _Located:
 
         source, name = str(bundled_model_dir(status=say)), MODEL_NAME
     elif Path(spec.model_id).is_absolute():
-        source, name = spec.model_id, Path(spec.model_id).name
-        if not Path(source).is_dir():
-            raise UserError(f"Model folder {name} does not exist.")
+        source, name = str(local_model_folder(spec.model_id)), Path(spec.model_id).name
     elif is_hub_id(spec.model_id):
         source, name = hub_snapshot(spec.model_id, spec.revision, "model", spec.trust_remote_code), spec.model_id
     else:

@@ -75,6 +75,13 @@ def is_local_path(text: str) -> bool:
     return isinstance(text, str) and Path(text).is_absolute()
 
 
+def local_or_id(text: str) -> str:
+    """What the owner typed for a model or dataset: a path that exists here, made absolute
+    (configs name local files only by absolute paths), or the text as it is (a hub id)."""
+    path = Path(text).expanduser()
+    return str(path.resolve()) if text and path.exists() else text
+
+
 def check_number(name: str, value, shared: bool = False) -> None:
     """Raise a UserError unless `value` is a number (a whole one where the bound says so)
     inside BOUNDS[name] (and its shared-mode cap)."""
