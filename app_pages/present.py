@@ -1,27 +1,38 @@
-"""Story mode: the default deck (core/decks/demo.toml) walked one step at a time in large
-type, every chart drawn from cached results; the step is in the URL (?step=3), Next and
-Back also answer the arrow keys, and speaker notes show on request."""
+"""Story mode: a deck (the demo's, or one chosen with ?deck=NAME: shipped or imported from a
+pack) walked one step at a time in large type, every step drawn from cached results by
+core.steps; the step is in the URL (?step=3), Next and Back also answer the arrow keys,
+speaker notes show on request, and a deck whose results are missing computes them with
+one button."""
 
 import streamlit as st
 
-from core.charts import imbalance_chart, slide_style
-from core.deck import Deck, load_deck, runs_of
+from core.charts import save_chart_bytes
+from core.deck import DEFAULT_NAME, Deck, deck_by_name
 from core.errors import UserError
-from core.metrics import summarize
-from core.report import chart_caption, subtitle_lines
-from ui.cache import finished_sweep
+from core.steps import compute, missing, slide
+from core.talk_html import PAIR_SLIDE_SIZE, pair_html
+from ui.cache import PageResults
 from ui.progress import run_with_progress
 from ui.render import plain, show_error, slide_mode
-from ui.serving import shared
 
 
-@st.cache_data(show_spinner=False)
-def default_deck() -> Deck:
-    return load_deck()
+@st.cache_data(show_spinner=False, max_entries=16)
+def cached_deck(name: str) -> Deck:
+    return deck_by_name(name)
 
 
 def go_to(number: int) -> None:
     st.query_params["step"] = str(number)
+
+
+def chosen_deck() -> tuple[str, Deck]:
+    """The deck the URL names (?deck=), or the demo deck; a bad name shows one error."""
+    name = st.query_params.get("deck", DEFAULT_NAME)
+    try:
+        return name, cached_deck(name)
+    except UserError as error:
+        show_error(error)
+        return DEFAULT_NAME, cached_deck(DEFAULT_NAME)
 
 
 def step_number(total: int) -> int:
@@ -33,8 +44,24 @@ def step_number(total: int) -> int:
     return int(text)
 
 
+def compute_button(deck: Deck, results: PageResults) -> None:
+    """What the deck lacks, and one button that computes it all with progress."""
+    runs, views = missing(deck, results)
+    st.info(f"This deck lacks {len(runs)} run(s) and {len(views)} measured view(s) in the cache; they are "
+            "computed once, then every step draws from the cache.")
+    if st.button("Compute this deck's results", type="primary"):
+        try:
+            with st.spinner("Computing this deck's results"):
+                compute(deck, results, lambda run: run_with_progress(*run, "Computing a run", "Run ready"))
+        except UserError as error:
+            show_error(error)
+        else:
+            st.rerun()
+
+
 slide_mode()
-deck = default_deck()
+name, deck = chosen_deck()
+results = PageResults(pins=deck.pins)
 number = step_number(len(deck.steps))
 step = deck.steps[number - 1]
 st.title(plain(step.title))
@@ -42,37 +69,32 @@ for paragraph in (part.strip() for part in step.body.split("\n\n")):
     if paragraph:
         st.markdown(plain(paragraph))
 
-if step.shows_results:
-    extract, sweep = step.configs(shared())
-    result = finished_sweep(extract, sweep)
-    if result is None:
-        missing = [run for run in runs_of(deck) if finished_sweep(*run) is None]
-        st.info(f"{len(missing)} of this deck's {len(runs_of(deck))} runs are not in the cache yet; they are "
-                "computed once, then every step draws from the cache.")
-        if st.button("Compute this deck's results", type="primary"):
-            try:
-                for extract_config, sweep_config in missing:
-                    run_with_progress(extract_config, sweep_config, "Computing this deck's results", "Results ready")
-            except UserError as error:
-                show_error(error)
-            else:
-                st.rerun()
-    else:
-        metric = step.options.get("metric", "accuracy")
-        methods = step.options.get("methods", sweep.methods)
-        summary = summarize(result.table[result.table.method.isin(methods)], metric)
-        shown = summary[summary.p <= step.options.get("reveal", 1.0) + 1e-9]
-        chart = imbalance_chart(shown, title=f"{'AUROC' if metric == 'auroc' else 'Accuracy'}: mean over seeds, "
-                                f"95% band", subtitle=subtitle_lines(chart_caption(sweep), 110),
-                                p_levels=sweep.p_levels,
-                                show_theory=step.options.get("theory", False))
-        st.altair_chart(slide_style(chart), theme=None)
+shown = None
+try:
+    shown = slide(step, results)
+except UserError as error:
+    show_error(error)
+if shown is None and step.shows_results:
+    compute_button(deck, results)
+elif shown is not None:
+    if shown.pair is not None:
+        st.caption(plain(f"Example {shown.pair.example_id}: + is {'true' if shown.pair.label == 1 else 'false'}"))
+        st.html(pair_html(shown.pair, size=PAIR_SLIDE_SIZE))
+    if shown.chart is not None:
+        st.altair_chart(shown.chart, theme=None)
+    if shown.caption:
+        st.caption(plain(shown.caption))
 
 st.divider()
-back, where, forward, notes_toggle = st.columns([1, 2, 1, 2], vertical_alignment="center")
+back, where, forward, notes_toggle, export = st.columns([1, 2, 1, 2, 1], vertical_alignment="center")
 back.button("Back", disabled=number == 1, on_click=go_to, args=(number - 1,), shortcut="Left", width="stretch")
-where.markdown(f"Step {number} of {len(deck.steps)}")
+where.markdown(plain(f"Step {number} of {len(deck.steps)}"))
 forward.button("Next", disabled=number == len(deck.steps), on_click=go_to, args=(number + 1,), shortcut="Right",
                type="primary", width="stretch")
 if notes_toggle.toggle("Speaker notes", key="speaker_notes") and step.notes:
     st.caption(plain(step.notes))
+if shown is not None and shown.chart is not None:
+    with export.popover("Export", width="stretch"):
+        for fmt in ("png", "svg"):
+            st.download_button(f"{fmt.upper()} (1920 px)", lambda fmt=fmt: save_chart_bytes(shown.chart, fmt),
+                               f"{name}-step{number}.{fmt}", on_click="ignore", key=f"export_{fmt}")

@@ -1,4 +1,4 @@
-"""Command line: python -m core {assets,extract,sweep}.
+"""Command line: python -m core {assets,extract,sweep,runs,compare,pack,unpack,present}.
 
 Every command shares the config dataclasses with the dashboard and checks them with
 core.validate before anything is loaded; bad input ends with a one-line message and exit
@@ -228,6 +228,103 @@ def command_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def pipeline_runner(device: str = "auto"):
+    """A run_one for core.steps.compute: the pipeline with progress bars on stderr."""
+    from core.pipeline import run_pipeline
+
+    def run_one(run):
+        extract_config, sweep_config = run
+        return run_pipeline(extract_config, sweep_config, device=device, status=status_printer,
+                            extract_progress=tqdm_progress("extract", " tokens"),
+                            sweep_progress=tqdm_progress("sweep", " steps")).sweep
+
+    return run_one
+
+
+def _checked_output(path: Path, suffixes: tuple[str, ...], flag: str) -> Path:
+    if path.suffix.lower() not in suffixes:
+        raise UserError(f"{flag} must end in {' or '.join(suffixes)}, got {path.name!r}.")
+    if not path.resolve().parent.is_dir():
+        raise UserError(f"{flag}: the folder for {path.name} does not exist.")
+    return path
+
+
+def command_runs(args: argparse.Namespace) -> int:
+    from core.runs import describe_run, list_runs
+
+    records = list_runs()
+    if not records:
+        print("no finished runs in the cache")
+    for record in records:
+        row = describe_run(record)
+        if record.damaged:
+            print(f"{row['key']}  (unreadable record)")
+            continue
+        print(f"{row['key']}  {row['created']}  {row['model']}; {short_text(row['dataset'])}; layer {row['layer']}; "
+              f"norm {row['normalization']}; {row['seeds']} seeds; p {row['p levels']}; {row['methods']}"
+              + (f"; CCS {row['CCS optimizer']}" if row["CCS optimizer"] else "") + f"; {row['size (MB)']} MB")
+    return 0
+
+
+def short_text(text: str, width: int = 60) -> str:
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+def command_compare(args: argparse.Namespace) -> int:
+    from core.charts import compare_chart, save_chart
+    from core.report import format_summary
+    from core.runs import find_runs, overlay, record_labels
+
+    if len(args.keys) < 2:
+        raise UserError("compare needs at least two run keys (python -m core runs lists them).")
+    if args.chart:
+        _checked_output(args.chart, (".png", ".svg", ".html"), "--chart")
+    records = find_runs(args.keys)
+    labels = record_labels(records)
+    summary = overlay(records, args.metric, list(args.methods) if args.methods else None, labels)
+    for record, label in zip(records, labels):
+        print(f"\n{record.key[:12]}: {label}\nmean {args.metric} over seeds [95% CI]")
+        print(format_summary(summary[summary.run == label]))
+    if args.chart:
+        chart = compare_chart(summary, facet=args.facet, title=f"{args.metric}: mean over seeds, 95% band")
+        print(f"chart: {save_chart(chart, args.chart)}")
+    return 0
+
+
+def command_pack(args: argparse.Namespace) -> int:
+    from core.pack import pack
+
+    out = _checked_output(args.out, (".zip",), "--out")
+    report = pack(args.deck, out, run_one=pipeline_runner(args.device), status=status_printer)
+    print(f"pack {out}: deck {report.name!r}, {report.runs} run(s), {report.views} measured view(s), "
+          f"{report.size_bytes / 1e6:.2f} MB")
+    return 0
+
+
+def command_unpack(args: argparse.Namespace) -> int:
+    from core.pack import unpack
+
+    name, deck, report = unpack(args.pack)
+    print(f"imported deck {name!r} ({len(deck.steps)} steps): {report.runs} run(s), {report.views} measured view(s)")
+    print(f"present it: make run, then open /present?deck={name}  (or python -m core present {name} --html talk.html)")
+    return 0
+
+
+def command_present(args: argparse.Namespace) -> int:
+    from core.deck import resolve_deck
+    from core.steps import Results, compute, missing
+    from core.talk_html import deck_html
+
+    out = _checked_output(args.html, (".html",), "--html")
+    name, deck, _ = resolve_deck(args.deck)
+    results = Results(pins=deck.pins)
+    if any(missing(deck, results)):
+        compute(deck, results, pipeline_runner(args.device), status_printer)
+    out.write_text(deck_html(deck, results), encoding="utf-8")
+    print(f"talk {out}: deck {name!r}, {len(deck.steps)} steps, {out.stat().st_size / 1e6:.2f} MB, works offline")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m core", description=__doc__.splitlines()[0])
     parser.add_argument("--debug", action="store_true", help="show the full traceback of an error")
@@ -242,6 +339,30 @@ def build_parser() -> argparse.ArgumentParser:
     add_extract_arguments(sweep)
     add_sweep_arguments(sweep)
     sweep.set_defaults(run=command_sweep)
+    runs = commands.add_parser("runs", help="list the finished runs in the cache (keys for compare)")
+    runs.set_defaults(run=command_runs)
+    compare = commands.add_parser("compare", help="several cached runs side by side")
+    compare.add_argument("keys", nargs="+", metavar="KEY", help="run keys or their first 6+ hex digits")
+    compare.add_argument("--metric", choices=["accuracy", "auroc"], default="accuracy")
+    compare.add_argument("--methods", type=_words, help=f"comma-separated subset of {','.join(METHODS)}")
+    compare.add_argument("--facet", choices=["none", "method", "run"], default="none",
+                         help="none: color per run, dash per method; method or run: a panel each")
+    compare.add_argument("--chart", type=Path, help="write the chart here (.png, .svg or .html)")
+    compare.set_defaults(run=command_compare)
+    deck_help = "a deck file (.toml) or a deck's name (default: the demo deck)"
+    pack = commands.add_parser("pack", help="a deck and every result it draws, in one zip file")
+    pack.add_argument("deck", nargs="?", help=deck_help)
+    pack.add_argument("--out", type=Path, required=True, help="the zip file to write")
+    pack.add_argument("--device", default="auto", help="for results that must be computed first")
+    pack.set_defaults(run=command_pack)
+    unpack = commands.add_parser("unpack", help="import a pack into this machine's cache")
+    unpack.add_argument("pack", type=Path)
+    unpack.set_defaults(run=command_unpack)
+    present = commands.add_parser("present", help="a deck as one self-contained HTML file")
+    present.add_argument("deck", nargs="?", help=deck_help)
+    present.add_argument("--html", type=Path, required=True, help="the .html file to write")
+    present.add_argument("--device", default="auto", help="for results that must be computed first")
+    present.set_defaults(run=command_present)
     return parser
 
 

@@ -5,6 +5,8 @@ the same wherever it was made."""
 from __future__ import annotations
 
 import io
+import math
+import re
 from pathlib import Path
 
 import altair as alt
@@ -18,7 +20,14 @@ from core.theory import truth_variance_ratio
 METRIC_LABELS = {"accuracy": "Accuracy", "auroc": "AUROC"}
 
 
-METHOD_COLORS = {"ccs": "#1f77b4", "tpc": "#ff7f0e", "lr_raw": "#d62728", "lr_norm": "#17becf", "random": "#2ca02c"}
+# Okabe & Ito's colorblind-safe palette, one color per method on every page and export.
+METHOD_COLORS = {"ccs": "#0072B2", "tpc": "#E69F00", "lr_raw": "#D55E00", "lr_norm": "#56B4E9", "random": "#009E73"}
+# Runs side by side (compare charts): the same palette, starting with the colors that
+# differ most from each other.
+RUN_COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
+TRUTH_COLORS = {"+ is true": "#009E73", "+ is false": "#CC79A7"}
+OUTCOME_COLORS = {"correct": "#009E73", "wrong": "#D55E00"}
+SLIDE_EXPORT_PX = 1920
 
 
 def method_label(method: str) -> str:
@@ -91,26 +100,95 @@ def imbalance_chart(summary: pd.DataFrame, title: str = "Accuracy vs training-la
     return alt.layer(*layers).properties(title=title_params, width=560, height=340)
 
 
-def slide_style(chart: alt.Chart, width: int = 960, height: int = 480) -> alt.Chart:
-    """A chart readable from the back of a room: at least `width` px wide, axis labels of
-    18 px, titles of 22 px and more."""
-    return chart.properties(width=width, height=height).configure_axis(
-        labelFontSize=18, titleFontSize=22).configure_legend(labelFontSize=20, symbolSize=200).configure_title(
-        fontSize=28, subtitleFontSize=18)
+def compare_chart(summary: pd.DataFrame, facet: str = "none",
+                  title: str = "Accuracy: mean over seeds, 95% band") -> alt.TopLevelMixin:
+    """Several runs on one accuracy-versus-p chart: `summary` is core.metrics.summarize
+    output of each run with a "run" column (its label). facet "none": color per run, line
+    style per method; "method": a panel per method, color per run; "run": a panel per
+    run, color per method (as on the sweep page)."""
+    metric = summary["metric"].iloc[0] if len(summary) else "accuracy"
+    runs = list(dict.fromkeys(summary["run"]))
+    data = summary.assign(Method=summary["method"].map(method_label), Run=summary["run"])
+    run_legend = alt.Legend(orient="bottom", columns=1, title=None, labelLimit=0, symbolOpacity=1, symbolType="circle")
+    run_color = alt.Color("Run:N", scale=alt.Scale(domain=runs, range=RUN_COLORS[:len(runs)]),
+                          legend=run_legend if facet != "run" else None, sort=runs)
+    color = method_color(_bottom_legend(values=list(dict.fromkeys(data["Method"])))) if facet == "run" else run_color
+    low = min(0.4, float(np.nanmin(data[["mean", "ci_low"]].to_numpy(dtype=float))) - 0.02)
+    y_scale = alt.Scale(domain=[low, 1.0])
+    label = METRIC_LABELS.get(metric, metric)
+    x_title = "p = fraction of training pairs whose + completion is true" if facet == "none" else "training p"
+    x = alt.X("p:Q", title=x_title, axis=p_axis(data["p"]),
+              scale=alt.Scale(domain=[float(data["p"].min()), float(data["p"].max())]))
+    detail = "Method:N" if facet != "method" else "Run:N"
+    encodings = {"x": x, "color": color, "detail": detail}
+    if facet == "none":
+        encodings["strokeDash"] = alt.StrokeDash("Method:N", legend=_bottom_legend(3))
+    base = alt.Chart().encode(**encodings)
+    tooltip = [alt.Tooltip("Run:N"), alt.Tooltip("Method:N"), alt.Tooltip("p:Q", format=".2f"),
+               alt.Tooltip("mean:Q", format=".3f"), alt.Tooltip("ci_low:Q", format=".3f", title="95% CI low"),
+               alt.Tooltip("ci_high:Q", format=".3f", title="95% CI high"), alt.Tooltip("n_seeds:Q")]
+    band = base.transform_filter("isValid(datum.ci_low)").mark_area(opacity=0.15).encode(
+        y=alt.Y("ci_low:Q", scale=y_scale, title=label), y2="ci_high:Q")
+    line = base.mark_line(strokeWidth=2.5).encode(y=alt.Y("mean:Q", scale=y_scale, title=label))
+    points = base.mark_point(filled=True, size=60).encode(y=alt.Y("mean:Q", scale=y_scale), tooltip=tooltip)
+    chance = alt.Chart().mark_rule(strokeDash=[4, 4], color="#888").encode(y=alt.datum(0.5))
+    layered = alt.layer(band, line, points, chance, data=data)
+    title_params = alt.TitleParams(title, anchor="start")
+    if facet == "none":
+        return layered.properties(title=title_params, width=560, height=340)
+    column = "Method:N" if facet == "method" else "Run:N"
+    panels = data[column[:-2]].nunique()
+    return layered.properties(width=max(240, 920 // panels), height=340).facet(
+        column=alt.Column(column, title=None, sort=list(dict.fromkeys(data[column[:-2]])))).properties(
+        title=title_params)
+
+
+def slide_style(chart: alt.TopLevelMixin, width: int = 960, height: int = 480) -> alt.TopLevelMixin:
+    """A chart readable from the back of a room: `width` px wide (a concatenated or
+    faceted chart keeps the panel sizes it was built with), axis labels of 18 px, titles
+    of 22 px and more."""
+    if isinstance(chart, (alt.Chart, alt.LayerChart)):
+        chart = chart.properties(width=width, height=height)
+    return chart.configure_axis(labelFontSize=18, titleFontSize=22).configure_legend(
+        labelFontSize=20, titleFontSize=20, symbolSize=200, labelLimit=600).configure_title(
+        fontSize=28, subtitleFontSize=18).configure_header(labelFontSize=22, titleFontSize=22)
 
 
 EXPORT_FORMATS = ("png", "svg", "html")
 
 
-def save_chart_bytes(chart: alt.Chart, fmt: str) -> bytes:
-    """A chart as PNG (2x scale), SVG or self-contained HTML (works offline), via vl-convert."""
+_SVG_SIZE = re.compile(r'^(<svg[^>]*?) width="([0-9.]+)" height="([0-9.]+)"')
+
+
+def _svg_at_least(svg: str, pixels: int) -> str:
+    """An SVG drawn at least `pixels` wide: its width and height attributes scaled up
+    (the viewBox keeps the drawing's own coordinates)."""
+    match = _SVG_SIZE.match(svg)
+    if match is None:
+        return svg
+    width, height = float(match.group(2)), float(match.group(3))
+    scale = max(1.0, pixels / width)
+    return f'{match.group(1)} width="{width * scale:g}" height="{height * scale:g}"' + svg[match.end():]
+
+
+def save_chart_bytes(chart: alt.TopLevelMixin, fmt: str) -> bytes:
+    """A chart in slide style (slide_style) as PNG or SVG at least SLIDE_EXPORT_PX wide, or
+    as self-contained HTML (works offline), via vl-convert."""
     if fmt not in EXPORT_FORMATS:
         raise UserError(f"Unsupported chart format '{fmt}' (use {', '.join(EXPORT_FORMATS)})")
-    buffer = io.BytesIO() if fmt == "png" else io.StringIO()
-    options = {"png": {"scale_factor": 2}, "svg": {}, "html": {"inline": True}}[fmt]
-    chart.save(buffer, format=fmt, **options)
-    value = buffer.getvalue()
-    return value if isinstance(value, bytes) else value.encode("utf-8")
+    chart = slide_style(chart)
+    if fmt == "html":
+        buffer = io.StringIO()
+        chart.save(buffer, format="html", inline=True)
+        return buffer.getvalue().encode("utf-8")
+    svg = io.StringIO()
+    chart.save(svg, format="svg")
+    if fmt == "svg":
+        return _svg_at_least(svg.getvalue(), SLIDE_EXPORT_PX).encode("utf-8")
+    width = float(_SVG_SIZE.match(svg.getvalue()).group(2))
+    png = io.BytesIO()
+    chart.save(png, format="png", scale_factor=max(2, math.ceil(SLIDE_EXPORT_PX / width)))
+    return png.getvalue()
 
 
 def save_chart(chart: alt.Chart, path: str | Path) -> Path:
@@ -128,7 +206,7 @@ def example_scatter(scatter: pd.DataFrame, example: int | None = None) -> alt.Ch
     base = alt.Chart(data).mark_circle(size=28, opacity=0.55).encode(
         x=alt.X("probe_projection:Q", title="along the probe direction (oriented)"),
         y=alt.Y("top_pc_projection:Q", title="along the top PC of normalized differences"),
-        color=alt.Color("truth:N", scale=alt.Scale(domain=["+ is true", "+ is false"], range=["#2a9d8f", "#e76f51"]),
+        color=alt.Color("truth:N", scale=alt.Scale(domain=list(TRUTH_COLORS), range=list(TRUTH_COLORS.values())),
                         legend=alt.Legend(orient="bottom", title=None)),
         tooltip=["index:Q", "truth:N", alt.Tooltip("probe_projection:Q", format=".2f")])
     zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(strokeDash=[4, 4], color="#888").encode(x="x:Q")
@@ -148,7 +226,7 @@ def trajectory_chart(trajectory: pd.DataFrame) -> alt.Chart:
         y=alt.Y("confidence:Q", title="confidence that + is true", scale=alt.Scale(domain=[0, 1])))
     points = alt.Chart(data).mark_point(filled=True, size=90).encode(
         x="p:Q", y="confidence:Q",
-        color=alt.Color("outcome:N", scale=alt.Scale(domain=["correct", "wrong"], range=["#2a9d8f", "#e63946"]),
+        color=alt.Color("outcome:N", scale=alt.Scale(domain=list(OUTCOME_COLORS), range=list(OUTCOME_COLORS.values())),
                         legend=alt.Legend(orient="bottom", title=None)),
         tooltip=[alt.Tooltip("p:Q"), alt.Tooltip("confidence:Q", format=".3f"), "outcome:N"])
     half = alt.Chart(pd.DataFrame({"y": [0.5]})).mark_rule(strokeDash=[4, 4], color="#888").encode(y="y:Q")
@@ -164,7 +242,7 @@ def centering_chart(table: pd.DataFrame) -> alt.Chart:
         rows += [{"p": r.p, "group": name, "measured": getattr(r, column),
                   "predicted": getattr(r, f"{column}_predicted")} for r in grouped.itertuples()]
     data = pd.DataFrame(rows)
-    color = alt.Color("group:N", scale=alt.Scale(domain=["+ is true", "+ is false"], range=["#2a9d8f", "#e76f51"]),
+    color = alt.Color("group:N", scale=alt.Scale(domain=list(TRUTH_COLORS), range=list(TRUTH_COLORS.values())),
                       legend=alt.Legend(orient="bottom", title=None))
     predicted = alt.Chart(data).mark_line(strokeDash=[5, 3]).encode(x="p:Q", y="predicted:Q", color=color)
     measured = alt.Chart(data).mark_point(filled=True, size=70).encode(
@@ -222,15 +300,18 @@ def layer_chart(summary: pd.DataFrame) -> alt.Chart:
     imbalanced level, with 95% bands. `summary` is summarize(..., by=(method, p, layer))."""
     metric = summary["metric"].iloc[0]
     data = summary.assign(Method=summary["method"].map(method_label), level=summary["p"].map(lambda p: f"p = {p:g}"))
-    base = alt.Chart(data).encode(x=alt.X("layer:Q", title="layer (hidden-state index)"),
-                                  color=method_color(_bottom_legend()))
+    layers = sorted({int(layer) for layer in data["layer"]})
+    base = alt.Chart(data).encode(
+        x=alt.X("layer:Q", title="layer (hidden-state index)", axis=alt.Axis(values=layers, format="d"),
+                scale=alt.Scale(domain=[layers[0], layers[-1]])),
+        color=method_color(_bottom_legend(values=list(dict.fromkeys(data["Method"])))))
     y_scale = alt.Scale(domain=[0.3, 1.0], clamp=True)
     band = base.transform_filter("isValid(datum.ci_low)").mark_area(opacity=0.12, clip=True).encode(
-        y=alt.Y("ci_low:Q", scale=y_scale), y2="ci_high:Q", detail="level:N", color=method_color(None))
+        y=alt.Y("ci_low:Q", scale=y_scale), y2="ci_high:Q", detail="level:N")
     line = base.mark_line(point=True).encode(
         y=alt.Y("mean:Q", title=METRIC_LABELS.get(metric, metric), scale=y_scale),
         strokeDash=alt.StrokeDash("level:N", legend=alt.Legend(orient="bottom", title=None, symbolType="stroke",
-                                                               symbolStrokeColor="#444")),
+                                                               symbolStrokeColor="#444", symbolStrokeWidth=2)),
         tooltip=["Method:N", "level:N", "layer:Q", alt.Tooltip("mean:Q", format=".3f"), "n_seeds:Q"])
     chance = alt.Chart(pd.DataFrame({"y": [0.5]})).mark_rule(strokeDash=[4, 4], color="#888").encode(y="y:Q")
     return alt.layer(band, line, chance).properties(title=f"{METRIC_LABELS.get(metric, metric)} by layer",

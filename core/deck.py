@@ -1,26 +1,34 @@
 """Decks: a talk as a data file. A deck is a TOML file with a title and a list of steps;
-each step has a view type from STEP_TYPES (its fields and their checks live in that one
-registry), a title, optional body text and speaker notes, and, for views of results, the
-run it shows written as link parameters (core.links), so a deck names configs exactly as
-a shared link does: strictly parsed, held to the same bounds, never a server path.
+each step has a view type from core.steps.STEP_TYPES (its fields and their checks live in
+that one registry), a title, optional body text and speaker notes, and, for views of
+results, the run it shows written as link parameters (core.links), so a deck names
+configs exactly as a shared link does: strictly parsed, held to the same bounds, never a
+server path.
 
+Decks are found by name: the ones shipped in core/decks/ and the ones a pack imported
+into <cache>/decks/ (with the keys its results had where they were computed, its pins).
 A deck is text written by a person, so every problem is a UserError naming the deck, the
 step and the field.
 """
 
 from __future__ import annotations
 
+import json
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-from core.config import METHODS, ExtractConfig, SweepConfig
 from core.errors import UserError
+from core.steps import STEP_TYPES, Run, check_step, link_params
 
-DEFAULT_DECK = Path(__file__).parent / "decks" / "demo.toml"
+BUNDLED_DECKS = Path(__file__).parent / "decks"
+DEFAULT_DECK = BUNDLED_DECKS / "demo.toml"
+DEFAULT_NAME = "demo"
 MAX_DECK_BYTES = 256 * 1024
-METRICS = ("accuracy", "auroc")
+DECK_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+COMMON = ("type", "title", "body", "notes", "run")
 
 
 @dataclass(frozen=True)
@@ -35,72 +43,42 @@ class Step:
     run: dict[str, str] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=dict)
 
-    def configs(self, shared: bool = False) -> tuple[ExtractConfig, SweepConfig]:
-        """The (extraction, sweep) configs this step shows: the demo's, changed by `run`."""
+    def configs(self, params: dict[str, str] | None = None, shared: bool = False) -> Run:
+        """The (extraction, sweep) configs of the link parameters `params` (default: the
+        step's `run`), starting from the demo's."""
         from core.links import extract_from_params, sweep_from_params
 
-        return extract_from_params(self.run, shared=shared), sweep_from_params(self.run, shared=shared)
+        params = self.run if params is None else params
+        return extract_from_params(params, shared=shared), sweep_from_params(params, shared=shared)
+
+    def runs(self) -> list[Run]:
+        """Every run the step draws from (none for a text step)."""
+        spec = STEP_TYPES[self.type]
+        return spec.runs(self) if spec.runs is not None else []
 
     @property
     def shows_results(self) -> bool:
-        return STEP_TYPES[self.type].shows_results
+        return STEP_TYPES[self.type].runs is not None
 
 
 @dataclass(frozen=True)
 class Deck:
-    """A titled sequence of steps."""
+    """A titled sequence of steps. `pins` (from an imported pack) maps a run's identity to
+    the activation and sweep keys its results were stored under."""
 
     title: str
     steps: tuple[Step, ...]
+    pins: dict[str, list[str]] = field(default_factory=dict)
+
+    def runs(self) -> list[Run]:
+        """The distinct runs the steps draw from, in order of first use."""
+        return list(dict.fromkeys(run for step in self.steps for run in step.runs()))
 
 
 def _text(value: Any, where: str) -> str:
     if not isinstance(value, str):
         raise UserError(f"{where} must be text, got {type(value).__name__}.")
     return value
-
-
-def _methods(value: Any, where: str) -> tuple[str, ...]:
-    if not isinstance(value, list) or not value or any(m not in METHODS for m in value):
-        raise UserError(f"{where} must be a non-empty list of methods from {', '.join(METHODS)}, got {value!r}.")
-    return tuple(value)
-
-
-def _fraction(value: Any, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
-        raise UserError(f"{where} must be a number strictly between 0 and 1, got {value!r}.")
-    return float(value)
-
-
-def _metric(value: Any, where: str) -> str:
-    if value not in METRICS:
-        raise UserError(f"{where} must be one of {', '.join(METRICS)}, got {value!r}.")
-    return value
-
-
-def _flag(value: Any, where: str) -> bool:
-    if not isinstance(value, bool):
-        raise UserError(f"{where} must be true or false, got {value!r}.")
-    return value
-
-
-@dataclass(frozen=True)
-class StepType:
-    """A view a step can show: its optional fields with their checks, and whether it draws
-    from a run's results (then `run` names the run)."""
-
-    description: str
-    options: dict[str, Callable[[Any, str], Any]]
-    shows_results: bool
-
-
-STEP_TYPES = {
-    "text": StepType("a text slide: title, body paragraphs", {}, False),
-    "sweep": StepType("the accuracy-versus-p chart of a run: `methods` to draw, `reveal` (draw the levels of p up "
-                      "to this one, on the full axis), `metric` (accuracy or auroc), `theory` (the 4p(1-p) curve)",
-                      {"methods": _methods, "reveal": _fraction, "metric": _metric, "theory": _flag}, True),
-}
-COMMON = ("type", "title", "body", "notes", "run")
 
 
 def _step(raw: Any, where: str) -> Step:
@@ -116,27 +94,19 @@ def _step(raw: Any, where: str) -> Step:
                         f"{', '.join([*COMMON, *spec.options])}).")
     if "title" not in raw:
         raise UserError(f"{where}: a step needs a title.")
-    run = raw.get("run", {})
-    if not isinstance(run, dict) or not all(isinstance(v, (str, int, float)) and not isinstance(v, bool)
-                                            for v in run.values()):
-        raise UserError(f"{where}: run must be a table of link parameters (text or numbers), got {run!r}.")
-    if run and not spec.shows_results:
+    absent = [name for name in spec.required if name not in raw]
+    if absent:
+        raise UserError(f"{where}: a {kind} step needs {', '.join(absent)}.")
+    run = link_params(raw.get("run", {}), f"{where}: run")
+    if run and spec.runs is None:
         raise UserError(f"{where}: a {kind} step shows no results, so it takes no run.")
     step = Step(kind, _text(raw["title"], f"{where}: title"), _text(raw.get("body", ""), f"{where}: body"),
-                _text(raw.get("notes", ""), f"{where}: notes"), {str(k): str(v) for k, v in run.items()},
+                _text(raw.get("notes", ""), f"{where}: notes"), run,
                 {name: check(raw[name], f"{where}: {name}") for name, check in spec.options.items() if name in raw})
-    if step.shows_results:
-        try:
-            _, sweep = step.configs()
-        except UserError as error:
-            raise UserError(f"{where}: run: {error}") from None
-        drawn = step.options.get("methods", sweep.methods)
-        if set(drawn) - set(sweep.methods):
-            raise UserError(f"{where}: methods {sorted(set(drawn) - set(sweep.methods))} are not in the run "
-                            f"(it trains {', '.join(sweep.methods)}).")
-        if "reveal" in step.options and step.options["reveal"] < min(sweep.p_levels):
-            raise UserError(f"{where}: reveal {step.options['reveal']:g} is below the run's lowest level of p "
-                            f"({min(sweep.p_levels):g}), so nothing would be drawn.")
+    try:
+        check_step(step)
+    except UserError as error:
+        raise UserError(f"{where}: {error}") from None
     return step
 
 
@@ -161,24 +131,79 @@ def _named(step: Any) -> str:
     return f" ({step['title']!r})" if isinstance(step, dict) and isinstance(step.get("title"), str) else ""
 
 
-def load_deck(path: str | Path | None = None) -> Deck:
-    """The deck in the TOML file `path` (the default demo deck when None)."""
-    path = Path(path) if path is not None else DEFAULT_DECK
+def read_deck_text(path: Path) -> str:
+    """The text of a deck file, refused if missing, too large or not UTF-8."""
     if not path.is_file():
         raise UserError(f"Deck file {path.name} does not exist.")
     if path.stat().st_size > MAX_DECK_BYTES:
         raise UserError(f"Deck file {path.name} is over {MAX_DECK_BYTES // 1024} KB; a deck is a short text file.")
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise UserError(f"Deck file {path.name} is not UTF-8 text.") from None
-    return parse_deck(text, path.name)
 
 
-def runs_of(deck: Deck) -> list[tuple[ExtractConfig, SweepConfig]]:
-    """The distinct runs a deck's steps show, in order of first use."""
-    runs: list[tuple[ExtractConfig, SweepConfig]] = []
-    for step in deck.steps:
-        if step.shows_results and step.configs() not in runs:
-            runs.append(step.configs())
-    return runs
+def load_deck(path: str | Path | None = None) -> Deck:
+    """The deck in the TOML file `path` (the default demo deck when None)."""
+    path = Path(path) if path is not None else DEFAULT_DECK
+    return parse_deck(read_deck_text(path), path.name)
+
+
+def imported_decks_folder(root: Path | None = None) -> Path:
+    from core.paths import cache_root
+
+    return (root or cache_root()) / "decks"
+
+
+def deck_names(root: Path | None = None) -> list[str]:
+    """Every deck that can be opened by name: the shipped ones, then the imported ones."""
+    shipped = sorted(path.stem for path in BUNDLED_DECKS.glob("*.toml"))
+    folder = imported_decks_folder(root)
+    imported = sorted(path.stem for path in folder.glob("*.toml")) if folder.is_dir() else []
+    return list(dict.fromkeys([DEFAULT_NAME, *shipped, *imported]))
+
+
+def check_deck_name(name: str) -> str:
+    if not isinstance(name, str) or not DECK_NAME.fullmatch(name):
+        raise UserError(f"{name!r} is not a deck name (lower-case letters, digits, - and _, at most 64).")
+    return name
+
+
+def _deck_file(name: str, root: Path | None) -> Path | None:
+    """The file of the deck `name`: an imported one (a pack's, with pins) before a shipped
+    one of the same name."""
+    for folder in (imported_decks_folder(root), BUNDLED_DECKS):
+        if (folder / f"{name}.toml").is_file():
+            return folder / f"{name}.toml"
+    return None
+
+
+def deck_by_name(name: str, root: Path | None = None) -> Deck:
+    """A shipped or imported deck by name (never a path), with its pins if imported."""
+    path = _deck_file(check_deck_name(name), root)
+    if path is None:
+        raise UserError(f"There is no deck named {name!r}; decks here: {', '.join(deck_names(root))}.")
+    deck = load_deck(path)
+    pins_file = path.with_suffix(".pins.json")
+    if not pins_file.is_file():
+        return deck
+    try:
+        pins = json.loads(pins_file.read_text())
+        if not all(isinstance(v, list) and len(v) == 2 for v in pins.values()):
+            raise ValueError
+    except (OSError, ValueError, AttributeError):
+        raise UserError(f"The imported deck {name!r} has unreadable pins; unpack its pack again.") from None
+    return Deck(deck.title, deck.steps, pins)
+
+
+def resolve_deck(argument: str | None, root: Path | None = None) -> tuple[str, Deck, str]:
+    """(name, deck, text) of a command line's DECK: a deck file's path or a deck's name
+    (the default deck when None)."""
+    argument = DEFAULT_NAME if argument is None else argument
+    path = Path(argument).expanduser()
+    if path.suffix == ".toml" or path.is_file():
+        text = read_deck_text(path)
+        name = re.sub(r"[^a-z0-9_-]", "-", path.stem.lower()).strip("-_")[:64] or "deck"
+        return name, parse_deck(text, path.name), text
+    deck = deck_by_name(argument, root)
+    return argument, deck, _deck_file(argument, root).read_text(encoding="utf-8")

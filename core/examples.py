@@ -81,3 +81,19 @@ def projection_scatter(acts: ActivationSet, result: SweepResult, method: str, p:
     top_pc = (differences @ top_principal_component(pos_n, neg_n).double()).numpy()
     return pd.DataFrame({"index": result.test_indices, "label": acts.labels[result.test_indices].astype(int),
                          "probe_projection": along_probe, "top_pc_projection": top_pc})
+
+
+def flipping_example(acts: ActivationSet, result: SweepResult, method: str, seed: int) -> int:
+    """The test pair (activation-set index) whose verdict the imbalance changes most: of
+    the pairs judged right at the lowest p and wrong at the highest, the one whose
+    confidence in the truth falls furthest (any pair, if none flips); ties go to the
+    lower index, so a deck's pick is reproducible."""
+    levels = sorted(result.config.p_levels)
+    low = example_table(acts, result, method, levels[0], seed)
+    high = example_table(acts, result, method, levels[-1], seed)
+    truth = low.label.to_numpy() == 1
+    fall = np.where(truth, low.confidence - high.confidence, high.confidence - low.confidence)
+    flips = (low.correct & ~high.correct).to_numpy()
+    candidates = np.flatnonzero(flips) if flips.any() else np.arange(len(low))
+    best = candidates[np.argmax(fall[candidates])]
+    return int(low["index"].iloc[best])

@@ -123,7 +123,7 @@ def content_key(identity: dict[str, Any]) -> str:
     return config_hash(identity)
 
 
-def _publish(staging: Path, target: Path, complete) -> None:
+def publish(staging: Path, target: Path, complete) -> None:
     """Rename a finished staging folder to its key. If another writer got there first,
     keep theirs (same key, same content) and drop ours; an incomplete folder in the way
     (say, its metadata lost) is quarantined instead of blocking the key forever."""
@@ -151,7 +151,7 @@ def _sweep_stale_temps(root: Path) -> None:
             pass
 
 
-def _folder_bytes(path: Path) -> int:
+def folder_bytes(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
 
@@ -261,7 +261,7 @@ class ActivationWriter:
         meta = {**meta, "checksums": checksums, "file_size": size, "checksum": CHECKSUM_NOTE}
         (self.staging / "meta.json").write_text(json.dumps(meta, indent=1, sort_keys=True))
         target = self.store.path(self.key)
-        _publish(self.staging, target, self.store.has)
+        publish(self.staging, target, self.store.has)
         return target
 
     def abort(self) -> None:
@@ -382,7 +382,7 @@ class ActivationStore:
                     raise ValueError("not an entry")
             except (OSError, ValueError):
                 meta = {"damaged": True, "layers": [], "n": 0, "created": 0}
-            rows.append({**meta, "key": folder.name, "size_bytes": _folder_bytes(folder)})
+            rows.append({**meta, "key": folder.name, "size_bytes": folder_bytes(folder)})
         return sorted(rows, key=lambda row: row.get("created", 0) if isinstance(row.get("created"), (int, float))
                       else 0, reverse=True)
 
@@ -422,7 +422,7 @@ class SweepStore:
             checksums = {name: _file_digest(staging / name) for name in SWEEP_FILES}
             (staging / "info.json").write_text(json.dumps({**info, "key": key, "checksums": checksums}, indent=1,
                                                           sort_keys=True))
-            _publish(staging, self.path(key), self.has)
+            publish(staging, self.path(key), self.has)
         finally:
             if staging.exists():
                 shutil.rmtree(staging, ignore_errors=True)

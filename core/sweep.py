@@ -206,14 +206,14 @@ def _assemble(acts: ActivationSet, config: SweepConfig, key: str, parts: dict[st
         for method in missing:
             parts[method] = _restrict(trained, method_config(config, method))
             if store is not None:
-                _save(store, parts[method])
+                _save(store, parts[method], acts)
     chash = config_hash(config)
     table = pd.concat([parts[m].table for m in config.methods], ignore_index=True).assign(config_hash=chash)
     probes = {cell: probe for m in config.methods for cell, probe in parts[m].probes.items()}
     result = SweepResult(key, config, acts.key, table, probes, parts[config.methods[0]].test_indices,
                          time.perf_counter() - started, reused=tuple(m for m in config.methods if m not in missing))
     if store is not None and not store.has(key):
-        _save(store, result)
+        _save(store, result, acts)
     return result
 
 
@@ -226,10 +226,16 @@ def _restrict(result: SweepResult, config: SweepConfig) -> SweepResult:
     return SweepResult(key, config, result.activation_key, table, probes, result.test_indices, result.seconds)
 
 
-def _save(store: SweepStore, result: SweepResult) -> None:
+EXTRACTION_FIELDS = ("config", "model_name", "dataset_description", "n")
+
+
+def _save(store: SweepStore, result: SweepResult, acts: ActivationSet) -> None:
+    """Store a sweep with what its activations were extracted from (EXTRACTION_FIELDS of
+    their metadata), so the library of runs can say so without the activations."""
     store.save(result.key, result.table, probes_to_tensors(result),
                {"config": to_jsonable(result.config), "seconds": result.seconds,
-                "activation_key": result.activation_key})
+                "activation_key": result.activation_key, "created": time.time(),
+                "extraction": {name: acts.meta[name] for name in EXTRACTION_FIELDS if name in acts.meta}})
 
 
 def _train(acts: ActivationSet, config: SweepConfig, progress: ProgressFn | None, device: str,

@@ -14,8 +14,10 @@ from core.extract import activation_key
 from core.mechanism import centering_table
 from core.models import LoadedModel, load_model, load_tokenizer
 from core.pipeline import cached_run
-from core.store import ActivationSet, ActivationStore, CorruptEntry, quarantine
-from core.sweep import SweepResult
+from core.steps import Results
+from core.store import ActivationSet, ActivationStore, CorruptEntry, SweepStore, quarantine
+from core.sweep import SweepResult, load_sweep
+from core.viewstore import ViewStore
 from ui.render import show_error
 
 
@@ -99,3 +101,45 @@ def cached_dataset_summary(spec: DatasetSpec, uploads: str) -> dict:
 def cached_centering(extract: ExtractConfig, sweep: SweepConfig):
     """core.mechanism.centering_table for the current activations (keyed by the configs)."""
     return centering_table(layer_for(extract, sweep.layer), sweep)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _stored_sweep(key: str, activation_key: str, config: SweepConfig) -> SweepResult:
+    """A sweep from the disk cache by its key (LookupError when absent: not memoized)."""
+    store = SweepStore()
+    if not store.has(key):
+        raise LookupError
+    return load_sweep(store, key, config, activation_key)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _stored_view(key: str) -> dict:
+    """A measured step view by its key (LookupError when absent: not memoized)."""
+    tables = ViewStore().load(key)
+    if tables is None:
+        raise LookupError
+    return tables
+
+
+class PageResults(Results):
+    """core.steps.Results through this server's memory caches, so a step drawn once draws
+    again without reading the disk; a damaged entry shows one line and counts as missing."""
+
+    def sweep(self, run):
+        activations, key = self.keys(run)
+        try:
+            return _stored_sweep(key, activations, run[1])
+        except LookupError:
+            return None
+        except CorruptEntry as error:
+            show_error(error)
+            return None
+
+    def view(self, step):
+        try:
+            return _stored_view(self.view_key(step))
+        except LookupError:
+            return None
+        except CorruptEntry as error:
+            show_error(error)
+            return None

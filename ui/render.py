@@ -2,13 +2,12 @@
 colour directives) in almost every element, so user-provided strings (texts, column
 names, labels, file names, error details) go through `plain` before they reach one, or
 into elements that show text as text (st.text, st.code, dataframes). The only HTML the
-app writes is built here, around html-escaped text, and shown with st.html (no Markdown)."""
+app writes is built around html-escaped text (here and in core.talk_html.pair_html) and
+shown with st.html (no Markdown)."""
 
 from __future__ import annotations
 
-import html
 import logging
-import math
 import re
 import string
 
@@ -16,10 +15,9 @@ import streamlit as st
 
 from core.config import Template
 from core.errors import UserError, public_message
-from core.prompts import render_prompt
+from core.steps import Pair
+from core.talk_html import pair_html
 
-PAIR_STYLE = ("border:1px solid #ddd;border-radius:6px;padding:0.6em 0.8em;margin-bottom:0.5em;"
-              "font-family:ui-monospace,monospace;font-size:0.9em;white-space:pre-wrap")
 _MARKDOWN_SPECIAL = re.compile("([" + re.escape(string.punctuation) + "])")
 log = logging.getLogger("ccs_lab")
 
@@ -41,18 +39,9 @@ def show_error(error: BaseException | str) -> None:
     st.error(plain(error), icon=":material/error:")
 
 
-def _probability(label: str, value: float) -> str:
-    return "" if value is None or (isinstance(value, float) and math.isnan(value)) else \
-        f"<b>{html.escape(label)} = {value:.3f}</b>&nbsp; "
-
-
 def highlighted_pair(template: Template, text: str, p_pos: float | None = None, p_neg: float | None = None) -> None:
     """Both prompts of a pair in full, the completion highlighted, with the probe's p(x+), p(x-)."""
-    prompt = html.escape(render_prompt(template, text))
-    for name, completion, probability in (("x+", template.positive, p_pos), ("x−", template.negative, p_neg)):
-        body = f"{prompt}<mark style='background:#ffe08a'>{html.escape(completion)}</mark>"
-        st.html(f"<div style='{PAIR_STYLE}'>{_probability('p(' + name + ')', probability)}"
-                f"<span style='color:#888'>{name}:</span> {body}</div>")
+    st.html(pair_html(Pair("", text, 0, template), p_pos, p_neg))
 
 
 # Story mode: the sidebar, the app header and the page chrome out of sight; text at

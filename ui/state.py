@@ -19,7 +19,7 @@ EXTRACT_KEY = "extract_config"
 SWEEP_KEY = "sweep_config"
 SELECTION_KEY = "inspect_selection"
 APPLIED_LINK_KEY = "applied_link"
-VIEW_PARAMS = ("metric", "theory", "step")
+VIEW_PARAMS = ("metric", "theory", "step", "deck")
 
 
 def current_extract() -> ExtractConfig:

@@ -42,7 +42,7 @@ def test_a_step_that_does_not_exist_is_one_error_and_opens_step_one():
 def test_missing_results_offer_one_button_that_computes_them():
     app = open_page("app_pages/present.py", query={"step": "2"})
     assert not app.exception
-    assert any("runs are not in the cache yet" in text for text in texts(app, "info"))
+    assert any("This deck lacks" in text for text in texts(app, "info"))
     assert [b.label for b in app.button].count("Compute this deck's results") == 1
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from core.deck import DEFAULT_DECK, MAX_DECK_BYTES, STEP_TYPES, load_deck, parse_deck, runs_of
+from core.deck import DEFAULT_DECK, MAX_DECK_BYTES, load_deck, parse_deck
+from core.steps import STEP_TYPES
 from core.errors import UserError
 from core.presets import DEMO
 
@@ -14,8 +15,9 @@ def test_the_default_deck_tells_the_demo_story():
     deck = load_deck()
     assert len(deck.steps) >= 8 and {step.type for step in deck.steps} <= set(STEP_TYPES)
     assert deck.steps[0].type == "text" and deck.steps[-1].type == "text"
-    runs = runs_of(deck)
+    runs = deck.runs()
     assert runs[0] == DEMO and runs[1][1].test_normalization == "train"
+    assert set(STEP_TYPES) <= {step.type for step in deck.steps}  # the demo deck shows every kind of view
     reveals = [step.options["reveal"] for step in deck.steps if "reveal" in step.options]
     assert reveals == sorted(reveals)  # the sweep is revealed level by level
     assert DEFAULT_DECK.name == "demo.toml"
@@ -66,6 +68,24 @@ BAD = {
     "reveal-below-the-levels": ('[[steps]]\ntype = "sweep"\ntitle = "a"\nreveal = 0.2', "nothing would be drawn"),
     "metric-unknown": ('[[steps]]\ntype = "sweep"\ntitle = "a"\nmetric = "f1"', "accuracy, auroc"),
     "theory-not-a-flag": ('[[steps]]\ntype = "sweep"\ntitle = "a"\ntheory = "yes"', "true or false"),
+    "compare-without-runs": ('[[steps]]\ntype = "compare"\ntitle = "a"', "needs runs"),
+    "compare-one-run": ('[[steps]]\ntype = "compare"\ntitle = "a"\nruns = [{}]', "2 to 8 tables"),
+    "compare-run-path": ('[[steps]]\ntype = "compare"\ntitle = "a"\nruns = [{}, { model = "/etc" }]',
+                         "links carry no paths"),
+    "compare-labels-count": ('[[steps]]\ntype = "compare"\ntitle = "a"\nruns = [{}, { seeds = 3 }]\nlabels = ["x"]',
+                             "one label a run"),
+    "compare-facet": ('[[steps]]\ntype = "compare"\ntitle = "a"\nruns = [{}, { seeds = 3 }]\nfacet = "grid"',
+                      "none, method, run"),
+    "layers-without-layers": ('[[steps]]\ntype = "layers"\ntitle = "a"', "needs layers"),
+    "layers-repeated": ('[[steps]]\ntype = "layers"\ntitle = "a"\nlayers = [3, 3]', "distinct layers"),
+    "layers-negative": ('[[steps]]\ntype = "layers"\ntitle = "a"\nlayers = [3, -1]', "whole number"),
+    "inspector-method-not-in-run": ('[[steps]]\ntype = "inspector"\ntitle = "a"\nmethod = "ccs"\n'
+                                    'run = { methods = "tpc" }', "not in the run"),
+    "inspector-seed-not-in-run": ('[[steps]]\ntype = "inspector"\ntitle = "a"\nseed = 12\nrun = { seeds = 3 }',
+                                  "not one of the run's seeds"),
+    "inspector-example-empty": ('[[steps]]\ntype = "inspector"\ntitle = "a"\nexample = ""', "non-empty text"),
+    "mechanism-chart-unknown": ('[[steps]]\ntype = "mechanism"\ntitle = "a"\ncharts = ["pie"]',
+                                "centering, variance"),
 }
 
 

@@ -1,0 +1,74 @@
+"""Runs: every finished sweep in the cache with what defines it; two or more selected
+overlay on one accuracy-versus-p chart (core.runs, core.charts.compare_chart)."""
+
+import pandas as pd
+import streamlit as st
+
+from core.charts import compare_chart, method_label, save_chart_bytes
+from core.config import METHODS
+from core.errors import UserError
+from core.export import safe_csv
+from core.runs import delete_run, describe_run, list_runs, load_run, overlay, record_labels
+from core.steps import FACETS
+from ui.render import plain, show_error
+from ui.serving import shared
+
+st.title("Runs")
+records = list_runs()
+if not records:
+    st.info("No finished runs yet: run the demo on the Overview page, or a sweep on the Imbalance sweep page.")
+    st.stop()
+
+st.caption("Every finished sweep in this machine's cache, newest first (imported packs included). Select two or "
+           "more rows to overlay them.")
+table = pd.DataFrame([describe_run(record) for record in records])
+event = st.dataframe(table, hide_index=True, width="stretch", on_select="rerun", selection_mode="multi-row",
+                     key="runs_table", column_config={"dataset": st.column_config.TextColumn(width="medium"),
+                                                      "template": st.column_config.TextColumn(width="medium")})
+chosen = [records[row] for row in (event.selection.rows if event else []) if not records[row].damaged]
+
+if chosen:
+    c = st.columns([2, 2, 3])
+    try:
+        tables = pd.concat([load_run(record).table.assign(run_key=record.key) for record in chosen])
+        c[0].download_button(f"Results of the {len(chosen)} selected (CSV)", safe_csv(tables), "ccs_runs.csv",
+                             "text/csv", on_click="ignore")
+    except UserError as error:
+        show_error(error)
+    if not shared():  # visitors of a shared server do not delete what others computed
+        confirm = c[2].checkbox(f"Yes, delete the {len(chosen)} selected")
+        if c[1].button("Delete selected", disabled=not confirm):
+            for record in chosen:
+                delete_run(record)
+            st.rerun()
+
+if len(chosen) < 2:
+    st.caption("Select at least two runs to compare them.")
+    st.stop()
+
+c = st.columns(3)
+metric = c[0].radio("Metric", ["accuracy", "auroc"], horizontal=True)
+facet = c[1].selectbox("Panels", FACETS, format_func={"none": "one chart: color per run, dash per method",
+                                                      "method": "one panel per method",
+                                                      "run": "one panel per run"}.get)
+trained = [m for m in METHODS if any(m in record.config.methods for record in chosen)]
+methods = c[2].multiselect("Methods", trained, default=trained[:2], format_func=method_label)
+if not methods:
+    st.stop()
+labels = record_labels(chosen)
+try:
+    summary = overlay(chosen, metric, methods, labels)
+except UserError as error:
+    show_error(error)
+    st.stop()
+chart = compare_chart(summary, facet=facet, title=f"{'AUROC' if metric == 'auroc' else 'Accuracy'}: mean over "
+                      "seeds, 95% band")
+st.altair_chart(chart, theme=None)
+for record, label in zip(chosen, labels):
+    st.caption(plain(f"{label} (run {record.key[:12]}): {len(record.config.seeds)} seeds, n_train "
+                     f"{record.config.n_train}, balanced test split of {record.config.n_test}, layer "
+                     f"{record.config.layer}; unsupervised methods sign-resolved as max(acc, 1 - acc)."))
+with st.popover("Export chart"):
+    for fmt in ("png", "svg"):
+        st.download_button(f"{fmt.upper()} (1920 px)", lambda fmt=fmt: save_chart_bytes(chart, fmt),
+                           f"ccs_runs_compared.{fmt}", on_click="ignore", key=f"runs_export_{fmt}")

@@ -1,0 +1,292 @@
+"""Decks end to end on planted data: every step type draws from cached results, `pack`
+carries exactly what the steps draw, `unpack` into an empty cache on a machine that
+cannot load a model makes every step draw again, a damaged or hostile pack imports
+nothing, and the HTML export holds every chart with no network reference.
+
+The activations are synthetic and planted under the demo's own activation key (a deck
+names runs as links do, so its runs are the demo's): the truth is one direction, so on
+balanced data every probe finds it and the answers are known.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+import core.extract
+import core.models
+from core.config import to_jsonable
+from core.deck import deck_by_name, parse_deck
+from core.errors import UserError
+from core.extract import activation_key, extraction_identity
+from core.models import pick_device
+from core.pack import pack, unpack
+from core.presets import DEMO
+from core.steps import STEP_TYPES, Results, compute, missing, slide
+from core.store import ActivationStore, SweepStore
+from core.sweep import run_sweep
+from core.talk_html import deck_html
+
+LAYERS = (2, 23)
+RUN = '{ p = "0.5,0.9", seeds = 2, epochs = 60, restarts = 2, n_train = 100, n_test = 200 }'
+DECK = f"""
+title = "Planted </script> talk"
+[[steps]]
+type = "text"
+title = "Hello <b>there</b>"
+body = "First paragraph.\\n\\nSecond [link](http://x)."
+notes = "say hi"
+[[steps]]
+type = "sweep"
+title = "Sweep"
+run = {RUN}
+reveal = 0.5
+[[steps]]
+type = "inspector"
+title = "One pair"
+run = {RUN}
+method = "lr_norm"
+[[steps]]
+type = "mechanism"
+title = "Mechanism"
+run = {RUN}
+[[steps]]
+type = "compare"
+title = "Own against training statistics"
+run = {RUN}
+runs = [{{}}, {{ test_norm = "train" }}]
+facet = "method"
+methods = ["ccs", "tpc"]
+[[steps]]
+type = "layers"
+title = "Layers"
+run = {RUN}
+layers = [2, 23]
+"""
+
+
+def plant_demo_activations(root: Path, n: int = 1600, d: int = 12, seed: int = 0) -> str:
+    """Write synthetic hidden states under the demo's activation key: label 1 puts x+ a
+    step along e0 and x- a step against it, plus noise and an answer-token offset."""
+    config = DEMO[0]
+    key = activation_key(config)
+    rng = np.random.default_rng(seed)
+    labels = np.repeat([0, 1], n // 2)
+    rng.shuffle(labels)
+    truth = (2 * labels - 1)[:, None].astype(np.float32)
+    store = ActivationStore(root)
+    writer = store.begin(key, n, LAYERS, d)
+    pos, neg = [], []
+    for position in range(len(LAYERS)):
+        shared = rng.normal(size=(n, d)).astype(np.float32)
+        signal = np.zeros((n, d), dtype=np.float32)
+        signal[:, 0] = 1.5 * truth[:, 0] / (position + 1)
+        pos.append(shared + signal + rng.normal(scale=0.3, size=(n, d)).astype(np.float32) + 0.8)
+        neg.append(shared - signal + rng.normal(scale=0.3, size=(n, d)).astype(np.float32))
+    writer.write(np.arange(n), torch.from_numpy(np.stack(pos)), torch.from_numpy(np.stack(neg)))
+    identity = extraction_identity(config, pick_device("auto"))
+    writer.commit(labels, [f"review number {i}" for i in range(n)], [f"rt-{i}" for i in range(n)],
+                  {"identity": identity, "config": to_jsonable(config), "key": key, "created": time.time(), "n": n,
+                   "layers": list(LAYERS), "model_name": "planted", "dataset_description": "planted truth along e0"})
+    return key
+
+
+def sweep_runner(root: Path):
+    """A run_one for core.steps.compute: the sweep on the planted activations."""
+    def run_one(run):
+        extract, sweep = run
+        acts = ActivationStore(root).load(activation_key(extract), layers=[sweep.layer])
+        return run_sweep(acts, sweep, store=SweepStore(root))
+    return run_one
+
+
+@pytest.fixture
+def computed(isolated_cache):
+    """The planted deck with every result computed in the test's cache."""
+    plant_demo_activations(isolated_cache)
+    deck = parse_deck(DECK, "planted.toml")
+    results = Results(isolated_cache)
+    # 3 distinct runs (the compare and layers steps reuse the sweep step's) and 2 measured views
+    assert compute(deck, results, sweep_runner(isolated_cache)) == 5
+    return deck, results
+
+
+@pytest.fixture
+def no_model(monkeypatch):
+    """A machine where no model can be loaded or extracted from."""
+    def refuse(*args, **kwargs):
+        raise AssertionError("a model was needed")
+    monkeypatch.setattr(core.models, "load_model", refuse)
+    monkeypatch.setattr(core.extract, "extract", refuse)
+
+
+def test_every_step_type_draws_from_the_cache_and_nothing_is_computed_twice(computed):
+    deck, results = computed
+    assert {step.type for step in deck.steps} == set(STEP_TYPES)
+    assert missing(deck, results) == ([], [])
+    assert compute(deck, results, sweep_runner(results.root)) == 0
+    for step in deck.steps:
+        shown = slide(step, results)
+        assert shown is not None
+        assert (shown.chart is not None) == (step.type != "text")
+    inspector = slide(deck.steps[2], results)
+    assert inspector.pair is not None and inspector.pair.example_id.startswith("rt-")
+    # planted truth: at p = 0.5 every trained probe is right, well above chance
+    sweep = results.sweep(deck.steps[1].configs())
+    balanced = sweep.table[(sweep.table.p == 0.5) & (sweep.table.method != "random")]
+    assert balanced.accuracy.min() > 0.9
+
+
+def test_pack_then_unpack_into_an_empty_cache_with_no_model_draws_every_step(computed, tmp_path, monkeypatch,
+                                                                             no_model):
+    deck, results = computed
+    (tmp_path / "talk.toml").write_text(DECK)
+    report = pack(str(tmp_path / "talk.toml"), tmp_path / "talk.zip", root=results.root)
+    with zipfile.ZipFile(tmp_path / "talk.zip") as archive:
+        names = archive.namelist()
+    assert not any("activations" in name or name.endswith(".safetensors") and "sweeps/" not in name for name in names)
+    assert report.runs == 3 and report.views == 2 and report.size_bytes == (tmp_path / "talk.zip").stat().st_size
+
+    elsewhere = tmp_path / "elsewhere"
+    name, imported, _ = unpack(tmp_path / "talk.zip", root=elsewhere)
+    assert name == "talk" and not (elsewhere / "activations").exists()
+    reopened = deck_by_name("talk", root=elsewhere)
+    assert reopened.pins == imported.pins and len(reopened.pins) == 3
+    there = Results(elsewhere, reopened.pins)
+    for step in reopened.steps:
+        assert slide(step, there) is not None, step.title
+    original = results.sweep(deck.steps[1].configs()).table
+    assert there.sweep(reopened.steps[1].configs()).table.equals(original)
+
+
+def test_pins_find_results_stored_under_another_machines_keys(computed, tmp_path, monkeypatch):
+    deck, results = computed
+    (tmp_path / "talk.toml").write_text(DECK)
+    pack(str(tmp_path / "talk.toml"), tmp_path / "talk.zip", root=results.root)
+    unpack(tmp_path / "talk.zip", root=tmp_path / "there")
+    # another machine computes other activation keys (say, another dtype): only the pins find the results
+    monkeypatch.setattr("core.extract.activation_key", lambda config, device="auto": "f" * 64)
+    reopened = deck_by_name("talk", root=tmp_path / "there")
+    assert slide(reopened.steps[1], Results(tmp_path / "there")) is None
+    assert slide(reopened.steps[1], Results(tmp_path / "there", reopened.pins)) is not None
+
+
+def test_pack_refuses_a_deck_whose_results_are_missing_without_a_pipeline(isolated_cache, tmp_path):
+    (tmp_path / "talk.toml").write_text(DECK)
+    with pytest.raises(UserError, match="lacks 3 run"):
+        pack(str(tmp_path / "talk.toml"), tmp_path / "talk.zip", root=isolated_cache)
+    assert not (tmp_path / "talk.zip").exists()
+
+
+def _rewrite(source: Path, target: Path, change) -> Path:
+    """A copy of the pack `source` with its members passed through change(name, data)."""
+    with zipfile.ZipFile(source) as archive, zipfile.ZipFile(target, "w") as out:
+        for info in archive.infolist():
+            for name, data in change(info.filename, archive.read(info)):
+                out.writestr(name, data)
+    return target
+
+
+HOSTILE = {
+    "not-a-zip": lambda zipped, tmp: (tmp / "x.zip").write_bytes(b"PK\x03\x04 nonsense") and tmp / "x.zip",
+    "path-traversal": lambda zipped, tmp: _rewrite(zipped, tmp / "x.zip", lambda n, d: [(n, d)] + (
+        [("../../evil.txt", b"x")] if n == "deck.toml" else [])),
+    "tampered-results": lambda zipped, tmp: _rewrite(zipped, tmp / "x.zip", lambda n, d: [(n, d.replace(
+        b"0.", b"1.", 1) if n.endswith("results.csv") else d)]),
+    "no-manifest": lambda zipped, tmp: _rewrite(zipped, tmp / "x.zip", lambda n, d: [] if n == "manifest.json"
+                                                else [(n, d)]),
+}
+
+
+@pytest.mark.parametrize("case", list(HOSTILE))
+def test_a_damaged_or_hostile_pack_imports_nothing(computed, tmp_path, case):
+    deck, results = computed
+    (tmp_path / "talk.toml").write_text(DECK)
+    pack(str(tmp_path / "talk.toml"), tmp_path / "talk.zip", root=results.root)
+    bad = HOSTILE[case](tmp_path / "talk.zip", tmp_path)
+    target = tmp_path / "target"
+    with pytest.raises(UserError) as error:
+        unpack(bad, root=target)
+    assert "\n" not in str(error.value)
+    assert not target.exists() or not any(target.rglob("*.*"))
+
+
+def test_a_pack_whose_record_and_manifest_were_both_forged_is_refused(computed, tmp_path):
+    deck, results = computed
+    (tmp_path / "talk.toml").write_text(DECK)
+    pack(str(tmp_path / "talk.toml"), tmp_path / "talk.zip", root=results.root)
+    import hashlib
+
+    with zipfile.ZipFile(tmp_path / "talk.zip") as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    info_name = next(name for name in members if name.endswith("info.json"))
+    info = json.loads(members[info_name])
+    info["config"]["n_train"] = 99  # claims another experiment than its key says
+    members[info_name] = json.dumps(info).encode()
+    manifest = json.loads(members["manifest.json"])
+    manifest["members"][info_name] = hashlib.sha256(members[info_name]).hexdigest()
+    members["manifest.json"] = json.dumps(manifest).encode()
+    with zipfile.ZipFile(tmp_path / "forged.zip", "w") as out:
+        for name, data in members.items():
+            out.writestr(name, data)
+    with pytest.raises(UserError, match="does not match its record"):
+        unpack(tmp_path / "forged.zip", root=tmp_path / "target")
+    assert not (tmp_path / "target" / "sweeps").exists()
+
+
+def test_the_html_export_holds_every_chart_inline_and_escapes_all_text(computed):
+    deck, results = computed
+    page = deck_html(deck, results)
+    assert page.count("<section") == len(deck.steps)
+    charts = [step for step in deck.steps if step.type != "text"]
+    specs = json.loads(re.search(r"const specs = (\{.*?\});\n", page, re.S).group(1))
+    assert sorted(specs) == sorted(f"chart-{i}" for i, step in enumerate(deck.steps, 1) if step in charts)
+    assert all(spec["$schema"].startswith("https://vega.github.io") for spec in specs.values())  # a name, not a fetch
+    assert "<b>there</b>" not in page and "&lt;b&gt;there&lt;/b&gt;" in page
+    assert "Planted </script> talk" not in page
+    assert not re.search(r"<script[^>]+src=|<link[^>]+href=|@import", page)  # nothing loaded from anywhere
+
+
+def test_html_export_of_a_deck_with_missing_results_names_the_step(isolated_cache):
+    deck = parse_deck(DECK, "planted.toml")
+    with pytest.raises(UserError, match="Step 2 \\(Sweep\\)"):
+        deck_html(deck, Results(isolated_cache))
+
+
+def test_the_library_lists_each_run_once_and_names_what_differs(computed):
+    from core.runs import list_runs, record_labels
+
+    deck, results = computed
+    records = list_runs(results.root)
+    assert len(records) == 3  # the per-method parts kept for reuse are not listed
+    base, train = (next(r for r in records if r.config == run[1]) for run in deck.steps[4].runs())
+    assert record_labels([base, train]) == ["normalization mean, test: own", "normalization mean, test: train"]
+    assert base.extraction["model_name"] == "planted"
+
+
+def test_compare_on_the_command_line_writes_slide_sized_charts(computed, tmp_path, capsys):
+    import struct
+
+    from core.__main__ import main
+    from core.runs import list_runs
+
+    deck, results = computed
+    base, train = (next(r for r in list_runs() if r.config == run[1]) for run in deck.steps[4].runs())
+    assert main(["compare", base.key[:8], train.key[:8], "--chart", str(tmp_path / "c.png"), "--facet",
+                 "method"]) == 0
+    printed = capsys.readouterr().out
+    assert "test: train" in printed and "CCS" in printed
+    png = (tmp_path / "c.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">I", png[16:20])[0] >= 1920
+    assert main(["compare", base.key[:8], train.key[:8], "--chart", str(tmp_path / "c.svg")]) == 0
+    width = float(re.match(r'<svg[^>]* width="([0-9.]+)"', (tmp_path / "c.svg").read_text()).group(1))
+    assert width >= 1920
+    assert main(["compare", base.key[:8], "zzzzzz"]) == 2
+    assert "is not a run key" in capsys.readouterr().err
