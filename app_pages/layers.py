@@ -16,7 +16,7 @@ from core.sweep import run_layer_scan, sweep_key
 from ui.cache import stored_layers
 from ui.forms import ccs_optimizer_field
 from ui.progress import progress_callback
-from ui.render import show_error
+from ui.render import chart_exports, show_error
 from ui.state import current_extract, current_sweep
 
 st.title("Layers")
@@ -54,5 +54,8 @@ if table is not None:
     metric = st.radio("Metric", ["accuracy", "auroc"], horizontal=True)
     summary = summarize(table, metric, by=("method", "p", "layer"))
     st.altair_chart(layer_chart(summary), width="stretch", theme=None)
-    st.download_button("Layer scan (CSV)", safe_csv(table), "ccs_layer_scan.csv", "text/csv",
-                       on_click="ignore")
+    downloads = st.columns(2)
+    downloads[0].download_button("Layer scan (CSV)", safe_csv(table), "ccs_layer_scan.csv", "text/csv",
+                                 on_click="ignore")
+    with downloads[1].popover("Chart (PNG, SVG)"):
+        chart_exports(lambda: layer_chart(summary), "ccs_layer_scan", "layers_export")

@@ -6,14 +6,13 @@ one button."""
 
 import streamlit as st
 
-from core.charts import save_chart_bytes
 from core.deck import DEFAULT_NAME, Deck, deck_by_name
 from core.errors import UserError
 from core.steps import compute, missing, slide
 from core.talk_html import PAIR_SLIDE_SIZE, pair_html
 from ui.cache import PageResults
 from ui.progress import run_with_progress
-from ui.render import plain, show_error, slide_mode
+from ui.render import chart_exports, plain, show_error, slide_mode, warm_up_charts
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -95,6 +94,6 @@ if notes_toggle.toggle("Speaker notes", key="speaker_notes") and step.notes:
     st.caption(plain(step.notes))
 if shown is not None and shown.chart is not None:
     with export.popover("Export", width="stretch"):
-        for fmt in ("png", "svg"):
-            st.download_button(f"{fmt.upper()} (1920 px)", lambda fmt=fmt: save_chart_bytes(shown.chart, fmt),
-                               f"{name}-step{number}.{fmt}", on_click="ignore", key=f"export_{fmt}")
+        chart_exports(lambda: shown.chart, f"{name}-step{number}", "present_export")
+else:
+    warm_up_charts()

@@ -4,13 +4,13 @@ overlay on one accuracy-versus-p chart (core.runs, core.charts.compare_chart).""
 import pandas as pd
 import streamlit as st
 
-from core.charts import compare_chart, method_label, save_chart_bytes
+from core.charts import compare_chart, method_label
 from core.config import METHODS
 from core.errors import UserError
 from core.export import safe_csv
 from core.runs import delete_run, describe_run, list_runs, load_run, overlay, record_labels
 from core.steps import FACETS
-from ui.render import plain, show_error
+from ui.render import chart_exports, plain, show_error
 from ui.serving import shared
 
 st.title("Runs")
@@ -77,6 +77,4 @@ for record, label in zip(chosen, labels):
                      f"{record.config.n_train}, balanced test split of {record.config.n_test}, layer "
                      f"{record.config.layer}; unsupervised methods sign-resolved as max(acc, 1 - acc)."))
 with st.popover("Export chart"):
-    for fmt in ("png", "svg"):
-        st.download_button(f"{fmt.upper()} (1920 px)", lambda fmt=fmt: save_chart_bytes(chart, fmt),
-                           f"ccs_runs_compared.{fmt}", on_click="ignore", key=f"runs_export_{fmt}")
+    chart_exports(lambda: chart, "ccs_runs_compared", "runs_export")

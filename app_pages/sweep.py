@@ -4,7 +4,7 @@ import json
 
 import streamlit as st
 
-from core.charts import imbalance_chart, method_label, save_chart_bytes
+from core.charts import imbalance_chart, method_label
 from core.config import to_jsonable
 from core.errors import UserError
 from core.export import safe_csv
@@ -13,7 +13,7 @@ from core.report import chart_caption, describe_sweep, subtitle_lines, summary_p
 from ui.cache import finished_sweep
 from ui.forms import sweep_fields
 from ui.progress import run_with_progress
-from ui.render import show_error
+from ui.render import chart_exports, show_error
 from ui.state import current_extract, current_sweep, select, selection, set_sweep, write_link
 
 st.title("Imbalance sweep")
@@ -77,9 +77,8 @@ config_json = json.dumps({"extract": to_jsonable(extract), "sweep": to_jsonable(
 downloads = st.columns(3)
 downloads[0].download_button("Results (CSV)", safe_csv(result.table), "ccs_imbalance_results.csv",
                              "text/csv", on_click="ignore")
-downloads[1].download_button(
-    "Chart (PNG)", lambda: save_chart_bytes(imbalance_chart(summary, subtitle=subtitle_lines(provenance),
-                                                            show_theory=theory), "png"),
-    "ccs_imbalance_chart.png", "image/png", on_click="ignore")
+with downloads[1].popover("Chart (PNG, SVG)"):
+    chart_exports(lambda: imbalance_chart(summary, subtitle=subtitle_lines(provenance), show_theory=theory),
+                  "ccs_imbalance_chart", "sweep_export")
 downloads[2].download_button("Config (JSON)", config_json, "ccs_imbalance_config.json", "application/json",
                              on_click="ignore")

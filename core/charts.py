@@ -139,7 +139,8 @@ def compare_chart(summary: pd.DataFrame, facet: str = "none",
     column = "Method:N" if facet == "method" else "Run:N"
     panels = data[column[:-2]].nunique()
     return layered.properties(width=max(240, 920 // panels), height=340).facet(
-        column=alt.Column(column, title=None, sort=list(dict.fromkeys(data[column[:-2]])))).properties(
+        column=alt.Column(column, title=None, sort=list(dict.fromkeys(data[column[:-2]])),
+                          header=alt.Header(labelFontSize=22, labelFontWeight="bold"))).properties(
         title=title_params)
 
 

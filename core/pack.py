@@ -55,6 +55,12 @@ class PackReport:
     size_bytes: int
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -80,8 +86,9 @@ def pack(argument: str | None, out: Path, root: Path | None = None,
             raise UserError(f"A run of deck {name!r} is missing from the cache.")
         activation_key, key = results.keys(run)
         pins[run_id(run)] = [activation_key, key]
-        for file in SWEEP_MEMBERS:
+        for file in SWEEP_FILES:
             members[f"sweeps/{key}/{file}"] = (results.sweeps.path(key) / file).read_bytes()
+        members[f"sweeps/{key}/info.json"] = _record_with_extraction(results, key, activation_key)
     for step in deck.steps:
         if STEP_TYPES[step.type].measure is not None:
             results.view(step)  # checked before it travels
@@ -99,12 +106,28 @@ def pack(argument: str | None, out: Path, root: Path | None = None,
             archive.writestr(MANIFEST, json.dumps(manifest, indent=1, sort_keys=True))
             for member, data in members.items():
                 archive.writestr(member, data)
+        os.chmod(staging, 0o666 & ~_umask())
         os.replace(staging, out)
     finally:
         if os.path.exists(staging):
             os.unlink(staging)
     views_packed = sum(member.startswith("views/") for member in members)
     return PackReport(name, len(pins), views_packed, out.stat().st_size)
+
+
+def _record_with_extraction(results: Results, key: str, activation_key: str) -> bytes:
+    """A sweep's record, with what its activations were extracted from added from their
+    metadata when the sweep was stored before records carried it (the other machine has
+    no activations to ask)."""
+    from core.sweep import EXTRACTION_FIELDS
+
+    raw = (results.sweeps.path(key) / "info.json").read_bytes()
+    info = json.loads(raw)
+    if info.get("extraction") or not results.activations.has(activation_key):
+        return raw
+    meta = results.activations.meta(activation_key)
+    info["extraction"] = {name: meta[name] for name in EXTRACTION_FIELDS if name in meta}
+    return json.dumps(info, indent=1, sort_keys=True).encode("utf-8")
 
 
 def _read_members(path: Path) -> tuple[dict, dict[str, bytes]]:

@@ -52,3 +52,12 @@ def test_speaker_notes_show_on_request():
     assert not any(deck.steps[0].notes[:20] in text for text in texts(app, "caption"))
     app.toggle(key="speaker_notes").set_value(True).run()
     assert any(deck.steps[0].notes[:20] in text for text in texts(app, "caption"))
+
+
+def test_a_deck_parameter_that_is_a_path_or_unknown_is_one_error_and_opens_the_demo_deck():
+    deck = load_deck()
+    for bad in ("../../etc/passwd", "no-such-deck", "/root/x.toml"):
+        app = open_page("app_pages/present.py", query={"deck": bad})
+        assert not app.exception
+        assert len(texts(app, "error")) == 1
+        assert app.title[0].value.replace("\\", "") == deck.steps[0].title

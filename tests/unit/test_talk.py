@@ -290,3 +290,28 @@ def test_compare_on_the_command_line_writes_slide_sized_charts(computed, tmp_pat
     assert width >= 1920
     assert main(["compare", base.key[:8], "zzzzzz"]) == 2
     assert "is not a run key" in capsys.readouterr().err
+
+
+def test_a_pack_that_unpacks_to_more_than_its_caps_is_refused_before_reading(computed, tmp_path, monkeypatch):
+    deck, results = computed
+    (tmp_path / "talk.toml").write_text(DECK)
+    pack(str(tmp_path / "talk.toml"), tmp_path / "talk.zip", root=results.root)
+    monkeypatch.setattr("core.pack.MAX_MEMBER_BYTES", 1000)  # a zip bomb, to scale
+    with pytest.raises(UserError, match="more than a pack may hold"):
+        unpack(tmp_path / "talk.zip", root=tmp_path / "target")
+    assert not (tmp_path / "target").exists()
+
+
+def test_a_pack_says_what_older_runs_were_extracted_from(computed, tmp_path):
+    from core.runs import describe_run, list_runs
+
+    deck, results = computed
+    for info_file in (results.root / "sweeps").glob("*/info.json"):  # stored before records carried it
+        info = json.loads(info_file.read_text())
+        info.pop("extraction")
+        info_file.write_text(json.dumps(info))
+    (tmp_path / "talk.toml").write_text(DECK)
+    pack(str(tmp_path / "talk.toml"), tmp_path / "talk.zip", root=results.root)
+    unpack(tmp_path / "talk.zip", root=tmp_path / "there")
+    rows = [describe_run(record) for record in list_runs(tmp_path / "there")]
+    assert len(rows) == 3 and {row["model"] for row in rows} == {"planted"}
