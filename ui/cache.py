@@ -3,6 +3,7 @@ by key. Arguments are small strings and configs (hashable), never large arrays."
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import numpy as np
@@ -23,8 +24,16 @@ from ui.render import show_error
 
 @st.cache_resource(max_entries=1, show_spinner="Loading the model")
 def cached_model(spec: ModelSpec, device: str = "auto") -> LoadedModel:
-    """The one model kept in memory (a new spec replaces it)."""
-    return load_model(spec, device)
+    """The one model kept in memory (a new spec replaces it). The objects alive once it is
+    loaded (the model and its tokenizer are hundreds of thousands) are frozen out of the
+    garbage collector's full passes, which would otherwise walk them all in the middle of
+    whichever page rerun triggers one; unfreezing first lets a replaced model's objects
+    be collected."""
+    gc.unfreeze()
+    loaded = load_model(spec, device)
+    gc.collect()
+    gc.freeze()
+    return loaded
 
 
 def model_loader(spec: ModelSpec, device, status=None) -> LoadedModel:
