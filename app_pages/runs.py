@@ -4,7 +4,7 @@ overlay on one accuracy-versus-p chart (core.runs, core.charts.compare_chart).""
 import pandas as pd
 import streamlit as st
 
-from core.charts import compare_chart, method_label
+from core.charts import RUN_COLORS, compare_chart, method_label
 from core.config import METHODS
 from core.errors import UserError
 from core.export import safe_csv
@@ -32,20 +32,21 @@ def run_name(key: str) -> str:
     return f"{key[:12]} · {row['model']} · layer {row['layer']} · {row['normalization']} · {row['seeds']} seeds"
 
 
-keys = st.multiselect("Runs to compare, export or delete", list(by_key), key="runs_chosen", format_func=run_name)
+keys = st.multiselect(f"Runs to compare, export or delete (up to {len(RUN_COLORS)} at a time)", list(by_key),
+                      key="runs_chosen", format_func=run_name, max_selections=len(RUN_COLORS), select_all=False)
 chosen = [by_key[key][0] for key in keys]
 
 if chosen:
     c = st.columns([2, 2, 3])
     try:
         tables = pd.concat([load_run(record).table.assign(run_key=record.key) for record in chosen])
-        c[0].download_button(f"Results of the {len(chosen)} selected (CSV)", safe_csv(tables), "ccs_runs.csv",
+        c[0].download_button(f"Results of the {len(chosen)} chosen (CSV)", safe_csv(tables), "ccs_runs.csv",
                              "text/csv", on_click="ignore")
     except UserError as error:
         show_error(error)
     if not shared():  # visitors of a shared server do not delete what others computed
-        confirm = c[2].checkbox(f"Yes, delete the {len(chosen)} selected")
-        if c[1].button("Delete selected", disabled=not confirm):
+        confirm = c[2].checkbox(f"Yes, delete the {len(chosen)} chosen")
+        if c[1].button("Delete chosen", disabled=not confirm):
             for record in chosen:
                 delete_run(record)
             st.rerun()

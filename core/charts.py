@@ -108,6 +108,8 @@ def compare_chart(summary: pd.DataFrame, facet: str = "none",
     run, color per method (as on the sweep page)."""
     metric = summary["metric"].iloc[0] if len(summary) else "accuracy"
     runs = list(dict.fromkeys(summary["run"]))
+    if len(runs) > len(RUN_COLORS):
+        raise UserError(f"{len(runs)} runs are more than one chart can tell apart; compare at most {len(RUN_COLORS)}.")
     data = summary.assign(Method=summary["method"].map(method_label), Run=summary["run"])
     run_legend = alt.Legend(orient="bottom", columns=1, title=None, labelLimit=0, symbolOpacity=1, symbolType="circle")
     run_color = alt.Color("Run:N", scale=alt.Scale(domain=runs, range=RUN_COLORS[:len(runs)]),

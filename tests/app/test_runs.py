@@ -31,6 +31,6 @@ def test_two_runs_overlay_on_one_chart_and_one_can_be_deleted(tiny_run):
     assert any("sign-resolved" in text for text in texts(app, "caption"))
     app.multiselect(key="runs_chosen").set_value([records[0].key]).run()
     app.checkbox[0].check().run()
-    [delete] = [b for b in app.button if b.label == "Delete selected"]
+    [delete] = [b for b in app.button if b.label == "Delete chosen"]
     delete.click().run()
     assert not app.exception and len(list_runs()) == 1

@@ -152,13 +152,14 @@ def test_two_runs_overlay_on_the_runs_page(page: Page, app_server: str, screensh
     chooser = page.get_by_role("combobox").first
     for _ in range(2):
         chooser.click()
-        page.get_by_role("option").first.click()
+        page.get_by_role("option").filter(has_text=" · ").first.click()
         settle(page)
     page.keyboard.press("Escape")
     page.wait_for_selector("svg.marks")
     settle(page)
     expect(page.locator("[data-testid='stException']")).to_have_count(0)
     expect(page.locator("svg.marks")).to_have_count(1)
+    expect(page.get_by_text("Results of the 2 chosen (CSV)")).to_be_visible()
     page.screenshot(path=screenshot_dir / "runs.png", full_page=True)
 
 

@@ -315,3 +315,14 @@ def test_a_pack_says_what_older_runs_were_extracted_from(computed, tmp_path):
     unpack(tmp_path / "talk.zip", root=tmp_path / "there")
     rows = [describe_run(record) for record in list_runs(tmp_path / "there")]
     assert len(rows) == 3 and {row["model"] for row in rows} == {"planted"}
+
+
+def test_more_runs_than_colors_is_one_message():
+    import pandas as pd
+
+    from core.charts import RUN_COLORS, compare_chart
+
+    summary = pd.DataFrame({"method": "ccs", "p": 0.5, "mean": 0.8, "ci_low": 0.7, "ci_high": 0.9, "n_seeds": 3,
+                            "metric": "accuracy", "run": [f"run {i}" for i in range(len(RUN_COLORS) + 1)]})
+    with pytest.raises(UserError, match="at most 8"):
+        compare_chart(summary)
