@@ -273,7 +273,9 @@ def variance_chart(table: pd.DataFrame) -> alt.Chart:
     return alt.Chart(data).mark_line(point=True).encode(
         x=alt.X("p:Q", title="training p", axis=p_axis(data["p"])),
         y=alt.Y("ratio:Q", title="variance / variance at p = 0.5", scale=alt.Scale(domain=[0, 1.05])),
-        color=alt.Color("curve:N", legend=_bottom_legend(1)),
+        color=alt.Color("curve:N", legend=_bottom_legend(1), scale=alt.Scale(
+            domain=["measured", "predicted: truth part + class spread", "4p(1−p): truth part alone"],
+            range=["#000000", "#E69F00", "#0072B2"])),
         order=alt.Order("curve:N", sort="descending"),
         strokeDash=alt.StrokeDash("curve:N", legend=None),
         tooltip=["curve:N", alt.Tooltip("ratio:Q", format=".3f")]).properties(height=280)
