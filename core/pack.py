@@ -119,14 +119,13 @@ def _record_with_extraction(results: Results, key: str, activation_key: str) -> 
     """A sweep's record, with what its activations were extracted from added from their
     metadata when the sweep was stored before records carried it (the other machine has
     no activations to ask)."""
-    from core.sweep import EXTRACTION_FIELDS
+    from core.sweep import extraction_record
 
     raw = (results.sweeps.path(key) / "info.json").read_bytes()
     info = json.loads(raw)
     if info.get("extraction") or not results.activations.has(activation_key):
         return raw
-    meta = results.activations.meta(activation_key)
-    info["extraction"] = {name: meta[name] for name in EXTRACTION_FIELDS if name in meta}
+    info["extraction"] = extraction_record(results.activations.meta(activation_key))
     return json.dumps(info, indent=1, sort_keys=True).encode("utf-8")
 
 

@@ -22,7 +22,7 @@ import pandas as pd
 from core.config import SweepConfig, from_dict
 from core.errors import UserError
 from core.store import ActivationStore, SweepStore, folder_bytes
-from core.sweep import SweepResult, load_sweep, method_config, sweep_key
+from core.sweep import SweepResult, extraction_record, load_sweep, method_config, sweep_key
 
 MIN_PREFIX = 6
 
@@ -55,8 +55,7 @@ def _record(store: SweepStore, activations: ActivationStore, folder: Path) -> Ru
     extraction = info.get("extraction") or {}
     if not extraction and activations.has(activation_key):
         try:
-            meta = activations.meta(activation_key)
-            extraction = {name: meta.get(name) for name in ("config", "model_name", "dataset_description", "n")}
+            extraction = extraction_record(activations.meta(activation_key))
         except (OSError, ValueError):
             extraction = {}
     created = info.get("created") or (folder / "info.json").stat().st_mtime

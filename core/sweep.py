@@ -226,16 +226,18 @@ def _restrict(result: SweepResult, config: SweepConfig) -> SweepResult:
     return SweepResult(key, config, result.activation_key, table, probes, result.test_indices, result.seconds)
 
 
-EXTRACTION_FIELDS = ("config", "model_name", "dataset_description", "n")
+def extraction_record(meta: dict) -> dict:
+    """What an activation set was extracted from (config, model name, dataset description,
+    size), out of its metadata: a sweep's record carries it, so the library of runs can
+    say so without the activations."""
+    return {name: meta[name] for name in ("config", "model_name", "dataset_description", "n") if name in meta}
 
 
 def _save(store: SweepStore, result: SweepResult, acts: ActivationSet) -> None:
-    """Store a sweep with what its activations were extracted from (EXTRACTION_FIELDS of
-    their metadata), so the library of runs can say so without the activations."""
     store.save(result.key, result.table, probes_to_tensors(result),
                {"config": to_jsonable(result.config), "seconds": result.seconds,
                 "activation_key": result.activation_key, "created": time.time(),
-                "extraction": {name: acts.meta[name] for name in EXTRACTION_FIELDS if name in acts.meta}})
+                "extraction": extraction_record(acts.meta)})
 
 
 def _train(acts: ActivationSet, config: SweepConfig, progress: ProgressFn | None, device: str,
