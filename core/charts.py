@@ -14,15 +14,14 @@ import numpy as np
 import pandas as pd
 
 from core.errors import UserError
-from core.probes import METHOD_INFO
+from core.probes import METHOD_REGISTRY
 from core.theory import truth_variance_ratio
 
 METRIC_LABELS = {"accuracy": "Accuracy", "auroc": "AUROC"}
 
 
-# Okabe & Ito's colorblind-safe palette, one color per method on every page and export.
-METHOD_COLORS = {"ccs": "#0072B2", "tpc": "#E69F00", "lr_raw": "#D55E00", "lr_norm": "#56B4E9", "random": "#009E73"}
-# Runs side by side (compare charts): the same palette, starting with the colors that
+# Runs side by side (compare charts): Okabe & Ito's colorblind-safe palette, as the
+# methods' colors (core.probes), starting with the colors that
 # differ most from each other.
 RUN_COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
 TRUTH_COLORS = {"+ is true": "#009E73", "+ is false": "#CC79A7"}
@@ -32,12 +31,13 @@ SLIDE_EXPORT_PX = 1920
 
 def method_label(method: str) -> str:
     """Display name of a method id."""
-    return METHOD_INFO[method].label if method in METHOD_INFO else method
+    return METHOD_REGISTRY[method].label if method in METHOD_REGISTRY else method
 
 
 def method_color(legend: alt.Legend | None = None) -> alt.Color:
     """The color encoding of the "Method" column: the same color for a method in every chart."""
-    scale = alt.Scale(domain=[method_label(m) for m in METHOD_COLORS], range=list(METHOD_COLORS.values()))
+    scale = alt.Scale(domain=[m.label for m in METHOD_REGISTRY.values()],
+                      range=[m.color for m in METHOD_REGISTRY.values()])
     return alt.Color("Method:N", legend=legend, scale=scale)
 
 

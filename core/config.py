@@ -13,6 +13,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.probes import METHOD_IDS
+
 BUNDLED = "bundled"
 
 DEFAULT_PROMPT = 'Consider the following movie review: "{text}" The sentiment of this review is'
@@ -93,7 +95,7 @@ class CCSConfig:
     weight_decay: float = 0.01
 
 
-METHODS = ("ccs", "tpc", "lr_raw", "lr_norm", "random")
+METHODS = METHOD_IDS  # every method, in registry order (core.probes)
 NORMALIZATIONS = ("mean", "meanstd", "none")
 TEST_NORMALIZATIONS = ("own", "train")
 

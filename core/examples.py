@@ -14,7 +14,8 @@ import pandas as pd
 import torch
 
 from core.errors import UserError
-from core.probes.base import PAIR, LinearProbe
+from core.probes import PAIR
+from core.probes.base import LinearProbe
 from core.probes.crc import top_principal_component
 from core.store import ActivationSet
 from core.sweep import SweepResult, normalize_test_pairs

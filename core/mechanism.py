@@ -19,6 +19,7 @@ import pandas as pd
 import torch
 
 from core.config import SweepConfig
+from core.probes import logistic_twins
 from core.sampling import split_test, training_draw
 from core.store import ActivationSet
 from core.sweep import SweepResult
@@ -107,16 +108,17 @@ def seed_agreement(result: SweepResult) -> pd.DataFrame:
 
 
 def logistic_threshold_shift(result: SweepResult) -> dict | None:
-    """LR on mean-normalized inputs against LR on raw differences, at the sweep's highest p:
+    """LR on mean-normalized inputs against LR on raw differences (core.probes.
+    logistic_twins), at the sweep's highest p:
     the two share their weights (core.probes.supervised.shifted_intercept), so they rank
     the test pairs alike and differ only in threshold. Returns p, both mean accuracies, both
     mean AUROCs, the largest per-cell AUROC difference over all cells and the cell count;
     None when the sweep lacks either method or normalizes with std as well."""
-    table = result.table
-    if result.config.normalization == "meanstd" or not {"lr_raw", "lr_norm"} <= set(table.method):
+    table, twins = result.table, logistic_twins()
+    if result.config.normalization == "meanstd" or twins is None or not set(twins) <= set(table.method):
         return None
     by_cell = table.set_index(["method", "p", "seed"])
-    raw, norm = by_cell.loc["lr_raw"], by_cell.loc["lr_norm"].reindex(by_cell.loc["lr_raw"].index)
+    raw, norm = by_cell.loc[twins[0]], by_cell.loc[twins[1]].reindex(by_cell.loc[twins[0]].index)
     top = max(result.config.p_levels)
     at_top = raw.index.get_level_values("p") == top
     return {"p": top, "accuracy_raw": float(raw.accuracy[at_top].mean()),

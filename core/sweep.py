@@ -31,12 +31,10 @@ from core.errors import UserError
 from core.metrics import evaluate_many
 from core.models import pick_device
 from core.normalize import NormStats, apply_stats, fit_stats
-from core.probes import METHOD_INFO
-from core.probes.base import DIFFERENCE, PAIR, LinearProbe
+from core.probes import METHOD_REGISTRY, PAIR
+from core.probes.base import LinearProbe
 from core.probes.ccs import CCSProblem, initial_parameters, train_ccs
-from core.probes.crc import top_principal_component
-from core.probes.random_direction import random_direction
-from core.probes.supervised import fit_logistic, shifted_intercept
+from core.probes.supervised import shifted_intercept
 from core.sampling import check_pool, split_test, training_draw
 from core.store import ActivationSet, CorruptEntry, SweepStore, content_key, key_lock, quarantine
 from core.validate import check_sweep
@@ -85,26 +83,23 @@ def validate_config(config: SweepConfig, acts: ActivationSet) -> None:
 
 
 def _method_stats_kind(method: str, normalization: str) -> str:
-    return normalization if METHOD_INFO[method].normalized_inputs else "none"
+    return normalization if METHOD_REGISTRY[method].normalized_inputs else "none"
 
 
-def _fit_baseline(method: str, pos: torch.Tensor, neg: torch.Tensor, labels: np.ndarray, seed: int,
-                  stats: NormStats, raw_logistic: Callable[[], tuple[torch.Tensor, float, float]]) -> LinearProbe:
-    """One baseline probe on a cell's raw training pairs, normalized with `stats`.
-    Logistic regression under a shift-only normalization ("none", "mean") is the cell's
-    raw-difference fit `raw_logistic()` with its intercept moved (see shifted_intercept),
-    so lr_raw and lr_norm share one fit."""
-    if method in ("lr_raw", "lr_norm") and stats.std_pos is None:
-        weight, bias, loss = raw_logistic()
-        return LinearProbe(method, DIFFERENCE, weight, shifted_intercept(weight, bias, stats.mean_pos - stats.mean_neg),
-                           stats, loss)
+def _fit_baseline(method_id: str, pos: torch.Tensor, neg: torch.Tensor, labels: np.ndarray, seed: int,
+                  stats: NormStats, raw_fit: Callable[[Callable], tuple[torch.Tensor, float, float]]) -> LinearProbe:
+    """One baseline probe (a registry method with a fit) on a cell's raw training pairs,
+    normalized with `stats`. A shift-equivariant method under a shift-only normalization
+    ("none", "mean") is the cell's fit on raw pairs, `raw_fit(fit)`, with its intercept
+    moved (see shifted_intercept), so the methods that share a fit share it per cell."""
+    spec = METHOD_REGISTRY[method_id]
+    if spec.shift_equivariant and stats.std_pos is None:
+        weight, bias, loss = raw_fit(spec.fit)
+        return LinearProbe(method_id, spec.form, weight,
+                           shifted_intercept(weight, bias, stats.mean_pos - stats.mean_neg), stats, loss)
     pos_n, neg_n = apply_stats(stats, pos, neg)
-    if method == "tpc":
-        return LinearProbe(method, DIFFERENCE, top_principal_component(pos_n, neg_n), 0.0, stats)
-    if method == "random":
-        return LinearProbe(method, DIFFERENCE, random_direction(pos_n.shape[1], seed), 0.0, stats)
-    weight, bias, loss = fit_logistic(pos_n - neg_n, labels)
-    return LinearProbe(method, DIFFERENCE, weight, bias, stats, loss)
+    weight, bias, loss = spec.fit(pos_n, neg_n, labels, seed)
+    return LinearProbe(method_id, spec.form, weight, bias, stats, loss)
 
 
 def normalize_test_pairs(probe: LinearProbe, test_pos: torch.Tensor, test_neg: torch.Tensor,
@@ -254,7 +249,7 @@ def _train(acts: ActivationSet, config: SweepConfig, progress: ProgressFn | None
 
     test_pos, test_neg, test_labels = pos[test_idx], neg[test_idx], labels[test_idx]
     own_stats = {kind: fit_stats(test_pos, test_neg, kind) for kind in {config.normalization, "none"}}
-    baselines = [m for m in config.methods if m != "ccs"]
+    baselines = [m for m in config.methods if METHOD_REGISTRY[m].fit is not None]
     total = (config.ccs.epochs if "ccs" in config.methods else 0) + len(baselines) * len(cells)
     probes: dict[CellKey, LinearProbe] = {}
 
@@ -271,9 +266,9 @@ def _train(acts: ActivationSet, config: SweepConfig, progress: ProgressFn | None
                                                      float(fit.loss[i]))
 
     @functools.cache
-    def raw_logistic(cell: tuple[float, int]) -> tuple[torch.Tensor, float, float]:
+    def raw_fit(fit: Callable, cell: tuple[float, int]) -> tuple[torch.Tensor, float, float]:
         rows = draws[cell]
-        return fit_logistic(pos[rows] - neg[rows], labels[rows])
+        return fit(pos[rows], neg[rows], labels[rows], cell[1])
 
     done = config.ccs.epochs if "ccs" in config.methods else 0
     # One BLAS thread: these fits make thousands of small matrix-vector products, and on
@@ -286,13 +281,13 @@ def _train(acts: ActivationSet, config: SweepConfig, progress: ProgressFn | None
                 rows = draws[cell]
                 stats = fit_stats(pos[rows], neg[rows], kind)
                 probes[(method, *cell)] = _fit_baseline(method, pos[rows], neg[rows], labels[rows], cell[1], stats,
-                                                        functools.partial(raw_logistic, cell))
+                                                        functools.partial(raw_fit, cell=cell))
                 done += 1
-                report(done, total, f"{METHOD_INFO[method].label}: p={cell[0]}, seed {cell[1]}")
+                report(done, total, f"{METHOD_REGISTRY[method].label}: p={cell[0]}, seed {cell[1]}")
 
     confidences = np.stack([_test_confidence(probe, test_pos, test_neg, own_stats, config.test_normalization)
                             for probe in probes.values()])
-    resolve_sign = np.array([not METHOD_INFO[method].supervised for method, _, _ in probes])
+    resolve_sign = np.array([not METHOD_REGISTRY[method].supervised for method, _, _ in probes])
     records = []
     for ((method, p, seed), probe), metrics in zip(probes.items(), evaluate_many(test_labels, confidences,
                                                                                    resolve_sign)):
@@ -328,7 +323,7 @@ def probes_from_tensors(tensors: dict[str, torch.Tensor], config: SweepConfig) -
     probes = {}
     for method in config.methods:
         kind = _method_stats_kind(method, config.normalization)
-        form = PAIR if method == "ccs" else DIFFERENCE
+        form = METHOD_REGISTRY[method].form
         for i, (p, seed) in enumerate(tensors[f"{method}.cells"].tolist()):
             stats = NormStats(kind, tensors[f"{method}.mean_pos"][i], tensors[f"{method}.mean_neg"][i],
                               tensors[f"{method}.std_pos"][i] if f"{method}.std_pos" in tensors else None,

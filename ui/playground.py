@@ -6,13 +6,14 @@ from __future__ import annotations
 import streamlit as st
 
 from core.charts import method_label
-from core.config import CCSConfig, SweepConfig
+from core.config import METHODS, CCSConfig, SweepConfig
 from core.metrics import summarize
 from core.sweep import run_sweep
 from core.theory import synthetic_pairs
 
 N_PAIRS = 2000
 PLAYGROUND_CCS = CCSConfig(epochs=300, restarts=4)
+PLAYGROUND_METHODS = tuple(m for m in METHODS if m != "random")  # every method but the floor
 
 
 @st.cache_data(max_entries=32, show_spinner="Training")
@@ -23,7 +24,7 @@ def playground_table(dim: int, truth: float, offset: float, noise: float, distra
     acts = data.as_activation_set("playground")
     levels = (0.5,) if p == 0.5 else (0.5, p)
     config = SweepConfig(layer=0, p_levels=levels, n_train=400, n_test=400, seeds=(0, 1, 2),
-                         methods=("ccs", "tpc", "lr_raw", "lr_norm"), ccs=PLAYGROUND_CCS)
+                         methods=PLAYGROUND_METHODS, ccs=PLAYGROUND_CCS)
     return summarize(run_sweep(acts, config).table)
 
 

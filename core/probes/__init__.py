@@ -1,27 +1,89 @@
-"""Contrast-pair probes: CCS (batched), TPC, logistic regression twice, and a random floor."""
+"""Contrast-pair methods, each defined once here (METHOD_REGISTRY): id, label, color, what
+it reads, how it scores a pair and how it is fitted. The CLI's choices, the forms,
+links, decks, charts, the sweep's dispatch and reports all read this registry, so adding a
+method is one module with its fit plus one entry here; an unknown id is an error.
+
+The registry imports nothing heavy: each fit imports its module when called, so reading
+the list of methods (the CLI's --help, a link) costs nothing.
+"""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from typing import Callable
+
+# How a method scores a pair: from both sides' probabilities (CCS) or from a direction
+# applied to the difference x+ - x-.
+PAIR = "pair"
+DIFFERENCE = "difference"
+
+FitResult = tuple  # (weight [d] float32 tensor, bias, training loss or nan)
+
+
+def _fit_tpc(pos_n, neg_n, labels, seed) -> FitResult:
+    from core.probes.crc import top_principal_component
+
+    return top_principal_component(pos_n, neg_n), 0.0, math.nan
+
+
+def _fit_logistic(pos_n, neg_n, labels, seed) -> FitResult:
+    from core.probes.supervised import fit_logistic
+
+    return fit_logistic(pos_n - neg_n, labels)
+
+
+def _fit_random(pos_n, neg_n, labels, seed) -> FitResult:
+    from core.probes.random_direction import random_direction
+
+    return random_direction(pos_n.shape[1], seed), 0.0, math.nan
 
 
 @dataclass(frozen=True)
-class MethodInfo:
-    """How a method is shown and evaluated."""
+class Method:
+    """One contrast-pair method.
 
+    `normalized_inputs`: it reads the per-side normalized pairs (else raw ones).
+    `form`: PAIR or DIFFERENCE (see above). `fit(pos, neg, labels, seed)` returns its
+    (weight, bias, loss) on one cell's training pairs, already normalized; None for CCS,
+    which the batched engine (core.probes.ccs) trains. `shift_equivariant`: fitting on
+    inputs shifted by a constant gives the same weight with a moved intercept, so under
+    a shift-only normalization the sweep reuses one raw fit (core.probes.supervised.
+    shifted_intercept)."""
+
+    id: str
     label: str
+    color: str
     supervised: bool
     normalized_inputs: bool
+    form: str
     description: str
+    fit: Callable[..., FitResult] | None = None
+    shift_equivariant: bool = False
 
 
-METHOD_INFO = {
-    "ccs": MethodInfo("CCS", False, True,
-                      "Contrast-Consistent Search on per-side normalized pairs (reference optimizer)."),
-    "tpc": MethodInfo("TPC", False, True, "Top principal component of the normalized differences."),
-    "lr_raw": MethodInfo("LR (raw differences)", True, False,
-                         "Logistic regression on x+ - x- without normalization: the supervised ceiling."),
-    "lr_norm": MethodInfo("LR (normalized)", True, True,
-                          "Logistic regression on the normalized inputs CCS sees: what normalization removes."),
-    "random": MethodInfo("Random direction", False, True, "A random unit direction: the floor."),
-}
+# Colors: Okabe & Ito's colorblind-safe palette, one per method on every page and export.
+METHOD_REGISTRY = {method.id: method for method in (
+    Method("ccs", "CCS", "#0072B2", False, True, PAIR,
+           "Contrast-Consistent Search on per-side normalized pairs (reference optimizer)."),
+    Method("tpc", "TPC", "#E69F00", False, True, DIFFERENCE, "Top principal component of the normalized differences.",
+           _fit_tpc),
+    Method("lr_raw", "LR (raw differences)", "#D55E00", True, False, DIFFERENCE,
+           "Logistic regression on x+ - x- without normalization: the supervised ceiling.", _fit_logistic, True),
+    Method("lr_norm", "LR (normalized)", "#56B4E9", True, True, DIFFERENCE,
+           "Logistic regression on the normalized inputs CCS sees: what normalization removes.", _fit_logistic, True),
+    Method("random", "Random direction", "#009E73", False, True, DIFFERENCE, "A random unit direction: the floor.",
+           _fit_random),
+)}
+METHOD_IDS = tuple(METHOD_REGISTRY)
+
+
+def logistic_twins() -> tuple[str, str] | None:
+    """(raw, normalized): the supervised method fitted on raw pairs and the one fitted the
+    same way on normalized pairs, whose comparison isolates what normalization does to a
+    threshold (core.mechanism.logistic_threshold_shift); None without such a pair."""
+    supervised = [m for m in METHOD_REGISTRY.values() if m.supervised and m.fit is not None]
+    for raw in (m for m in supervised if not m.normalized_inputs):
+        for normalized in (m for m in supervised if m.normalized_inputs and m.fit is raw.fit):
+            return raw.id, normalized.id
+    return None

@@ -16,9 +16,7 @@ import numpy as np
 import torch
 
 from core.normalize import NormStats
-
-PAIR = "pair"
-DIFFERENCE = "difference"
+from core.probes import PAIR
 
 
 @dataclass
