@@ -10,6 +10,7 @@ from core.errors import UserError
 from core.export import safe_csv
 from core.extract import activation_key
 from core.metrics import summarize
+from core.probes import DEFAULT_METHODS
 from core.report import describe_ccs
 from core.store import ActivationStore, SweepStore
 from core.sweep import run_layer_scan, sweep_key
@@ -31,7 +32,7 @@ if layers is None:
 with st.form("layer_form"):
     c = st.columns(4)
     imbalanced = c[0].selectbox("Imbalanced p", [0.7, 0.8, 0.9, 0.95], index=3)
-    methods = c[1].multiselect("Methods", METHODS, default=list(METHODS), format_func=method_label)
+    methods = c[1].multiselect("Methods", METHODS, default=list(DEFAULT_METHODS), format_func=method_label)
     seeds = c[2].number_input("Seeds", 1, 20, 3, help="3 or more for an interval that means something.")
     ccs = ccs_optimizer_field(c[3], sweep.ccs, key="layers_optimizer")
     run = st.form_submit_button("Run layer scan", type="primary")

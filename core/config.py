@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.probes import METHOD_IDS
+from core.probes import DEFAULT_METHODS, METHOD_IDS
 
 BUNDLED = "bundled"
 
@@ -116,7 +116,7 @@ class SweepConfig:
     n_train: int = 400
     n_test: int = 600
     seeds: tuple[int, ...] = tuple(range(10))
-    methods: tuple[str, ...] = METHODS
+    methods: tuple[str, ...] = DEFAULT_METHODS
     normalization: str = "mean"
     test_normalization: str = "own"
     split_seed: int = 0

@@ -55,13 +55,14 @@ def chart_caption(config: SweepConfig) -> str:
 def format_summary(summary: pd.DataFrame) -> str:
     """Method x p table of 'mean [95% CI]' for a terminal."""
     levels = sorted(summary["p"].unique())
-    lines = ["method".ljust(22) + "".join(f"p={p:<19g}" for p in levels)]
+    width = max(len(method_label(m)) for m in summary["method"]) + 2
+    lines = ["method".ljust(width) + "".join(f"p={p:<19g}" for p in levels)]
     for method in dict.fromkeys(summary["method"]):
         cells = []
         for p in levels:
             row = summary[(summary["method"] == method) & (summary["p"] == p)].iloc[0]
             cells.append(f"{row['mean']:.3f} [{row['ci_low']:.3f},{row['ci_high']:.3f}]".ljust(21))
-        lines.append(method_label(method).ljust(22) + "".join(cells))
+        lines.append(method_label(method).ljust(width) + "".join(cells))
     return "\n".join(lines)
 
 

@@ -39,11 +39,13 @@ def fit_logistic(differences: torch.Tensor, labels: np.ndarray, tol: float = 1e-
 
 
 def shifted_intercept(weight: torch.Tensor, intercept: float, shift: torch.Tensor) -> float:
-    """The intercept of the same logistic regression refitted to `differences - shift`.
+    """The intercept of the same fit refitted to `differences - shift`, for a fit whose
+    weight does not depend on where the inputs sit (logistic regression, whose L2 penalty
+    leaves the intercept alone; the mass-mean probe; LDA).
 
-    The L2 penalty leaves the intercept alone, so moving every input by a constant
-    vector moves the optimum only in its intercept: w.(d - shift) + b' = w.d + b for
-    b' = b + w.shift, with the same weight and the same training loss. Mean
+    Moving every input by a constant vector then moves the optimum only in its intercept:
+    w.(d - shift) + b' = w.d + b for b' = b + w.shift, with the same weight and the same
+    training loss. Mean
     normalization is such a shift (shift = mean(x+) - mean(x-) of the training draw),
     so "LR on normalized inputs" is "LR on raw differences" with its zero point moved;
     the sweep derives it that way instead of fitting it again."""
