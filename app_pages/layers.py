@@ -4,12 +4,12 @@ import dataclasses
 
 import streamlit as st
 
-from core.charts import layer_chart, method_label
+from core.charts import layer_chart, method_label, metric_label
 from core.config import METHODS
 from core.errors import UserError
 from core.export import safe_csv
 from core.extract import activation_key
-from core.metrics import summarize
+from core.metrics import METRICS, summarize
 from core.probes import DEFAULT_METHODS
 from core.report import describe_ccs
 from core.store import ActivationStore, SweepStore
@@ -52,7 +52,7 @@ if run or cached:
         show_error(error)
 
 if table is not None:
-    metric = st.radio("Metric", ["accuracy", "auroc"], horizontal=True)
+    metric = st.radio("Metric", list(METRICS), horizontal=True, format_func=metric_label)
     summary = summarize(table, metric, by=("method", "p", "layer"))
     st.altair_chart(layer_chart(summary), width="stretch", theme=None)
     downloads = st.columns(2)

@@ -4,10 +4,11 @@ overlay on one accuracy-versus-p chart (core.runs, core.charts.compare_chart).""
 import pandas as pd
 import streamlit as st
 
-from core.charts import RUN_COLORS, compare_chart, method_label
+from core.charts import RUN_COLORS, compare_chart, method_label, metric_label
 from core.config import METHODS
 from core.errors import UserError
 from core.export import safe_csv
+from core.metrics import METRICS
 from core.runs import delete_run, describe_run, list_runs, load_run, overlay, record_labels
 from core.steps import FACETS
 from ui.render import chart_exports, plain, show_error
@@ -56,7 +57,7 @@ if len(chosen) < 2:
     st.stop()
 
 c = st.columns(3)
-metric = c[0].radio("Metric", ["accuracy", "auroc"], horizontal=True)
+metric = c[0].radio("Metric", list(METRICS), format_func=metric_label)
 facet = c[1].selectbox("Panels", FACETS, format_func={"none": "one chart: color per run, dash per method",
                                                       "method": "one panel per method",
                                                       "run": "one panel per run"}.get)
@@ -70,8 +71,7 @@ try:
 except UserError as error:
     show_error(error)
     st.stop()
-chart = compare_chart(summary, facet=facet, title=f"{'AUROC' if metric == 'auroc' else 'Accuracy'}: mean over "
-                      "seeds, 95% band")
+chart = compare_chart(summary, facet=facet, title=f"{metric_label(metric)}: mean over seeds, 95% band")
 st.altair_chart(chart, theme=None)
 for record, label in zip(chosen, labels):
     st.caption(plain(f"{label} (run {record.key[:12]}): {len(record.config.seeds)} seeds, n_train "

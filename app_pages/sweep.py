@@ -4,11 +4,11 @@ import json
 
 import streamlit as st
 
-from core.charts import imbalance_chart, method_label
+from core.charts import imbalance_chart, method_label, metric_label
 from core.config import to_jsonable
 from core.errors import UserError
 from core.export import safe_csv
-from core.metrics import summarize
+from core.metrics import METRICS, summarize
 from core.report import chart_caption, describe_sweep, subtitle_lines, summary_pivot
 from ui.cache import finished_sweep
 from ui.forms import sweep_fields
@@ -36,10 +36,11 @@ if run_clicked and result is None:
         show_error(error)
 
 view = st.columns([1, 1, 2])
-metric = view[0].radio("Metric", ["accuracy", "auroc"], horizontal=True, key="metric",
-                       index=1 if st.query_params.get("metric") == "auroc" else 0,
-                       help="AUROC falling: the direction was lost. Accuracy falling at steady AUROC: the "
-                            "threshold moved.")
+metric = view[0].radio("Metric", list(METRICS), key="metric", format_func=metric_label,
+                       index=list(METRICS).index(st.query_params.get("metric", "accuracy"))
+                       if st.query_params.get("metric", "accuracy") in METRICS else 0,
+                       help="AUROC falling: the direction was lost. Accuracy falling at steady AUROC and steady "
+                            "calibrated accuracy (threshold at the median test score): the threshold moved.")
 theory = view[1].toggle("Overlay 4p(1−p)", value=st.query_params.get("theory") == "1", key="theory",
                         help="The share of truth variance that survives per-side centering (core/theory.py).")
 view_params = {**({"metric": metric} if metric != "accuracy" else {}), **({"theory": "1"} if theory else {})}
@@ -53,7 +54,7 @@ if result is None:
 
 provenance = describe_sweep(result.config, result.seconds, result.cached, result.reused)
 summary = summarize(result.table, metric)
-chart = imbalance_chart(summary, title=f"{'AUROC' if metric == 'auroc' else 'Accuracy'} vs training-label imbalance",
+chart = imbalance_chart(summary, title=f"{metric_label(metric)} vs training-label imbalance",
                         subtitle=chart_caption(result.config), show_theory=theory, selectable=True)
 event = st.altair_chart(chart, width="stretch", theme=None, on_select="rerun", key="sweep_chart")
 picked = (event.selection.get("pick") or []) if event else []

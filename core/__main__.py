@@ -16,6 +16,7 @@ from pathlib import Path
 
 from core.config import BUNDLED, METHODS, NORMALIZATIONS, TEST_NORMALIZATIONS, DatasetSpec
 from core.errors import UserError, public_message
+from core.metrics import METRICS
 from core.presets import PRESETS, with_optimizer
 from core.validate import local_or_id
 
@@ -82,7 +83,7 @@ def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--epochs", type=int, help="CCS epochs per restart (reference: 1000)")
     group.add_argument("--lr", type=float, help="CCS AdamW learning rate (reference: 1e-3)")
     group.add_argument("--restarts", type=int, help="CCS restarts (reference: 10)")
-    group.add_argument("--metric", choices=["accuracy", "auroc"], default="accuracy", help="metric of table and chart")
+    group.add_argument("--metric", choices=list(METRICS), default="accuracy", help="metric of table and chart")
     group.add_argument("--out", type=Path, help="write the per-cell results CSV here")
     group.add_argument("--chart", type=Path, help="write the chart here (.png, .svg or .html)")
     group.add_argument("--theory", action="store_true", help="overlay the 4p(1-p) prediction on the chart")
@@ -343,7 +344,7 @@ def build_parser() -> argparse.ArgumentParser:
     runs.set_defaults(run=command_runs)
     compare = commands.add_parser("compare", help="several cached runs side by side")
     compare.add_argument("keys", nargs="+", metavar="KEY", help="run keys or their first 6+ hex digits")
-    compare.add_argument("--metric", choices=["accuracy", "auroc"], default="accuracy")
+    compare.add_argument("--metric", choices=list(METRICS), default="accuracy")
     compare.add_argument("--methods", type=_words, help=f"comma-separated subset of {','.join(METHODS)}")
     compare.add_argument("--facet", choices=["none", "method", "run"], default="none",
                          help="none: color per run, dash per method; method or run: a panel each")

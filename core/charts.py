@@ -14,11 +14,9 @@ import numpy as np
 import pandas as pd
 
 from core.errors import UserError
+from core.metrics import METRICS
 from core.probes import METHOD_REGISTRY
 from core.theory import truth_variance_ratio
-
-METRIC_LABELS = {"accuracy": "Accuracy", "auroc": "AUROC"}
-
 
 # Runs side by side (compare charts): Okabe & Ito's colorblind-safe palette, as the
 # methods' colors (core.probes), starting with the colors that
@@ -27,6 +25,32 @@ RUN_COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", 
 TRUTH_COLORS = {"+ is true": "#009E73", "+ is false": "#CC79A7"}
 OUTCOME_COLORS = {"correct": "#009E73", "wrong": "#D55E00"}
 SLIDE_EXPORT_PX = 1920
+
+
+def metric_label(metric: str) -> str:
+    """Display name of a metric (core.metrics.METRICS)."""
+    return METRICS[metric].label if metric in METRICS else metric
+
+
+def metric_domain(metric: str, values, floor: float = 0.4) -> list[float]:
+    """The y range for `values` of `metric`: from chance-ish (`floor`, or lower when a
+    value is) up to 1 for a metric with a chance level; from 0 to a little above the
+    highest value for one without (calibration error)."""
+    finite = np.asarray(values, dtype=float)
+    finite = finite[np.isfinite(finite)]
+    if metric in METRICS and METRICS[metric].chance is None:
+        return [0.0, min(1.0, float(finite.max()) + 0.05) if len(finite) else 1.0]
+    return [min(floor, float(finite.min()) - 0.02) if len(finite) else floor, 1.0]
+
+
+def chance_rules(metric: str, inherit_data: bool = False) -> list:
+    """A dashed rule at the metric's chance level (none for a metric without one); with
+    `inherit_data`, a layer without data of its own (a faceted chart's layers share one)."""
+    chance = METRICS[metric].chance if metric in METRICS else None
+    if chance is None:
+        return []
+    base = alt.Chart() if inherit_data else alt.Chart(pd.DataFrame({"y": [chance]}))
+    return [base.mark_rule(strokeDash=[4, 4], color="#888").encode(y=alt.datum(chance))]
 
 
 def method_label(method: str) -> str:
@@ -64,18 +88,18 @@ def imbalance_chart(summary: pd.DataFrame, title: str = "Accuracy vs training-la
     metric = summary["metric"].iloc[0] if len(summary) else "accuracy"
     data = summary.assign(Method=summary["method"].map(method_label))
     levels = sorted({float(p) for p in (data["p"] if p_levels is None else p_levels)})
-    low = 0.0 if show_theory else min(0.4, float(np.nanmin(data[["mean", "ci_low"]].to_numpy(dtype=float))) - 0.02)
+    domain = [0.0, 1.0] if show_theory else metric_domain(metric, data[["mean", "ci_low", "ci_high"]].to_numpy())
     x = alt.X("p:Q", title="p = fraction of training pairs whose + completion is true",
               scale=alt.Scale(domain=[levels[0], levels[-1]]), axis=p_axis(levels))
-    y_scale = alt.Scale(domain=[low, 1.0])
+    y_scale = alt.Scale(domain=domain)
     color = method_color(_bottom_legend(values=list(dict.fromkeys(data["Method"]))))
     tooltip = [alt.Tooltip("Method:N"), alt.Tooltip("p:Q", format=".2f"), alt.Tooltip("mean:Q", format=".3f"),
                alt.Tooltip("ci_low:Q", format=".3f", title="95% CI low"),
                alt.Tooltip("ci_high:Q", format=".3f", title="95% CI high"), alt.Tooltip("n_seeds:Q")]
     base = alt.Chart(data).encode(x=x, color=color)
     band = base.transform_filter("isValid(datum.ci_low)").mark_area(opacity=0.18).encode(
-        y=alt.Y("ci_low:Q", scale=y_scale, title=METRIC_LABELS.get(metric, metric)), y2="ci_high:Q")
-    y = alt.Y("mean:Q", scale=y_scale, title=METRIC_LABELS.get(metric, metric))
+        y=alt.Y("ci_low:Q", scale=y_scale, title=metric_label(metric)), y2="ci_high:Q")
+    y = alt.Y("mean:Q", scale=y_scale, title=metric_label(metric))
     line = base.mark_line().encode(y=y)
     points = base.mark_point(filled=True, size=60, cursor="pointer" if selectable else "default").encode(
         y=y, tooltip=tooltip)
@@ -83,9 +107,7 @@ def imbalance_chart(summary: pd.DataFrame, title: str = "Accuracy vs training-la
         pick = alt.selection_point(name="pick", fields=["method", "p"], on="click")
         points = points.add_params(pick).encode(
             size=alt.when(pick, empty=False).then(alt.value(200)).otherwise(alt.value(60)))
-    chance = alt.Chart(pd.DataFrame({"y": [0.5], "label": ["chance"]})).mark_rule(
-        strokeDash=[4, 4], color="#888").encode(y="y:Q")
-    layers = [band, line, points, chance]
+    layers = [band, line, points, *chance_rules(metric)]
     if show_theory:
         grid = np.linspace(levels[0], levels[-1], 50)
         theory = pd.DataFrame({"p": grid, "value": truth_variance_ratio(grid),
@@ -115,9 +137,8 @@ def compare_chart(summary: pd.DataFrame, facet: str = "none",
     run_color = alt.Color("Run:N", scale=alt.Scale(domain=runs, range=RUN_COLORS[:len(runs)]),
                           legend=run_legend if facet != "run" else None, sort=runs)
     color = method_color(_bottom_legend(values=list(dict.fromkeys(data["Method"])))) if facet == "run" else run_color
-    low = min(0.4, float(np.nanmin(data[["mean", "ci_low"]].to_numpy(dtype=float))) - 0.02)
-    y_scale = alt.Scale(domain=[low, 1.0])
-    label = METRIC_LABELS.get(metric, metric)
+    y_scale = alt.Scale(domain=metric_domain(metric, data[["mean", "ci_low", "ci_high"]].to_numpy()))
+    label = metric_label(metric)
     x_title = "p = fraction of training pairs whose + completion is true" if facet == "none" else "training p"
     x = alt.X("p:Q", title=x_title, axis=p_axis(data["p"]),
               scale=alt.Scale(domain=[float(data["p"].min()), float(data["p"].max())]))
@@ -133,8 +154,7 @@ def compare_chart(summary: pd.DataFrame, facet: str = "none",
         y=alt.Y("ci_low:Q", scale=y_scale, title=label), y2="ci_high:Q")
     line = base.mark_line(strokeWidth=2.5).encode(y=alt.Y("mean:Q", scale=y_scale, title=label))
     points = base.mark_point(filled=True, size=60).encode(y=alt.Y("mean:Q", scale=y_scale), tooltip=tooltip)
-    chance = alt.Chart().mark_rule(strokeDash=[4, 4], color="#888").encode(y=alt.datum(0.5))
-    layered = alt.layer(band, line, points, chance, data=data)
+    layered = alt.layer(band, line, points, *chance_rules(metric, inherit_data=True), data=data)
     title_params = alt.TitleParams(title, anchor="start")
     if facet == "none":
         return layered.properties(title=title_params, width=560, height=340)
@@ -310,14 +330,13 @@ def layer_chart(summary: pd.DataFrame) -> alt.Chart:
         x=alt.X("layer:Q", title="layer (hidden-state index)", axis=alt.Axis(values=layers, format="d"),
                 scale=alt.Scale(domain=[layers[0], layers[-1]])),
         color=method_color(_bottom_legend(values=list(dict.fromkeys(data["Method"])))))
-    y_scale = alt.Scale(domain=[0.3, 1.0], clamp=True)
+    y_scale = alt.Scale(domain=metric_domain(metric, data["mean"], floor=0.3), clamp=True)
     band = base.transform_filter("isValid(datum.ci_low)").mark_area(opacity=0.12, clip=True).encode(
         y=alt.Y("ci_low:Q", scale=y_scale), y2="ci_high:Q", detail="level:N")
     line = base.mark_line(point=True).encode(
-        y=alt.Y("mean:Q", title=METRIC_LABELS.get(metric, metric), scale=y_scale),
+        y=alt.Y("mean:Q", title=metric_label(metric), scale=y_scale),
         strokeDash=alt.StrokeDash("level:N", legend=alt.Legend(orient="bottom", title=None, symbolType="stroke",
                                                                symbolStrokeColor="#444", symbolStrokeWidth=2)),
         tooltip=["Method:N", "level:N", "layer:Q", alt.Tooltip("mean:Q", format=".3f"), "n_seeds:Q"])
-    chance = alt.Chart(pd.DataFrame({"y": [0.5]})).mark_rule(strokeDash=[4, 4], color="#888").encode(y="y:Q")
-    return alt.layer(band, line, chance).properties(title=f"{METRIC_LABELS.get(metric, metric)} by layer",
-                                                    height=360)
+    return alt.layer(band, line, *chance_rules(metric)).properties(title=f"{metric_label(metric)} by layer",
+                                                                        height=360)

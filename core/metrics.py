@@ -1,45 +1,102 @@
-"""Accuracy with the paper's sign convention, AUROC, and 95% confidence intervals over seeds.
+"""The metrics of a sweep cell (METRICS, one registry), with the paper's sign convention,
+and 95% confidence intervals over seeds.
 
 Sign convention: an unsupervised probe (CCS, TPC, random) does not know which end of
 its direction means "true", so, as in Burns et al., its accuracy on the test split is
-max(acc, 1 - acc); AUROC uses the same orientation as the accuracy. Supervised probes
-are never flipped.
+max(acc, 1 - acc); every other metric uses the same orientation as the accuracy.
+Supervised probes are never flipped.
+
+Two metrics separate the two ways a probe fails under imbalance: AUROC (does it still
+rank true pairs above false ones: the direction) and calibrated accuracy (accuracy with
+the threshold at the median test score, elk's label-free fix for a moved threshold; the
+test split is balanced, so the median is where a balanced threshold belongs). Accuracy
+below calibrated accuracy is a moved threshold; calibrated accuracy below its balanced
+value is a lost direction.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 CI_LEVEL = 0.95
+ECE_BINS = 10
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A column of the sweep table: its label, the chance level a chart draws (None: no
+    chance line) and whether higher is better."""
+
+    label: str
+    chance: float | None
+    higher_is_better: bool = True
+
+
+METRICS = {
+    "accuracy": Metric("Accuracy", 0.5),
+    "auroc": Metric("AUROC", 0.5),
+    "accuracy_calibrated": Metric("Calibrated accuracy (median threshold)", 0.5),
+    "ece": Metric("Expected calibration error", None, higher_is_better=False),
+}
 # Below this many seeds a t-interval is too wide (2 seeds: t = 12.7) to mean much, and
 # every table and caption says so.
 FEW_SEEDS = 3
 
 
-def evaluate(labels: np.ndarray, confidence: np.ndarray, resolve_sign: bool) -> dict[str, float | bool]:
-    """accuracy (sign-resolved when `resolve_sign`), accuracy_raw, auroc and sign_flipped
-    for confidences that x+ is true (prediction: confidence > 0.5)."""
-    return evaluate_many(labels, confidence[None], np.array([resolve_sign]))[0]
+def evaluate(labels: np.ndarray, confidence: np.ndarray, resolve_sign: bool,
+             log_odds: np.ndarray | None = None) -> dict[str, float | bool]:
+    """accuracy (sign-resolved when `resolve_sign`), accuracy_raw, auroc,
+    accuracy_calibrated, ece and sign_flipped for confidences that x+ is true
+    (prediction: confidence > 0.5; the ranking metrics use `log_odds` when given)."""
+    return evaluate_many(labels, confidence[None], np.array([resolve_sign]),
+                         None if log_odds is None else log_odds[None])[0]
 
 
-def evaluate_many(labels: np.ndarray, confidences: np.ndarray, resolve_sign: np.ndarray) -> list[dict]:
+def evaluate_many(labels: np.ndarray, confidences: np.ndarray, resolve_sign: np.ndarray,
+                  log_odds: np.ndarray | None = None) -> list[dict]:
     """evaluate() for many probes at once: confidences [P, n] on the same n test pairs,
-    resolve_sign [P]. AUROC is the Mann-Whitney U statistic of the true-+ pairs'
-    confidences against the others, over n1 * n0 (ties count half, as in roc_auc_score,
+    resolve_sign [P], and optionally the confidences' log-odds [P, n], which the ranking
+    metrics (AUROC, the median threshold) then use: a confidence rounds to exactly 1 for
+    logits beyond about 37, which a probe with a large weight reaches, and would tie pairs
+    it ranks apart. AUROC is the Mann-Whitney U statistic of the true-+ pairs'
+    rankings against the others, over n1 * n0 (ties count half, as in roc_auc_score,
     which the tests hold it to); scipy computes it for every probe in one call, which
     took 0.03 s for a demo sweep's 350 probes against 0.5 s for roc_auc_score in a loop."""
     truth = np.asarray(labels).astype(bool)
     if truth.all() or not truth.any():
         raise ValueError("AUROC needs test pairs of both labels.")
     raw = ((confidences > 0.5) == truth).mean(axis=1)
-    u_statistic = stats.mannwhitneyu(confidences[:, truth], confidences[:, ~truth], axis=1,
+    ranking = confidences if log_odds is None else log_odds
+    u_statistic = stats.mannwhitneyu(ranking[:, truth], ranking[:, ~truth], axis=1,
                                      method="asymptotic").statistic
     auc = u_statistic / (truth.sum() * (~truth).sum())
     flipped = np.asarray(resolve_sign, dtype=bool) & (raw < 0.5)
+    oriented = np.where(flipped[:, None], 1 - confidences, confidences)
+    oriented_ranking = np.where(flipped[:, None], -ranking, ranking) if log_odds is not None else oriented
+    calibrated = ((oriented_ranking > np.median(oriented_ranking, axis=1, keepdims=True)) == truth).mean(axis=1)
     return [{"accuracy": float(1 - r if f else r), "accuracy_raw": float(r), "auroc": float(1 - a if f else a),
-             "sign_flipped": bool(f)} for r, a, f in zip(raw, auc, flipped)]
+             "accuracy_calibrated": float(c), "ece": expected_calibration_error(truth, o), "sign_flipped": bool(f)}
+            for r, a, c, o, f in zip(raw, auc, calibrated, oriented, flipped)]
+
+
+def expected_calibration_error(truth: np.ndarray, confidence: np.ndarray, bins: int = ECE_BINS) -> float:
+    """Expected calibration error of confidences that x+ is true: the predicted side's
+    confidence max(c, 1 - c) in `bins` equal bins over [0.5, 1]; the mean over bins,
+    weighted by their share of pairs, of |share predicted right - mean confidence|."""
+    predicted = confidence > 0.5
+    sure = np.where(predicted, confidence, 1 - confidence)
+    right = predicted == truth
+    which = np.minimum(((sure - 0.5) * 2 * bins).astype(int), bins - 1)
+    error = 0.0
+    for b in range(bins):
+        members = which == b
+        if members.any():
+            error += members.mean() * abs(right[members].mean() - sure[members].mean())
+    return float(error)
 
 
 def mean_ci(values: np.ndarray, level: float = CI_LEVEL) -> tuple[float, float, float]:

@@ -20,6 +20,7 @@ import pandas as pd
 
 from core.config import METHODS, ExtractConfig, SweepConfig, Template, config_hash, to_jsonable
 from core.errors import UserError
+from core.metrics import METRICS
 from core.store import ActivationSet, ActivationStore, SweepStore
 from core.sweep import SweepResult
 from core.viewstore import ViewStore
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
     from core.deck import Deck, Step
 
 Run = tuple[ExtractConfig, SweepConfig]
-METRICS = ("accuracy", "auroc")
 FACETS = ("none", "method", "run")
 MECHANISM_CHARTS = ("centering", "variance")
 # Raised when a change alters what a measured view holds, so stored views are measured again.
@@ -207,7 +207,7 @@ def _summary(result: SweepResult, step: "Step") -> pd.DataFrame:
 
 
 def _metric_title(step: "Step") -> str:
-    return "AUROC" if step.options.get("metric") == "auroc" else "Accuracy"
+    return METRICS[step.options.get("metric", "accuracy")].label
 
 
 def _draw_sweep(step: "Step", results: Results) -> Slide | None:
@@ -376,16 +376,17 @@ STEP_TYPES = {
     "sweep": StepType(
         "the accuracy-versus-p chart of a run: `methods` to draw, `reveal` (draw the levels of p up to this one, on "
         "the full axis), `metric` (accuracy or auroc), `theory` (the 4p(1-p) curve)",
-        {"methods": _methods, "reveal": _fraction, "metric": _choice(METRICS), "theory": _flag},
+        {"methods": _methods, "reveal": _fraction, "metric": _choice(tuple(METRICS)), "theory": _flag},
         _draw_sweep, _base_runs),
     "compare": StepType(
         "several runs on one chart: `runs` (a list of link-parameter tables, each applied on top of `run`), "
         "`labels` (one per run; default: what differs), `methods`, `metric`, `facet` (none, method or run)",
-        {"runs": _runs, "labels": _labels, "methods": _methods, "metric": _choice(METRICS), "facet": _choice(FACETS)},
+        {"runs": _runs, "labels": _labels, "methods": _methods, "metric": _choice(tuple(METRICS)),
+         "facet": _choice(FACETS)},
         _draw_compare, _compare_runs, required=("runs",)),
     "layers": StepType(
         "accuracy by layer: `layers` (hidden-state indices, each a run of `run` at that layer), `methods`, `metric`",
-        {"layers": _layers, "methods": _methods, "metric": _choice(METRICS)},
+        {"layers": _layers, "methods": _methods, "metric": _choice(tuple(METRICS))},
         _draw_layers, _layer_runs, required=("layers",)),
     "inspector": StepType(
         "one test pair's verdict as p grows: `method` (default ccs), `seed` (default the run's first), `example` "

@@ -5,7 +5,8 @@ Columns (stable names, saved CSVs rely on them): method, normalization,
 test_normalization, layer, p (fraction of training pairs whose + completion is true),
 p_actual (the exact fraction drawn), seed, n_train, n_train_true, n_test, accuracy
 (unsupervised methods sign-resolved as max(acc, 1 - acc), see core.metrics),
-accuracy_raw, sign_flipped, auroc, loss (the method's training loss: CCS loss of the
+accuracy_raw, sign_flipped, auroc, accuracy_calibrated (threshold at the median test
+score), ece (expected calibration error; both in core.metrics), loss (the method's training loss: CCS loss of the
 best restart, logistic log-loss; empty for TPC and random), config_hash, activation_key.
 
 Each cell is a pure function of (activation set, config, cell): its training draw and
@@ -32,7 +33,7 @@ from core.metrics import evaluate_many
 from core.models import pick_device
 from core.normalize import NormStats, apply_stats, fit_stats
 from core.probes import METHOD_REGISTRY, PAIR
-from core.probes.base import LinearProbe
+from core.probes.base import LinearProbe, PairScores
 from core.probes.ccs import CCSProblem, initial_parameters, train_ccs
 from core.probes.supervised import shifted_intercept
 from core.sampling import check_pool, split_test, training_draw
@@ -64,7 +65,8 @@ class SweepResult:
 # 2: logistic regression solved on centered differences to tol 1e-6 (it had stopped short);
 #    test confidences in float64 (float32 sigmoids saturated and tied).
 # 3: training pool disjoint from the test split by text; checksummed entries.
-SWEEP_REVISION = 3
+# 4: calibrated accuracy and expected calibration error in every row.
+SWEEP_REVISION = 4
 
 
 def sweep_key(activation_key: str, config: SweepConfig) -> str:
@@ -115,10 +117,10 @@ def normalize_test_pairs(probe: LinearProbe, test_pos: torch.Tensor, test_neg: t
     return apply_stats(stats, test_pos, test_neg)
 
 
-def _test_confidence(probe: LinearProbe, test_pos: torch.Tensor, test_neg: torch.Tensor,
-                     own_stats: dict[str, NormStats], test_normalization: str) -> np.ndarray:
+def _test_scores(probe: LinearProbe, test_pos: torch.Tensor, test_neg: torch.Tensor,
+                 own_stats: dict[str, NormStats], test_normalization: str) -> PairScores:
     pos_n, neg_n = normalize_test_pairs(probe, test_pos, test_neg, test_normalization, own_stats)
-    return probe.scores(pos_n, neg_n).confidence
+    return probe.scores(pos_n, neg_n)
 
 
 def _ccs_problems(pos: torch.Tensor, neg: torch.Tensor, cells: list[tuple[float, int]], draws: dict,
@@ -285,12 +287,13 @@ def _train(acts: ActivationSet, config: SweepConfig, progress: ProgressFn | None
                 done += 1
                 report(done, total, f"{METHOD_REGISTRY[method].label}: p={cell[0]}, seed {cell[1]}")
 
-    confidences = np.stack([_test_confidence(probe, test_pos, test_neg, own_stats, config.test_normalization)
-                            for probe in probes.values()])
+    scores = [_test_scores(probe, test_pos, test_neg, own_stats, config.test_normalization)
+              for probe in probes.values()]
+    confidences, log_odds = np.stack([s.confidence for s in scores]), np.stack([s.log_odds for s in scores])
     resolve_sign = np.array([not METHOD_REGISTRY[method].supervised for method, _, _ in probes])
     records = []
     for ((method, p, seed), probe), metrics in zip(probes.items(), evaluate_many(test_labels, confidences,
-                                                                                   resolve_sign)):
+                                                                                   resolve_sign, log_odds)):
         rows = draws[(p, seed)]
         records.append({"method": method, "normalization": config.normalization,
                         "test_normalization": config.test_normalization, "layer": config.layer, "p": p,

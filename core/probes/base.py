@@ -21,9 +21,12 @@ from core.probes import PAIR
 
 @dataclass
 class PairScores:
-    """Per-example outputs of a probe on (normalized) pairs; p_pos/p_neg only for pair probes."""
+    """Per-example outputs of a probe on (normalized) pairs: the confidence that x+ is
+    true, its log-odds (computed without the sigmoid, so pairs the probe ranks apart stay
+    apart where the confidence rounds to 0 or 1), and p_pos/p_neg for pair probes."""
 
     confidence: np.ndarray
+    log_odds: np.ndarray
     p_pos: np.ndarray | None = None
     p_neg: np.ndarray | None = None
 
@@ -47,7 +50,12 @@ class LinearProbe:
         AUROC by up to 0.01)."""
         pos, neg, weight = pos.double(), neg.double(), self.weight.double()
         if self.form == PAIR:
-            p_pos = torch.sigmoid(pos @ weight + self.bias).numpy()
-            p_neg = torch.sigmoid(neg @ weight + self.bias).numpy()
-            return PairScores(0.5 * (p_pos + 1.0 - p_neg), p_pos, p_neg)
-        return PairScores(torch.sigmoid((pos - neg) @ weight + self.bias).numpy())
+            on_pos, on_neg = pos @ weight + self.bias, neg @ weight + self.bias
+            p_pos, p_neg = torch.sigmoid(on_pos).numpy(), torch.sigmoid(on_neg).numpy()
+            # confidence = (p(x+) + 1 - p(x-)) / 2; its log-odds from log-sigmoids, stably
+            log_sigmoid = torch.nn.functional.logsigmoid
+            log_odds = (torch.logaddexp(log_sigmoid(on_pos), log_sigmoid(-on_neg))
+                        - torch.logaddexp(log_sigmoid(-on_pos), log_sigmoid(on_neg))).numpy()
+            return PairScores(0.5 * (p_pos + 1.0 - p_neg), log_odds, p_pos, p_neg)
+        logits = (pos - neg) @ weight + self.bias
+        return PairScores(torch.sigmoid(logits).numpy(), logits.numpy())

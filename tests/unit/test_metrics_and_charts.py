@@ -21,8 +21,13 @@ def test_unsupervised_accuracy_is_sign_resolved_and_auroc_follows():
     # Predictions 0,1,1,1,1: two of five right. Of the 6 (positive, negative) pairs
     # only 0.85 > 0.8 is ordered right: AUROC 1/6.
     flipped = evaluate(labels, confidence, resolve_sign=True)
+    # Oriented (flipped) confidences 0.8, 0.15, 0.2, 0.1, 0.4: above their median 0.2 are
+    # pairs 1 and 5, so the median threshold gets four of five right. Calibration: bins
+    # of the predicted side's confidence hold {0.8, 0.8} both right, {0.85} wrong, {0.9}
+    # right, {0.6} wrong: 0.4 * 0.2 + 0.2 * 0.85 + 0.2 * 0.1 + 0.2 * 0.6 = 0.39.
     assert flipped == {"accuracy": pytest.approx(0.6), "accuracy_raw": pytest.approx(0.4),
-                       "auroc": pytest.approx(5 / 6), "sign_flipped": True}
+                       "auroc": pytest.approx(5 / 6), "accuracy_calibrated": pytest.approx(0.8),
+                       "ece": pytest.approx(0.39), "sign_flipped": True}
     supervised = evaluate(labels, confidence, resolve_sign=False)
     assert supervised["accuracy"] == pytest.approx(0.4) and supervised["auroc"] == pytest.approx(1 / 6)
 
@@ -40,8 +45,12 @@ def test_batched_metrics_equal_scikit_learn_probe_by_probe():
         raw = accuracy_score(labels, confidences[row] > 0.5)
         auc = roc_auc_score(labels, confidences[row])
         flip = bool(resolve_sign[row] and raw < 0.5)
+        oriented = 1 - confidences[row] if flip else confidences[row]
+        calibrated = accuracy_score(labels, oriented > np.median(oriented))
+        assert 0 <= got.pop("ece") <= 1
         assert got == {"accuracy": pytest.approx(1 - raw if flip else raw), "accuracy_raw": pytest.approx(raw),
-                       "auroc": pytest.approx(1 - auc if flip else auc, abs=1e-12), "sign_flipped": flip}
+                       "auroc": pytest.approx(1 - auc if flip else auc, abs=1e-12),
+                       "accuracy_calibrated": pytest.approx(calibrated), "sign_flipped": flip}
     assert any(row["sign_flipped"] for row in evaluate_many(labels, confidences, resolve_sign))
 
 
@@ -97,3 +106,67 @@ def test_png_html_export(tmp_path):
     assert "vega" in html and "cdn.jsdelivr" not in html  # self-contained, works offline
     with pytest.raises(UserError, match="Unsupported chart format"):
         save_chart(chart, tmp_path / "chart.gif")
+
+
+def test_calibrated_accuracy_undoes_a_moved_threshold_and_nothing_else():
+    from core.metrics import evaluate
+
+    rng = np.random.default_rng(0)
+    labels = np.repeat([0, 1], 500)
+    score = (2 * labels - 1) * 2.0 + rng.standard_normal(1000)
+    moved = evaluate(labels, 1 / (1 + np.exp(-(score + 3.0))), False)  # every pair pushed toward +
+    assert moved["accuracy"] < 0.7 and moved["accuracy_calibrated"] > 0.95 and moved["auroc"] > 0.95
+    lost = evaluate(labels, 1 / (1 + np.exp(-rng.standard_normal(1000))), False)  # no direction at all
+    assert abs(lost["accuracy_calibrated"] - 0.5) < 0.06
+
+
+def test_expected_calibration_error_known_answers():
+    from core.metrics import expected_calibration_error
+
+    rng = np.random.default_rng(1)
+    sure = rng.uniform(0.5, 1.0, 200_000)
+    right = rng.random(200_000) < sure  # right exactly as often as it is sure: calibrated
+    truth = np.where(right, 1, 0).astype(bool)
+    assert expected_calibration_error(truth, sure) < 0.005
+    truth = rng.random(10_000) < 0.7  # always certain of +, right 70% of the time
+    assert expected_calibration_error(truth, np.ones(10_000)) == pytest.approx(0.3, abs=0.02)
+
+
+def test_in_a_sweep_the_normalized_logistic_regression_loses_its_threshold_not_its_direction():
+    from core.config import SweepConfig
+    from core.sweep import run_sweep
+    from core.theory import synthetic_pairs
+
+    data = synthetic_pairs(4000, 16, seed=3)
+    config = SweepConfig(layer=0, p_levels=(0.5, 0.95), n_train=400, n_test=600, seeds=(0, 1, 2),
+                         methods=("lr_norm",))
+    by = run_sweep(data.as_activation_set("planted"), config).table.groupby("p").mean(numeric_only=True)
+    assert by.loc[0.95, "accuracy"] < by.loc[0.5, "accuracy"] - 0.1
+    assert by.loc[0.95, "accuracy_calibrated"] > by.loc[0.5, "accuracy_calibrated"] - 0.03
+    assert (by.ece >= 0).all() and by.loc[0.95, "ece"] > by.loc[0.5, "ece"]  # a moved threshold is miscalibration
+
+
+def test_log_odds_keep_apart_what_a_saturated_confidence_ties():
+    labels = np.repeat([0, 1], 50)
+    logits = np.where(labels == 1, 60.0, 45.0) + np.arange(100) * 0.01  # every confidence rounds to 1.0
+    confidences = 1 / (1 + np.exp(-logits))
+    assert (confidences == 1.0).all()
+    tied = evaluate(labels, confidences, False)
+    apart = evaluate(labels, confidences, False, logits)
+    assert tied["auroc"] == 0.5 and tied["accuracy_calibrated"] == 0.5
+    assert apart["auroc"] == 1.0 and apart["accuracy_calibrated"] == 1.0 and apart["accuracy"] == 0.5
+
+
+def test_a_pair_probes_log_odds_are_the_logit_of_its_confidence():
+    import torch
+
+    from core.normalize import fit_stats
+    from core.probes import DIFFERENCE, PAIR
+    from core.probes.base import LinearProbe
+
+    generator = torch.Generator().manual_seed(0)
+    pos, neg = torch.randn(50, 8, generator=generator), torch.randn(50, 8, generator=generator)
+    for form in (PAIR, DIFFERENCE):
+        probe = LinearProbe("x", form, torch.randn(8, generator=generator), 0.3, fit_stats(pos, neg, "none"))
+        scores = probe.scores(pos, neg)
+        assert np.allclose(scores.log_odds, np.log(scores.confidence / (1 - scores.confidence)), atol=1e-9)

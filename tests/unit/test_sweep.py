@@ -19,8 +19,8 @@ from core.sweep import run_sweep
 from core.theory import synthetic_pairs
 
 COLUMNS = ["method", "normalization", "test_normalization", "layer", "p", "p_actual", "seed", "n_train",
-           "n_train_true", "n_test", "accuracy", "accuracy_raw", "auroc", "sign_flipped", "loss", "config_hash",
-           "activation_key"]
+           "n_train_true", "n_test", "accuracy", "accuracy_raw", "auroc", "accuracy_calibrated", "ece", "sign_flipped",
+           "loss", "config_hash", "activation_key"]
 
 
 @pytest.fixture(scope="module")
