@@ -21,8 +21,8 @@ import pandas as pd
 from core.config import METHODS, ExtractConfig, SweepConfig, Template, config_hash, to_jsonable
 from core.errors import UserError
 from core.metrics import METRICS
-from core.store import ActivationSet, ActivationStore, SweepStore
-from core.sweep import SweepResult
+from core.store import ActivationSet, ActivationStore, SweepStore, content_key
+from core.sweep import SweepResult, load_sweep, sweep_key
 from core.viewstore import ViewStore
 
 if TYPE_CHECKING:
@@ -41,12 +41,6 @@ def _methods(value: Any, where: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not value or any(m not in METHODS for m in value):
         raise UserError(f"{where} must be a non-empty list of methods from {', '.join(METHODS)}, got {value!r}.")
     return tuple(value)
-
-
-def _method(value: Any, where: str) -> str:
-    if value not in METHODS:
-        raise UserError(f"{where} must be one of {', '.join(METHODS)}, got {value!r}.")
-    return value
 
 
 def _fraction(value: Any, where: str) -> float:
@@ -154,7 +148,6 @@ class Results:
     def keys(self, run: Run) -> tuple[str, str]:
         """(activation key, sweep key) of a run."""
         from core.extract import activation_key
-        from core.sweep import sweep_key
 
         if run_id(run) in self.pins:
             activations, sweep = self.pins[run_id(run)]
@@ -164,8 +157,6 @@ class Results:
 
     def sweep(self, run: Run) -> SweepResult | None:
         """The finished sweep of `run`, or None when it is not cached."""
-        from core.sweep import load_sweep
-
         activations, key = self.keys(run)
         return load_sweep(self.sweeps, key, run[1], activations) if self.sweeps.has(key) else None
 
@@ -177,8 +168,6 @@ class Results:
                 "sweep": self.keys(step.configs())[1]}
 
     def view_key(self, step: "Step") -> str:
-        from core.store import content_key
-
         return content_key(self.view_identity(step))
 
     def view(self, step: "Step") -> dict[str, pd.DataFrame] | None:
@@ -391,7 +380,7 @@ STEP_TYPES = {
     "inspector": StepType(
         "one test pair's verdict as p grows: `method` (default ccs), `seed` (default the run's first), `example` "
         "(an example id; default the pair whose verdict flips most)",
-        {"method": _method, "seed": _whole, "example": _text},
+        {"method": _choice(METHODS), "seed": _whole, "example": _text},
         _draw_inspector, _base_runs, _measure_inspector, ("method", "seed", "example")),
     "mechanism": StepType(
         "what centering does along the truth direction, measured: `charts` (centering, variance)",
