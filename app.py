@@ -20,6 +20,7 @@ navigation = st.navigation([
             url_path="inspector"),
     st.Page("app_pages/mechanism.py", title="Mechanism", icon=":material/settings:", url_path="mechanism"),
     st.Page("app_pages/layers.py", title="Layers", icon=":material/layers:", url_path="layers"),
+    st.Page("app_pages/remedies.py", title="Remedies", icon=":material/healing:", url_path="remedies"),
     st.Page("app_pages/runs.py", title="Runs", icon=":material/stacked_line_chart:", url_path="runs"),
     st.Page("app_pages/present.py", title="Story mode", icon=":material/slideshow:", url_path="present"),
 ])

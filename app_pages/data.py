@@ -178,7 +178,9 @@ else:
     if event and event.selection.rows:
         entry = entries[event.selection.rows[0]]
         c = st.columns([1, 1, 3])
-        if c[0].button("Use this set"):
+        if c[0].button("Use this set", disabled=bool(entry.get("companion")),
+                       help="Pairs extracted alongside another set for a remedy; use that set."
+                       if entry.get("companion") else None):
             try:
                 config = from_dict(ExtractConfig, entry["config"])
                 check_extract(config, SHARED)

@@ -12,7 +12,7 @@ from ui.state import current_extract, current_sweep, select, selection
 st.title("Contrast-pair inspector")
 extract, sweep = current_extract(), current_sweep()
 result = finished_sweep(extract, sweep)
-acts = layer_for(extract, sweep.layer)
+acts = layer_for(extract, sweep)
 if result is None or acts is None:
     st.info("Run a sweep first (Overview → Run the offline demo, or the Imbalance sweep page).")
     st.stop()

@@ -20,7 +20,7 @@ st.markdown(
     "looks for large, consistent spread (CCS, TPC) can prefer another direction.")
 
 extract, sweep = current_extract(), current_sweep()
-acts = layer_for(extract, sweep.layer)
+acts = layer_for(extract, sweep)
 if acts is None:
     st.info("No activations yet for the current settings: run the demo on the Overview page. The synthetic "
             "playground below works without them.")

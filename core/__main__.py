@@ -14,9 +14,10 @@ import sys
 import time
 from pathlib import Path
 
-from core.config import BUNDLED, METHODS, NORMALIZATIONS, TEST_NORMALIZATIONS, DatasetSpec
+from core.config import BUNDLED, METHODS, TEST_NORMALIZATIONS, DatasetSpec
 from core.errors import UserError, public_message
 from core.metrics import METRICS
+from core.normalizations import NORMALIZATION_REGISTRY, NORMALIZATIONS
 from core.presets import PRESETS, with_optimizer
 from core.validate import local_or_id
 
@@ -75,7 +76,11 @@ def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--n-test", type=int)
     group.add_argument("--seeds", type=int, help="number of seeds (0..N-1)")
     group.add_argument("--methods", type=_words, help=f"comma-separated subset of {','.join(METHODS)}")
-    group.add_argument("--normalization", choices=NORMALIZATIONS)
+    group.add_argument("--normalization", choices=NORMALIZATIONS,
+                       help="per-side normalization or remedy: " + " ".join(
+                           f"{norm.id}: {norm.description}" for norm in NORMALIZATION_REGISTRY.values()))
+    group.add_argument("--negated-prompt", help="negation_pooled's negated question, with one {text} slot "
+                                                "(default: the prompt + ' not')")
     group.add_argument("--test-normalization", choices=TEST_NORMALIZATIONS)
     group.add_argument("--ccs-optimizer", choices=["reference", "fast"],
                        help="reference: 1000 AdamW epochs at lr 1e-3 (the default, for published numbers); "
@@ -122,7 +127,8 @@ def sweep_config_from(args: argparse.Namespace):
     ccs = _replace(ccs, epochs=args.epochs, lr=args.lr, restarts=args.restarts)
     return _replace(base, layer=args.layer, p_levels=args.p_levels, n_train=args.n_train, n_test=args.n_test,
                     seeds=tuple(range(args.seeds)) if args.seeds is not None else None, methods=args.methods,
-                    normalization=args.normalization, test_normalization=args.test_normalization, ccs=ccs)
+                    normalization=args.normalization, test_normalization=args.test_normalization, ccs=ccs,
+                    negated_prompt=args.negated_prompt)
 
 
 def tqdm_progress(description: str, unit: str = ""):

@@ -96,7 +96,6 @@ class CCSConfig:
 
 
 METHODS = METHOD_IDS  # every method, in registry order (core.probes)
-NORMALIZATIONS = ("mean", "meanstd", "none")
 TEST_NORMALIZATIONS = ("own", "train")
 
 
@@ -121,12 +120,24 @@ class SweepConfig:
     test_normalization: str = "own"
     split_seed: int = 0
     ccs: CCSConfig = field(default_factory=CCSConfig)
+    # The negated question of the negation_pooled normalization; None: the prompt + " not".
+    # Left out of keys while None, so the keys of sweeps made before it stay the same.
+    negated_prompt: str | None = field(default=None, metadata={"omit_when_default": True})
+
+
+def negated_prompt(prompt: str, override: str | None = None) -> str:
+    """The negated question of `prompt` (`override` if given): the prompt with " not"
+    appended, which negates any prompt that ends in a verb, as "... The sentiment of this
+    review is" does, so that its true completion is the other one."""
+    return override if override is not None else prompt + " not"
 
 
 def to_jsonable(obj: Any) -> Any:
-    """Turn (nested) config dataclasses into plain JSON values (tuples become lists)."""
+    """Turn (nested) config dataclasses into plain JSON values (tuples become lists); a field
+    marked `omit_when_default` is left out while it holds its default (from_dict restores it)."""
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: to_jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+        return {f.name: to_jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)
+                if not (f.metadata.get("omit_when_default") and getattr(obj, f.name) == f.default)}
     if isinstance(obj, (list, tuple)):
         return [to_jsonable(v) for v in obj]
     if isinstance(obj, dict):

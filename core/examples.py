@@ -18,7 +18,7 @@ from core.probes import PAIR
 from core.probes.base import LinearProbe
 from core.probes.crc import top_principal_component
 from core.store import ActivationSet
-from core.sweep import SweepResult, normalize_test_pairs
+from core.sweep import SweepResult, normalize_test_pairs, split_inputs
 
 
 def _cell(result: SweepResult, method: str, p: float, seed: int) -> tuple[LinearProbe, bool]:
@@ -30,9 +30,8 @@ def _cell(result: SweepResult, method: str, p: float, seed: int) -> tuple[Linear
 
 
 def _test_inputs(acts: ActivationSet, result: SweepResult, probe: LinearProbe) -> tuple[torch.Tensor, torch.Tensor]:
-    pos, neg = acts.layer(result.config.layer)
-    test = torch.from_numpy(result.test_indices)
-    return normalize_test_pairs(probe, pos[test], neg[test], result.config.test_normalization)
+    test = split_inputs(acts, result.config, result.test_indices)
+    return normalize_test_pairs(probe, test, result.config.test_normalization)
 
 
 def example_table(acts: ActivationSet, result: SweepResult, method: str, p: float, seed: int) -> pd.DataFrame:

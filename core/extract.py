@@ -281,11 +281,26 @@ def _extract_locked(config: ExtractConfig, store: ActivationStore, device: torch
     rendered = [render_pair(config.template, data.texts[i]) for i in chosen]
     token_ids = tokenize(loaded.tokenizer, [text for pair in rendered for text in pair])
     pairs = [(token_ids[2 * k], token_ids[2 * k + 1]) for k in range(len(chosen))]
+    meta = {"identity": identity, "config": to_jsonable(config), "key": key, "n": len(chosen),
+            "dataset_description": data.description, "dropped_duplicates": data.dropped_duplicates,
+            "labels_count": [int((data.labels[chosen] == c).sum()) for c in (0, 1)]}
+    stream_pairs(loaded, store, key, pairs, layers, config.storage_dtype, data.labels[chosen],
+                 [data.texts[i] for i in chosen], [data.ids[i] for i in chosen], meta, device, batch_size,
+                 progress, say, started)
+    return ExtractionOutcome(key, False, time.perf_counter() - started)
+
+
+def stream_pairs(loaded: LoadedModel, store: ActivationStore, key: str, pairs: list[tuple[list[int], list[int]]],
+                 layers: list[int], storage_dtype: str, labels: np.ndarray, texts: list[str], ids: list[str],
+                 meta: dict, device: torch.device, batch_size: int | None, progress: ProgressFn | None,
+                 say: Callable[[str], None], started: float) -> None:
+    """Hidden states of tokenized (x+, x-) `pairs` at `layers`, batched and streamed into the
+    store under `key`, committed with `labels`, `texts`, `ids` and `meta` (plus what every
+    set records: model, sizes, timing, environment); an error leaves nothing behind."""
     if any(p == n for p, n in pairs):
         raise UserError("x+ and x- tokenize identically for some example; make the completions differ.")
-
     size = batch_size or (DEFAULT_GPU_BATCH if device.type == "cuda" else DEFAULT_CPU_BATCH)
-    writer = store.begin(key, len(chosen), tuple(layers), loaded.hidden_size, config.storage_dtype)
+    writer = store.begin(key, len(pairs), tuple(layers), loaded.hidden_size, storage_dtype)
     report = progress or (lambda done, total, message: None)
     # Progress counts tokens, not pairs: batches come longest first, so a count of
     # pairs would make the early rate, and any ETA drawn from it, too pessimistic.
@@ -312,17 +327,12 @@ def _extract_locked(config: ExtractConfig, store: ActivationStore, device: torch
             done_pairs += len(rows)
             done_tokens += sum(tokens[r] for r in rows)
             report(done_tokens, sum(tokens), f"{done_pairs}/{len(pairs)} pairs")
-        meta = {"identity": identity, "config": to_jsonable(config), "key": key, "created": time.time(),
-                "n": len(chosen), "layers": layers,
+        meta = {**meta, "created": time.time(), "layers": layers,
                 "hidden_size": loaded.hidden_size, "num_hidden_states": loaded.num_hidden_states,
                 "model_name": loaded.name, "dtype": dtype_name(loaded.dtype), "device": str(device),
-                "dataset_description": data.description, "dropped_duplicates": data.dropped_duplicates,
-                "labels_count": [int((data.labels[chosen] == c).sum())
-                                                                           for c in (0, 1)],
                 "batch_size": size, "prefix_shared": can_share_prefix(loaded),
                 "seconds": time.perf_counter() - started, "environment": environment_info()}
-        writer.commit(data.labels[chosen], [data.texts[i] for i in chosen], [data.ids[i] for i in chosen], meta)
+        writer.commit(labels, texts, ids, meta)
     except BaseException:
         writer.abort()
         raise
-    return ExtractionOutcome(key, False, time.perf_counter() - started)

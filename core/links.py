@@ -15,8 +15,9 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Mapping
 
-from core.config import BUNDLED, METHODS, NORMALIZATIONS, TEST_NORMALIZATIONS, DatasetSpec, ExtractConfig, SweepConfig
+from core.config import BUNDLED, METHODS, TEST_NORMALIZATIONS, DatasetSpec, ExtractConfig, SweepConfig
 from core.errors import UserError
+from core.normalizations import NORMALIZATIONS
 from core.presets import DEMO
 from core.validate import check_extract, check_sweep, is_digest, is_hub_id
 
@@ -90,6 +91,8 @@ def sweep_to_params(config: SweepConfig, base: SweepConfig = DEMO[1]) -> dict[st
         params["norm"] = config.normalization
     if config.test_normalization != base.test_normalization:
         params["test_norm"] = config.test_normalization
+    if config.negated_prompt != base.negated_prompt and config.negated_prompt is not None:
+        params["negated"] = config.negated_prompt
     if config.ccs.epochs != base.ccs.epochs:
         params["epochs"] = str(config.ccs.epochs)
     if config.ccs.lr != base.ccs.lr:
@@ -123,6 +126,8 @@ def sweep_from_params(params: Mapping[str, str], base: SweepConfig = DEMO[1], sh
         changes["normalization"] = _choice(params["norm"], "norm", NORMALIZATIONS)
     if "test_norm" in params:
         changes["test_normalization"] = _choice(params["test_norm"], "test_norm", TEST_NORMALIZATIONS)
+    if "negated" in params:
+        changes["negated_prompt"] = params["negated"]
     if "epochs" in params:
         ccs["epochs"] = _int(params["epochs"], "epochs")
     if "lr" in params:

@@ -19,6 +19,7 @@ import pandas as pd
 import torch
 
 from core.config import SweepConfig
+from core.normalizations import NORMALIZATION_REGISTRY
 from core.probes import logistic_twins
 from core.sampling import split_test, training_draw
 from core.store import ActivationSet
@@ -113,9 +114,10 @@ def logistic_threshold_shift(result: SweepResult) -> dict | None:
     the two share their weights (core.probes.supervised.shifted_intercept), so they rank
     the test pairs alike and differ only in threshold. Returns p, both mean accuracies, both
     mean AUROCs, the largest per-cell AUROC difference over all cells and the cell count;
-    None when the sweep lacks either method or normalizes with std as well."""
+    None when the sweep lacks either method or its normalization does more than shift."""
     table, twins = result.table, logistic_twins()
-    if result.config.normalization == "meanstd" or twins is None or not set(twins) <= set(table.method):
+    shift_only = NORMALIZATION_REGISTRY[result.config.normalization].shift_only
+    if not shift_only or twins is None or not set(twins) <= set(table.method):
         return None
     by_cell = table.set_index(["method", "p", "seed"])
     raw, norm = by_cell.loc[twins[0]], by_cell.loc[twins[1]].reindex(by_cell.loc[twins[0]].index)

@@ -1,7 +1,7 @@
 """The metrics of a sweep cell (METRICS, one registry), with the paper's sign convention,
 and 95% confidence intervals over seeds.
 
-Sign convention: an unsupervised probe (CCS, TPC, random) does not know which end of
+Sign convention: an unsupervised probe (CCS, TPC, VINC, random) does not know which end of
 its direction means "true", so, as in Burns et al., its accuracy on the test split is
 max(acc, 1 - acc); every other metric uses the same orientation as the accuracy.
 Supervised probes are never flipped.
@@ -99,16 +99,18 @@ def expected_calibration_error(truth: np.ndarray, confidence: np.ndarray, bins: 
     return float(error)
 
 
-def mean_ci(values: np.ndarray, level: float = CI_LEVEL) -> tuple[float, float, float]:
+def mean_ci(values: np.ndarray, level: float = CI_LEVEL, clip: bool = True) -> tuple[float, float, float]:
     """(mean, low, high): Student-t interval for the mean over seeds, cut to [0, 1] (every
-    metric here is a proportion, so the true mean cannot lie outside it); NaN bounds for a
-    single value."""
+    metric here is a proportion, so the true mean cannot lie outside it; `clip` False for
+    a difference of two, which can); NaN bounds for a single value."""
     values = np.asarray(values, dtype=float)
     values = values[~np.isnan(values)]
     mean = float(values.mean()) if len(values) else float("nan")
     if len(values) < 2:
         return mean, float("nan"), float("nan")
     half = stats.t.ppf(0.5 + level / 2, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
+    if not clip:
+        return mean, float(mean - half), float(mean + half)
     return mean, float(max(0.0, mean - half)), float(min(1.0, mean + half))
 
 

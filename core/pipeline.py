@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from core.companions import ensure_companion, with_companion
 from core.config import ExtractConfig, SweepConfig
 from core.extract import ExtractionOutcome, extract
 from core.models import LoadedModel, known_hidden_states, load_model
@@ -33,10 +34,11 @@ def run_pipeline(extract_config: ExtractConfig, sweep_config: SweepConfig,
                  batch_size: int | None = None, loader: Callable[..., LoadedModel] = load_model,
                  uploads: Path | None = None, shared: bool = False, time_limit_s: float | None = None) -> PipelineRun:
     """Check both configs (core.validate.check_run, with shared mode's caps when `shared`),
-    extract (or find cached) activations, load only the sweep's layer, run (or load) the
-    sweep. An activation set that fails its check on load is set aside and extracted
-    again. `loader` loads the model on a cache miss (the dashboard passes one that keeps
-    it in memory); uploaded CSVs are read from `uploads`. With `time_limit_s` (a shared
+    extract (or find cached) activations and the companion pairs the normalization asks
+    for (core.companions), load only the sweep's layer, run (or load) the sweep. An
+    activation set that fails its check on load is set aside and extracted again.
+    `loader` loads the model on a cache miss (the dashboard passes one that keeps it in
+    memory); uploaded CSVs are read from `uploads`. With `time_limit_s` (a shared
     server's), the run stops with a UserError once that long has passed, caching nothing
     partial."""
     check_run(extract_config, sweep_config, shared)
@@ -50,9 +52,12 @@ def run_pipeline(extract_config: ExtractConfig, sweep_config: SweepConfig,
     for attempt in (1, 2):
         outcome = extract(extract_config, activation_store, device=device, batch_size=batch_size,
                           progress=extract_progress, status=status, loader=loader, uploads=uploads)
+        ensure_companion(activation_store, outcome.key, sweep_config, device=device, loader=loader,
+                         batch_size=batch_size, progress=extract_progress, status=status)
         say("Loading activations")
         try:
-            activations = activation_store.load(outcome.key, layers=[sweep_config.layer])
+            activations = with_companion(activation_store,
+                                         activation_store.load(outcome.key, layers=[sweep_config.layer]), sweep_config)
             break
         except CorruptEntry as error:
             if attempt == 2:

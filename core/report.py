@@ -7,10 +7,11 @@ import textwrap
 
 import pandas as pd
 
-from core.charts import method_label
+from core.charts import method_label, normalization_label
 from core.config import CCSConfig, SweepConfig
 from core.metrics import few_seeds_note
 from core.presets import optimizer_name
+from core.probes import METHOD_REGISTRY
 
 
 def describe_ccs(ccs: CCSConfig) -> str:
@@ -34,13 +35,16 @@ def describe_sweep(config: SweepConfig, seconds: float | None = None, cached: bo
     timing = ", ".join(part for part in (took, reuse, "loaded from cache" if cached else "") if part)
     timing = f" ({timing})" if timing else ""
     note = few_seeds_note(len(config.seeds))
+    unsupervised = [method_label(m) for m in config.methods if not METHOD_REGISTRY[m].supervised]
+    signs = (f"unsupervised methods ({', '.join(unsupervised)}) sign-resolved as max(acc, 1 - acc) on the test split"
+             if unsupervised else "no method here is sign-resolved")
     return (f"Layer {config.layer}; {config.n_train} training pairs per cell; fixed balanced test split of "
             f"{config.n_test} pairs (split seed {config.split_seed}), normalized with its "
             f"{statistics_of_test_split(config)} statistics; per-side normalization "
-            f"'{config.normalization}'; {len(config.seeds)} seeds, mean and 95% t-interval over seeds; CCS "
+            f"'{config.normalization}' ({normalization_label(config.normalization)}); {len(config.seeds)} seeds, "
+            "mean and 95% t-interval over seeds; CCS "
             f"{config.ccs.restarts} restarts x {config.ccs.epochs} AdamW epochs at lr {config.ccs.lr:g} "
-            f"({optimizer_name(config.ccs)} optimizer); unsupervised "
-            f"methods (CCS, TPC, random) sign-resolved as max(acc, 1 - acc) on the test split{timing}."
+            f"({optimizer_name(config.ccs)} optimizer); {signs}{timing}."
             + (f" Note: {note}." if note else ""))
 
 

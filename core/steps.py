@@ -18,9 +18,11 @@ from typing import TYPE_CHECKING, Any, Callable
 import altair as alt
 import pandas as pd
 
+from core.companions import with_companion
 from core.config import METHODS, ExtractConfig, SweepConfig, Template, config_hash, to_jsonable
 from core.errors import UserError
 from core.metrics import METRICS
+from core.normalizations import REMEDIES
 from core.store import ActivationSet, ActivationStore, SweepStore, content_key
 from core.sweep import SweepResult, load_sweep, sweep_key
 from core.viewstore import ViewStore
@@ -99,6 +101,12 @@ def _labels(value: Any, where: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(label, str) and label for label in value):
         raise UserError(f"{where} must be a list of non-empty texts, got {value!r}.")
     return tuple(value)
+
+
+def _remedies(value: Any, where: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not value or any(norm not in REMEDIES for norm in value):
+        raise UserError(f"{where} must be a non-empty list of remedies from {', '.join(REMEDIES)}, got {value!r}.")
+    return tuple(dict.fromkeys(value))
 
 
 def _mechanism_charts(value: Any, where: str) -> tuple[str, ...]:
@@ -188,6 +196,12 @@ def _compare_runs(step: "Step") -> list[Run]:
     return [step.configs({**step.run, **changes}) for changes in step.options["runs"]]
 
 
+def _remedy_runs(step: "Step") -> list[Run]:
+    from core.remedies import remedy_runs
+
+    return remedy_runs(step.configs(), step.options.get("remedies", REMEDIES))
+
+
 def _summary(result: SweepResult, step: "Step") -> pd.DataFrame:
     from core.metrics import summarize
 
@@ -264,6 +278,39 @@ def _draw_layers(step: "Step", results: Results) -> Slide | None:
                         by=("method", "p", "layer"))
     caption = chart_caption(found[0].config).replace(f", layer {found[0].config.layer}", "")
     return Slide(layer_chart(summary), caption=caption)
+
+
+def _draw_remedies(step: "Step", results: Results) -> Slide | None:
+    from core.charts import method_label, remedy_chart
+    from core.remedies import remedy_summary
+    from core.report import chart_caption
+
+    runs = step.runs()
+    found = [results.sweep(run) for run in runs]
+    if any(result is None for result in found):
+        return None
+    method = step.options.get("method", "ccs")
+    summary = remedy_summary({run[1].normalization: result.table for run, result in zip(runs, found)}, method)
+    chart = remedy_chart(summary, f"{method_label(method)} under each normalization: mean over seeds, 95% band")
+    caption = (f"The same run with only its normalization changed: {chart_caption(runs[0][1])}. Oracle-balanced "
+               "(dashed) reads labels: the upper bound of a normalization fix.")
+    return Slide(chart, caption=caption)
+
+
+def _draw_decomposition(step: "Step", results: Results) -> Slide | None:
+    from core.charts import decomposition_chart
+    from core.remedies import decomposition
+    from core.report import chart_caption
+
+    result = results.sweep(step.configs())
+    if result is None:
+        return None
+    methods = step.options.get("methods", result.config.methods)
+    parts = decomposition(result.table[result.table.method.isin(methods)])
+    caption = ("Accuracy lost since balance = moved threshold (won back by a threshold at the median test score) + "
+               "lost direction (the drop in that calibrated accuracy); means over seeds. "
+               + chart_caption(result.config))
+    return Slide(decomposition_chart(parts), caption=caption)
 
 
 def _measure_inspector(step: "Step", acts: ActivationSet, result: SweepResult) -> dict[str, pd.DataFrame]:
@@ -382,6 +429,13 @@ STEP_TYPES = {
         "(an example id; default the pair whose verdict flips most)",
         {"method": _choice(METHODS), "seed": _whole, "example": _text},
         _draw_inspector, _base_runs, _measure_inspector, ("method", "seed", "example")),
+    "remedies": StepType(
+        "one method's accuracy and AUROC against p under Burns centering and each remedy: `method` (default ccs), "
+        "`remedies` (default all)",
+        {"method": _choice(METHODS), "remedies": _remedies}, _draw_remedies, _remedy_runs),
+    "decomposition": StepType(
+        "each method's accuracy drop split into a moved threshold and a lost direction: `methods`",
+        {"methods": _methods}, _draw_decomposition, _base_runs),
     "mechanism": StepType(
         "what centering does along the truth direction, measured: `charts` (centering, variance)",
         {"charts": _mechanism_charts}, _draw_mechanism, _base_runs, _measure_mechanism),
@@ -425,7 +479,8 @@ def compute(deck: "Deck", results: Results, run_one: Callable[[Run], SweepResult
         status(f"Measuring step '{step.title}'")
         extract, sweep = step.configs()
         result = results.sweep((extract, sweep))
-        activations = results.activations.load(results.keys((extract, sweep))[0], layers=[sweep.layer])
+        activations = with_companion(results.activations, results.activations.load(
+            results.keys((extract, sweep))[0], layers=[sweep.layer]), sweep)
         tables = STEP_TYPES[step.type].measure(step, activations, result)
         results.views.save(results.view_identity(step), tables)
     return len(runs) + len(steps)

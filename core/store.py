@@ -168,6 +168,7 @@ class ActivationSet:
     ids: tuple[str, ...]
     layers: tuple[int, ...]
     meta: dict[str, Any]
+    companion: "ActivationSet | None" = None  # the pairs a normalization asks for (core.companions)
 
     def layer(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
         """(pos, neg) [n, d] at hidden-state index `index`."""

@@ -31,9 +31,10 @@ from core.config import CCSConfig, SweepConfig, config_hash, to_jsonable
 from core.errors import UserError
 from core.metrics import evaluate_many
 from core.models import pick_device
-from core.normalize import NormStats, apply_stats, fit_stats
+from core.normalizations import CONTENT_FREE, NORMALIZATION_REGISTRY, fit_stats
+from core.normalizations.stats import FitInputs, NormStats
 from core.probes import METHOD_REGISTRY, PAIR
-from core.probes.base import LinearProbe, PairScores
+from core.probes.base import LinearProbe
 from core.probes.ccs import CCSProblem, initial_parameters, train_ccs
 from core.probes.supervised import shifted_intercept
 from core.sampling import check_pool, split_test, training_draw
@@ -92,39 +93,54 @@ def _fit_baseline(method_id: str, pos: torch.Tensor, neg: torch.Tensor, labels: 
                   stats: NormStats, raw_fit: Callable[[Callable], tuple[torch.Tensor, float, float]]) -> LinearProbe:
     """One baseline probe (a registry method with a fit) on a cell's raw training pairs,
     normalized with `stats`. A shift-equivariant method under a shift-only normalization
-    ("none", "mean") is the cell's fit on raw pairs, `raw_fit(fit)`, with its intercept
-    moved (see shifted_intercept), so the methods that share a fit share it per cell."""
+    is the cell's fit on raw pairs, `raw_fit(fit)`, with its intercept moved (see
+    shifted_intercept), so the methods that share a fit share it per cell."""
     spec = METHOD_REGISTRY[method_id]
     if spec.shift_equivariant and stats.std_pos is None:
         weight, bias, loss = raw_fit(spec.fit)
         return LinearProbe(method_id, spec.form, weight,
                            shifted_intercept(weight, bias, stats.mean_pos - stats.mean_neg), stats, loss)
-    pos_n, neg_n = apply_stats(stats, pos, neg)
+    pos_n, neg_n = stats.apply(pos, neg)
     weight, bias, loss = spec.fit(pos_n, neg_n, labels, seed)
     return LinearProbe(method_id, spec.form, weight, bias, stats, loss)
 
 
-def normalize_test_pairs(probe: LinearProbe, test_pos: torch.Tensor, test_neg: torch.Tensor,
-                         test_normalization: str, own_stats: dict[str, NormStats] | None = None,
-                         ) -> tuple[torch.Tensor, torch.Tensor]:
+def split_inputs(acts: ActivationSet, config: SweepConfig, rows: np.ndarray) -> FitInputs:
+    """The raw pairs of `rows` at the sweep's layer, their labels, and what the sweep's
+    normalization reads of the companion set (the same rows of the negated pairs, or all
+    the content-free pairs); a UserError if that companion is not attached."""
+    pos, neg = acts.layer(config.layer)
+    kind = NORMALIZATION_REGISTRY[config.normalization].companion
+    if kind is None:
+        return FitInputs(pos[rows], neg[rows], acts.labels[rows])
+    if acts.companion is None:
+        raise UserError(f"The normalization '{config.normalization}' needs its companion pairs, and this activation "
+                        "set has none attached (core.companions.with_companion).")
+    companion_pos, companion_neg = acts.companion.layer(config.layer)
+    if kind != CONTENT_FREE:
+        companion_pos, companion_neg = companion_pos[rows], companion_neg[rows]
+    return FitInputs(pos[rows], neg[rows], acts.labels[rows], (companion_pos, companion_neg))
+
+
+def fit_split(inputs: FitInputs, kind: str) -> NormStats:
+    """Normalization `kind` fitted on one split's inputs."""
+    return fit_stats(inputs.pos, inputs.neg, kind, inputs.labels, inputs.companion)
+
+
+def normalize_test_pairs(probe: LinearProbe, test: FitInputs, test_normalization: str,
+                         own_stats: dict[str, NormStats] | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """The test pairs as this probe sees them: normalized with the test split's own
     statistics ("own", of the probe's normalization kind) or the probe's training ones."""
     if test_normalization == "own":
         kind = probe.train_stats.kind
-        stats = own_stats[kind] if own_stats is not None else fit_stats(test_pos, test_neg, kind)
+        stats = own_stats[kind] if own_stats is not None else fit_split(test, kind)
     else:
         stats = probe.train_stats
-    return apply_stats(stats, test_pos, test_neg)
-
-
-def _test_scores(probe: LinearProbe, test_pos: torch.Tensor, test_neg: torch.Tensor,
-                 own_stats: dict[str, NormStats], test_normalization: str) -> PairScores:
-    pos_n, neg_n = normalize_test_pairs(probe, test_pos, test_neg, test_normalization, own_stats)
-    return probe.scores(pos_n, neg_n)
+    return stats.apply(test.pos, test.neg)
 
 
 def _ccs_problems(pos: torch.Tensor, neg: torch.Tensor, cells: list[tuple[float, int]], draws: dict,
-                  config: SweepConfig, layout: str) -> tuple[list[CCSProblem], list[list]]:
+                  cell_stats: dict, config: SweepConfig, layout: str) -> tuple[list[CCSProblem], list[list]]:
     """The CCS cells as engine problems. "per_seed" (the default, faster on a CPU): one
     problem per seed, whose draws are nested across p, so its cells share most of their
     examples and each pool stays small. "shared": one problem over every training row."""
@@ -137,7 +153,7 @@ def _ccs_problems(pos: torch.Tensor, neg: torch.Tensor, cells: list[tuple[float,
         problems.append(CCSProblem(
             pos=pos[rows], neg=neg[rows],
             membership=torch.from_numpy(np.stack([np.isin(rows, draws[cell]) for cell in group])),
-            normalization=config.normalization, init_weight=torch.stack([w for w, _ in init]),
+            stats=[cell_stats[cell] for cell in group], init_weight=torch.stack([w for w, _ in init]),
             init_bias=torch.stack([b for _, b in init])))
     return problems, groups
 
@@ -249,14 +265,17 @@ def _train(acts: ActivationSet, config: SweepConfig, progress: ProgressFn | None
     cells = [(float(p), int(seed)) for seed in config.seeds for p in config.p_levels]
     draws = {cell: training_draw(labels, pool, cell[0], config.n_train, cell[1]) for cell in cells}
 
-    test_pos, test_neg, test_labels = pos[test_idx], neg[test_idx], labels[test_idx]
-    own_stats = {kind: fit_stats(test_pos, test_neg, kind) for kind in {config.normalization, "none"}}
+    test = split_inputs(acts, config, test_idx)
+    own_stats = {kind: fit_split(test, kind) for kind in {config.normalization, "none"}}
+    # Each cell's normalization, fitted once and shared by every method that reads
+    # normalized pairs (the others read raw pairs: "none").
+    cell_stats = {cell: fit_split(split_inputs(acts, config, draws[cell]), config.normalization) for cell in cells}
     baselines = [m for m in config.methods if METHOD_REGISTRY[m].fit is not None]
     total = (config.ccs.epochs if "ccs" in config.methods else 0) + len(baselines) * len(cells)
     probes: dict[CellKey, LinearProbe] = {}
 
     if "ccs" in config.methods:
-        problems, owners = _ccs_problems(pos, neg, cells, draws, config, ccs_layout)
+        problems, owners = _ccs_problems(pos, neg, cells, draws, cell_stats, config, ccs_layout)
         fits = train_ccs(problems, config.ccs, pick_device(device),
                          progress=lambda epochs_done, epochs_total: report(
                              epochs_done * config.ccs.epochs // epochs_total, total,
@@ -281,18 +300,18 @@ def _train(acts: ActivationSet, config: SweepConfig, progress: ProgressFn | None
             kind = _method_stats_kind(method, config.normalization)
             for cell in cells:
                 rows = draws[cell]
-                stats = fit_stats(pos[rows], neg[rows], kind)
+                stats = cell_stats[cell] if kind == config.normalization else fit_stats(pos[rows], neg[rows], kind)
                 probes[(method, *cell)] = _fit_baseline(method, pos[rows], neg[rows], labels[rows], cell[1], stats,
                                                         functools.partial(raw_fit, cell=cell))
                 done += 1
                 report(done, total, f"{METHOD_REGISTRY[method].label}: p={cell[0]}, seed {cell[1]}")
 
-    scores = [_test_scores(probe, test_pos, test_neg, own_stats, config.test_normalization)
+    scores = [probe.scores(*normalize_test_pairs(probe, test, config.test_normalization, own_stats))
               for probe in probes.values()]
     confidences, log_odds = np.stack([s.confidence for s in scores]), np.stack([s.log_odds for s in scores])
     resolve_sign = np.array([not METHOD_REGISTRY[method].supervised for method, _, _ in probes])
     records = []
-    for ((method, p, seed), probe), metrics in zip(probes.items(), evaluate_many(test_labels, confidences,
+    for ((method, p, seed), probe), metrics in zip(probes.items(), evaluate_many(test.labels, confidences,
                                                                                    resolve_sign, log_odds)):
         rows = draws[(p, seed)]
         records.append({"method": method, "normalization": config.normalization,
@@ -315,9 +334,8 @@ def probes_to_tensors(result: SweepResult) -> dict[str, torch.Tensor]:
         tensors[f"{method}.weight"] = torch.stack([probe.weight for probe in probes])
         tensors[f"{method}.bias"] = torch.tensor([probe.bias for probe in probes], dtype=torch.float64)
         tensors[f"{method}.loss"] = torch.tensor([probe.loss for probe in probes], dtype=torch.float64)
-        for field in ("mean_pos", "mean_neg", "std_pos", "std_neg"):
-            if getattr(probes[0].train_stats, field) is not None:
-                tensors[f"{method}.{field}"] = torch.stack([getattr(probe.train_stats, field) for probe in probes])
+        stats = [probe.train_stats.to_tensors(f"{method}.") for probe in probes]
+        tensors.update({name: torch.stack([each[name] for each in stats]) for name in stats[0]})
     return tensors
 
 
@@ -328,9 +346,7 @@ def probes_from_tensors(tensors: dict[str, torch.Tensor], config: SweepConfig) -
         kind = _method_stats_kind(method, config.normalization)
         form = METHOD_REGISTRY[method].form
         for i, (p, seed) in enumerate(tensors[f"{method}.cells"].tolist()):
-            stats = NormStats(kind, tensors[f"{method}.mean_pos"][i], tensors[f"{method}.mean_neg"][i],
-                              tensors[f"{method}.std_pos"][i] if f"{method}.std_pos" in tensors else None,
-                              tensors[f"{method}.std_neg"][i] if f"{method}.std_neg" in tensors else None)
+            stats = NormStats.from_tensors(kind, tensors, f"{method}.", i)
             probes[(method, float(p), int(seed))] = LinearProbe(
                 method, form, tensors[f"{method}.weight"][i], float(tensors[f"{method}.bias"][i]), stats,
                 float(tensors[f"{method}.loss"][i]))
@@ -353,11 +369,14 @@ def run_layer_scan(activation_store, activation_key: str, config: SweepConfig, l
                    progress: ProgressFn | None = None, device: str = "auto",
                    store: SweepStore | None = None, status: Callable[[str], None] | None = None) -> pd.DataFrame:
     """The sweep `config` at each of `layers` (one layer in memory at a time), as one
-    table; every layer's sweep is cached on its own, so a rerun only trains new layers."""
+    table; every layer's sweep is cached on its own, so a rerun only trains new layers.
+    The companion pairs the normalization asks for must have been extracted."""
+    from core.companions import with_companion
+
     tables = []
     for position, layer in enumerate(layers):
-        acts = activation_store.load(activation_key, layers=[layer])
         per_layer = dataclasses.replace(config, layer=layer)
+        acts = with_companion(activation_store, activation_store.load(activation_key, layers=[layer]), per_layer)
         tables.append(run_sweep(acts, per_layer, device=device, store=store, status=status).table)
         if progress is not None:
             progress(position + 1, len(layers), f"layer {layer}")

@@ -38,23 +38,40 @@ class SyntheticPairs:
     truth_direction: torch.Tensor
     offset_direction: torch.Tensor
     distractor_direction: torch.Tensor
+    negated: tuple[torch.Tensor, torch.Tensor]
+    content_free: tuple[torch.Tensor, torch.Tensor]
 
-    def as_activation_set(self, key: str = "synthetic"):
+    def as_activation_set(self, key: str = "synthetic", companion: str | None = None):
         """The pairs as a one-layer (layer 0) activation set, each with a text of its own
-        (splits are disjoint by text, so identical placeholder texts would empty the pool)."""
+        (splits are disjoint by text, so identical placeholder texts would empty the pool),
+        with the `companion` set ("negated" or "content_free") attached if named."""
         from core.store import ActivationSet
 
         n = len(self.labels)
-        return ActivationSet(key, self.pos[None], self.neg[None], self.labels,
-                             tuple(f"synthetic pair {i}" for i in range(n)), tuple(map(str, range(n))), (0,), {})
+        texts = tuple(f"synthetic pair {i}" for i in range(n))
+        attached = None
+        if companion is not None:
+            pos, neg = getattr(self, companion)
+            attached = ActivationSet(f"{key}-{companion}", pos[None], neg[None], np.zeros(len(pos), dtype=np.int8),
+                                     texts if len(pos) == n else tuple(f"free {i}" for i in range(len(pos))),
+                                     tuple(map(str, range(len(pos)))), (0,), {})
+        return ActivationSet(key, self.pos[None], self.neg[None], self.labels, texts, tuple(map(str, range(n))),
+                             (0,), {}, attached)
 
 
 def synthetic_pairs(n: int, dim: int, p: float = 0.5, truth_strength: float = 2.0, token_offset: float = 4.0,
                     noise: float = 0.5, content_scale: float = 1.0, distractor_strength: float = 0.0,
-                    seed: int = 0) -> SyntheticPairs:
+                    seed: int = 0, negated_offset: float | None = None, content_free_lean: float = 0.0,
+                    content_free_count: int = 3) -> SyntheticPairs:
     """n contrast pairs in `dim` (>= 3) dimensions, exactly round(p * n) of them true on
     the + side. Truth, offset and distractor directions are orthonormal and random
-    (fixed by `seed`); the distractor's sign is balanced and independent of truth."""
+    (fixed by `seed`); the distractor's sign is balanced and independent of truth.
+
+    Two companion sets come with them. `negated`: the same contents asked the opposite
+    question, truth flipped on every row, the token offset `negated_offset` (default: the
+    same) and a constant shift of the content (another prompt). `content_free`:
+    `content_free_count` pairs with no content and no truth, the same token offset, plus a
+    lean of `content_free_lean` along truth (a model that favours one answer on empty input)."""
     rng = np.random.default_rng(np.random.SeedSequence([int(seed), 6]))
     basis, _ = np.linalg.qr(rng.standard_normal((dim, 3)))
     truth, offset, distractor = basis[:, 0], basis[:, 1], basis[:, 2]
@@ -70,11 +87,21 @@ def synthetic_pairs(n: int, dim: int, p: float = 0.5, truth_strength: float = 2.
     pos += noise * rng.standard_normal((n, dim))
     neg += noise * rng.standard_normal((n, dim))
 
+    negated_flip = (-sign * (truth_strength / 2) * truth
+                    + ((token_offset if negated_offset is None else negated_offset) / 2) * offset
+                    + other * (distractor_strength / 2) * distractor)
+    negated_content = content + content_scale * rng.standard_normal(dim)
+    negated = (negated_content + negated_flip + noise * rng.standard_normal((n, dim)),
+               negated_content - negated_flip + noise * rng.standard_normal((n, dim)))
+    free_flip = (token_offset / 2) * offset + (content_free_lean / 2) * truth
+    free_content = 0.1 * content_scale * rng.standard_normal((content_free_count, dim))
+    content_free = (free_content + free_flip, free_content - free_flip)
+
     def as_tensor(array: np.ndarray) -> torch.Tensor:
         return torch.from_numpy(array).to(torch.float32)
 
     return SyntheticPairs(as_tensor(pos), as_tensor(neg), labels, as_tensor(truth), as_tensor(offset),
-                          as_tensor(distractor))
+                          as_tensor(distractor), tuple(map(as_tensor, negated)), tuple(map(as_tensor, content_free)))
 
 
 def truth_variance_ratio(p: float | np.ndarray) -> float | np.ndarray:

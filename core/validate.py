@@ -14,8 +14,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.config import BUNDLED, METHODS, NORMALIZATIONS, TEST_NORMALIZATIONS, ExtractConfig, SweepConfig
+from core.config import BUNDLED, METHODS, TEST_NORMALIZATIONS, TEXT_SLOT, ExtractConfig, SweepConfig
 from core.errors import UserError
+from core.normalizations import NORMALIZATIONS
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ BOUNDS = {
     "weight_decay": Bound("CCS weight decay", 0.0, 1.0, whole=False),
 }
 
+MAX_PROMPT_CHARS = 4_000
 DTYPE_CHOICES = ("auto", "float32", "bfloat16", "float16")
 STORAGE_DTYPES = ("float32", "float16")
 DATASET_SOURCES = ("bundled", "hf", "csv")
@@ -180,6 +182,11 @@ def check_sweep(config: SweepConfig, shared: bool = False) -> None:
         raise UserError(f"Unknown normalization {config.normalization!r} (use {', '.join(NORMALIZATIONS)}).")
     if config.test_normalization not in TEST_NORMALIZATIONS:
         raise UserError(f"Unknown test normalization {config.test_normalization!r} (use own or train).")
+    negated = config.negated_prompt
+    if negated is not None and not (isinstance(negated, str) and negated.count(TEXT_SLOT) == 1
+                                    and len(negated) <= MAX_PROMPT_CHARS):
+        raise UserError(f"The negated prompt needs exactly one {TEXT_SLOT} slot and at most {MAX_PROMPT_CHARS:,} "
+                        "characters.")
     for name in ("epochs", "restarts", "lr", "weight_decay"):
         value = getattr(config.ccs, name)
         check_number(name, float(value) if name in ("lr", "weight_decay") and isinstance(value, int)

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
+from core.companions import with_companion
 from core.config import DatasetSpec, ExtractConfig, ModelSpec, SweepConfig
 from core.data import load_dataset
 from core.extract import activation_key
@@ -42,9 +43,11 @@ def model_loader(spec: ModelSpec, device, status=None) -> LoadedModel:
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
-def cached_layer(key: str, layer: int) -> ActivationSet:
-    """One layer of an activation set (kept as tensors, not copied per rerun)."""
-    return ActivationStore().load(key, layers=[layer])
+def cached_layer(key: str, sweep: SweepConfig) -> ActivationSet:
+    """The sweep's layer of an activation set with the companion pairs its normalization
+    reads attached (kept as tensors, not copied per rerun)."""
+    store = ActivationStore()
+    return with_companion(store, store.load(key, layers=[sweep.layer]), sweep)
 
 
 def stored_layers(key: str) -> list[int] | None:
@@ -59,12 +62,13 @@ def stored_layers(key: str) -> list[int] | None:
         raise quarantine(store.root, key, f"unreadable metadata: {type(error).__name__}") from None
 
 
-def layer_for(config: ExtractConfig, layer: int) -> ActivationSet | None:
-    """The activations of `config` at `layer`, or None when not extracted yet. Raises
-    CorruptEntry (the entry set aside) if the stored set fails its check."""
+def layer_for(config: ExtractConfig, sweep: SweepConfig) -> ActivationSet | None:
+    """The activations of `config` at the sweep's layer, as the sweep reads them, or None
+    when not extracted yet. Raises CorruptEntry (the entry set aside) if the stored set
+    fails its check."""
     key = activation_key(config)
     layers = stored_layers(key)
-    return cached_layer(key, layer) if layers is not None and layer in layers else None
+    return cached_layer(key, sweep) if layers is not None and sweep.layer in layers else None
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
@@ -109,7 +113,7 @@ def cached_dataset_summary(spec: DatasetSpec, uploads: str) -> dict:
 @st.cache_data(max_entries=8, show_spinner="Measuring the mechanism")
 def cached_centering(extract: ExtractConfig, sweep: SweepConfig):
     """core.mechanism.centering_table for the current activations (keyed by the configs)."""
-    return centering_table(layer_for(extract, sweep.layer), sweep)
+    return centering_table(layer_for(extract, sweep), sweep)
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)

@@ -8,13 +8,13 @@ import dataclasses
 import streamlit as st
 
 from core.charts import method_label
-from core.config import METHODS, NORMALIZATIONS, CCSConfig, SweepConfig
+from core.config import METHODS, CCSConfig, SweepConfig
+from core.normalizations import NEGATED, NORMALIZATION_REGISTRY, NORMALIZATIONS
 from core.presets import CCS_OPTIMIZERS, optimizer_name, with_optimizer
-from core.validate import BOUNDS
+from core.validate import BOUNDS, MAX_PROMPT_CHARS
 from ui.serving import shared
 
 P_CHOICES = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 0.975)
-NORMALIZATION_LABELS = {"mean": "mean (Burns default)", "meanstd": "mean and std", "none": "none"}
 REFERENCE, FAST = CCS_OPTIMIZERS["reference"], CCS_OPTIMIZERS["fast"]
 OPTIMIZER_LABELS = {"reference": f"Reference: {REFERENCE.epochs} epochs, lr {REFERENCE.lr:g} (for published numbers)",
                     "fast": f"Fast: {FAST.epochs} epochs, lr {FAST.lr:g} (interactive)",
@@ -52,7 +52,14 @@ def sweep_fields(config: SweepConfig, key: str) -> SweepConfig:
         a, b, c = st.columns(3)
         normalization = a.selectbox("Per-side normalization", NORMALIZATIONS,
                                     index=NORMALIZATIONS.index(config.normalization),
-                                    format_func=NORMALIZATION_LABELS.get, key=f"{key}_norm")
+                                    format_func=lambda norm: NORMALIZATION_REGISTRY[norm].label, key=f"{key}_norm",
+                                    help=NORMALIZATION_REGISTRY[config.normalization].description)
+        negated = config.negated_prompt
+        if NORMALIZATION_REGISTRY[normalization].companion == NEGATED:
+            negated = a.text_input("Negated prompt (empty: the prompt + \" not\")", config.negated_prompt or "",
+                                   key=f"{key}_negated", max_chars=MAX_PROMPT_CHARS,
+                                   help="The question whose true completion is the other one, with one {text} "
+                                        "slot.") or None
         test_normalization = a.radio("Normalize the test split with", list(TEST_NORMALIZATION_LABELS),
                                      index=list(TEST_NORMALIZATION_LABELS).index(config.test_normalization),
                                      format_func=TEST_NORMALIZATION_LABELS.get, key=f"{key}_test_norm")
@@ -71,7 +78,7 @@ def sweep_fields(config: SweepConfig, key: str) -> SweepConfig:
         config, layer=int(layer), p_levels=tuple(sorted(float(p) for p in p_levels)), n_train=int(n_train),
         n_test=int(n_test), seeds=tuple(range(int(seeds))), methods=tuple(m for m in METHODS if m in methods),
         normalization=normalization, test_normalization=test_normalization, split_seed=int(split_seed),
-        ccs=ccs)
+        ccs=ccs, negated_prompt=negated)
 
 
 def ccs_optimizer_field(container, ccs: CCSConfig, key: str) -> CCSConfig:

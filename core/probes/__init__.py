@@ -45,6 +45,12 @@ def _fit_lda(pos_n, neg_n, labels, seed) -> FitResult:
     return fit_lda(pos_n - neg_n, labels)
 
 
+def _fit_vinc(pos_n, neg_n, labels, seed) -> FitResult:
+    from core.probes.vinc import vinc_direction
+
+    return vinc_direction(pos_n, neg_n), 0.0, math.nan
+
+
 def _fit_random(pos_n, neg_n, labels, seed) -> FitResult:
     from core.probes.random_direction import random_direction
 
@@ -76,7 +82,8 @@ class Method:
     in_default: bool = True
 
 
-# Colors: Okabe & Ito's colorblind-safe palette, one per method on every page and export.
+# Colors: Okabe & Ito's colorblind-safe palette (its yellow swapped for grey, which reads on white
+# and suits the floor), one per method on every page and export.
 METHOD_REGISTRY = {method.id: method for method in (
     Method("ccs", "CCS", "#0072B2", False, True, PAIR,
            "Contrast-Consistent Search on per-side normalized pairs (reference optimizer)."),
@@ -86,8 +93,11 @@ METHOD_REGISTRY = {method.id: method for method in (
            "Logistic regression on x+ - x- without normalization: the supervised ceiling.", _fit_logistic, True),
     Method("lr_norm", "LR (normalized)", "#56B4E9", True, True, DIFFERENCE,
            "Logistic regression on the normalized inputs CCS sees: what normalization removes.", _fit_logistic, True),
-    Method("random", "Random direction", "#009E73", False, True, DIFFERENCE, "A random unit direction: the floor.",
+    Method("random", "Random direction", "#999999", False, True, DIFFERENCE, "A random unit direction: the floor.",
            _fit_random),
+    Method("vinc", "VINC", "#009E73", False, True, DIFFERENCE,
+           "elk's eigen reporter: the direction along which x+ and x- are most anti-correlated (one template).",
+           _fit_vinc, in_default=False),
     Method("mass_mean", "Mass-mean (normalized)", "#CC79A7", True, True, DIFFERENCE,
            "Difference of the class means of the normalized differences, threshold midway (Marks & Tegmark 2023).",
            _fit_mass_mean, True, False),

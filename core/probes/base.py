@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from core.normalize import NormStats
+from core.normalizations.stats import NormStats
 from core.probes import PAIR
 
 

@@ -30,7 +30,7 @@ import numpy as np
 import torch
 
 from core.config import CCSConfig
-from core.normalize import NormStats, fit_stats
+from core.normalizations.stats import NormStats
 
 Progress = Callable[[int, int], None]
 REPORT_INTERVAL_S = 0.2
@@ -57,15 +57,16 @@ def ccs_loss(p_pos: torch.Tensor, p_neg: torch.Tensor) -> torch.Tensor:
 class CCSProblem:
     """Many CCS cells over one shared pool of [N, d] pairs.
 
-    membership [C, N] marks each cell's training examples; the cell is normalized
-    with the statistics of its own training examples. init_weight [C, R, d] and
-    init_bias [C, R] are the R restarts of each cell.
+    membership [C, N] marks each cell's training examples; stats [C] are the
+    normalization statistics each cell's probe reads its inputs through (fitted on its
+    training examples by the sweep's normalization, core.normalizations). init_weight
+    [C, R, d] and init_bias [C, R] are the R restarts of each cell.
     """
 
     pos: torch.Tensor
     neg: torch.Tensor
     membership: torch.Tensor
-    normalization: str
+    stats: list[NormStats]
     init_weight: torch.Tensor
     init_bias: torch.Tensor
 
@@ -82,10 +83,6 @@ class CCSFit:
     stats: list[NormStats]
 
 
-def _cell_stats(problem: CCSProblem) -> list[NormStats]:
-    return [fit_stats(problem.pos[row], problem.neg[row], problem.normalization) for row in problem.membership]
-
-
 class _Group:
     """One problem laid out for training: the pool centered on its own mean (so the folded
     bias subtracts small numbers and float32 keeps its precision), per-probe normalization
@@ -93,7 +90,7 @@ class _Group:
 
     def __init__(self, problem: CCSProblem, device: torch.device):
         self.cells, self.restarts, self.dim = problem.init_weight.shape
-        self.stats = _cell_stats(problem)
+        self.stats = problem.stats
         shift_pos, shift_neg = problem.pos.mean(0), problem.neg.mean(0)
         self.pos = (problem.pos - shift_pos).to(device)
         self.neg = (problem.neg - shift_neg).to(device)
@@ -101,7 +98,7 @@ class _Group:
         self.mean_pos = torch.stack([s.mean_pos - shift_pos for s in self.stats])[per_probe].to(device)
         self.mean_neg = torch.stack([s.mean_neg - shift_neg for s in self.stats])[per_probe].to(device)
         self.scale_pos = self.scale_neg = None
-        if problem.normalization == "meanstd":
+        if self.stats[0].std_pos is not None:
             self.scale_pos = torch.stack([1 / s.std_pos for s in self.stats])[per_probe].to(device)
             self.scale_neg = torch.stack([1 / s.std_neg for s in self.stats])[per_probe].to(device)
         mask = problem.membership.to(torch.float32)

@@ -212,3 +212,22 @@ def test_a_packed_deck_presents_offline_on_a_machine_without_the_model(page: Pag
     finally:
         next(room, None)
     print("unpacked deck, seconds from Next to the step drawn: " + ", ".join(f"{t:.2f}" for t in times))
+
+
+def test_remedies_page_computes_every_remedy_and_draws(page: Page, app_server: str, screenshot_dir):
+    """After the demo: the Remedies page computes the four remedies of the demo run (the
+    negated prompts are extracted once on the bundled model) and draws the remedy chart,
+    the recovered-share table and the decomposition."""
+    page.goto(f"{app_server}/remedies")
+    settle(page)
+    started = time.perf_counter()
+    page.get_by_role("button", name=re.compile(r"Compute \d missing")).click()
+    expect(page.get_by_text("Share of the drop since p = 0.5", exact=False)).to_be_visible(timeout=DEMO_TIMEOUT_MS)
+    print(f"\nremedies of the demo run computed in {time.perf_counter() - started:.0f} s")
+    settle(page)
+    expect(page.locator("[data-testid='stException']")).to_have_count(0)
+    expect(page.locator("[data-testid='stAlertContentError']")).to_have_count(0)
+    expect(page.locator("svg.marks")).to_have_count(2)
+    for remedy in ("Oracle-balanced means", "Self-balanced means", "Content-free offset", "Negation-pooled means"):
+        expect(page.locator("svg.marks").first.get_by_text(remedy)).to_be_visible()
+    page.screenshot(path=screenshot_dir / "remedies.png", full_page=True)

@@ -8,7 +8,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
 from sklearn.utils.class_weight import compute_sample_weight
 
-from core.normalize import apply_stats, fit_stats
+from core.normalizations import fit_stats
 from core.probes.crc import top_principal_component
 from core.probes.supervised import fit_logistic, shifted_intercept
 
@@ -79,7 +79,7 @@ def test_lr_on_mean_normalized_pairs_is_lr_on_raw_differences_with_a_shifted_int
     pos = differences + 5.0
     neg = torch.zeros_like(differences) - 2.0
     stats = fit_stats(pos, neg, "mean")
-    pos_n, neg_n = apply_stats(stats, pos, neg)
+    pos_n, neg_n = stats.apply(pos, neg)
     direct = LogisticRegression(class_weight="balanced", tol=1e-12, max_iter=100_000).fit(
         (pos_n - neg_n).double().numpy(), labels)
     weight, intercept, _ = fit_logistic(pos - neg, labels)

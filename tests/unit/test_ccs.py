@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from core.config import CCSConfig, SweepConfig
+from core.normalizations import fit_stats
 from core.probes.ccs import CCSProblem, ccs_loss, initial_parameters, train_ccs
 from core.sampling import split_test, training_draw
 from core.store import ActivationSet
@@ -49,7 +50,8 @@ def test_batched_engine_equals_sequential_oracle_restart_by_restart(normalizatio
     for row, size in enumerate((60, 100, 150)):
         members[row, rng.choice(240, size, replace=False)] = True
     init = [initial_parameters(16, 3, seed) for seed in range(3)]
-    problem = CCSProblem(data.pos, data.neg, torch.from_numpy(members), normalization,
+    stats = [fit_stats(data.pos[row], data.neg[row], normalization) for row in members]
+    problem = CCSProblem(data.pos, data.neg, torch.from_numpy(members), stats,
                          torch.stack([w for w, _ in init]), torch.stack([b for _, b in init]))
     config = CCSConfig(epochs=300, restarts=3)
     [fit] = train_ccs([problem], config)
@@ -99,8 +101,8 @@ def _small_problems(count: int, dim: int = 8) -> list[CCSProblem]:
     for seed in range(count):
         data = synthetic_pairs(60, dim, p=0.5, seed=seed)
         weight, bias = initial_parameters(dim, 2, seed)
-        problems.append(CCSProblem(data.pos, data.neg, torch.ones(1, 60, dtype=torch.bool), "mean",
-                                   weight[None], bias[None]))
+        problems.append(CCSProblem(data.pos, data.neg, torch.ones(1, 60, dtype=torch.bool),
+                                   [fit_stats(data.pos, data.neg)], weight[None], bias[None]))
     return problems
 
 
@@ -139,7 +141,8 @@ def test_an_error_in_one_worker_stops_the_others_and_reaches_the_caller(monkeypa
     problems = _small_problems(3)
     data = synthetic_pairs(61, 8, seed=9)
     weight, bias = initial_parameters(8, 2, 9)
-    problems[0] = CCSProblem(data.pos, data.neg, torch.ones(1, 61, dtype=torch.bool), "mean", weight[None], bias[None])
+    problems[0] = CCSProblem(data.pos, data.neg, torch.ones(1, 61, dtype=torch.bool),
+                             [fit_stats(data.pos, data.neg)], weight[None], bias[None])
     started = time.perf_counter()
     with pytest.raises(MemoryError, match="one worker"):
         train_ccs(problems, CCSConfig(epochs=2_000_000, restarts=2), progress=lambda done, total: None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.deck import DEFAULT_DECK, MAX_DECK_BYTES, load_deck, parse_deck
+from core.deck import DEFAULT_DECK, MAX_DECK_BYTES, deck_by_name, load_deck, parse_deck
 from core.errors import UserError
 from core.presets import DEMO
 from core.steps import STEP_TYPES
@@ -17,7 +17,8 @@ def test_the_default_deck_tells_the_demo_story():
     assert deck.steps[0].type == "text" and deck.steps[-1].type == "text"
     runs = deck.runs()
     assert runs[0] == DEMO and runs[1][1].test_normalization == "train"
-    assert set(STEP_TYPES) <= {step.type for step in deck.steps}  # the demo deck shows every kind of view
+    # the shipped decks (the demo's story, then its remedies) show every kind of view between them
+    assert set(STEP_TYPES) <= {step.type for name in ("demo", "remedies") for step in deck_by_name(name).steps}
     reveals = [step.options["reveal"] for step in deck.steps if "reveal" in step.options]
     assert reveals == sorted(reveals)  # the sweep is revealed level by level
     assert DEFAULT_DECK.name == "demo.toml"
@@ -66,6 +67,8 @@ BAD = {
                           "not in the run"),
     "reveal-not-a-fraction": ('[[steps]]\ntype = "sweep"\ntitle = "a"\nreveal = 2', "strictly between"),
     "reveal-below-the-levels": ('[[steps]]\ntype = "sweep"\ntitle = "a"\nreveal = 0.2', "nothing would be drawn"),
+    "remedy-unknown": ('[[steps]]\ntype = "remedies"\ntitle = "a"\nremedies = ["median"]', "list of remedies"),
+    "remedy-method-not-in-run": ('[[steps]]\ntype = "remedies"\ntitle = "a"\nmethod = "vinc"', "not in the run"),
     "metric-unknown": ('[[steps]]\ntype = "sweep"\ntitle = "a"\nmetric = "f1"', "accuracy, auroc"),
     "theory-not-a-flag": ('[[steps]]\ntype = "sweep"\ntitle = "a"\ntheory = "yes"', "true or false"),
     "compare-without-runs": ('[[steps]]\ntype = "compare"\ntitle = "a"', "needs runs"),

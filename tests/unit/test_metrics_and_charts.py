@@ -160,7 +160,7 @@ def test_log_odds_keep_apart_what_a_saturated_confidence_ties():
 def test_a_pair_probes_log_odds_are_the_logit_of_its_confidence():
     import torch
 
-    from core.normalize import fit_stats
+    from core.normalizations import fit_stats
     from core.probes import DIFFERENCE, PAIR
     from core.probes.base import LinearProbe
 

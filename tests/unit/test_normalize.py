@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from core.normalize import apply_stats, fit_stats, normalize
+from core.normalizations import fit_stats, normalize
 from core.theory import centered_truth_positions, mean_truth_shift, synthetic_pairs, truth_variance_ratio
 
 
@@ -33,7 +33,7 @@ def test_centering_removes_a_2p_minus_1_share_of_truth(p):
     content_mean = (stats.mean_pos + stats.mean_neg) / 2  # the shared content's mean
     shift = ((stats.mean_pos - content_mean) @ truth).item()
     assert shift == pytest.approx(mean_truth_shift(p, a) + 0.0, abs=1e-5)
-    pos, _ = apply_stats(stats, data.pos, data.neg)
+    pos, _ = stats.apply(data.pos, data.neg)
     # Remove the content's own truth coordinate to read off where examples sit.
     content = (data.pos + data.neg) / 2
     coordinate = ((pos - (content - content.mean(0))) @ truth).numpy()
@@ -63,6 +63,6 @@ def test_none_leaves_inputs_alone_and_training_stats_can_be_applied_to_test_data
     pos, neg = normalize(x, x + 1, "none")
     assert torch.equal(pos, x) and torch.equal(neg, x + 1)
     stats = fit_stats(x, x + 1, "mean")
-    test_pos, test_neg = apply_stats(stats, x[:10] + 5, x[:10])
+    test_pos, test_neg = stats.apply(x[:10] + 5, x[:10])
     torch.testing.assert_close(test_pos, x[:10] + 5 - x.mean(0))
     torch.testing.assert_close(test_neg, x[:10] - x.mean(0) - 1)

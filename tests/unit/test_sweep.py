@@ -12,7 +12,7 @@ import pytest
 from core.config import CCSConfig, SweepConfig, config_hash
 from core.errors import UserError
 from core.metrics import evaluate
-from core.normalize import apply_stats, fit_stats
+from core.normalizations import fit_stats
 from core.sampling import split_test
 from core.store import ActivationSet, SweepStore
 from core.sweep import run_sweep
@@ -91,7 +91,7 @@ def test_stored_probes_reproduce_the_table(distractor_set, tmp_path):
     own = fit_stats(pos[test_idx], neg[test_idx], "mean")
     for row in fresh.table[fresh.table.method.isin(["ccs", "tpc", "lr_norm"])].itertuples():
         probe = cached.probes[(row.method, row.p, row.seed)]
-        scores = probe.scores(*apply_stats(own, pos[test_idx], neg[test_idx]))
+        scores = probe.scores(*own.apply(pos[test_idx], neg[test_idx]))
         again = evaluate(distractor_set.labels[test_idx], scores.confidence, resolve_sign=row.method != "lr_norm")
         assert again["accuracy"] == pytest.approx(row.accuracy)
 

@@ -69,6 +69,17 @@ type = "layers"
 title = "Layers"
 run = {RUN}
 layers = [2, 23]
+[[steps]]
+type = "remedies"
+title = "Remedies"
+run = {RUN}
+method = "lr_norm"
+remedies = ["oracle_balanced", "self_balanced"]
+[[steps]]
+type = "decomposition"
+title = "Decomposition"
+run = {RUN}
+methods = ["lr_norm", "ccs"]
 """
 
 
@@ -113,8 +124,9 @@ def computed(isolated_cache):
     plant_demo_activations(isolated_cache)
     deck = parse_deck(DECK, "planted.toml")
     results = Results(isolated_cache)
-    # 3 distinct runs (the compare and layers steps reuse the sweep step's) and 2 measured views
-    assert compute(deck, results, sweep_runner(isolated_cache)) == 5
+    # 5 distinct runs (the compare, layers, remedies and decomposition steps reuse the sweep step's; the
+    # remedies step adds one per remedy) and 2 measured views
+    assert compute(deck, results, sweep_runner(isolated_cache)) == 7
     return deck, results
 
 
@@ -152,13 +164,13 @@ def test_pack_then_unpack_into_an_empty_cache_with_no_model_draws_every_step(com
     with zipfile.ZipFile(tmp_path / "talk.zip") as archive:
         names = archive.namelist()
     assert not any("activations" in name or name.endswith(".safetensors") and "sweeps/" not in name for name in names)
-    assert report.runs == 3 and report.views == 2 and report.size_bytes == (tmp_path / "talk.zip").stat().st_size
+    assert report.runs == 5 and report.views == 2 and report.size_bytes == (tmp_path / "talk.zip").stat().st_size
 
     elsewhere = tmp_path / "elsewhere"
     name, imported, _ = unpack(tmp_path / "talk.zip", root=elsewhere)
     assert name == "talk" and not (elsewhere / "activations").exists()
     reopened = deck_by_name("talk", root=elsewhere)
-    assert reopened.pins == imported.pins and len(reopened.pins) == 3
+    assert reopened.pins == imported.pins and len(reopened.pins) == 5
     there = Results(elsewhere, reopened.pins)
     for step in reopened.steps:
         assert slide(step, there) is not None, step.title
@@ -180,7 +192,7 @@ def test_pins_find_results_stored_under_another_machines_keys(computed, tmp_path
 
 def test_pack_refuses_a_deck_whose_results_are_missing_without_a_pipeline(isolated_cache, tmp_path):
     (tmp_path / "talk.toml").write_text(DECK)
-    with pytest.raises(UserError, match="lacks 3 run"):
+    with pytest.raises(UserError, match="lacks 5 run"):
         pack(str(tmp_path / "talk.toml"), tmp_path / "talk.zip", root=isolated_cache)
     assert not (tmp_path / "talk.zip").exists()
 
@@ -265,7 +277,7 @@ def test_the_library_lists_each_run_once_and_names_what_differs(computed):
 
     deck, results = computed
     records = list_runs(results.root)
-    assert len(records) == 3  # the per-method parts kept for reuse are not listed
+    assert len(records) == 5  # the per-method parts kept for reuse are not listed
     base, train = (next(r for r in records if r.config == run[1]) for run in deck.steps[4].runs())
     assert record_labels([base, train]) == ["normalization mean, test: own", "normalization mean, test: train"]
     assert base.extraction["model_name"] == "planted"
@@ -314,7 +326,7 @@ def test_a_pack_says_what_older_runs_were_extracted_from(computed, tmp_path):
     pack(str(tmp_path / "talk.toml"), tmp_path / "talk.zip", root=results.root)
     unpack(tmp_path / "talk.zip", root=tmp_path / "there")
     rows = [describe_run(record) for record in list_runs(tmp_path / "there")]
-    assert len(rows) == 3 and {row["model"] for row in rows} == {"planted"}
+    assert len(rows) == 5 and {row["model"] for row in rows} == {"planted"}
 
 
 def test_more_runs_than_colors_is_one_message():

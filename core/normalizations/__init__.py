@@ -1,0 +1,95 @@
+"""Normalizations of contrast pairs, each defined once here (NORMALIZATION_REGISTRY): what
+it fits, whether it only shifts, whether it reads labels, and which companion set of
+pairs it needs extracted alongside. The CLI, forms, links, decks, the sweep and the CCS
+engine read this registry, so adding one is one module with its fit plus one entry here.
+
+Every fit takes FitInputs and optional per-row weights and returns NormStats, which
+apply, save and load themselves (core.normalizations.stats). Like the method registry,
+this module imports nothing heavy: each fit imports its module when called.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Callable
+
+# Companion sets a normalization can ask for (core.companions extracts them).
+NEGATED = "negated"
+CONTENT_FREE = "content_free"
+
+
+def _lazy(module: str, name: str) -> Callable:
+    """A fit that imports its module when first called (so reading the registry is cheap)."""
+    def fit(inputs, weights=None):
+        return getattr(importlib.import_module(f"core.normalizations.{module}"), name)(inputs, weights)
+
+    fit.__qualname__ = name
+    return fit
+
+
+@dataclass(frozen=True)
+class Normalization:
+    """One per-side normalization. `fit(inputs, weights)` returns NormStats.
+    `shift_only`: it subtracts per-side centers and divides by nothing (so a shift-
+    equivariant method can reuse one raw fit). `uses_labels`: its fit reads the labels.
+    `companion`: the extra pairs it needs (NEGATED, CONTENT_FREE) or None. `remedy`: a fix
+    for the imbalance effect, shown on the Remedies page beside Burns centering. `color`:
+    its line on remedy charts (Okabe & Ito's palette; the oracle, an upper bound, in grey)."""
+
+    id: str
+    label: str
+    color: str
+    description: str
+    fit: Callable
+    shift_only: bool = True
+    uses_labels: bool = False
+    companion: str | None = None
+    remedy: bool = False
+
+
+NORMALIZATION_REGISTRY = {norm.id: norm for norm in (
+    Normalization("mean", "Burns (per-side mean)", "#000000",
+                  "Center each side on its own mean (the reference code).", _lazy("per_side", "fit_mean")),
+    Normalization("meanstd", "Burns (mean and std)", "#CC79A7",
+                  "Center each side and divide by its own per-dimension std.", _lazy("per_side", "fit_meanstd"),
+                  shift_only=False),
+    Normalization("none", "None", "#D55E00", "Raw hidden states.", _lazy("per_side", "fit_none")),
+    Normalization("oracle_balanced", "Oracle-balanced means", "#999999",
+                  "Per-side means with the two classes weighted equally. Uses labels: the upper bound of a "
+                  "normalization fix.", _lazy("oracle_balanced", "fit_oracle_balanced"),
+                  uses_labels=True, remedy=True),
+    Normalization("self_balanced", "Self-balanced means", "#0072B2",
+                  "No labels: pseudo-label along the top principal direction, weight the two pseudo-classes "
+                  "equally, repeat until the partition stops changing (2-means).",
+                  _lazy("self_balanced", "fit_self_balanced"), remedy=True),
+    Normalization("content_free", "Content-free offset", "#E69F00",
+                  "The answer-token offset measured on the template with content-free texts, around the "
+                  "midpoint of the two sides.", _lazy("content_free", "fit_content_free"),
+                  companion=CONTENT_FREE, remedy=True),
+    Normalization("negation_pooled", "Negation-pooled means", "#009E73",
+                  "Per-side means pooled over each question and its negation, so each side is half true.",
+                  _lazy("negation_pooled", "fit_negation_pooled"), companion=NEGATED, remedy=True),
+)}
+NORMALIZATIONS = tuple(NORMALIZATION_REGISTRY)
+REMEDIES = tuple(norm.id for norm in NORMALIZATION_REGISTRY.values() if norm.remedy)
+BASELINE = "mean"  # what the remedies are compared against: Burns centering
+
+
+def fit_stats(x_pos, x_neg, kind: str = "mean", labels=None, companion=None, weights=None):
+    """Statistics of normalization `kind` for [n, d] pairs (labels only reach a
+    normalization that uses them; `companion` is the set its entry asks for)."""
+    from core.errors import UserError
+    from core.normalizations.stats import FitInputs
+
+    if kind not in NORMALIZATION_REGISTRY:
+        raise UserError(f"Unknown normalization '{kind}' (use {', '.join(NORMALIZATIONS)}).")
+    norm = NORMALIZATION_REGISTRY[kind]
+    inputs = FitInputs(x_pos, x_neg, labels if norm.uses_labels else None,
+                       companion if norm.companion is not None else None)
+    return norm.fit(inputs, weights)
+
+
+def normalize(x_pos, x_neg, kind: str = "mean", labels=None, companion=None):
+    """Pairs normalized with their own statistics (what CCS sees in the reference code)."""
+    return fit_stats(x_pos, x_neg, kind, labels, companion).apply(x_pos, x_neg)

@@ -1,0 +1,97 @@
+"""Remedies side by side with Burns centering, and what a drop is made of.
+
+- remedy_runs: the runs that compare remedies (each a normalization, core.normalizations)
+  with the baseline, Burns centering: the same run with only its normalization changed,
+  so every seed draws the same training pairs and the same test split under each.
+- recovered_share: how much of the baseline's accuracy drop since p = 0.5 a remedy wins
+  back at a level of p, paired by seed.
+- decomposition: how much of a method's drop is a moved threshold (what the median
+  threshold wins back) and how much a lost direction (what calibrated accuracy itself
+  lost); the two add up to the drop exactly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+
+from core.config import ExtractConfig, SweepConfig
+from core.metrics import mean_ci, summarize
+from core.normalizations import BASELINE
+
+Run = tuple[ExtractConfig, SweepConfig]
+# Below this mean drop (accuracy points) there is nothing to recover: a share of it would be noise.
+MIN_DROP = 0.01
+
+
+def remedy_runs(run: Run, remedies: tuple[str, ...]) -> list[Run]:
+    """The baseline run, then the run under each remedy."""
+    extract, sweep = run
+    return [(extract, dataclasses.replace(sweep, normalization=norm)) for norm in dict.fromkeys((BASELINE, *remedies))]
+
+
+def reference_p(table: pd.DataFrame) -> float:
+    """The level of p drops are measured from: 0.5 when swept, else the most balanced one."""
+    levels = np.unique(table.p)
+    return float(levels[np.argmin(np.abs(levels - 0.5))])
+
+
+def remedy_summary(tables: dict[str, pd.DataFrame], method: str,
+                   metrics: tuple[str, ...] = ("accuracy", "auroc")) -> pd.DataFrame:
+    """Mean and 95% interval over seeds of each metric of `method`, per normalization and p
+    (`tables`: normalization -> its sweep table)."""
+    parts = [summarize(table[table.method == method], metric, by=("p",)).assign(normalization=norm, method=method)
+             for norm, table in tables.items() for metric in metrics]
+    return pd.concat(parts, ignore_index=True)
+
+
+REPORTED_LEVELS = (0.9, 0.95)
+
+
+def recovered_share(tables: dict[str, pd.DataFrame], method: str) -> pd.DataFrame:
+    """Per remedy and level of p (REPORTED_LEVELS where swept, else the highest): the baseline's accuracy drop since the
+    reference p, the remedy's gain over the baseline at that p (mean over seeds, with its
+    paired 95% interval) and the share of the drop it recovers (gain / drop; empty where
+    the drop is under MIN_DROP). 1 recovers it all; above 1, more than balance had."""
+    baseline = tables[BASELINE]
+    baseline = baseline[baseline.method == method].set_index(["p", "seed"]).accuracy
+    start = reference_p(baseline.reset_index())
+    swept = np.unique(baseline.index.get_level_values("p"))
+    levels = [p for p in swept if np.isclose(p, REPORTED_LEVELS).any()] or [swept.max()]
+    rows = []
+    for norm, table in tables.items():
+        if norm == BASELINE:
+            continue
+        remedy = table[table.method == method].set_index(["p", "seed"]).accuracy
+        for p in levels:
+            at_p = baseline.xs(p, level="p")
+            drop = float(baseline.xs(start, level="p").mean() - at_p.mean())
+            gain, low, high = mean_ci((remedy.xs(p, level="p") - at_p).to_numpy(), clip=False)
+            rows.append({"normalization": norm, "method": method, "p": p, "baseline_accuracy": float(at_p.mean()),
+                         "remedy_accuracy": float(remedy.xs(p, level="p").mean()), "drop": drop, "gain": gain,
+                         "gain_low": low, "gain_high": high,
+                         "recovered": gain / drop if drop >= MIN_DROP else float("nan")})
+    return pd.DataFrame(rows)
+
+
+def decomposition(table: pd.DataFrame) -> pd.DataFrame:
+    """Per method and level of p above the reference: the mean accuracy drop since the
+    reference p, split into `threshold` (the change in accuracy_calibrated - accuracy:
+    what a threshold at the median test score wins back, beyond what it won at the
+    reference) and `direction` (the drop in accuracy_calibrated itself: ranking lost),
+    which sum to the drop; and the AUROC drop, for comparison."""
+    means = table.groupby(["method", "p"])[["accuracy", "accuracy_calibrated", "auroc"]].mean()
+    start = reference_p(table)
+    rows = []
+    for method in dict.fromkeys(table.method):
+        first = means.loc[(method, start)]
+        for p in (level for level in means.loc[method].index if level > start):
+            at = means.loc[(method, p)]
+            rows.append({"method": method, "p": float(p), "drop": first.accuracy - at.accuracy,
+                         "threshold": (at.accuracy_calibrated - at.accuracy)
+                         - (first.accuracy_calibrated - first.accuracy),
+                         "direction": first.accuracy_calibrated - at.accuracy_calibrated,
+                         "auroc_drop": first.auroc - at.auroc})
+    return pd.DataFrame(rows)

@@ -1,0 +1,33 @@
+"""The Remedies page in AppTest on a tiny model: it offers to compute what is missing,
+computes every remedy (extracting the companion prompts once), then draws the remedy
+chart, the recovered-share table and the decomposition, and a method change redraws."""
+
+from __future__ import annotations
+
+from core.normalizations import REMEDIES
+from tests.app.conftest import charts, open_page, texts
+
+
+def test_remedies_page_computes_every_remedy_then_draws(tiny_run):
+    app = open_page("app_pages/remedies.py", *tiny_run)
+    assert not app.exception
+    assert any("Not computed yet" in text for text in texts(app, "info"))
+    assert len(charts(app)) == 2  # Burns is cached: the remedy chart (Burns only) and the decomposition
+    app.button(key="remedies_compute").click().run()
+    assert not app.exception, app.exception
+    again = open_page("app_pages/remedies.py", *tiny_run)
+    assert not again.exception and not again.error and not texts(again, "info")
+    assert len(charts(again)) == 2
+    shares = again.dataframe[0].value
+    assert len(shares) == len(REMEDIES)  # one row per remedy at p = 0.75 (the tiny run's only high level)
+    assert set(shares["remedy"]) == {"Oracle-balanced means", "Self-balanced means", "Content-free offset",
+                                     "Negation-pooled means"}
+    spec = again.get("vega_lite_chart")[0].proto.spec
+    again.selectbox(key="remedies_method").set_value("lr_norm").run()
+    assert not again.exception and again.get("vega_lite_chart")[0].proto.spec != spec
+
+
+def test_remedies_page_with_no_remedy_chosen_shows_burns_alone(tiny_run):
+    app = open_page("app_pages/remedies.py", *tiny_run)
+    app.multiselect(key="remedies_chosen").set_value([]).run()
+    assert not app.exception and not app.error and not texts(app, "info") and len(charts(app)) == 2
