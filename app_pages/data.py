@@ -12,7 +12,8 @@ from core.data import load_csv_bytes, save_upload
 from core.errors import UserError, short_path
 from core.export import safe_frame
 from core.extract import activation_key, extract
-from core.prompts import render_pair
+from core.presets import TEMPLATES
+from core.prompts import MAX_DISTRACTOR_CHARS, render_pair
 from core.store import ActivationStore
 from core.validate import BOUNDS, DTYPE_CHOICES, check_extract, class_sizes, is_local_path, local_or_id
 from ui.cache import cached_dataset_summary, cached_tokenizer, model_loader
@@ -98,10 +99,25 @@ elif source == "csv":
         dataset = current.dataset
 
 st.subheader("3. Template")
+start = st.selectbox("Start from", list(TEMPLATES), index=None, placeholder="a named template (optional)",
+                     format_func=lambda name: TEMPLATES[name][0], key="data_template_preset")
+if start is not None and TEMPLATES[start][1] != current.template:
+    set_extract(dataclasses.replace(current, template=TEMPLATES[start][1]))
+    st.rerun()
 c = st.columns([4, 1, 1])
-template = Template(c[0].text_area("Prompt, with one {text} slot", current.template.prompt, height=80),
-                    c[1].text_input("+ completion", current.template.positive, help="Leading spaces count."),
-                    c[2].text_input("− completion", current.template.negative, help="Leading spaces count."))
+prompt = c[0].text_area("Prompt, with one {text} slot", current.template.prompt, height=80)
+positive = c[1].text_input("+ completion", current.template.positive, help="Leading spaces count.")
+negative = c[2].text_input("− completion", current.template.negative, help="Leading spaces count.")
+d = st.columns([2, 1, 1, 2])
+words = current.template.distractor or ("Banana", "Shed")
+distracted = d[0].checkbox("Distractor words", current.template.distractor is not None,
+                           help="Farquhar et al. 2023: one side of every pair ends with the first word and the other "
+                                "with the second, which side drawn at random for half of each class, so the words flip "
+                                "between x+ and x- as truth does but carry none of it. The sweep page then reports "
+                                "whether each probe found truth or the words.")
+first = d[1].text_input("First word", words[0], max_chars=MAX_DISTRACTOR_CHARS, disabled=not distracted)
+second = d[2].text_input("Second word", words[1], max_chars=MAX_DISTRACTOR_CHARS, disabled=not distracted)
+template = Template(prompt, positive, negative, (first, second) if distracted else None)
 
 st.subheader("4. Extraction")
 c = st.columns(4)

@@ -6,11 +6,12 @@ import streamlit as st
 
 from core.charts import imbalance_chart, method_label, metric_label
 from core.config import to_jsonable
+from core.distractors import FINDS, distractor_cells, distractor_report
 from core.errors import UserError
 from core.export import safe_csv
 from core.metrics import METRICS, summarize
 from core.report import chart_caption, describe_sweep, subtitle_lines, summary_pivot
-from ui.cache import finished_sweep
+from ui.cache import finished_sweep, layer_for
 from ui.forms import sweep_fields
 from ui.progress import run_with_progress
 from ui.render import chart_exports, show_error
@@ -73,6 +74,17 @@ st.subheader("Mean over seeds with 95% interval")
 st.dataframe(summary_pivot(summary), width="stretch")
 with st.expander(f"Every cell ({len(result.table)} rows)"):
     st.dataframe(result.table, width="stretch", hide_index=True)
+
+if extract.template.distractor is not None:
+    st.subheader("Truth or distractor?")
+    acts = layer_for(extract, sweep)
+    if acts is not None:
+        report = distractor_report(distractor_cells(acts, result))
+        st.dataframe(report.assign(method=report.method.map(method_label)).round(3), hide_index=True,
+                     width="stretch")
+        st.caption(f"Each probe on the test split: accuracy on the truth and on which side got the first distractor "
+                   f"word, each oriented as the sweep orients accuracy (max(acc, 1 - acc) for unsupervised methods); a "
+                   f"seed finds a target at {FINDS:g} or more, above the other. Means over {len(sweep.seeds)} seeds.")
 
 config_json = json.dumps({"extract": to_jsonable(extract), "sweep": to_jsonable(sweep)}, indent=1)
 downloads = st.columns(3)

@@ -18,7 +18,7 @@ from core.config import BUNDLED, METHODS, TEST_NORMALIZATIONS, DatasetSpec
 from core.errors import UserError, public_message
 from core.metrics import METRICS
 from core.normalizations import NORMALIZATION_REGISTRY, NORMALIZATIONS
-from core.presets import PRESETS, with_optimizer
+from core.presets import PRESETS, TEMPLATES, with_optimizer
 from core.validate import local_or_id
 
 
@@ -55,9 +55,13 @@ def add_extract_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--text-column")
     group.add_argument("--label-column")
     group.add_argument("--positive-label", help="label value whose + completion is true, for non-0/1 labels")
+    group.add_argument("--template", choices=list(TEMPLATES), help="a named template to start from: " + "; ".join(
+        f"{name}: {label}" for name, (label, _) in TEMPLATES.items()))
     group.add_argument("--prompt", help="prompt with one {text} slot")
     group.add_argument("--positive", help="completion making x+ (default ' positive')")
     group.add_argument("--negative", help="completion making x- (default ' negative')")
+    group.add_argument("--distractor", type=_words, help="two words, e.g. Banana,Shed: one ends x+ and the other x-, "
+                                                          "which side at random for half of each class")
     group.add_argument("--n-examples", type=int, help="balanced number of examples to extract")
     group.add_argument("--selection-seed", type=int)
     group.add_argument("--layers", type=_ints, help="hidden-state indices to keep (default: all)")
@@ -114,7 +118,9 @@ def extract_config_from(args: argparse.Namespace):
         dataset = _replace(dataset, name=local_or_id(dataset.name))
     dataset = _replace(dataset, config=args.dataset_config, split=args.split, text_column=args.text_column,
                        label_column=args.label_column, positive_label=args.positive_label)
-    template = _replace(base.template, prompt=args.prompt, positive=args.positive, negative=args.negative)
+    template = TEMPLATES[args.template][1] if args.template else base.template
+    template = _replace(template, prompt=args.prompt, positive=args.positive, negative=args.negative,
+                        distractor=args.distractor)
     return _replace(base, model=model, dataset=dataset, template=template, n_examples=args.n_examples,
                     selection_seed=args.selection_seed, layers=args.layers, max_tokens=args.max_tokens,
                     storage_dtype="float16" if args.float16 else None)
@@ -226,6 +232,8 @@ def command_sweep(args: argparse.Namespace) -> int:
     print(format_summary(summary))
     provenance = describe_sweep(sweep_config, run.sweep.seconds, run.sweep.cached, run.sweep.reused)
     print(provenance)
+    if extract_config.template.distractor is not None:
+        print(distractor_lines(run, sweep_config))
     if args.out:
         run.sweep.table.to_csv(args.out, index=False)
         print(f"results: {args.out}")
@@ -233,6 +241,22 @@ def command_sweep(args: argparse.Namespace) -> int:
         chart = imbalance_chart(summary, subtitle=subtitle_lines(provenance), show_theory=args.theory)
         print(f"chart: {save_chart(chart, args.chart)}")
     return 0
+
+
+def distractor_lines(run, sweep_config) -> str:
+    """The truth-or-distractor table of a run extracted with a distractor (core.distractors)."""
+    from core.charts import method_label
+    from core.distractors import FINDS, distractor_cells, distractor_report
+    from core.store import ActivationStore
+
+    acts = ActivationStore().load(run.extraction.key, layers=[sweep_config.layer])
+    report = distractor_report(distractor_cells(acts, run.sweep))
+    lines = [f"\ntruth or distractor? mean accuracy on each over seeds; seeds finding each (>= {FINDS:g} and above "
+             "the other)", f"{'method':24}{'p':>6}{'truth':>8}{'distractor':>12}   seeds: truth / distractor / neither"]
+    for row in report.itertuples():
+        lines.append(f"{method_label(row.method):24}{row.p:>6g}{row.truth_accuracy:>8.3f}{row.distractor_accuracy:>12.3f}"
+                     f"   {row.seeds_finding_truth} / {row.seeds_finding_distractor} / {row.seeds_finding_neither}")
+    return "\n".join(lines)
 
 
 def pipeline_runner(device: str = "auto"):

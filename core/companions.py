@@ -91,12 +91,16 @@ def _extract_companion(store: ActivationStore, activation_key: str, key: str, te
     if kind == NEGATED:
         base = store.load(activation_key, layers=[meta["layers"][0]])
         texts, ids, labels = list(base.texts), list(base.ids), (1 - base.labels).astype(np.int8)
+        # The same distractor word on the same side as in the set it belongs to.
+        signs = meta.get("distractor_signs") or [1] * len(texts)
     else:
         texts = list(CONTENT_FREE_TEXTS)
         ids, labels = [f"content-free {i}" for i in range(len(texts))], np.zeros(len(texts), dtype=np.int8)
+        signs = [1 if i % 2 == 0 else -1 for i in range(len(texts))]
     companion_template, identity = _recipe(template, kind, config)
     loaded = loader(extract_config.model, device, status=say)
-    token_ids = tokenize(loaded.tokenizer, [text for t in texts for text in render_pair(companion_template, t)])
+    token_ids = tokenize(loaded.tokenizer, [text for t, sign in zip(texts, signs)
+                                            for text in render_pair(companion_template, t, sign)])
     pairs = [(token_ids[2 * k], token_ids[2 * k + 1]) for k in range(len(texts))]
     record = {"key": key, "n": len(texts), "config": meta["config"],
               "companion": {"of": activation_key, "kind": kind, **identity},

@@ -60,11 +60,17 @@ class Template:
 
     x+ = prompt with the example + `positive`; x- = the same + `negative`.
     Label 1 means the x+ completion is the true one.
+
+    `distractor`: two words (Farquhar et al. 2023's "Banana" and "Shed"); one side of every
+    pair ends with the first and the other with the second, which side being drawn at
+    random for exactly half of each class (core.prompts.distractor_signs), so the words
+    flip between x+ and x- as truth does but carry none of it. Left out of keys while None.
     """
 
     prompt: str = DEFAULT_PROMPT
     positive: str = " positive"
     negative: str = " negative"
+    distractor: tuple[str, str] | None = field(default=None, metadata={"omit_when_default": True})
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from core.config import ExtractConfig, to_jsonable
 from core.data import LabeledTexts, csv_identity, load_dataset
 from core.errors import UserError
 from core.models import LoadedModel, dtype_name, load_model, model_identity, pick_device
-from core.prompts import render_pair
+from core.prompts import distractor_signs, render_pair
 from core.sampling import balanced_subset
 from core.store import ActivationStore, content_key, environment_info, key_lock
 from core.validate import check_extract, class_sizes
@@ -216,10 +216,10 @@ def pair_batches(pairs: list[tuple[list[int], list[int]]], batch_size: int) -> I
 def select_examples(data: LabeledTexts, config: ExtractConfig, tokenizer) -> np.ndarray:
     """A balanced subset of n_examples whose x+ and x- both fit in max_tokens tokens."""
     def fits(indices: np.ndarray) -> np.ndarray:
-        rendered = [render_pair(config.template, data.texts[i]) for i in indices]
-        lengths = [len(ids) for ids in tokenize(tokenizer, [t for pair in rendered for t in pair])]
-        return np.array([max(lengths[2 * k], lengths[2 * k + 1]) <= config.max_tokens for k in range(len(indices))],
-                        dtype=bool)
+        # Both sides, under either distractor assignment (the same texts without one).
+        rendered = [render_pair(config.template, data.texts[i], sign) for i in indices for sign in (1, -1)]
+        lengths = np.array([len(ids) for ids in tokenize(tokenizer, [t for pair in rendered for t in pair])])
+        return lengths.reshape(len(indices), 4).max(axis=1) <= config.max_tokens
 
     return balanced_subset(data.labels, config.n_examples, config.selection_seed, accept=fits)
 
@@ -278,12 +278,15 @@ def _extract_locked(config: ExtractConfig, store: ActivationStore, device: torch
                         f"0..{loaded.num_hidden_states - 1}.")
     say("Selecting and tokenizing examples")
     chosen = select_examples(data, config, loaded.tokenizer)
-    rendered = [render_pair(config.template, data.texts[i]) for i in chosen]
+    signs = distractor_signs(data.labels[chosen], config.selection_seed)
+    rendered = [render_pair(config.template, data.texts[i], sign) for i, sign in zip(chosen, signs)]
     token_ids = tokenize(loaded.tokenizer, [text for pair in rendered for text in pair])
     pairs = [(token_ids[2 * k], token_ids[2 * k + 1]) for k in range(len(chosen))]
     meta = {"identity": identity, "config": to_jsonable(config), "key": key, "n": len(chosen),
             "dataset_description": data.description, "dropped_duplicates": data.dropped_duplicates,
             "labels_count": [int((data.labels[chosen] == c).sum()) for c in (0, 1)]}
+    if config.template.distractor is not None:
+        meta["distractor_signs"] = signs.tolist()
     stream_pairs(loaded, store, key, pairs, layers, config.storage_dtype, data.labels[chosen],
                  [data.texts[i] for i in chosen], [data.ids[i] for i in chosen], meta, device, batch_size,
                  progress, say, started)

@@ -158,6 +158,8 @@ def extract_to_params(config: ExtractConfig, base: ExtractConfig = DEMO[0]) -> d
                                  ("neg", config.template.negative, base.template.negative)):
         if value != default:
             params[name] = value
+    if config.template.distractor is not None:
+        params["distractor"] = ",".join(config.template.distractor)
     if config.n_examples != base.n_examples:
         params["n"] = str(config.n_examples)
     return params
@@ -184,6 +186,8 @@ def extract_from_params(params: Mapping[str, str], base: ExtractConfig = DEMO[0]
             DatasetSpec(source, name, config or None, split, text, label, positive or None)
     template = {field: params[key] for key, field in (("prompt", "prompt"), ("pos", "positive"), ("neg", "negative"))
                 if key in params}
+    if "distractor" in params:
+        template["distractor"] = tuple(params["distractor"].split(","))
     if template:
         changes["template"] = dataclasses.replace(base.template, **template)
     if "n" in params:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from core.config import CCSConfig, ExtractConfig, SweepConfig
+from core.config import CCSConfig, ExtractConfig, SweepConfig, Template
 
 # The offline demo: bundled SmolLM2-135M-Instruct, 1,600 Rotten Tomatoes snippets (800
 # per class) with the Burns-style template, all layers extracted; the sweep reads
@@ -40,3 +40,15 @@ def optimizer_name(ccs: CCSConfig) -> str:
         if (ccs.epochs, ccs.lr, ccs.weight_decay) == (preset.epochs, preset.lr, preset.weight_decay):
             return name
     return "custom"
+
+
+# Named templates for the bundled review data: a label and the template. "is_negative"
+# asks the seed's open question: its true answer for a positive review is " No", so the
+# answer token no longer repeats the review's sentiment words, and a probe that only
+# tracks "the completion agrees with the sentiment words" fails on it.
+TEMPLATES = {
+    "sentiment": ("Sentiment word as the answer (Burns et al.)", Template()),
+    "is_negative": ("Is it negative? Yes/No: the answer decoupled from the sentiment words",
+                    Template(prompt='Consider the following movie review: "{text}" Is the sentiment of this review '
+                                    'negative? Answer:', positive=" No", negative=" Yes")),
+}

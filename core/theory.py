@@ -40,6 +40,7 @@ class SyntheticPairs:
     distractor_direction: torch.Tensor
     negated: tuple[torch.Tensor, torch.Tensor]
     content_free: tuple[torch.Tensor, torch.Tensor]
+    distractor_signs: np.ndarray  # +1 where x+ carries +distractor, -1 where x- does
 
     def as_activation_set(self, key: str = "synthetic", companion: str | None = None):
         """The pairs as a one-layer (layer 0) activation set, each with a text of its own
@@ -55,8 +56,9 @@ class SyntheticPairs:
             attached = ActivationSet(f"{key}-{companion}", pos[None], neg[None], np.zeros(len(pos), dtype=np.int8),
                                      texts if len(pos) == n else tuple(f"free {i}" for i in range(len(pos))),
                                      tuple(map(str, range(len(pos)))), (0,), {})
+        meta = {"distractor_signs": self.distractor_signs.tolist()}
         return ActivationSet(key, self.pos[None], self.neg[None], self.labels, texts, tuple(map(str, range(n))),
-                             (0,), {}, attached)
+                             (0,), meta, attached)
 
 
 def synthetic_pairs(n: int, dim: int, p: float = 0.5, truth_strength: float = 2.0, token_offset: float = 4.0,
@@ -101,7 +103,8 @@ def synthetic_pairs(n: int, dim: int, p: float = 0.5, truth_strength: float = 2.
         return torch.from_numpy(array).to(torch.float32)
 
     return SyntheticPairs(as_tensor(pos), as_tensor(neg), labels, as_tensor(truth), as_tensor(offset),
-                          as_tensor(distractor), tuple(map(as_tensor, negated)), tuple(map(as_tensor, content_free)))
+                          as_tensor(distractor), tuple(map(as_tensor, negated)), tuple(map(as_tensor, content_free)),
+                          other[:, 0].astype(np.int8))
 
 
 def truth_variance_ratio(p: float | np.ndarray) -> float | np.ndarray:
