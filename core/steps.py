@@ -310,7 +310,7 @@ def _draw_decomposition(step: "Step", results: Results) -> Slide | None:
     caption = ("Accuracy lost since balance = moved threshold (won back by a threshold at the median test score) + "
                "lost direction (the drop in that calibrated accuracy); means over seeds. "
                + chart_caption(result.config))
-    return Slide(decomposition_chart(parts), caption=caption)
+    return Slide(decomposition_chart(parts, title="Accuracy lost since p = 0.5, by method"), caption=caption)
 
 
 def _measure_inspector(step: "Step", acts: ActivationSet, result: SweepResult) -> dict[str, pd.DataFrame]:
