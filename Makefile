@@ -9,11 +9,12 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+RAY_STAMP := $(VENV)/.installed-ray
 PORT ?= 8501
 ADDRESS ?= 0.0.0.0
 PYTEST_ARGS ?=
 
-.PHONY: run serve test test-fast test-e2e bench demo setup clean
+.PHONY: run serve test test-fast test-e2e bench demo setup setup-ray clean
 
 setup: $(STAMP)
 
@@ -28,16 +29,23 @@ $(STAMP): requirements.txt Makefile
 	$(PY) -m core assets --install-dataset
 	touch $(STAMP)
 
+# Ray, for `python -m core grid --executor ray`: only when asked, and for the tests of it.
+setup-ray: $(RAY_STAMP)
+
+$(RAY_STAMP): $(STAMP) requirements-ray.txt
+	$(PY) -m pip install --quiet -r requirements-ray.txt
+	touch $(RAY_STAMP)
+
 run: $(STAMP)
 	$(PY) -m streamlit run app.py --server.port $(PORT) --server.address localhost
 
 serve: $(STAMP)
 	CCS_LAB_SHARED=1 $(PY) -m streamlit run app.py --server.port $(PORT) --server.address $(ADDRESS)
 
-test: $(STAMP)
+test: $(STAMP) $(RAY_STAMP)
 	$(PY) -m pytest -m "not e2e" $(PYTEST_ARGS)
 
-test-fast: $(STAMP)
+test-fast: $(STAMP) $(RAY_STAMP)
 	$(PY) -m pytest -m "not e2e and not slow" $(PYTEST_ARGS)
 
 test-e2e: $(STAMP)

@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from core.bundled import BUNDLED_DATASETS
 from core.config import BUNDLED, DatasetSpec, ExtractConfig, ModelSpec, Template, from_dict
 from core.data import load_csv_bytes, save_upload
 from core.errors import UserError, short_path
@@ -54,11 +55,21 @@ if bundled == hub_label:
     model = ModelSpec(model_id=typed_name(model_id) or BUNDLED, dtype=dtype, trust_remote_code=trust and not SHARED)
 
 st.subheader("2. Labeled data")
-sources = {"bundled": "Rotten Tomatoes snippets (bundled)", "hf": "Hugging Face dataset", "csv": "CSV upload"}
+sources = {"bundled": "Bundled (offline)", "hf": "Hugging Face dataset", "csv": "CSV upload"}
 source = st.radio("Dataset", list(sources), format_func=sources.get, horizontal=True,
                   index=list(sources).index(current.dataset.source))
 dataset = DatasetSpec()
-if source == "hf":
+shown_template = current.template
+if source == "bundled":
+    names = list(BUNDLED_DATASETS)
+    name = st.selectbox("Bundled data set", names, format_func=lambda n: BUNDLED_DATASETS[n].label,
+                        index=names.index(current.dataset.name) if current.dataset.name in names else 0,
+                        key="data_bundled_name", help="Snippet sets of Hutto & Gilbert (2014), and true/false "
+                                                      "statements generated offline. Each comes with its template.")
+    dataset = DatasetSpec(BUNDLED, name)
+    if dataset != current.dataset:  # another bundled set starts from its own template
+        shown_template = BUNDLED_DATASETS[name].template
+elif source == "hf":
     shown = current.dataset if current.dataset.source == "hf" else DatasetSpec("hf", "imdb", split="test")
     c = st.columns(3)
     dataset = DatasetSpec("hf", typed_name(c[0].text_input("Dataset id" if SHARED else "Dataset id or folder",
@@ -105,9 +116,9 @@ if start is not None and TEMPLATES[start][1] != current.template:
     set_extract(dataclasses.replace(current, template=TEMPLATES[start][1]))
     st.rerun()
 c = st.columns([4, 1, 1])
-prompt = c[0].text_area("Prompt, with one {text} slot", current.template.prompt, height=80)
-positive = c[1].text_input("+ completion", current.template.positive, help="Leading spaces count.")
-negative = c[2].text_input("− completion", current.template.negative, help="Leading spaces count.")
+prompt = c[0].text_area("Prompt, with one {text} slot", shown_template.prompt, height=80)
+positive = c[1].text_input("+ completion", shown_template.positive, help="Leading spaces count.")
+negative = c[2].text_input("− completion", shown_template.negative, help="Leading spaces count.")
 d = st.columns([2, 1, 1, 2])
 words = current.template.distractor or ("Banana", "Shed")
 distracted = d[0].checkbox("Distractor words", current.template.distractor is not None,

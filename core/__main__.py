@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+from core.bundled import BUNDLED_DATASETS
 from core.config import BUNDLED, METHODS, TEST_NORMALIZATIONS, DatasetSpec
 from core.errors import UserError, public_message
 from core.metrics import METRICS
@@ -49,7 +50,8 @@ def add_extract_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--dtype", choices=["auto", "float32", "bfloat16", "float16"])
     group.add_argument("--trust-remote-code", action="store_true", help="run model code from the hub (off by default)")
     group.add_argument("--dataset", choices=["bundled", "hf", "csv"], help="dataset source")
-    group.add_argument("--dataset-name", help="hub dataset id or local folder (hf), or file path (csv)")
+    group.add_argument("--dataset-name", help="a bundled set (" + ", ".join(BUNDLED_DATASETS) + "), a hub dataset id "
+                                              "or local folder (hf), or a file path (csv)")
     group.add_argument("--dataset-config", help="hub dataset config")
     group.add_argument("--split", help="dataset split (hf)")
     group.add_argument("--text-column")
@@ -108,7 +110,9 @@ def extract_config_from(args: argparse.Namespace):
     model = _replace(base.model, model_id=local_or_id(args.model) if args.model else None, revision=args.revision,
                      dtype=args.dtype, trust_remote_code=True if args.trust_remote_code else None)
     dataset = base.dataset
-    if args.dataset and args.dataset != BUNDLED:
+    if args.dataset == BUNDLED and args.dataset_name:
+        dataset = DatasetSpec(source=BUNDLED, name=args.dataset_name)
+    elif args.dataset and args.dataset != BUNDLED:
         if not args.dataset_name:
             raise UserError(f"--dataset {args.dataset} needs --dataset-name.")
         dataset = DatasetSpec(source=args.dataset, name=args.dataset_name)
@@ -118,7 +122,12 @@ def extract_config_from(args: argparse.Namespace):
         dataset = _replace(dataset, name=local_or_id(dataset.name))
     dataset = _replace(dataset, config=args.dataset_config, split=args.split, text_column=args.text_column,
                        label_column=args.label_column, positive_label=args.positive_label)
-    template = TEMPLATES[args.template][1] if args.template else base.template
+    if args.template:
+        template = TEMPLATES[args.template][1]
+    elif dataset.source == BUNDLED and dataset.name in BUNDLED_DATASETS:
+        template = BUNDLED_DATASETS[dataset.name].template  # each bundled set's own template
+    else:
+        template = base.template
     template = _replace(template, prompt=args.prompt, positive=args.positive, negative=args.negative,
                         distractor=args.distractor)
     return _replace(base, model=model, dataset=dataset, template=template, n_examples=args.n_examples,
@@ -259,6 +268,44 @@ def distractor_lines(run, sweep_config) -> str:
     return "\n".join(lines)
 
 
+def command_grid(args: argparse.Namespace) -> int:
+    """Run an experiment grid (core.grid): one CSV and one chart into --out."""
+    from core.charts import grid_chart, method_label, save_chart
+    from core.grid import load_grid, run_inprocess
+    from core.metrics import summarize
+    from core.validate import check_device
+
+    grid = load_grid(args.file)
+    check_device(args.device)
+    out = args.out.expanduser()
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--out {out.name} exists and is not a folder.")
+    out.mkdir(parents=True, exist_ok=True)
+    if args.executor == "ray":
+        from core.grid_ray import run_on_ray
+
+        outcome = run_on_ray(grid, args.ray_address, device=args.device, progress=tqdm_progress("grid", " jobs"))
+    else:
+        outcome = run_inprocess(grid, device=args.device, progress=tqdm_progress("grid", " jobs"),
+                                status=status_printer)
+    table = outcome.table
+    table.to_csv(out / "grid.csv", index=False)
+    summary = summarize(table, args.metric, by=("model", "dataset", "layer", "normalization", "method", "p"))
+    save_chart(grid_chart(summary, f"{grid.title}: {args.metric}, mean over seeds, 95% band"), out / "grid.png")
+    print(f"grid '{grid.title}' ({outcome.executor}): {outcome.extracted} extraction(s) run, "
+          f"{outcome.extractions_cached} from the cache; {outcome.swept} sweep(s) run, {outcome.sweeps_cached} from "
+          f"the cache; {outcome.seconds:.0f} s")
+    low, high = min(table.p), max(table.p)
+    means = table.groupby(["model", "dataset", "layer", "normalization", "method", "p"], sort=False)[args.metric].mean()
+    print(f"\nmean {args.metric} over seeds at p = {low:g} -> {high:g}")
+    for (model, dataset, layer, norm, method), rows in means.groupby(level=[0, 1, 2, 3, 4], sort=False):
+        rows = rows.droplevel([0, 1, 2, 3, 4])
+        print(f"{model:24} {dataset:26} layer {layer:<3} {norm:16} {method_label(method):24} "
+              f"{rows.loc[low]:.3f} -> {rows.loc[high]:.3f}")
+    print(f"results: {out / 'grid.csv'}\nchart: {out / 'grid.png'}")
+    return 0
+
+
 def pipeline_runner(device: str = "auto"):
     """A run_one for core.steps.compute: the pipeline with progress bars on stderr."""
     from core.pipeline import run_pipeline
@@ -394,6 +441,16 @@ def build_parser() -> argparse.ArgumentParser:
     present.add_argument("--html", type=Path, required=True, help="the .html file to write")
     present.add_argument("--device", default="auto", help="for results that must be computed first")
     present.set_defaults(run=command_present)
+    grid = commands.add_parser("grid", help="an experiment grid (models x data sets x layers x normalizations): "
+                                            "one CSV and one chart; a rerun resumes from the cache")
+    grid.add_argument("file", type=Path, help="the grid file (.toml), see core/grid.py or examples/")
+    grid.add_argument("--out", type=Path, required=True, help="the folder for grid.csv and grid.png")
+    grid.add_argument("--executor", choices=["inprocess", "ray"], default="inprocess",
+                      help="ray: extractions and sweeps as Ray tasks (pip install -r requirements-ray.txt)")
+    grid.add_argument("--ray-address", help="a running Ray cluster (default: start a local one)")
+    grid.add_argument("--metric", choices=list(METRICS), default="accuracy")
+    grid.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (in-process executor)")
+    grid.set_defaults(run=command_grid)
     return parser
 
 

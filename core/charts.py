@@ -406,3 +406,33 @@ def decomposition_chart(parts: pd.DataFrame, title: str = "What each drop is mad
     return alt.layer(bars, auroc, data=long).properties(width=170, height=220).facet(
         facet=alt.Facet("Method:N", title=None, sort=methods, header=alt.Header(labelFontSize=14)),
         columns=4).properties(title=alt.TitleParams(title, subtitle="black tick: the AUROC drop", anchor="start"))
+
+
+def grid_chart(summary: pd.DataFrame, title: str) -> alt.TopLevelMixin:
+    """A grid's results: a panel per data set (rows) and model and layer (columns), a line
+    per method with its 95% band, a dash per normalization when there are several;
+    `summary` is core.metrics.summarize output by model, dataset, layer, normalization,
+    method and p."""
+    metric = summary["metric"].iloc[0] if len(summary) else "accuracy"
+    data = summary.assign(Method=summary["method"].map(method_label),
+                          Normalization=summary["normalization"].map(normalization_label),
+                          Panel=summary["model"] + " · layer " + summary["layer"].astype(str))
+    y_scale = alt.Scale(domain=metric_domain(metric, data[["mean", "ci_low", "ci_high"]].to_numpy()))
+    encodings = {"x": alt.X("p:Q", title="training p", axis=p_axis(data["p"]),
+                            scale=alt.Scale(domain=[float(data["p"].min()), float(data["p"].max())])),
+                 "color": method_color(_bottom_legend(values=list(dict.fromkeys(data["Method"])))),
+                 "detail": "Normalization:N"}
+    if data["Normalization"].nunique() > 1:
+        encodings["strokeDash"] = alt.StrokeDash("Normalization:N", legend=_bottom_legend(2))
+    base = alt.Chart().encode(**encodings)
+    band = base.transform_filter("isValid(datum.ci_low)").mark_area(opacity=0.15).encode(
+        y=alt.Y("ci_low:Q", scale=y_scale, title=metric_label(metric)), y2="ci_high:Q")
+    tooltip = [alt.Tooltip("Panel:N"), alt.Tooltip("dataset:N"), alt.Tooltip("Method:N"),
+               alt.Tooltip("Normalization:N"), alt.Tooltip("p:Q", format=".2f"), alt.Tooltip("mean:Q", format=".3f"),
+               alt.Tooltip("ci_low:Q", format=".3f"), alt.Tooltip("ci_high:Q", format=".3f"), alt.Tooltip("n_seeds:Q")]
+    line = base.mark_line(point=True).encode(y=alt.Y("mean:Q", scale=y_scale), tooltip=tooltip)
+    return alt.layer(band, line, *chance_rules(metric, inherit_data=True), data=data).properties(
+        width=220, height=170).facet(
+        row=alt.Row("dataset:N", title=None, header=alt.Header(labelFontSize=13, labelAngle=0, labelAlign="left")),
+        column=alt.Column("Panel:N", title=None, header=alt.Header(labelFontSize=13))).properties(
+        title=alt.TitleParams(title, anchor="start"))

@@ -16,6 +16,7 @@ from typing import Any
 from core.probes import DEFAULT_METHODS, METHOD_IDS
 
 BUNDLED = "bundled"
+BUNDLED_DEFAULT = "rotten_tomatoes_snippets"  # the demo's data set (core.bundled lists the others)
 
 DEFAULT_PROMPT = 'Consider the following movie review: "{text}" The sentiment of this review is'
 TEXT_SLOT = "{text}"
@@ -46,7 +47,7 @@ class DatasetSpec:
     """
 
     source: str = BUNDLED
-    name: str = "rotten_tomatoes_snippets"
+    name: str = BUNDLED_DEFAULT
     config: str | None = None
     split: str = "train"
     text_column: str = "text"

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from core.config import BUNDLED, DatasetSpec
+from core.config import BUNDLED, BUNDLED_DEFAULT, DatasetSpec
 from core.errors import UserError
 
 MAX_CSV_BYTES = 50 * 1024 * 1024
@@ -65,10 +65,12 @@ def deduplicated(texts: list[str], labels: np.ndarray, ids: list[str], descripti
                         tuple(ids[i] for i in keep), description, dropped)
 
 
-def parse_snippets(raw: str) -> LabeledTexts:
-    """Parse movieReviewSnippets_GroundTruth.txt: `id<TAB>valence<TAB>text` per line,
+def parse_snippets(raw: str, prefix: str = "rt",
+                   description: str = "Rotten Tomatoes movie-review snippets") -> LabeledTexts:
+    """Parse a Hutto & Gilbert (2014) snippets file: `id<TAB>valence<TAB>text` per line,
     CRLF line ends. Valence > 0 is positive (label 1), < 0 negative, 0 is dropped.
-    HTML entities are unescaped and the file's doubled single quotes become '"'."""
+    HTML entities are unescaped and the files' doubled single quotes become '"'; ids are
+    `prefix`-id."""
     texts, labels, ids = [], [], []
     for line in raw.splitlines():
         if not line.strip():
@@ -79,17 +81,15 @@ def parse_snippets(raw: str) -> LabeledTexts:
             continue
         texts.append(html.unescape(text).replace("''", '"').strip())
         labels.append(1 if score > 0 else 0)
-        ids.append(f"rt-{snippet_id}")
-    return deduplicated(texts, np.asarray(labels, dtype=np.int8), ids,
-                        "Rotten Tomatoes movie-review snippets (Hutto & Gilbert, ICWSM 2014)")
+        ids.append(f"{prefix}-{snippet_id}")
+    return deduplicated(texts, np.asarray(labels, dtype=np.int8), ids, f"{description} (Hutto & Gilbert, ICWSM 2014)")
 
 
-def load_bundled(path: Path | None = None) -> LabeledTexts:
-    """The bundled snippets (10,566: 10,568 after dropping valence 0, less 2 duplicates)."""
-    from core.assets import bundled_dataset_path
+def load_bundled(name: str = BUNDLED_DEFAULT) -> LabeledTexts:
+    """A bundled data set (core.bundled; default: the demo's snippets)."""
+    from core.bundled import bundled_set
 
-    path = path or bundled_dataset_path()
-    return parse_snippets(path.read_text(encoding="utf-8"))
+    return bundled_set(name).load()
 
 
 def binary_labels(values: pd.Series, positive_label: str | None, column: str) -> np.ndarray:
@@ -239,7 +239,7 @@ def load_dataset(spec: DatasetSpec, uploads: Path | None = None) -> LabeledTexts
     """Load any DatasetSpec (bundled, hf or csv) into validated LabeledTexts; uploaded CSVs
     are looked up in `uploads` (default: the owner's upload folder)."""
     if spec.source == BUNDLED:
-        return load_bundled()
+        return load_bundled(spec.name)
     if spec.source == "hf":
         return load_hf(spec)
     if spec.source == "csv":

@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Mapping
 
-from core.config import BUNDLED, METHODS, TEST_NORMALIZATIONS, DatasetSpec, ExtractConfig, SweepConfig
+from core.config import BUNDLED, BUNDLED_DEFAULT, METHODS, TEST_NORMALIZATIONS, DatasetSpec, ExtractConfig, SweepConfig
 from core.errors import UserError
 from core.normalizations import NORMALIZATIONS
 from core.presets import DEMO
@@ -182,7 +182,7 @@ def extract_from_params(params: Mapping[str, str], base: ExtractConfig = DEMO[0]
         if (source == "hf" and not is_hub_id(name)) or (source == "csv" and not is_digest(name)):
             raise UserError("Link parameter 'data' must name a Hugging Face dataset id or CSV data by its sha256; "
                             "links carry no paths.")
-        changes["dataset"] = DatasetSpec() if source == BUNDLED else \
+        changes["dataset"] = DatasetSpec(BUNDLED, name or BUNDLED_DEFAULT) if source == BUNDLED else \
             DatasetSpec(source, name, config or None, split, text, label, positive or None)
     template = {field: params[key] for key, field in (("prompt", "prompt"), ("pos", "positive"), ("neg", "negative"))
                 if key in params}

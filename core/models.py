@@ -239,25 +239,77 @@ def load_tokenizer(spec: ModelSpec, status: Callable[[str], None] | None = None)
         return AutoTokenizer.from_pretrained(located.source, local_files_only=True, **located.kwargs)
 
 
+# Weights plus this share again for activations, caches and the allocator's slack.
+MEMORY_HEADROOM = 1.2
+
+
+def weight_bytes(config, dtype: torch.dtype, kwargs: dict | None = None) -> int:
+    """Bytes the base model of `config` takes in `dtype`, counted on an empty copy on the
+    meta device (accelerate), so nothing is allocated."""
+    from accelerate import init_empty_weights
+    from transformers import AutoModel
+
+    with init_empty_weights(), quiet_transformers():
+        empty = AutoModel.from_config(config, **(kwargs or {}))
+    return sum(p.numel() for p in empty.parameters()) * torch.empty(0, dtype=dtype).element_size()
+
+
+def free_bytes(device: torch.device, every_gpu: bool = False) -> int:
+    """Memory free for a model on `device`: the GPU's (or all GPUs' with `every_gpu`), else
+    the machine's available memory (/proc/meminfo's MemAvailable)."""
+    if device.type == "cuda":
+        indices = range(torch.cuda.device_count()) if every_gpu else [device.index or 0]
+        return sum(torch.cuda.mem_get_info(i)[0] for i in indices)
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+
+
+def plan_placement(name: str, needed: int, dtype: torch.dtype, device: torch.device) -> bool:
+    """Whether the model must be spread over every GPU (device_map="auto"), or a UserError
+    when it fits nowhere: its weights with MEMORY_HEADROOM against the free memory."""
+    spread = (device.type == "cuda" and torch.cuda.device_count() > 1
+              and needed * MEMORY_HEADROOM > free_bytes(device))
+    free = free_bytes(device, every_gpu=spread)
+    if needed * MEMORY_HEADROOM > free:
+        where = "all GPUs" if spread else ("the GPU" if device.type == "cuda" else "this machine")
+        raise UserError(f"{name} needs about {needed / 2**30:.1f} GiB for its weights in {dtype_name(dtype)} "
+                        f"(and about {MEMORY_HEADROOM - 1:.0%} more to run); {where} has {free / 2**30:.1f} GiB free. "
+                        "Use a smaller model, a 16-bit dtype, or more memory.")
+    return spread
+
+
 def load_model(spec: ModelSpec, device: str | torch.device = "auto",
                status: Callable[[str], None] | None = None) -> LoadedModel:
-    """Load tokenizer and base model for `spec` on `device` in eval mode. Remote code
-    runs only when `spec.trust_remote_code` is set."""
+    """Load tokenizer and base model for `spec` on `device` in eval mode, after checking
+    that its weights fit (plan_placement); a model larger than one GPU is spread over all
+    of them (device_map="auto"). Remote code runs only when `spec.trust_remote_code` is set."""
     from transformers import AutoModel, AutoTokenizer
 
     device = device if isinstance(device, torch.device) else pick_device(device)
     dtype = pick_dtype(spec.dtype, device)
     say = status or (lambda _message: None)
     located = _locate(spec, say)
-    say(f"Loading {located.name}")
+    with _load_errors(located.name):
+        spread = plan_placement(located.name, weight_bytes(located.config, dtype, located.kwargs), dtype, device)
+    say(f"Loading {located.name}" + (" across every GPU" if spread else ""))
     with _load_errors(located.name):
         tokenizer = AutoTokenizer.from_pretrained(located.source, local_files_only=True,
                                                   **located.kwargs)
         with quiet_transformers():
             # A causal-LM checkpoint loaded as its base model reports the unused LM head.
             model = AutoModel.from_pretrained(located.source, dtype=dtype, local_files_only=True,
-                                              **located.kwargs)
-    model.to(device).eval()
+                                              device_map="auto" if spread else None, **located.kwargs)
+    if spread:
+        device = model.get_input_embeddings().weight.device  # where the inputs go
+    else:
+        model.to(device)
+    model.eval()
     accepts_position_ids = "position_ids" in inspect.signature(model.forward).parameters
     config = located.config
     text_config = config.get_text_config() if hasattr(config, "get_text_config") else config

@@ -128,6 +128,9 @@ def check_dataset(config: ExtractConfig, shared: bool = False) -> None:
         if not isinstance(value, str) or not value.strip():
             raise UserError(f"The dataset's {name} is empty.")
     if spec.source == "bundled":
+        from core.bundled import bundled_set
+
+        bundled_set(spec.name)
         return
     named = is_hub_id(spec.name) if spec.source == "hf" else is_digest(spec.name)
     if not named and not is_local_path(spec.name):

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from core.bundled import BUNDLED_DATASETS
 from core.config import BUNDLED, ExtractConfig, SweepConfig
 from core.errors import UserError
 from core.links import extract_from_params, extract_to_params, sweep_from_params, sweep_to_params
@@ -89,7 +90,7 @@ def dataset_name(config: ExtractConfig) -> str:
     """Display name of the configured dataset (files and folders by their names only)."""
     spec = config.dataset
     if spec.source == BUNDLED:
-        return "Rotten Tomatoes snippets (bundled)"
+        return f"{BUNDLED_DATASETS[spec.name].label if spec.name in BUNDLED_DATASETS else spec.name} (bundled)"
     if spec.source == "csv":
         return f"CSV upload {spec.name[:12]}" if is_digest(spec.name) else f"CSV {Path(spec.name).name}"
     return f"hf: {Path(spec.name).name} (local folder)" if is_local_path(spec.name) else f"hf: {spec.name}"

@@ -22,13 +22,15 @@ def tar_with(members: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
-def test_dataset_file_is_copied_out_of_the_nested_archive(tmp_path):
-    inner = tar_with({assets.DATASET_MEMBER_INNER: b"1\t1.0\tgood\r\n", "hutto_ICWSM_2014/other.txt": b"x"})
+def test_snippet_files_are_copied_out_of_the_nested_archive(tmp_path):
+    members = {f"{assets.DATASET_MEMBER_FOLDER}/{name}": f"1\t1.0\t{name}\r\n".encode()
+               for name in assets.SNIPPET_FILES}
+    inner = tar_with({**members, "hutto_ICWSM_2014/other.txt": b"x"})
     sdist = tmp_path / "vaderSentiment-3.3.2.tar.gz"
     sdist.write_bytes(tar_with({assets.DATASET_MEMBER_OUTER: inner, "vaderSentiment-3.3.2/setup.py": b""}))
     target = assets.extract_dataset_file(sdist, tmp_path / "out")
-    assert target.read_bytes() == b"1\t1.0\tgood\r\n"
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [assets.DATASET_FILE]
+    assert target.read_bytes() == f"1\t1.0\t{assets.DATASET_FILE}\r\n".encode()
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(assets.SNIPPET_FILES)
 
 
 def test_missing_assets_name_the_install_command(monkeypatch, tmp_path):

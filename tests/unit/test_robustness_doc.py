@@ -13,7 +13,7 @@ FILES = {"I": "tests/unit/test_robustness_inputs.py", "S": "tests/unit/test_robu
          "H": "tests/unit/test_hub_and_serving.py", "A": "tests/app/test_shared_mode.py",
          "P": "tests/app/test_pages.py", "T": "tests/unit/test_talk.py", "D": "tests/unit/test_deck.py",
          "R": "tests/app/test_present.py", "C": "tests/unit/test_companions.py", "N": "tests/unit/test_remedies.py",
-         "X": "tests/unit/test_distractors.py"}
+         "X": "tests/unit/test_distractors.py", "G": "tests/unit/test_grid.py", "B": "tests/unit/test_bundled.py"}
 
 
 def table_rows() -> list[str]:
@@ -28,7 +28,7 @@ def named_tests() -> list[tuple[str, str]]:
     for row in table_rows():
         cell = row.rstrip(" |").rsplit(" | ", 1)[1]
         file, function = None, None
-        for token in re.findall(r"(?<![\w.])[ISHAPTDRCNX](?= `)|`[^`]+`", cell):
+        for token in re.findall(r"(?<![\w.])[ISHAPTDRCNXGB](?= `)|`[^`]+`", cell):
             if token in FILES:
                 file = FILES[token]
                 continue

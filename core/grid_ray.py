@@ -1,0 +1,117 @@
+"""The Ray executor of an experiment grid (core.grid): each extraction is a Ray task (one
+GPU each where the cluster has GPUs), each sweep a CPU task that waits for its
+extraction, all reading and writing the same content-addressed cache, which must be on
+storage every node sees (CCS_LAB_CACHE). Tasks pass keys and configs as JSON, never
+results: the driver reads every table from the cache, so the CSV is built exactly as the
+in-process executor builds it.
+
+Ray is optional: `pip install -r requirements-ray.txt` (`make test` installs it).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+
+from core.config import ExtractConfig, SweepConfig, from_dict, to_jsonable
+from core.errors import UserError
+from core.grid import Grid, GridOutcome, tag
+from core.paths import cache_root
+
+REPO = Path(__file__).resolve().parents[1]
+# Passed on to the workers, so they find the same cache, assets and offline settings.
+FORWARDED_ENV = ("CCS_LAB_CACHE", "CCS_LAB_ASSETS", "HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "HF_HOME")
+
+
+def _extract_remote(config_json: dict, device: str, threads: int) -> dict:
+    import torch
+
+    from core.extract import extract
+
+    # Ray gives a worker one intra-op thread; the driver's count makes the forward passes
+    # the in-process executor's, down to the last bit of the hidden states.
+    torch.set_num_threads(threads)
+    outcome = extract(from_dict(ExtractConfig, config_json), device=device)
+    return {"key": outcome.key, "cached": outcome.cached}
+
+
+def _sweep_remote(extracted: dict, sweep_json: dict, device: str) -> dict:
+    from core.companions import ensure_companion, with_companion
+    from core.store import ActivationStore, SweepStore
+    from core.sweep import run_sweep, sweep_key
+
+    sweep = from_dict(SweepConfig, sweep_json)
+    store, sweeps = ActivationStore(), SweepStore()
+    key = sweep_key(extracted["key"], sweep)
+    cached = sweeps.has(key)
+    ensure_companion(store, extracted["key"], sweep, device=device)
+    acts = with_companion(store, store.load(extracted["key"], layers=[sweep.layer]), sweep)
+    run_sweep(acts, sweep, device=device, store=sweeps)
+    return {"key": key, "cached": cached}
+
+
+def _start(ray, address: str | None) -> None:
+    env = {name: os.environ[name] for name in FORWARDED_ENV if name in os.environ}
+    env["CCS_LAB_CACHE"] = str(cache_root())
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])])
+    options = {"runtime_env": {"env_vars": env}, "include_dashboard": False, "log_to_driver": False,
+               "configure_logging": False}
+    if address:
+        ray.init(address=address, **options)
+    else:
+        ray.init(num_cpus=os.cpu_count() or 1, **options)
+
+
+def run_on_ray(grid: Grid, address: str | None = None, device: str = "auto",
+               progress: Callable[[int, int, str], None] | None = None) -> GridOutcome:
+    """The grid as Ray tasks, on the cluster at `address` or a local Ray started here."""
+    try:
+        import ray
+    except ImportError:
+        raise UserError("The ray executor needs Ray: pip install -r requirements-ray.txt (make test installs it).") \
+            from None
+    from core.store import SweepStore
+    from core.sweep import load_sweep
+
+    started = time.perf_counter()
+    report = progress or (lambda done, total, message: None)
+    _start(ray, address)
+    try:
+        import torch
+
+        resources = ray.cluster_resources()
+        threads = max(1, min(torch.get_num_threads(), int(resources.get("CPU", 1))))
+        extract_task = ray.remote(num_cpus=threads, num_gpus=1 if resources.get("GPU", 0) else 0)(_extract_remote)
+        sweep_task = ray.remote(num_cpus=1)(_sweep_remote)
+        extracted = [extract_task.remote(to_jsonable(e.config), device, threads) for e in grid.extractions]
+        jobs = []  # (extraction index, sweep config, its task)
+        for index, reference in enumerate(extracted):
+            layers = grid.layers
+            if layers is None:  # every layer the set holds: known once it exists
+                from core.store import ActivationStore
+
+                layers = tuple(ActivationStore().meta(ray.get(reference)["key"])["layers"])
+            jobs += [(index, sweep, sweep_task.remote(reference, to_jsonable(sweep), device))
+                     for sweep in grid.sweeps(layers)]
+        pending = [task for _, _, task in jobs]
+        while pending:
+            _, pending = ray.wait(pending, num_returns=1)
+            report(len(jobs) - len(pending), len(jobs), "sweeps on Ray")
+        done, swept = ray.get(extracted), ray.get([task for _, _, task in jobs])
+    finally:
+        ray.shutdown()
+    outcome = GridOutcome(pd.DataFrame(), executor="ray")
+    outcome.extracted = sum(not e["cached"] for e in done)
+    outcome.extractions_cached = len(done) - outcome.extracted
+    outcome.swept = sum(not s["cached"] for s in swept)
+    outcome.sweeps_cached = len(swept) - outcome.swept
+    store = SweepStore()
+    outcome.table = pd.concat([tag(load_sweep(store, result["key"], sweep, done[index]["key"]).table,
+                                   grid.extractions[index]) for (index, sweep, _), result in zip(jobs, swept)],
+                              ignore_index=True)
+    outcome.seconds = time.perf_counter() - started
+    return outcome
