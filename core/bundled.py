@@ -64,18 +64,23 @@ def _balanced(candidates: Callable[[np.random.Generator], tuple[str, bool]], see
     return texts, np.array([chosen[t] for t in texts], dtype=np.int8)
 
 
+def _generated(candidate: Callable, seed: int, prefix: str, title: str) -> Callable[[], LabeledTexts]:
+    """A loader of STATEMENTS statements drawn by `candidate`, ids `prefix`-i."""
+    def load() -> LabeledTexts:
+        texts, labels = _balanced(candidate, seed)
+        return deduplicated(texts, labels, [f"{prefix}-{i}" for i in range(len(texts))],
+                            f"{title} generated offline ({len(texts):,} statements, half true)")
+    return load
+
+
 def _comparisons(negated: bool) -> Callable:
     def candidate(rng):
         a, b = (int(x) for x in rng.choice(np.arange(1, 100), size=2, replace=False))
         relation = "is not larger than" if negated else "is larger than"
         return f"{words(a).capitalize()} {relation} {words(b)}.", (a > b) != negated
 
-    def load() -> LabeledTexts:
-        texts, labels = _balanced(candidate, 1 + negated)
-        form = "negated, " if negated else ""
-        return deduplicated(texts, labels, [f"cmp{'-neg' if negated else ''}-{i}" for i in range(len(texts))],
-                            f"Number comparisons, {form}generated offline ({len(texts):,} statements, half true)")
-    return load
+    return _generated(candidate, 1 + negated, "cmp-neg" if negated else "cmp",
+                      "Number comparisons, negated," if negated else "Number comparisons,")
 
 
 def _sums(negated: bool) -> Callable:
@@ -87,12 +92,7 @@ def _sums(negated: bool) -> Callable:
         relation = "is not" if negated else "is"
         return f"{words(a).capitalize()} plus {words(b)} {relation} {words(total)}.", (total == a + b) != negated
 
-    def load() -> LabeledTexts:
-        texts, labels = _balanced(candidate, 3 + negated)
-        form = "negated, " if negated else ""
-        return deduplicated(texts, labels, [f"sum{'-neg' if negated else ''}-{i}" for i in range(len(texts))],
-                            f"Sums, {form}generated offline ({len(texts):,} statements, half true)")
-    return load
+    return _generated(candidate, 3 + negated, "sum-neg" if negated else "sum", "Sums, negated," if negated else "Sums,")
 
 
 REVIEW = Template()

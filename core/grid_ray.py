@@ -74,7 +74,7 @@ def run_on_ray(grid: Grid, address: str | None = None, device: str = "auto",
     except ImportError:
         raise UserError("The ray executor needs Ray: pip install -r requirements-ray.txt (make test installs it).") \
             from None
-    from core.store import SweepStore
+    from core.store import ActivationStore, SweepStore
     from core.sweep import load_sweep
 
     started = time.perf_counter()
@@ -92,8 +92,6 @@ def run_on_ray(grid: Grid, address: str | None = None, device: str = "auto",
         for index, reference in enumerate(extracted):
             layers = grid.layers
             if layers is None:  # every layer the set holds: known once it exists
-                from core.store import ActivationStore
-
                 layers = tuple(ActivationStore().meta(ray.get(reference)["key"])["layers"])
             jobs += [(index, sweep, sweep_task.remote(reference, to_jsonable(sweep), device))
                      for sweep in grid.sweeps(layers)]
