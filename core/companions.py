@@ -123,3 +123,9 @@ def with_companion(store: ActivationStore, acts: ActivationSet, config: SweepCon
     if companion_kind(config) == NEGATED and companion.texts != acts.texts:
         raise UserError("The negated pairs do not match the activation set row for row; extract them again.")
     return dataclasses.replace(acts, companion=companion)
+
+
+def sweep_activations(store: ActivationStore, activation_key: str, config: SweepConfig) -> ActivationSet:
+    """The sweep's layer of the set under `activation_key`, as the sweep reads it: with the
+    companion its normalization asks for attached (with_companion)."""
+    return with_companion(store, store.load(activation_key, layers=[config.layer]), config)

@@ -32,7 +32,7 @@ import time
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import pandas as pd
 
@@ -42,6 +42,9 @@ from core.errors import UserError
 from core.links import extract_from_params, sweep_from_params
 from core.models import known_hidden_states
 from core.validate import check_layers_exist, check_run, local_or_id
+
+if TYPE_CHECKING:
+    from core.sweep import SweepResult
 
 MAX_GRID_BYTES = 64 * 1024
 # Link parameters a grid's `run` may set; the grid's own axes (model, data, layer, methods,
@@ -211,17 +214,32 @@ def tag(table: pd.DataFrame, extraction: Extraction) -> pd.DataFrame:
         ["model", "dataset", *table.columns]]
 
 
-def run_inprocess(grid: Grid, device: str = "auto", progress: Callable[[int, int, str], None] | None = None,
-                  status: Callable[[str], None] | None = None) -> GridOutcome:
-    """Every extraction, then its sweeps, one after another in this process."""
-    from core.companions import ensure_companion, with_companion
-    from core.extract import extract
+def run_grid_sweep(activation_key: str, sweep: SweepConfig, device: str = "auto",
+                   status: Callable[[str], None] | None = None) -> tuple["SweepResult", bool]:
+    """One sweep of a grid on an extracted set, its companion prompts extracted first if its
+    normalization needs them; returns the SweepResult and whether it came from the cache.
+    Both executors run every sweep through here."""
+    from core.companions import ensure_companion, sweep_activations
     from core.store import ActivationStore, SweepStore
     from core.sweep import run_sweep, sweep_key
 
+    store, sweeps = ActivationStore(), SweepStore()
+    cached = sweeps.has(sweep_key(activation_key, sweep))
+    ensure_companion(store, activation_key, sweep, device=device, status=status)
+    result = run_sweep(sweep_activations(store, activation_key, sweep), sweep, device=device, store=sweeps,
+                       status=status)
+    return result, cached
+
+
+def run_inprocess(grid: Grid, device: str = "auto", progress: Callable[[int, int, str], None] | None = None,
+                  status: Callable[[str], None] | None = None) -> GridOutcome:
+    """Every extraction, then its sweeps, one after another in this process."""
+    from core.extract import extract
+    from core.store import ActivationStore
+
     started = time.perf_counter()
     report = progress or (lambda done, total, message: None)
-    acts_store, sweeps = ActivationStore(), SweepStore()
+    acts_store = ActivationStore()
     outcome = GridOutcome(pd.DataFrame())
     tables = []
     total = len(grid.extractions) * (1 + len(grid.sweeps(grid.layers or (0,))))
@@ -238,10 +256,8 @@ def run_inprocess(grid: Grid, device: str = "auto", progress: Callable[[int, int
         for sweep in configs:
             report(done, total, f"sweeping {extraction.model} x {extraction.dataset}, layer {sweep.layer}, "
                                 f"{sweep.normalization}")
-            ensure_companion(acts_store, extracted.key, sweep, device=device, status=status)
-            cached = sweeps.has(sweep_key(extracted.key, sweep))
-            acts = with_companion(acts_store, acts_store.load(extracted.key, layers=[sweep.layer]), sweep)
-            tables.append(tag(run_sweep(acts, sweep, device=device, store=sweeps, status=status).table, extraction))
+            result, cached = run_grid_sweep(extracted.key, sweep, device, status)
+            tables.append(tag(result.table, extraction))
             outcome.swept += not cached
             outcome.sweeps_cached += cached
             done += 1

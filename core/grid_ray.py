@@ -19,7 +19,7 @@ import pandas as pd
 
 from core.config import ExtractConfig, SweepConfig, from_dict, to_jsonable
 from core.errors import UserError
-from core.grid import Grid, GridOutcome, tag
+from core.grid import Grid, GridOutcome, run_grid_sweep, tag
 from core.paths import cache_root
 
 REPO = Path(__file__).resolve().parents[1]
@@ -40,18 +40,8 @@ def _extract_remote(config_json: dict, device: str, threads: int) -> dict:
 
 
 def _sweep_remote(extracted: dict, sweep_json: dict, device: str) -> dict:
-    from core.companions import ensure_companion, with_companion
-    from core.store import ActivationStore, SweepStore
-    from core.sweep import run_sweep, sweep_key
-
-    sweep = from_dict(SweepConfig, sweep_json)
-    store, sweeps = ActivationStore(), SweepStore()
-    key = sweep_key(extracted["key"], sweep)
-    cached = sweeps.has(key)
-    ensure_companion(store, extracted["key"], sweep, device=device)
-    acts = with_companion(store, store.load(extracted["key"], layers=[sweep.layer]), sweep)
-    run_sweep(acts, sweep, device=device, store=sweeps)
-    return {"key": key, "cached": cached}
+    result, cached = run_grid_sweep(extracted["key"], from_dict(SweepConfig, sweep_json), device)
+    return {"key": result.key, "cached": cached}
 
 
 def _start(ray, address: str | None) -> None:

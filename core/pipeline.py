@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from core.companions import ensure_companion, with_companion
+from core.companions import ensure_companion, sweep_activations
 from core.config import ExtractConfig, SweepConfig
 from core.extract import ExtractionOutcome, extract
 from core.models import LoadedModel, known_hidden_states, load_model
@@ -56,8 +56,7 @@ def run_pipeline(extract_config: ExtractConfig, sweep_config: SweepConfig,
                          batch_size=batch_size, progress=extract_progress, status=status)
         say("Loading activations")
         try:
-            activations = with_companion(activation_store,
-                                         activation_store.load(outcome.key, layers=[sweep_config.layer]), sweep_config)
+            activations = sweep_activations(activation_store, outcome.key, sweep_config)
             break
         except CorruptEntry as error:
             if attempt == 2:

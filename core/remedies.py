@@ -51,26 +51,28 @@ REPORTED_LEVELS = (0.9, 0.95)
 
 
 def recovered_share(tables: dict[str, pd.DataFrame], method: str) -> pd.DataFrame:
-    """Per remedy and level of p (REPORTED_LEVELS where swept, else the highest): the baseline's accuracy drop since the
-    reference p, the remedy's gain over the baseline at that p (mean over seeds, with its
-    paired 95% interval) and the share of the drop it recovers (gain / drop; empty where
-    the drop is under MIN_DROP). 1 recovers it all; above 1, more than balance had."""
+    """Per remedy and level of p (REPORTED_LEVELS where swept, else the highest): the
+    baseline's accuracy drop since the reference p, the remedy's gain over the baseline at
+    that p (mean over seeds, with its paired 95% interval) and the share of the drop it
+    recovers (gain / drop; empty where the drop is under MIN_DROP). 1 recovers it all;
+    above 1, more than balance had."""
     baseline = tables[BASELINE]
     baseline = baseline[baseline.method == method].set_index(["p", "seed"]).accuracy
     start = reference_p(baseline.reset_index())
     swept = np.unique(baseline.index.get_level_values("p"))
     levels = [p for p in swept if np.isclose(p, REPORTED_LEVELS).any()] or [swept.max()]
+    balanced = baseline.xs(start, level="p").mean()
     rows = []
     for norm, table in tables.items():
         if norm == BASELINE:
             continue
         remedy = table[table.method == method].set_index(["p", "seed"]).accuracy
         for p in levels:
-            at_p = baseline.xs(p, level="p")
-            drop = float(baseline.xs(start, level="p").mean() - at_p.mean())
-            gain, low, high = mean_ci((remedy.xs(p, level="p") - at_p).to_numpy(), clip=False)
+            at_p, fixed = baseline.xs(p, level="p"), remedy.xs(p, level="p")
+            drop = float(balanced - at_p.mean())
+            gain, low, high = mean_ci((fixed - at_p).to_numpy(), clip=False)
             rows.append({"normalization": norm, "method": method, "p": p, "baseline_accuracy": float(at_p.mean()),
-                         "remedy_accuracy": float(remedy.xs(p, level="p").mean()), "drop": drop, "gain": gain,
+                         "remedy_accuracy": float(fixed.mean()), "drop": drop, "gain": gain,
                          "gain_low": low, "gain_high": high,
                          "recovered": gain / drop if drop >= MIN_DROP else float("nan")})
     return pd.DataFrame(rows)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import altair as alt
 import pandas as pd
 
-from core.companions import with_companion
+from core.companions import sweep_activations
 from core.config import METHODS, ExtractConfig, SweepConfig, Template, config_hash, to_jsonable
 from core.errors import UserError
 from core.metrics import METRICS
@@ -479,8 +479,7 @@ def compute(deck: "Deck", results: Results, run_one: Callable[[Run], SweepResult
         status(f"Measuring step '{step.title}'")
         extract, sweep = step.configs()
         result = results.sweep((extract, sweep))
-        activations = with_companion(results.activations, results.activations.load(
-            results.keys((extract, sweep))[0], layers=[sweep.layer]), sweep)
+        activations = sweep_activations(results.activations, results.keys((extract, sweep))[0], sweep)
         tables = STEP_TYPES[step.type].measure(step, activations, result)
         results.views.save(results.view_identity(step), tables)
     return len(runs) + len(steps)

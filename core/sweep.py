@@ -371,12 +371,12 @@ def run_layer_scan(activation_store, activation_key: str, config: SweepConfig, l
     """The sweep `config` at each of `layers` (one layer in memory at a time), as one
     table; every layer's sweep is cached on its own, so a rerun only trains new layers.
     The companion pairs the normalization asks for must have been extracted."""
-    from core.companions import with_companion
+    from core.companions import sweep_activations
 
     tables = []
     for position, layer in enumerate(layers):
         per_layer = dataclasses.replace(config, layer=layer)
-        acts = with_companion(activation_store, activation_store.load(activation_key, layers=[layer]), per_layer)
+        acts = sweep_activations(activation_store, activation_key, per_layer)
         tables.append(run_sweep(acts, per_layer, device=device, store=store, status=status).table)
         if progress is not None:
             progress(position + 1, len(layers), f"layer {layer}")

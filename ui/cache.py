@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from core.companions import with_companion
+from core.companions import sweep_activations
 from core.config import DatasetSpec, ExtractConfig, ModelSpec, SweepConfig
 from core.data import load_dataset
 from core.extract import activation_key
@@ -46,8 +46,7 @@ def model_loader(spec: ModelSpec, device, status=None) -> LoadedModel:
 def cached_layer(key: str, sweep: SweepConfig) -> ActivationSet:
     """The sweep's layer of an activation set with the companion pairs its normalization
     reads attached (kept as tensors, not copied per rerun)."""
-    store = ActivationStore()
-    return with_companion(store, store.load(key, layers=[sweep.layer]), sweep)
+    return sweep_activations(ActivationStore(), key, sweep)
 
 
 def stored_layers(key: str) -> list[int] | None:
