@@ -7,16 +7,16 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from core.bundled import BUNDLED_DATASETS
 from core.config import BUNDLED, DatasetSpec, ExtractConfig, ModelSpec, Template, from_dict
-from core.data import load_csv_bytes, save_upload
+from core.data.bundled import BUNDLED_DATASETS
+from core.data.prompts import MAX_DISTRACTOR_CHARS, TEMPLATES, render_pair
+from core.data.uploads import load_csv_bytes, save_upload
 from core.errors import UserError, short_path
-from core.export import safe_frame
-from core.extract import activation_key, extract
-from core.presets import TEMPLATES
-from core.prompts import MAX_DISTRACTOR_CHARS, render_pair
-from core.store import ActivationStore
-from core.validate import BOUNDS, DTYPE_CHOICES, check_extract, class_sizes, is_local_path, local_or_id
+from core.extraction.extract import activation_key, extract
+from core.names import is_local_path, local_or_id
+from core.settings.validate import BOUNDS, DTYPE_CHOICES, check_extract, class_sizes
+from core.store.activations import ActivationStore
+from core.views.export import safe_frame
 from ui.cache import cached_dataset_summary, cached_tokenizer, model_loader
 from ui.forms import bounded_input
 from ui.progress import progress_callback
@@ -31,7 +31,7 @@ SHARED = shared()
 
 def typed_name(text: str) -> str:
     """A model or dataset field as a config value: on the owner's server an existing path
-    becomes absolute (core.validate.local_or_id); a shared server never looks at its disk."""
+    becomes absolute (core.names.local_or_id); a shared server never looks at its disk."""
     return text.strip() if SHARED else local_or_id(text.strip())
 
 

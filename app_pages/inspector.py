@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from core.charts import example_scatter, method_label, trajectory_chart
-from core.examples import example_table, prediction_trajectory, projection_scatter
-from core.export import safe_csv, spreadsheet_safe
+from core.analysis.examples import example_table, prediction_trajectory, projection_scatter
+from core.views.export import safe_csv, spreadsheet_safe
+from core.views.pair_charts import example_scatter, trajectory_chart
+from core.views.style import method_label
 from ui.cache import finished_sweep, layer_for
 from ui.render import highlighted_pair
 from ui.state import current_extract, current_sweep, select, selection

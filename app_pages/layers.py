@@ -4,16 +4,19 @@ import dataclasses
 
 import streamlit as st
 
-from core.charts import layer_chart, method_label, metric_label
-from core.config import METHODS
+from core.config import DEFAULT_METHODS
 from core.errors import UserError
-from core.export import safe_csv
-from core.extract import activation_key
+from core.experiments.layers import run_layer_scan
+from core.experiments.sweep import sweep_key
+from core.extraction.extract import activation_key
 from core.metrics import METRICS, summarize
-from core.probes import DEFAULT_METHODS
-from core.report import describe_ccs
-from core.store import ActivationStore, SweepStore
-from core.sweep import run_layer_scan, sweep_key
+from core.probes import METHOD_IDS
+from core.store.activations import ActivationStore
+from core.store.sweeps import SweepStore
+from core.views.charts import layer_chart
+from core.views.export import safe_csv
+from core.views.report import describe_ccs
+from core.views.style import method_label, metric_label
 from ui.cache import stored_layers
 from ui.forms import ccs_optimizer_field
 from ui.progress import progress_callback
@@ -32,12 +35,12 @@ if layers is None:
 with st.form("layer_form"):
     c = st.columns(4)
     imbalanced = c[0].selectbox("Imbalanced p", [0.7, 0.8, 0.9, 0.95], index=3)
-    methods = c[1].multiselect("Methods", METHODS, default=list(DEFAULT_METHODS), format_func=method_label)
+    methods = c[1].multiselect("Methods", METHOD_IDS, default=list(DEFAULT_METHODS), format_func=method_label)
     seeds = c[2].number_input("Seeds", 1, 20, 3, help="3 or more for an interval that means something.")
     ccs = ccs_optimizer_field(c[3], sweep.ccs, key="layers_optimizer")
     run = st.form_submit_button("Run layer scan", type="primary")
 config = dataclasses.replace(sweep, p_levels=(0.5, float(imbalanced)), seeds=tuple(range(int(seeds))),
-                             methods=tuple(m for m in METHODS if m in methods), ccs=ccs)
+                             methods=tuple(m for m in METHOD_IDS if m in methods), ccs=ccs)
 st.caption(f"{len(layers)} layers × 2 levels of p × {int(seeds)} seeds; otherwise the sweep page's settings "
            f"(n_train {sweep.n_train}, balanced n_test {sweep.n_test}; CCS: {describe_ccs(ccs)}). Each "
            "layer's result is cached, so a rerun only trains what is new. Mean with 95% t-interval over seeds.")

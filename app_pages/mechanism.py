@@ -3,9 +3,9 @@ activations, and a synthetic playground that trains CCS live."""
 
 import streamlit as st
 
-from core.charts import centering_chart, stability_chart, variance_chart
-from core.mechanism import direction_stability, logistic_threshold_shift, seed_agreement
-from core.report import statistics_of_test_split
+from core.analysis.mechanism import direction_stability, logistic_threshold_shift, seed_agreement
+from core.views.mechanism_charts import centering_chart, stability_chart, variance_chart
+from core.views.report import statistics_of_test_split
 from ui.cache import cached_centering, finished_sweep, layer_for
 from ui.playground import playground
 from ui.state import current_extract, current_sweep
@@ -62,6 +62,6 @@ else:
 
 st.header("Synthetic playground")
 st.markdown("Pairs built from a known truth direction, a constant token offset, a distractor feature that flips "
-            "between x+ and x− like truth does but ignores it, and noise (core/theory.py). Move the sliders; "
+            "between x+ and x− like truth does but ignores it, and noise (core/analysis/theory.py). Move the sliders; "
             "CCS, TPC and logistic regression retrain at p = 0.5 and at your p.")
 playground()

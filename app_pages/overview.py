@@ -3,8 +3,8 @@
 import streamlit as st
 
 from core.errors import UserError
-from core.presets import DEMO
-from core.report import describe_sweep
+from core.settings.presets import DEMO
+from core.views.report import describe_sweep
 from ui.cache import finished_sweep
 from ui.progress import run_with_progress
 from ui.render import show_error

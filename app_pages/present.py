@@ -1,22 +1,24 @@
 """Story mode: a deck (the demo's, or one chosen with ?deck=NAME: shipped or imported from a
 pack) walked one step at a time in large type, every step drawn from cached results by
-core.steps; the step is in the URL (?step=3), Next and Back also answer the arrow keys,
+core.story.registry; the step is in the URL (?step=3), Next and Back also answer the arrow keys,
 speaker notes show on request, and a deck whose results are missing computes them with
 one button."""
 
 import streamlit as st
 
-from core.deck import DEFAULT_NAME, Deck, deck_by_name
 from core.errors import UserError
-from core.steps import compute, missing, slide
-from core.talk_html import PAIR_SLIDE_SIZE, pair_html
+from core.story.deck import DEFAULT_NAME, deck_by_name
+from core.story.model import Deck
+from core.story.registry import compute, missing, slide
+from core.story.talk_html import PAIR_SLIDE_SIZE, pair_html
 from ui.cache import PageResults
 from ui.progress import run_with_progress
 from ui.render import chart_exports, plain, show_error, slide_mode, warm_up_charts
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@st.cache_resource(show_spinner=False, max_entries=16)
 def cached_deck(name: str) -> Deck:
+    """A deck by name, parsed once per server (a Deck is frozen, so every session can share it)."""
     return deck_by_name(name)
 
 

@@ -1,15 +1,16 @@
 """Remedies: each fix for the imbalance effect beside Burns centering, for one method, with
-the share of the drop it wins back, and what each method's drop is made of (core.remedies)."""
+the share of the drop it wins back, and what each method's drop is made of (core.analysis.remedies)."""
 
 import pandas as pd
 import streamlit as st
 
-from core.charts import decomposition_chart, method_label, normalization_label, remedy_chart
+from core.analysis.remedies import decomposition, recovered_share, reference_p, remedy_runs, remedy_summary
 from core.errors import UserError
-from core.export import safe_csv
 from core.normalizations import BASELINE, NORMALIZATION_REGISTRY, REMEDIES
-from core.remedies import decomposition, recovered_share, reference_p, remedy_runs, remedy_summary
-from core.report import chart_caption
+from core.views.export import safe_csv
+from core.views.remedy_charts import decomposition_chart, remedy_chart
+from core.views.report import chart_caption
+from core.views.style import method_label, normalization_label
 from ui.cache import finished_sweep
 from ui.progress import run_with_progress
 from ui.render import chart_exports, show_error

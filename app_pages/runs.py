@@ -1,16 +1,16 @@
 """Runs: every finished sweep in the cache with what defines it; two or more chosen
-overlay on one accuracy-versus-p chart (core.runs, core.charts.compare_chart)."""
+overlay on one accuracy-versus-p chart (core.experiments.runs, core.views.charts.compare_chart)."""
 
 import pandas as pd
 import streamlit as st
 
-from core.charts import RUN_COLORS, compare_chart, method_label, metric_label
-from core.config import METHODS
 from core.errors import UserError
-from core.export import safe_csv
+from core.experiments.runs import delete_run, describe_run, list_runs, load_run, overlay, record_labels
 from core.metrics import METRICS
-from core.runs import delete_run, describe_run, list_runs, load_run, overlay, record_labels
-from core.steps import FACETS
+from core.probes import METHOD_IDS
+from core.views.charts import COMPARE_FACETS, compare_chart
+from core.views.export import safe_csv
+from core.views.style import RUN_COLORS, method_label, metric_label
 from ui.render import chart_exports, plain, show_error
 from ui.serving import shared
 
@@ -58,10 +58,10 @@ if len(chosen) < 2:
 
 c = st.columns(3)
 metric = c[0].radio("Metric", list(METRICS), format_func=metric_label)
-facet = c[1].selectbox("Panels", FACETS, format_func={"none": "one chart: color per run, dash per method",
+facet = c[1].selectbox("Panels", COMPARE_FACETS, format_func={"none": "one chart: color per run, dash per method",
                                                       "method": "one panel per method",
                                                       "run": "one panel per run"}.get)
-trained = [m for m in METHODS if any(m in record.config.methods for record in chosen)]
+trained = [m for m in METHOD_IDS if any(m in record.config.methods for record in chosen)]
 methods = c[2].multiselect("Methods", trained, default=trained[:2], format_func=method_label)
 if not methods:
     st.stop()

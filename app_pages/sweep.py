@@ -4,13 +4,14 @@ import json
 
 import streamlit as st
 
-from core.charts import imbalance_chart, method_label, metric_label
+from core.analysis.distractors import FINDS, distractor_cells, distractor_report
 from core.config import to_jsonable
-from core.distractors import FINDS, distractor_cells, distractor_report
 from core.errors import UserError
-from core.export import safe_csv
 from core.metrics import METRICS, summarize
-from core.report import chart_caption, describe_sweep, subtitle_lines, summary_pivot
+from core.views.charts import imbalance_chart
+from core.views.export import safe_csv
+from core.views.report import chart_caption, describe_sweep, subtitle_lines, summary_pivot
+from core.views.style import method_label, metric_label
 from ui.cache import finished_sweep, layer_for
 from ui.forms import sweep_fields
 from ui.progress import run_with_progress
@@ -43,7 +44,7 @@ metric = view[0].radio("Metric", list(METRICS), key="metric", format_func=metric
                        help="AUROC falling: the direction was lost. Accuracy falling at steady AUROC and steady "
                             "calibrated accuracy (threshold at the median test score): the threshold moved.")
 theory = view[1].toggle("Overlay 4p(1−p)", value=st.query_params.get("theory") == "1", key="theory",
-                        help="The share of truth variance that survives per-side centering (core/theory.py).")
+                        help="The share of truth variance that survives per-side centering (core/analysis/theory.py).")
 view_params = {**({"metric": metric} if metric != "accuracy" else {}), **({"theory": "1"} if theory else {})}
 write_link(view_params)
 

@@ -11,12 +11,10 @@ import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Any
-
-from core.probes import DEFAULT_METHODS, METHOD_IDS
+from typing import Any, Callable
 
 BUNDLED = "bundled"
-BUNDLED_DEFAULT = "rotten_tomatoes_snippets"  # the demo's data set (core.bundled lists the others)
+BUNDLED_DEFAULT = "rotten_tomatoes_snippets"  # the demo's data set (core.data.bundled lists the others)
 
 DEFAULT_PROMPT = 'Consider the following movie review: "{text}" The sentiment of this review is'
 TEXT_SLOT = "{text}"
@@ -64,7 +62,7 @@ class Template:
 
     `distractor`: two words (Farquhar et al. 2023's "Banana" and "Shed"); one side of every
     pair ends with the first and the other with the second, which side being drawn at
-    random for exactly half of each class (core.prompts.distractor_signs), so the words
+    random for exactly half of each class (core.data.prompts.distractor_signs), so the words
     flip between x+ and x- as truth does but carry none of it. Left out of keys while None.
     """
 
@@ -102,7 +100,9 @@ class CCSConfig:
     weight_decay: float = 0.01
 
 
-METHODS = METHOD_IDS  # every method, in registry order (core.probes)
+# What a sweep trains when it names no methods: the demo's five (core.probes has them all;
+# the others are chosen explicitly, so the demo's results stay as they were).
+DEFAULT_METHODS = ("ccs", "tpc", "lr_raw", "lr_norm", "random")
 TEST_NORMALIZATIONS = ("own", "train")
 
 
@@ -130,6 +130,14 @@ class SweepConfig:
     # The negated question of the negation_pooled normalization; None: the prompt + " not".
     # Left out of keys while None, so the keys of sweeps made before it stay the same.
     negated_prompt: str | None = field(default=None, metadata={"omit_when_default": True})
+
+
+# How long work reports progress: progress(done, total, message), called as it goes; it
+# may raise to stop the work (nothing partial is cached).
+ProgressFn = Callable[[int, int, str], None]
+
+# A run: what to extract and how to sweep it (decks, remedies and grids name runs this way).
+Run = tuple[ExtractConfig, SweepConfig]
 
 
 def negated_prompt(prompt: str, override: str | None = None) -> str:

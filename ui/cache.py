@@ -9,17 +9,20 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from core.companions import sweep_activations
+from core.analysis.mechanism import centering_table
 from core.config import DatasetSpec, ExtractConfig, ModelSpec, SweepConfig
-from core.data import load_dataset
-from core.extract import activation_key
-from core.mechanism import centering_table
-from core.models import LoadedModel, load_model, load_tokenizer
-from core.pipeline import cached_run
-from core.steps import Results
-from core.store import ActivationSet, ActivationStore, CorruptEntry, SweepStore, quarantine
-from core.sweep import SweepResult, load_sweep
-from core.viewstore import ViewStore
+from core.data.loaders import load_dataset
+from core.experiments.cells import SweepResult
+from core.experiments.pipeline import cached_run
+from core.experiments.sweep import load_sweep
+from core.extraction.companions import sweep_activations
+from core.extraction.extract import activation_key
+from core.extraction.models import LoadedModel, load_model, load_tokenizer
+from core.store.activations import ActivationSet, ActivationStore
+from core.store.entries import CorruptEntry, quarantine
+from core.store.sweeps import SweepStore
+from core.store.views import ViewStore
+from core.story.results import Results
 from ui.render import show_error
 
 
@@ -38,7 +41,7 @@ def cached_model(spec: ModelSpec, device: str = "auto") -> LoadedModel:
 
 
 def model_loader(spec: ModelSpec, device, status=None) -> LoadedModel:
-    """A `loader` for core.extract.extract that reuses the cached model."""
+    """A `loader` for core.extraction.extract.extract that reuses the cached model."""
     return cached_model(spec, str(device))
 
 
@@ -111,7 +114,7 @@ def cached_dataset_summary(spec: DatasetSpec, uploads: str) -> dict:
 
 @st.cache_data(max_entries=8, show_spinner="Measuring the mechanism")
 def cached_centering(extract: ExtractConfig, sweep: SweepConfig):
-    """core.mechanism.centering_table for the current activations (keyed by the configs)."""
+    """core.analysis.mechanism.centering_table for the current activations (keyed by the configs)."""
     return centering_table(layer_for(extract, sweep), sweep)
 
 
@@ -134,7 +137,7 @@ def _stored_view(key: str) -> dict:
 
 
 class PageResults(Results):
-    """core.steps.Results through this server's memory caches, so a step drawn once draws
+    """core.story.results.Results through this server's memory caches, so a step drawn once draws
     again without reading the disk; a damaged entry shows one line and counts as missing."""
 
     def sweep(self, run):

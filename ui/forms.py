@@ -7,11 +7,12 @@ import dataclasses
 
 import streamlit as st
 
-from core.charts import method_label
-from core.config import METHODS, CCSConfig, SweepConfig
+from core.config import CCSConfig, SweepConfig
 from core.normalizations import NEGATED, NORMALIZATION_REGISTRY, NORMALIZATIONS
-from core.presets import CCS_OPTIMIZERS, optimizer_name, with_optimizer
-from core.validate import BOUNDS, MAX_PROMPT_CHARS
+from core.probes import METHOD_IDS
+from core.settings.presets import CCS_OPTIMIZERS, optimizer_name, with_optimizer
+from core.settings.validate import BOUNDS, MAX_PROMPT_CHARS
+from core.views.style import method_label
 from ui.serving import shared
 
 P_CHOICES = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 0.975)
@@ -24,7 +25,7 @@ TEST_NORMALIZATION_LABELS = {"own": "its own statistics (reference code)",
 
 
 def bounded_input(container, name: str, value, key: str, label: str | None = None, **options):
-    """A number field held to core.validate.BOUNDS[name] (shared mode's caps on a shared
+    """A number field held to core.settings.validate.BOUNDS[name] (shared mode's caps on a shared
     server), so the form accepts exactly what a run and a link accept."""
     bound = BOUNDS[name]
     cast = int if bound.whole else float
@@ -46,7 +47,7 @@ def sweep_fields(config: SweepConfig, key: str) -> SweepConfig:
     seeds = bounded_input(right, "seeds", len(config.seeds), f"{key}_seeds", "Seeds",
                           help="Each seed redraws the training set and CCS's initial weights. Use 3 or more: "
                                "with 2 the 95% interval is too wide to mean much.")
-    methods = right.multiselect("Methods", METHODS, default=list(config.methods), format_func=method_label,
+    methods = right.multiselect("Methods", METHOD_IDS, default=list(config.methods), format_func=method_label,
                                 key=f"{key}_methods")
     with st.expander("Normalization and CCS optimizer"):
         a, b, c = st.columns(3)
@@ -76,7 +77,7 @@ def sweep_fields(config: SweepConfig, key: str) -> SweepConfig:
         ccs = with_optimizer(ccs, optimizer)
     return dataclasses.replace(
         config, layer=int(layer), p_levels=tuple(sorted(float(p) for p in p_levels)), n_train=int(n_train),
-        n_test=int(n_test), seeds=tuple(range(int(seeds))), methods=tuple(m for m in METHODS if m in methods),
+        n_test=int(n_test), seeds=tuple(range(int(seeds))), methods=tuple(m for m in METHOD_IDS if m in methods),
         normalization=normalization, test_normalization=test_normalization, split_seed=int(split_seed),
         ccs=ccs, negated_prompt=negated)
 

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.charts import method_label
-from core.config import METHODS, CCSConfig, SweepConfig
+from core.analysis.theory import synthetic_pairs
+from core.config import CCSConfig, SweepConfig
+from core.experiments.sweep import run_sweep
 from core.metrics import summarize
-from core.sweep import run_sweep
-from core.theory import synthetic_pairs
+from core.probes import METHOD_IDS
+from core.views.style import method_label
 
 N_PAIRS = 2000
 PLAYGROUND_CCS = CCSConfig(epochs=300, restarts=4)
-PLAYGROUND_METHODS = tuple(m for m in METHODS if m != "random")  # every method but the floor
+PLAYGROUND_METHODS = tuple(m for m in METHOD_IDS if m != "random")  # every method but the floor
 
 
 @st.cache_data(max_entries=32, show_spinner="Training")

@@ -8,9 +8,8 @@ import time
 import streamlit as st
 
 from core.config import ExtractConfig, SweepConfig
-from core.pipeline import run_pipeline
-from core.serving import SHARED_WORK_SECONDS
-from core.sweep import SweepResult
+from core.experiments.cells import SweepResult
+from core.experiments.pipeline import SHARED_WORK_SECONDS, run_pipeline
 from ui.cache import model_loader
 from ui.render import plain
 from ui.serving import shared, uploads_folder
@@ -44,7 +43,7 @@ def progress_callback(label: str):
 
 
 def run_with_progress(extract: ExtractConfig, sweep: SweepConfig, running: str, finished: str) -> SweepResult:
-    """core.pipeline.run_pipeline in a status box labelled `running`, with progress bars for
+    """core.experiments.pipeline.run_pipeline in a status box labelled `running`, with progress bars for
     extraction and training, collapsed under `finished` when done; the settings are
     checked first (with shared mode's caps on a shared server). Raises UserError."""
     with st.status(running, expanded=True) as status:

@@ -2,7 +2,7 @@
 colour directives) in almost every element, so user-provided strings (texts, column
 names, labels, file names, error details) go through `plain` before they reach one, or
 into elements that show text as text (st.text, st.code, dataframes). The only HTML the
-app writes is built around html-escaped text (here and in core.talk_html.pair_html) and
+app writes is built around html-escaped text (here and in core.story.talk_html.pair_html) and
 shown with st.html (no Markdown)."""
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import streamlit as st
 
 from core.config import Template
 from core.errors import UserError, public_message
-from core.steps import Pair
-from core.talk_html import pair_html
+from core.story.slides import Pair
+from core.story.talk_html import pair_html
 
 _MARKDOWN_SPECIAL = re.compile("([" + re.escape(string.punctuation) + "])")
 log = logging.getLogger("ccs_lab")
@@ -73,8 +73,8 @@ def warm_up_charts() -> None:
 
 def chart_exports(make_chart, name: str, key: str) -> None:
     """PNG and SVG downloads of the chart `make_chart()` builds, slide-styled and at least
-    1920 px wide (core.charts.save_chart_bytes), made only when clicked."""
-    from core.charts import save_chart_bytes
+    1920 px wide (core.views.export.save_chart_bytes), made only when clicked."""
+    from core.views.export import save_chart_bytes
 
     for fmt in ("png", "svg"):
         st.download_button(f"Chart ({fmt.upper()}, 1920 px)", lambda fmt=fmt: save_chart_bytes(make_chart(), fmt),

@@ -7,12 +7,13 @@ from pathlib import Path
 
 import streamlit as st
 
-from core.bundled import BUNDLED_DATASETS
 from core.config import BUNDLED, ExtractConfig, SweepConfig
+from core.data.bundled import BUNDLED_DATASETS
 from core.errors import UserError
-from core.links import extract_from_params, extract_to_params, sweep_from_params, sweep_to_params
-from core.presets import DEMO
-from core.validate import check_run, is_digest, is_local_path
+from core.names import is_digest, is_local_path
+from core.settings.links import extract_from_params, extract_to_params, sweep_from_params, sweep_to_params
+from core.settings.presets import DEMO
+from core.settings.validate import check_run
 from ui.render import show_error
 from ui.serving import shared
 

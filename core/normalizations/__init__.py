@@ -4,28 +4,25 @@ pairs it needs extracted alongside. The CLI, forms, links, decks, the sweep and 
 engine read this registry, so adding one is one module with its fit plus one entry here.
 
 Every fit takes FitInputs and optional per-row weights and returns NormStats, which
-apply, save and load themselves (core.normalizations.stats). Like the method registry,
-this module imports nothing heavy: each fit imports its module when called.
+apply, save and load themselves (core.normalizations.stats).
 """
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from typing import Callable
 
-# Companion sets a normalization can ask for (core.companions extracts them).
+from core.errors import UserError
+from core.normalizations.content_free import fit_content_free
+from core.normalizations.negation_pooled import fit_negation_pooled
+from core.normalizations.oracle_balanced import fit_oracle_balanced
+from core.normalizations.per_side import fit_mean, fit_meanstd, fit_none
+from core.normalizations.self_balanced import fit_self_balanced
+from core.normalizations.stats import FitInputs
+
+# Companion sets a normalization can ask for (core.extraction.companions extracts them).
 NEGATED = "negated"
 CONTENT_FREE = "content_free"
-
-
-def _lazy(module: str, name: str) -> Callable:
-    """A fit that imports its module when first called (so reading the registry is cheap)."""
-    def fit(inputs, weights=None):
-        return getattr(importlib.import_module(f"core.normalizations.{module}"), name)(inputs, weights)
-
-    fit.__qualname__ = name
-    return fit
 
 
 @dataclass(frozen=True)
@@ -50,26 +47,26 @@ class Normalization:
 
 NORMALIZATION_REGISTRY = {norm.id: norm for norm in (
     Normalization("mean", "Burns (per-side mean)", "#000000",
-                  "Center each side on its own mean (the reference code).", _lazy("per_side", "fit_mean")),
+                  "Center each side on its own mean (the reference code).", fit_mean),
     Normalization("meanstd", "Burns (mean and std)", "#CC79A7",
-                  "Center each side and divide by its own per-dimension std.", _lazy("per_side", "fit_meanstd"),
+                  "Center each side and divide by its own per-dimension std.", fit_meanstd,
                   shift_only=False),
-    Normalization("none", "None", "#D55E00", "Raw hidden states.", _lazy("per_side", "fit_none")),
+    Normalization("none", "None", "#D55E00", "Raw hidden states.", fit_none),
     Normalization("oracle_balanced", "Oracle-balanced means", "#999999",
                   "Per-side means with the two classes weighted equally. Uses labels: the upper bound of a "
-                  "normalization fix.", _lazy("oracle_balanced", "fit_oracle_balanced"),
+                  "normalization fix.", fit_oracle_balanced,
                   uses_labels=True, remedy=True),
     Normalization("self_balanced", "Self-balanced means", "#0072B2",
                   "No labels: pseudo-label along the top principal direction, weight the two pseudo-classes "
                   "equally, repeat until the partition stops changing (2-means).",
-                  _lazy("self_balanced", "fit_self_balanced"), remedy=True),
+                  fit_self_balanced, remedy=True),
     Normalization("content_free", "Content-free offset", "#E69F00",
                   "The answer-token offset measured on the template with content-free texts, around the "
-                  "midpoint of the two sides.", _lazy("content_free", "fit_content_free"),
+                  "midpoint of the two sides.", fit_content_free,
                   companion=CONTENT_FREE, remedy=True),
     Normalization("negation_pooled", "Negation-pooled means", "#009E73",
                   "Per-side means pooled over each question and its negation, so each side is half true.",
-                  _lazy("negation_pooled", "fit_negation_pooled"), companion=NEGATED, remedy=True),
+                  fit_negation_pooled, companion=NEGATED, remedy=True),
 )}
 NORMALIZATIONS = tuple(NORMALIZATION_REGISTRY)
 REMEDIES = tuple(norm.id for norm in NORMALIZATION_REGISTRY.values() if norm.remedy)
@@ -79,9 +76,6 @@ BASELINE = "mean"  # what the remedies are compared against: Burns centering
 def fit_stats(x_pos, x_neg, kind: str = "mean", labels=None, companion=None, weights=None):
     """Statistics of normalization `kind` for [n, d] pairs (labels only reach a
     normalization that uses them; `companion` is the set its entry asks for)."""
-    from core.errors import UserError
-    from core.normalizations.stats import FitInputs
-
     if kind not in NORMALIZATION_REGISTRY:
         raise UserError(f"Unknown normalization '{kind}' (use {', '.join(NORMALIZATIONS)}).")
     norm = NORMALIZATION_REGISTRY[kind]

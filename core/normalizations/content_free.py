@@ -19,7 +19,7 @@ import torch
 from core.errors import UserError
 from core.normalizations.stats import FitInputs, NormStats, weighted_mean
 
-# Changing these changes what every content_free sweep computes: raise core.sweep.SWEEP_REVISION.
+# Changing these changes what every content_free sweep computes: raise core.experiments.sweep.SWEEP_REVISION.
 CONTENT_FREE_TEXTS = ("", "N/A", "[MASK]")
 
 

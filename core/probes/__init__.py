@@ -3,8 +3,8 @@ it reads, how it scores a pair and how it is fitted. The CLI's choices, the form
 links, decks, charts, the sweep's dispatch and reports all read this registry, so adding a
 method is one module with its fit plus one entry here; an unknown id is an error.
 
-The registry imports nothing heavy: each fit imports its module when called, so reading
-the list of methods (the CLI's --help, a link) costs nothing.
+Which methods a sweep trains when it names none is the default of
+core.config.SweepConfig.methods (the demo's five).
 """
 
 from __future__ import annotations
@@ -12,6 +12,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from typing import Callable
+
+from core.probes.crc import top_principal_component
+from core.probes.mass_mean import fit_lda, fit_mass_mean
+from core.probes.random_direction import random_direction
+from core.probes.supervised import fit_logistic
+from core.probes.vinc import vinc_direction
 
 # How a method scores a pair: from both sides' probabilities (CCS) or from a direction
 # applied to the difference x+ - x-.
@@ -22,38 +28,26 @@ FitResult = tuple  # (weight [d] float32 tensor, bias, training loss or nan)
 
 
 def _fit_tpc(pos_n, neg_n, labels, seed) -> FitResult:
-    from core.probes.crc import top_principal_component
-
     return top_principal_component(pos_n, neg_n), 0.0, math.nan
 
 
 def _fit_logistic(pos_n, neg_n, labels, seed) -> FitResult:
-    from core.probes.supervised import fit_logistic
-
     return fit_logistic(pos_n - neg_n, labels)
 
 
 def _fit_mass_mean(pos_n, neg_n, labels, seed) -> FitResult:
-    from core.probes.mass_mean import fit_mass_mean
-
     return fit_mass_mean(pos_n - neg_n, labels)
 
 
 def _fit_lda(pos_n, neg_n, labels, seed) -> FitResult:
-    from core.probes.mass_mean import fit_lda
-
     return fit_lda(pos_n - neg_n, labels)
 
 
 def _fit_vinc(pos_n, neg_n, labels, seed) -> FitResult:
-    from core.probes.vinc import vinc_direction
-
     return vinc_direction(pos_n, neg_n), 0.0, math.nan
 
 
 def _fit_random(pos_n, neg_n, labels, seed) -> FitResult:
-    from core.probes.random_direction import random_direction
-
     return random_direction(pos_n.shape[1], seed), 0.0, math.nan
 
 
@@ -67,8 +61,7 @@ class Method:
     which the batched engine (core.probes.ccs) trains. `shift_equivariant`: fitting on
     inputs shifted by a constant gives the same weight with a moved intercept, so under
     a shift-only normalization the sweep reuses one raw fit (core.probes.supervised.
-    shifted_intercept). `in_default`: trained by a sweep that names no methods (the demo's
-    five; the others are chosen explicitly, so the demo's results stay as they were)."""
+    shifted_intercept)."""
 
     id: str
     label: str
@@ -79,7 +72,6 @@ class Method:
     description: str
     fit: Callable[..., FitResult] | None = None
     shift_equivariant: bool = False
-    in_default: bool = True
 
 
 # Colors: Okabe & Ito's colorblind-safe palette (its yellow swapped for grey, which reads on white
@@ -97,22 +89,21 @@ METHOD_REGISTRY = {method.id: method for method in (
            _fit_random),
     Method("vinc", "VINC", "#009E73", False, True, DIFFERENCE,
            "elk's eigen reporter: the direction along which x+ and x- are most anti-correlated (one template).",
-           _fit_vinc, in_default=False),
+           _fit_vinc),
     Method("mass_mean", "Mass-mean (normalized)", "#CC79A7", True, True, DIFFERENCE,
            "Difference of the class means of the normalized differences, threshold midway (Marks & Tegmark 2023).",
-           _fit_mass_mean, True, False),
+           _fit_mass_mean, True),
     Method("lda", "LDA (normalized)", "#000000", True, True, DIFFERENCE,
            "The mass-mean direction corrected by the within-class covariance (shrunk), equal priors.",
-           _fit_lda, True, False),
+           _fit_lda, True),
 )}
 METHOD_IDS = tuple(METHOD_REGISTRY)
-DEFAULT_METHODS = tuple(m.id for m in METHOD_REGISTRY.values() if m.in_default)
 
 
 def logistic_twins() -> tuple[str, str] | None:
     """(raw, normalized): the supervised method fitted on raw pairs and the one fitted the
     same way on normalized pairs, whose comparison isolates what normalization does to a
-    threshold (core.mechanism.logistic_threshold_shift); None without such a pair."""
+    threshold (core.analysis.mechanism.logistic_threshold_shift); None without such a pair."""
     supervised = [m for m in METHOD_REGISTRY.values() if m.supervised and m.fit is not None]
     for raw in (m for m in supervised if not m.normalized_inputs):
         for normalized in (m for m in supervised if m.normalized_inputs and m.fit is raw.fit):

@@ -1,5 +1,5 @@
-"""The one shape every trained probe takes: a linear direction, a bias, the training
-statistics it was normalized with, and how it turns a contrast pair into a confidence.
+"""How a trained probe (a linear direction and a bias) turns a contrast pair into a
+confidence that its + side is true.
 
 Two forms exist. A "pair" probe (CCS) scores each side: p(x+) = sigmoid(w.x+ + b),
 p(x-) likewise, and the confidence that x+ is true is (p(x+) + 1 - p(x-)) / 2, as in
@@ -15,7 +15,6 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from core.normalizations.stats import NormStats
 from core.probes import PAIR
 
 
@@ -31,31 +30,19 @@ class PairScores:
     p_neg: np.ndarray | None = None
 
 
-@dataclass
-class LinearProbe:
-    """One trained probe of one sweep cell."""
-
-    method: str
-    form: str
-    weight: torch.Tensor
-    bias: float
-    train_stats: NormStats
-    loss: float = float("nan")
-
-    def scores(self, pos: torch.Tensor, neg: torch.Tensor) -> PairScores:
-        """Confidence that x+ is true for [n, d] pairs already normalized as the caller
-        chose (the test split's own statistics, or this probe's training statistics).
-        Computed in float64: test logits reach +-38 on the demo, where a float32 sigmoid
-        rounds to exactly 1 and ties pairs that the probe ranks apart (that had lowered
-        AUROC by up to 0.01)."""
-        pos, neg, weight = pos.double(), neg.double(), self.weight.double()
-        if self.form == PAIR:
-            on_pos, on_neg = pos @ weight + self.bias, neg @ weight + self.bias
-            p_pos, p_neg = torch.sigmoid(on_pos).numpy(), torch.sigmoid(on_neg).numpy()
-            # confidence = (p(x+) + 1 - p(x-)) / 2; its log-odds from log-sigmoids, stably
-            log_sigmoid = torch.nn.functional.logsigmoid
-            log_odds = (torch.logaddexp(log_sigmoid(on_pos), log_sigmoid(-on_neg))
-                        - torch.logaddexp(log_sigmoid(-on_pos), log_sigmoid(on_neg))).numpy()
-            return PairScores(0.5 * (p_pos + 1.0 - p_neg), log_odds, p_pos, p_neg)
-        logits = (pos - neg) @ weight + self.bias
-        return PairScores(torch.sigmoid(logits).numpy(), logits.numpy())
+def pair_scores(form: str, weight: torch.Tensor, bias: float, pos: torch.Tensor, neg: torch.Tensor) -> PairScores:
+    """Confidence that x+ is true for [n, d] pairs (already normalized as the caller chose)
+    under a probe of `form` with `weight` and `bias`. Computed in float64: test logits reach
+    +-38 on the demo, where a float32 sigmoid rounds to exactly 1 and ties pairs that the
+    probe ranks apart (that had lowered AUROC by up to 0.01)."""
+    pos, neg, weight = pos.double(), neg.double(), weight.double()
+    if form == PAIR:
+        on_pos, on_neg = pos @ weight + bias, neg @ weight + bias
+        p_pos, p_neg = torch.sigmoid(on_pos).numpy(), torch.sigmoid(on_neg).numpy()
+        # confidence = (p(x+) + 1 - p(x-)) / 2; its log-odds from log-sigmoids, stably
+        log_sigmoid = torch.nn.functional.logsigmoid
+        log_odds = (torch.logaddexp(log_sigmoid(on_pos), log_sigmoid(-on_neg))
+                    - torch.logaddexp(log_sigmoid(-on_pos), log_sigmoid(on_neg))).numpy()
+        return PairScores(0.5 * (p_pos + 1.0 - p_neg), log_odds, p_pos, p_neg)
+    logits = (pos - neg) @ weight + bias
+    return PairScores(torch.sigmoid(logits).numpy(), logits.numpy())

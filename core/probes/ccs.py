@@ -30,7 +30,6 @@ import numpy as np
 import torch
 
 from core.config import CCSConfig
-from core.normalizations.stats import NormStats
 
 Progress = Callable[[int, int], None]
 REPORT_INTERVAL_S = 0.2
@@ -57,16 +56,21 @@ def ccs_loss(p_pos: torch.Tensor, p_neg: torch.Tensor) -> torch.Tensor:
 class CCSProblem:
     """Many CCS cells over one shared pool of [N, d] pairs.
 
-    membership [C, N] marks each cell's training examples; stats [C] are the
-    normalization statistics each cell's probe reads its inputs through (fitted on its
-    training examples by the sweep's normalization, core.normalizations). init_weight
-    [C, R, d] and init_bias [C, R] are the R restarts of each cell.
+    membership [C, N] marks each cell's training examples. mean_pos and mean_neg [C, d] are
+    the per-side centers each cell's probe reads its inputs through, and std_pos and
+    std_neg [C, d] their per-dimension scales (None for a shift-only normalization): the
+    statistics of the sweep's normalization (core.normalizations) fitted on each cell's
+    training examples. init_weight [C, R, d] and init_bias [C, R] are the R restarts of
+    each cell.
     """
 
     pos: torch.Tensor
     neg: torch.Tensor
     membership: torch.Tensor
-    stats: list[NormStats]
+    mean_pos: torch.Tensor
+    mean_neg: torch.Tensor
+    std_pos: torch.Tensor | None
+    std_neg: torch.Tensor | None
     init_weight: torch.Tensor
     init_bias: torch.Tensor
 
@@ -74,13 +78,13 @@ class CCSProblem:
 @dataclass
 class CCSFit:
     """The best restart of each cell: weight [C, d] and bias [C] act on inputs normalized
-    with `stats[c]`; loss [C] is its final training loss, restart_losses [C, R] all of them."""
+    with the cell's statistics; loss [C] is its final training loss, restart_losses
+    [C, R] all of them."""
 
     weight: torch.Tensor
     bias: torch.Tensor
     loss: torch.Tensor
     restart_losses: torch.Tensor
-    stats: list[NormStats]
 
 
 class _Group:
@@ -90,17 +94,16 @@ class _Group:
 
     def __init__(self, problem: CCSProblem, device: torch.device):
         self.cells, self.restarts, self.dim = problem.init_weight.shape
-        self.stats = problem.stats
         shift_pos, shift_neg = problem.pos.mean(0), problem.neg.mean(0)
         self.pos = (problem.pos - shift_pos).to(device)
         self.neg = (problem.neg - shift_neg).to(device)
         per_probe = torch.arange(self.cells).repeat_interleave(self.restarts)
-        self.mean_pos = torch.stack([s.mean_pos - shift_pos for s in self.stats])[per_probe].to(device)
-        self.mean_neg = torch.stack([s.mean_neg - shift_neg for s in self.stats])[per_probe].to(device)
+        self.mean_pos = (problem.mean_pos - shift_pos)[per_probe].to(device)
+        self.mean_neg = (problem.mean_neg - shift_neg)[per_probe].to(device)
         self.scale_pos = self.scale_neg = None
-        if self.stats[0].std_pos is not None:
-            self.scale_pos = torch.stack([1 / s.std_pos for s in self.stats])[per_probe].to(device)
-            self.scale_neg = torch.stack([1 / s.std_neg for s in self.stats])[per_probe].to(device)
+        if problem.std_pos is not None:
+            self.scale_pos = (1 / problem.std_pos)[per_probe].to(device)
+            self.scale_neg = (1 / problem.std_neg)[per_probe].to(device)
         mask = problem.membership.to(torch.float32)
         mask = mask / mask.sum(1, keepdim=True)                      # [C, N], each cell's rows sum to 1
         self.weights = mask[per_probe].to(device)                    # [C*R, N]
@@ -145,7 +148,7 @@ class _Group:
         cells = torch.arange(self.cells)
         weight = self.weight.reshape(self.cells, self.restarts, self.dim).cpu()[cells, best]
         bias = self.bias.reshape(self.cells, self.restarts).cpu()[cells, best]
-        return CCSFit(weight, bias, restart_losses[cells, best], restart_losses, self.stats)
+        return CCSFit(weight, bias, restart_losses[cells, best], restart_losses)
 
 
 def _train_group(group: _Group, config: CCSConfig, device: torch.device, tick: Callable[[], None]) -> torch.Tensor:

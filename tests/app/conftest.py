@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.config import CCSConfig, DatasetSpec, ExtractConfig, ModelSpec, SweepConfig
-from core.pipeline import run_pipeline
+from core.experiments.pipeline import run_pipeline
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 

@@ -1,8 +1,8 @@
-"""The Data page offers every bundled data set (core.bundled), each with its template."""
+"""The Data page offers every bundled data set (core.data.bundled), each with its template."""
 
 from __future__ import annotations
 
-from core.bundled import BUNDLED_DATASETS
+from core.data.bundled import BUNDLED_DATASETS
 from tests.app.conftest import open_page
 
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 import dataclasses
 
 from core.config import Template
-from core.pipeline import run_pipeline
-from core.presets import TEMPLATES
+from core.data.prompts import TEMPLATES
+from core.experiments.pipeline import run_pipeline
 from tests.app.conftest import open_page, texts
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from core.pipeline import run_pipeline
-from core.runs import list_runs
+from core.experiments.pipeline import run_pipeline
+from core.experiments.runs import list_runs
 from tests.app.conftest import charts, open_page, texts
 
 

@@ -11,9 +11,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.config import ExtractConfig
-from core.data import default_uploads
-from core.extract import activation_key
-from core.store import ACTIVATIONS_FILE, ActivationStore
+from core.data.uploads import default_uploads
+from core.extraction.extract import activation_key
+from core.store.activations import ACTIVATIONS_FILE, ActivationStore
 from tests.app.conftest import APP, open_page, texts
 
 
@@ -128,12 +128,12 @@ def test_invalid_json_in_one_entry_does_not_break_the_data_page(tiny_run):
 
 
 def test_a_failing_page_shows_one_error_line_not_a_traceback(tiny_run, monkeypatch):
-    import core.examples
+    import core.analysis.examples
 
     def broken(*args, **kwargs):
         raise RuntimeError("boom at /secret/server/path.py\nsecond line")
 
-    monkeypatch.setattr(core.examples, "example_table", broken)
+    monkeypatch.setattr(core.analysis.examples, "example_table", broken)
     app = open_page("app_pages/inspector.py", *tiny_run)
     assert not app.exception
     assert texts(app, "error") == ["Unexpected RuntimeError: boom at path.py"]

@@ -15,10 +15,10 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
-from core.presets import DEMO, FAST_CCS
+from core.data.sampling import split_test, training_draw
+from core.experiments.sweep import run_sweep
 from core.probes.ccs import initial_parameters
-from core.sampling import split_test, training_draw
-from core.sweep import run_sweep
+from core.settings.presets import DEMO, FAST_CCS
 from tests.benchmarks.common import bench_line, demo_layer, device_line, timed
 from tests.oracle_ccs import OracleCCS
 

@@ -16,20 +16,15 @@ import numpy as np
 import torch
 from transformers import AutoModelForCausalLM
 
-from core.assets import bundled_model_dir
 from core.config import ModelSpec, Template
-from core.data import load_bundled
-from core.extract import (
-    DEFAULT_CPU_BATCH,
-    pair_batches,
-    pair_states_plain,
-    pair_states_shared_prefix,
-    tokenize,
-)
-from core.models import load_model
-from core.prompts import render_pair
-from core.sampling import balanced_subset
-from core.store import ActivationStore
+from core.data.loaders import load_bundled
+from core.data.prompts import render_pair
+from core.data.sampling import balanced_subset
+from core.extraction.extract import DEFAULT_CPU_BATCH
+from core.extraction.forward import pair_batches, pair_states_plain, pair_states_shared_prefix, tokenize
+from core.extraction.models import load_model
+from core.extraction.offline_model import bundled_model_dir
+from core.store.activations import ActivationStore
 from tests.benchmarks.common import bench_line, device_line, timed
 
 PAIRS = 160

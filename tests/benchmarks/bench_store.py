@@ -14,9 +14,10 @@ import numpy as np
 import torch
 from safetensors import safe_open
 
-from core.extract import activation_key
-from core.presets import DEMO
-from core.store import ACTIVATIONS_FILE, ActivationStore, content_key
+from core.extraction.extract import activation_key
+from core.settings.presets import DEMO
+from core.store.activations import ACTIVATIONS_FILE, ActivationStore
+from core.store.entries import content_key
 from tests.benchmarks.common import bench_line, demo_layer, timed
 
 BIG = {"n": 20_000, "layers": 31, "hidden": 576}
@@ -51,7 +52,7 @@ def compare(name: str, store: ActivationStore, key: str, layers: list[int] | Non
 
 def hashing_rate() -> str:
     """The checksum alone: xxh3-128 over 1 GB in memory."""
-    from core.store import digest
+    from core.store.entries import digest
 
     data = np.random.default_rng(0).bytes(1 << 30)
     times: dict[str, float] = {}

@@ -8,10 +8,10 @@ from contextlib import contextmanager
 
 import torch
 
-from core.extract import activation_key, extract
-from core.models import pick_device
-from core.presets import DEMO
-from core.store import ActivationSet, ActivationStore
+from core.extraction.extract import activation_key, extract
+from core.extraction.models import pick_device
+from core.settings.presets import DEMO
+from core.store.activations import ActivationSet, ActivationStore
 
 
 def device_line() -> str:

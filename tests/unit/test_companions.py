@@ -1,4 +1,4 @@
-"""Companion sets on a tiny random model (core.companions): the negated questions are the
+"""Companion sets on a tiny random model (core.extraction.companions): the negated questions are the
 same examples row for row with flipped labels and the same states as extracting the
 negated template directly; content-free pairs are the template with empty texts; both
 are extracted once, keyed by their set and recipe, and attached where a sweep reads them."""
@@ -11,15 +11,16 @@ import numpy as np
 import pytest
 import torch
 
-from core.companions import companion_key, ensure_companion, with_companion
 from core.config import DatasetSpec, ExtractConfig, ModelSpec, SweepConfig
+from core.data.prompts import render_pair
 from core.errors import UserError
-from core.extract import extract, pair_states, tokenize
-from core.models import load_model
+from core.experiments.pipeline import run_pipeline
+from core.extraction.companions import companion_key, ensure_companion, with_companion
+from core.extraction.extract import extract
+from core.extraction.forward import pair_states, tokenize
+from core.extraction.models import load_model
 from core.normalizations.content_free import CONTENT_FREE_TEXTS
-from core.pipeline import run_pipeline
-from core.prompts import render_pair
-from core.store import ActivationStore
+from core.store.activations import ActivationStore
 
 
 @pytest.fixture
@@ -86,7 +87,7 @@ def test_the_pipeline_extracts_what_a_remedy_needs_and_sweeps_with_it(tiny_llama
 
 
 def test_a_damaged_companion_is_set_aside_and_extracted_again_by_the_pipeline(tiny_llama, sentiment_csv):
-    from core.store import ACTIVATIONS_FILE
+    from core.store.activations import ACTIVATIONS_FILE
     from tests.unit.test_robustness_store import flip_byte
 
     config = ExtractConfig(model=ModelSpec(model_id=str(tiny_llama)), dataset=DatasetSpec("csv", str(sentiment_csv)),
@@ -109,7 +110,7 @@ def test_a_damaged_companion_is_set_aside_and_extracted_again_by_the_pipeline(ti
     ({"norm": "negation_pooled", "negated": "{text}" + "x" * 5000}, "negated prompt"),
 ], ids=["norm-unknown", "negated-no-slot", "negated-two-slots", "negated-too-long"])
 def test_a_link_with_an_unknown_normalization_or_a_bad_negated_prompt_is_one_error(params, message):
-    from core.links import sweep_from_params
+    from core.settings.links import sweep_from_params
 
     with pytest.raises(UserError, match=message):
         sweep_from_params(params)
@@ -117,7 +118,7 @@ def test_a_link_with_an_unknown_normalization_or_a_bad_negated_prompt_is_one_err
 
 def test_a_negated_prompt_travels_in_links_and_keys_only_when_set():
     from core.config import canonical_json
-    from core.links import sweep_from_params, sweep_to_params
+    from core.settings.links import sweep_from_params, sweep_to_params
 
     custom = sweep("negation_pooled", negated_prompt='Is "{text}" not')
     assert sweep_from_params(sweep_to_params(custom), base=sweep("mean")) == custom

@@ -7,7 +7,9 @@ import pandas as pd
 import pytest
 
 from core.config import DatasetSpec
-from core.data import MAX_CSV_BYTES, load_csv_bytes, load_dataset, parse_snippets
+from core.data.loaders import load_dataset
+from core.data.texts import parse_snippets
+from core.data.uploads import MAX_CSV_BYTES, load_csv_bytes
 from core.errors import UserError
 
 SNIPPETS = ("1\t1.2\tA ''Conan'' for our time &amp; more\r\n2\t-2.5\tDull, dull, dull\r\n"

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from core.deck import DEFAULT_DECK, MAX_DECK_BYTES, deck_by_name, load_deck, parse_deck
 from core.errors import UserError
-from core.presets import DEMO
-from core.steps import STEP_TYPES
+from core.settings.presets import DEMO
+from core.story.deck import DEFAULT_DECK, MAX_DECK_BYTES, deck_by_name, load_deck, parse_deck
+from core.story.registry import STEP_TYPES
 
 
 def test_the_default_deck_tells_the_demo_story():

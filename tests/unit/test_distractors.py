@@ -1,4 +1,4 @@
-"""Distractors (core.distractors, Template.distractor): on synthetic pairs the theory's
+"""Distractors (core.analysis.distractors, Template.distractor): on synthetic pairs the theory's
 prediction holds (truth wins while a^2 4p(1-p) > c^2, the distractor past it, and
 balanced centering gives truth back); on a tiny model the words are rendered on the
 sides the recorded signs say, balanced within each class, and the CLI reports which
@@ -13,14 +13,14 @@ import sys
 import numpy as np
 import pytest
 
+from core.analysis.distractors import distractor_cells, distractor_report
+from core.analysis.theory import synthetic_pairs
 from core.config import CCSConfig, DatasetSpec, ExtractConfig, ModelSpec, SweepConfig, Template, canonical_json
-from core.distractors import distractor_cells, distractor_report
+from core.data.prompts import distractor_signs, render_pair, validate_template
 from core.errors import UserError
-from core.extract import activation_key, extract
-from core.prompts import distractor_signs, render_pair, validate_template
-from core.store import ActivationStore
-from core.sweep import run_sweep
-from core.theory import synthetic_pairs
+from core.experiments.sweep import run_sweep
+from core.extraction.extract import activation_key, extract
+from core.store.activations import ActivationStore
 
 # Truth a = 2, distractor c = 1.2: centering leaves truth a^2 4p(1-p), below c^2 past p = 0.93.
 CONFIG = SweepConfig(layer=0, p_levels=(0.5, 0.95), n_train=400, n_test=600, seeds=(0, 1, 2),
@@ -102,7 +102,7 @@ def test_the_cli_reports_truth_or_distractor(tiny_llama, sentiment_csv):
 
 
 def test_a_distractor_travels_in_links_and_a_bad_one_is_refused():
-    from core.links import extract_from_params, extract_to_params
+    from core.settings.links import extract_from_params, extract_to_params
 
     config = ExtractConfig(template=Template(distractor=("Banana", "Shed")))
     assert extract_to_params(config) == {"distractor": "Banana,Shed"}

@@ -7,18 +7,19 @@ import numpy as np
 import pytest
 import torch
 
-from core.config import CCSConfig, SweepConfig
-from core.examples import example_table, prediction_trajectory, projection_scatter
-from core.mechanism import (
+from core.analysis.examples import example_table, prediction_trajectory, projection_scatter
+from core.analysis.mechanism import (
     centering_table,
     direction_stability,
     logistic_threshold_shift,
     seed_agreement,
     truth_direction,
 )
-from core.store import ActivationSet, ActivationStore
-from core.sweep import run_layer_scan, run_sweep
-from core.theory import synthetic_pairs, truth_variance_ratio
+from core.analysis.theory import synthetic_pairs, truth_variance_ratio
+from core.config import CCSConfig, SweepConfig
+from core.experiments.layers import run_layer_scan
+from core.experiments.sweep import run_sweep
+from core.store.activations import ActivationSet, ActivationStore
 
 CONFIG = SweepConfig(layer=0, p_levels=(0.5, 0.7, 0.95), n_train=300, n_test=200, seeds=(0, 1),
                      ccs=CCSConfig(epochs=300, restarts=3))

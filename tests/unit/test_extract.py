@@ -8,11 +8,12 @@ import pytest
 import torch
 
 from core.config import DatasetSpec, ExtractConfig, ModelSpec
+from core.data.prompts import render_pair
 from core.errors import UserError
-from core.extract import activation_key, extract, left_pad
-from core.models import load_model
-from core.prompts import render_pair
-from core.store import ActivationStore
+from core.extraction.extract import activation_key, extract
+from core.extraction.forward import left_pad
+from core.extraction.models import load_model
+from core.store.activations import ActivationStore
 
 
 def config_for(model_dir, csv_path, **changes) -> ExtractConfig:

@@ -1,4 +1,4 @@
-"""Experiment grids (core.grid, core.grid_ray) on a tiny model: a bad grid file is one
+"""Experiment grids (core.experiments.grid, core.experiments.grid_ray) on a tiny model: a bad grid file is one
 message before anything runs; a grid extracts each model x data set once, sweeps every
 layer and normalization, writes one CSV and one chart; a rerun does no extraction and no
 sweep; and the Ray executor on a local Ray with 2 CPUs gives the same table, cell by cell."""
@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from core.errors import UserError
-from core.grid import parse_grid, run_inprocess
+from core.experiments.grid import parse_grid, run_inprocess
 
 GOOD = """
 title = "tiny"
@@ -76,7 +76,7 @@ def test_the_cli_writes_one_csv_and_one_chart(tiny_llama, sentiment_csv, tmp_pat
 @pytest.mark.skipif(shutil.which("ray") is None and not __import__("importlib").util.find_spec("ray"),
                     reason="Ray is not installed (pip install -r requirements-ray.txt)")
 def test_the_ray_executor_gives_the_same_table_as_in_process(tiny_llama, sentiment_csv, tmp_path, monkeypatch):
-    from core.grid_ray import run_on_ray
+    from core.experiments.grid_ray import run_on_ray
 
     grid = parse_grid(grid_text(tiny_llama, sentiment_csv))
     local = run_inprocess(grid, device="cpu").table

@@ -17,13 +17,14 @@ import pytest
 from markdown_it import MarkdownIt
 
 from core.config import DatasetSpec, ModelSpec
-from core.data import load_dataset, save_upload
+from core.data.loaders import load_dataset
+from core.data.uploads import save_upload
 from core.errors import UserError, public_message, short_path
-from core.export import safe_csv, spreadsheet_safe
-from core.models import load_model
-from core.presets import DEMO
-from core.serving import is_shared
-from core.validate import check_extract
+from core.extraction.models import load_model
+from core.settings.presets import DEMO
+from core.settings.validate import check_extract
+from core.views.export import safe_csv, spreadsheet_safe
+from ui.serving import is_shared
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 REPO = Path(__file__).resolve().parents[2]

@@ -5,12 +5,13 @@ import dataclasses
 
 import pytest
 
-from core.__main__ import build_parser, sweep_config_from
+from core.__main__ import build_parser
+from core.cli.arguments import sweep_config_from
 from core.config import CCSConfig
 from core.errors import UserError
-from core.links import extract_from_params, extract_to_params, sweep_from_params, sweep_to_params
-from core.presets import DEMO, FAST_CCS, optimizer_name, with_optimizer
-from core.report import chart_caption, describe_sweep
+from core.settings.links import extract_from_params, extract_to_params, sweep_from_params, sweep_to_params
+from core.settings.presets import DEMO, FAST_CCS, optimizer_name, with_optimizer
+from core.views.report import chart_caption, describe_sweep
 
 EXTRACT, SWEEP = DEMO
 

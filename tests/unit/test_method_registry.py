@@ -7,21 +7,21 @@ import dataclasses
 
 import pytest
 
-from core.charts import method_color, method_label
-from core.config import METHODS, SweepConfig
+from core.config import DEFAULT_METHODS, SweepConfig
 from core.errors import UserError
-from core.links import sweep_from_params
-from core.probes import DEFAULT_METHODS, DIFFERENCE, METHOD_REGISTRY, PAIR, logistic_twins
-from core.validate import check_sweep
+from core.probes import DIFFERENCE, METHOD_IDS, METHOD_REGISTRY, PAIR, logistic_twins
+from core.settings.links import sweep_from_params
+from core.settings.validate import check_sweep
+from core.views.style import method_color, method_label
 
 
 def test_the_registry_is_the_list_of_methods_everywhere():
-    assert METHODS == tuple(METHOD_REGISTRY)
+    assert METHOD_IDS == tuple(METHOD_REGISTRY)
     assert SweepConfig().methods == DEFAULT_METHODS == ("ccs", "tpc", "lr_raw", "lr_norm", "random")  # the demo's
     entries = list(METHOD_REGISTRY.values())
     assert len({m.label for m in entries}) == len({m.color for m in entries}) == len(entries)
     scale = method_color().to_dict()["scale"]
-    assert scale["domain"] == [method_label(m) for m in METHODS] and scale["range"] == [m.color for m in entries]
+    assert scale["domain"] == [method_label(m) for m in METHOD_IDS] and scale["range"] == [m.color for m in entries]
     assert all(m.form in (PAIR, DIFFERENCE) for m in entries)
     assert [m.id for m in entries if m.fit is None] == ["ccs"]  # the one trained by the batched engine
 

@@ -10,9 +10,10 @@ import pandas as pd
 import pytest
 from sklearn.metrics import accuracy_score, roc_auc_score
 
-from core.charts import imbalance_chart, save_chart
 from core.errors import UserError
 from core.metrics import evaluate, evaluate_many, few_seeds_note, mean_ci, summarize
+from core.views.charts import imbalance_chart
+from core.views.export import save_chart
 
 
 def test_unsupervised_accuracy_is_sign_resolved_and_auroc_follows():
@@ -133,9 +134,9 @@ def test_expected_calibration_error_known_answers():
 
 
 def test_in_a_sweep_the_normalized_logistic_regression_loses_its_threshold_not_its_direction():
+    from core.analysis.theory import synthetic_pairs
     from core.config import SweepConfig
-    from core.sweep import run_sweep
-    from core.theory import synthetic_pairs
+    from core.experiments.sweep import run_sweep
 
     data = synthetic_pairs(4000, 16, seed=3)
     config = SweepConfig(layer=0, p_levels=(0.5, 0.95), n_train=400, n_test=600, seeds=(0, 1, 2),
@@ -160,9 +161,9 @@ def test_log_odds_keep_apart_what_a_saturated_confidence_ties():
 def test_a_pair_probes_log_odds_are_the_logit_of_its_confidence():
     import torch
 
+    from core.experiments.cells import LinearProbe
     from core.normalizations import fit_stats
     from core.probes import DIFFERENCE, PAIR
-    from core.probes.base import LinearProbe
 
     generator = torch.Generator().manual_seed(0)
     pos, neg = torch.randn(50, 8, generator=generator), torch.randn(50, 8, generator=generator)

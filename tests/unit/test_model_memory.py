@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from core import models
 from core.config import ModelSpec
 from core.errors import UserError
+from core.extraction import models
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
+from core.analysis.theory import centered_truth_positions, mean_truth_shift, synthetic_pairs, truth_variance_ratio
 from core.normalizations import fit_stats, normalize
-from core.theory import centered_truth_positions, mean_truth_shift, synthetic_pairs, truth_variance_ratio
 
 
 def noise_free(p, a=2.0, b=6.0, n=400):

@@ -6,12 +6,12 @@ from __future__ import annotations
 import pytest
 import torch
 
-from core import extract as extraction
 from core.config import DatasetSpec, ExtractConfig, ModelSpec, Template
-from core.extract import pair_states_plain, pair_states_shared_prefix, shared_prefix_length, tokenize
-from core.models import load_model
-from core.prompts import render_pair
-from core.store import ActivationStore
+from core.data.prompts import render_pair
+from core.extraction import extract as extraction
+from core.extraction.forward import pair_states_plain, pair_states_shared_prefix, shared_prefix_length, tokenize
+from core.extraction.models import load_model
+from core.store.activations import ActivationStore
 from tests.conftest import sentiment_rows
 
 TEMPLATES = [Template(), Template(prompt="Review: {text}\nIs it positive? Answer:", positive=" yes it is",

@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 import torch
 
+from core.analysis.theory import mean_truth_shift, synthetic_pairs
 from core.config import CCSConfig, SweepConfig
 from core.errors import UserError
+from core.experiments.sweep import run_sweep
 from core.normalizations import NORMALIZATION_REGISTRY, NORMALIZATIONS, REMEDIES, fit_stats
 from core.normalizations.stats import NormStats
-from core.sweep import run_sweep
-from core.theory import mean_truth_shift, synthetic_pairs
 
 
 def imbalanced(p: float = 0.95, truth: float = 2.0, noise: float = 0.4, n: int = 2000, **options):

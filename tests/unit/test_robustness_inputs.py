@@ -14,16 +14,18 @@ import pandas as pd
 import pytest
 
 from core.config import CCSConfig, DatasetSpec, ExtractConfig, ModelSpec, SweepConfig, Template
-from core.data import MAX_CSV_BYTES, load_csv_bytes, load_dataset
+from core.data.loaders import load_dataset
+from core.data.sampling import split_test, text_key
+from core.data.uploads import MAX_CSV_BYTES, load_csv_bytes
 from core.errors import UserError, public_message
-from core.extract import activation_key
-from core.links import extract_from_params, sweep_from_params
+from core.experiments.pipeline import run_pipeline
+from core.extraction.extract import activation_key
+from core.extraction.models import check_device
 from core.metrics import mean_ci, summarize
-from core.pipeline import run_pipeline
-from core.presets import DEMO
-from core.sampling import split_test, text_key
-from core.store import ActivationStore
-from core.validate import check_device, check_extract, check_run, check_sweep
+from core.settings.links import extract_from_params, sweep_from_params
+from core.settings.presets import DEMO
+from core.settings.validate import check_extract, check_run, check_sweep
+from core.store.activations import ActivationStore
 
 EXTRACT, SWEEP = DEMO
 
@@ -109,7 +111,7 @@ def test_bad_template_is_refused_before_loading(case):
 
 
 def test_braces_and_markup_in_a_review_are_text():
-    from core.prompts import render_pair
+    from core.data.prompts import render_pair
 
     pos, _ = render_pair(Template(), "{0} {text} <b>x</b>")
     assert '"{0} {text} <b>x</b>"' in pos
@@ -188,7 +190,7 @@ def test_infeasible_run_fails_before_any_extraction(case):
 
 
 def test_pipeline_checks_the_run_before_loading_anything(monkeypatch):
-    import core.pipeline as pipeline
+    import core.experiments.pipeline as pipeline
 
     def no_extraction(*args, **kwargs):
         raise AssertionError("extraction started")
@@ -199,8 +201,8 @@ def test_pipeline_checks_the_run_before_loading_anything(monkeypatch):
 
 
 def test_layers_beyond_the_model_are_refused_before_extraction(tiny_llama):
-    from core.models import known_hidden_states
-    from core.validate import check_layers_exist
+    from core.extraction.models import known_hidden_states
+    from core.settings.validate import check_layers_exist
 
     local = dataclasses.replace(EXTRACT, model=ModelSpec(model_id=str(tiny_llama)), layers=(0, 5))
     assert known_hidden_states(local.model) == 3 and known_hidden_states(ModelSpec(model_id="nobody/nothing")) is None
@@ -270,7 +272,7 @@ def test_shared_link_over_the_caps_is_refused():
 
 
 def test_links_name_csv_data_by_content_never_by_path(tmp_path):
-    from core.links import extract_to_params
+    from core.settings.links import extract_to_params
 
     path = tmp_path / "mine.csv"
     path.write_bytes(csv_of([("a", 1), ("b", 0)]))

@@ -19,11 +19,13 @@ import pytest
 import torch
 
 from core.config import CCSConfig, DatasetSpec, ExtractConfig, ModelSpec, SweepConfig
-from core.extract import activation_key, extract
-from core.models import load_model
-from core.pipeline import run_pipeline
-from core.store import ACTIVATIONS_FILE, QUARANTINE, ActivationStore, CorruptEntry, SweepStore, key_lock
-from core.sweep import run_sweep, sweep_key
+from core.experiments.pipeline import run_pipeline
+from core.experiments.sweep import run_sweep, sweep_key
+from core.extraction.extract import activation_key, extract
+from core.extraction.models import load_model
+from core.store.activations import ACTIVATIONS_FILE, ActivationStore
+from core.store.entries import QUARANTINE, CorruptEntry, key_lock
+from core.store.sweeps import SweepStore
 from tests.unit.test_store import KEY, write_entry
 
 
@@ -150,7 +152,7 @@ SWEEP_FAULTS = {
 
 @pytest.fixture(scope="module")
 def small_set():
-    from core.theory import synthetic_pairs
+    from core.analysis.theory import synthetic_pairs
 
     return synthetic_pairs(300, 8, seed=0).as_activation_set()
 
@@ -229,7 +231,7 @@ def test_a_lock_file_left_behind_does_not_block(tmp_path):
 KILL_SCRIPT = """
 import sys, time
 from core.config import DatasetSpec, ExtractConfig, ModelSpec
-from core.extract import extract
+from core.extraction.extract import extract
 config = ExtractConfig(model=ModelSpec(model_id=sys.argv[1]), dataset=DatasetSpec("csv", sys.argv[2]), n_examples=40)
 def progress(done, total, message):
     print("writing", flush=True)

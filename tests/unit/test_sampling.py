@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from core.data.sampling import balanced_subset, check_pool, positives_for, split_test, training_draw
 from core.errors import UserError
-from core.sampling import balanced_subset, check_pool, positives_for, split_test, training_draw
 
 LABELS = np.array([1] * 700 + [0] * 500, dtype=np.int8)
 

@@ -13,7 +13,9 @@ from safetensors import safe_open
 from safetensors.torch import load_file
 
 from core.errors import UserError
-from core.store import ActivationStore, SweepStore, content_key
+from core.store.activations import ActivationStore
+from core.store.entries import content_key
+from core.store.sweeps import SweepStore
 
 KEY = content_key({"kind": "test", "n": 1})
 

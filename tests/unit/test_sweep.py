@@ -9,14 +9,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from core.analysis.theory import synthetic_pairs
 from core.config import CCSConfig, SweepConfig, config_hash
+from core.data.sampling import split_test
 from core.errors import UserError
+from core.experiments.sweep import run_sweep
 from core.metrics import evaluate
 from core.normalizations import fit_stats
-from core.sampling import split_test
-from core.store import ActivationSet, SweepStore
-from core.sweep import run_sweep
-from core.theory import synthetic_pairs
+from core.store.activations import ActivationSet
+from core.store.sweeps import SweepStore
 
 COLUMNS = ["method", "normalization", "test_normalization", "layer", "p", "p_actual", "seed", "n_train",
            "n_train_true", "n_test", "accuracy", "accuracy_raw", "auroc", "accuracy_calibrated", "ece", "sign_flipped",

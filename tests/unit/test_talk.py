@@ -20,19 +20,21 @@ import numpy as np
 import pytest
 import torch
 
-import core.extract
-import core.models
+import core.extraction.extract
+import core.extraction.models
 from core.config import to_jsonable
-from core.deck import deck_by_name, parse_deck
 from core.errors import UserError
-from core.extract import activation_key, extraction_identity
-from core.models import pick_device
-from core.pack import pack, unpack
-from core.presets import DEMO
-from core.steps import STEP_TYPES, Results, compute, missing, slide
-from core.store import ActivationStore, SweepStore
-from core.sweep import run_sweep
-from core.talk_html import deck_html
+from core.experiments.sweep import run_sweep
+from core.extraction.extract import activation_key, extraction_identity
+from core.extraction.models import pick_device
+from core.settings.presets import DEMO
+from core.store.activations import ActivationStore
+from core.store.sweeps import SweepStore
+from core.story.deck import deck_by_name, parse_deck
+from core.story.pack import pack, unpack
+from core.story.registry import STEP_TYPES, compute, missing, slide
+from core.story.results import Results
+from core.story.talk_html import deck_html
 
 LAYERS = (2, 23)
 RUN = '{ p = "0.5,0.9", seeds = 2, epochs = 60, restarts = 2, n_train = 100, n_test = 200 }'
@@ -110,7 +112,7 @@ def plant_demo_activations(root: Path, n: int = 1600, d: int = 12, seed: int = 0
 
 
 def sweep_runner(root: Path):
-    """A run_one for core.steps.compute: the sweep on the planted activations."""
+    """A run_one for core.story.registry.compute: the sweep on the planted activations."""
     def run_one(run):
         extract, sweep = run
         acts = ActivationStore(root).load(activation_key(extract), layers=[sweep.layer])
@@ -135,8 +137,8 @@ def no_model(monkeypatch):
     """A machine where no model can be loaded or extracted from."""
     def refuse(*args, **kwargs):
         raise AssertionError("a model was needed")
-    monkeypatch.setattr(core.models, "load_model", refuse)
-    monkeypatch.setattr(core.extract, "extract", refuse)
+    monkeypatch.setattr(core.extraction.models, "load_model", refuse)
+    monkeypatch.setattr(core.extraction.extract, "extract", refuse)
 
 
 def test_every_step_type_draws_from_the_cache_and_nothing_is_computed_twice(computed):
@@ -184,7 +186,7 @@ def test_pins_find_results_stored_under_another_machines_keys(computed, tmp_path
     pack(str(tmp_path / "talk.toml"), tmp_path / "talk.zip", root=results.root)
     unpack(tmp_path / "talk.zip", root=tmp_path / "there")
     # another machine computes other activation keys (say, another dtype): only the pins find the results
-    monkeypatch.setattr("core.extract.activation_key", lambda config, device="auto": "f" * 64)
+    monkeypatch.setattr("core.story.results.activation_key", lambda config, device="auto": "f" * 64)
     reopened = deck_by_name("talk", root=tmp_path / "there")
     assert slide(reopened.steps[1], Results(tmp_path / "there")) is None
     assert slide(reopened.steps[1], Results(tmp_path / "there", reopened.pins)) is not None
@@ -273,7 +275,7 @@ def test_html_export_of_a_deck_with_missing_results_names_the_step(isolated_cach
 
 
 def test_the_library_lists_each_run_once_and_names_what_differs(computed):
-    from core.runs import list_runs, record_labels
+    from core.experiments.runs import list_runs, record_labels
 
     deck, results = computed
     records = list_runs(results.root)
@@ -287,7 +289,7 @@ def test_compare_on_the_command_line_writes_slide_sized_charts(computed, tmp_pat
     import struct
 
     from core.__main__ import main
-    from core.runs import list_runs
+    from core.experiments.runs import list_runs
 
     deck, results = computed
     base, train = (next(r for r in list_runs() if r.config == run[1]) for run in deck.steps[4].runs())
@@ -308,14 +310,14 @@ def test_a_pack_that_unpacks_to_more_than_its_caps_is_refused_before_reading(com
     deck, results = computed
     (tmp_path / "talk.toml").write_text(DECK)
     pack(str(tmp_path / "talk.toml"), tmp_path / "talk.zip", root=results.root)
-    monkeypatch.setattr("core.pack.MAX_MEMBER_BYTES", 1000)  # a zip bomb, to scale
+    monkeypatch.setattr("core.story.pack.MAX_MEMBER_BYTES", 1000)  # a zip bomb, to scale
     with pytest.raises(UserError, match="more than a pack may hold"):
         unpack(tmp_path / "talk.zip", root=tmp_path / "target")
     assert not (tmp_path / "target").exists()
 
 
 def test_a_pack_says_what_older_runs_were_extracted_from(computed, tmp_path):
-    from core.runs import describe_run, list_runs
+    from core.experiments.runs import describe_run, list_runs
 
     deck, results = computed
     for info_file in (results.root / "sweeps").glob("*/info.json"):  # stored before records carried it
@@ -332,7 +334,8 @@ def test_a_pack_says_what_older_runs_were_extracted_from(computed, tmp_path):
 def test_more_runs_than_colors_is_one_message():
     import pandas as pd
 
-    from core.charts import RUN_COLORS, compare_chart
+    from core.views.charts import compare_chart
+    from core.views.style import RUN_COLORS
 
     summary = pd.DataFrame({"method": "ccs", "p": 0.5, "mean": 0.8, "ci_low": 0.7, "ci_high": 0.9, "n_seeds": 3,
                             "metric": "accuracy", "run": [f"run {i}" for i in range(len(RUN_COLORS) + 1)]})

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
+from core.analysis.theory import synthetic_pairs
 from core.probes.vinc import vinc_direction, vinc_objective
-from core.theory import synthetic_pairs
 
 
 def elk_objective(pos: np.ndarray, neg: np.ndarray, var_weight=0.0, neg_cov_weight=0.5) -> np.ndarray:

@@ -1,0 +1,9 @@
+"""What the results mean: the mechanism, per-example views, remedies and distractors.
+
+- theory: synthetic contrast pairs with a known truth direction, and the two-point model's
+  predictions (4p(1 - p) and where centering puts each class)
+- mechanism: what per-side centering does along the truth direction, measured
+- examples: one probe's verdict on every test pair, and one pair's verdict as p grows
+- remedies: remedies beside Burns centering, and a drop split into threshold and direction
+- distractors: whether a probe found truth or a distractor word
+"""

@@ -1,0 +1,9 @@
+"""The command line, `python -m core COMMAND`: one module per command group, each adding
+its commands with `register(subparsers)` (core/__main__.py only builds the parser and
+dispatches).
+
+- arguments: the options that choose a run, and the configs they make
+- output: progress bars, status lines, output-path checks
+- assets: `assets`; experiments: `extract`, `sweep`; runs: `runs`, `compare`;
+  story: `pack`, `unpack`, `present`; grid: `grid`
+"""

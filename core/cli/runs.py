@@ -1,0 +1,64 @@
+"""`runs` and `compare`: the library of finished runs in the cache, and several of them side
+by side.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from core.cli.arguments import comma_words
+from core.cli.output import checked_output, short_text
+from core.errors import UserError
+from core.experiments.runs import describe_run, find_runs, list_runs, overlay, record_labels
+from core.metrics import METRICS
+from core.probes import METHOD_IDS
+from core.views.charts import COMPARE_FACETS, compare_chart
+from core.views.export import save_chart
+from core.views.report import format_summary
+
+
+def command_runs(args: argparse.Namespace) -> int:
+    records = list_runs()
+    if not records:
+        print("no finished runs in the cache")
+    for record in records:
+        row = describe_run(record)
+        if record.damaged:
+            print(f"{row['key']}  (unreadable record)")
+            continue
+        print(f"{row['key']}  {row['created']}  {row['model']}; {short_text(row['dataset'])}; layer {row['layer']}; "
+              f"norm {row['normalization']}; {row['seeds']} seeds; p {row['p levels']}; {row['methods']}"
+              + (f"; CCS {row['CCS optimizer']}" if row["CCS optimizer"] else "") + f"; {row['size (MB)']} MB")
+    return 0
+
+
+def command_compare(args: argparse.Namespace) -> int:
+    if len(args.keys) < 2:
+        raise UserError("compare needs at least two run keys (python -m core runs lists them).")
+    if args.chart:
+        checked_output(args.chart, (".png", ".svg", ".html"), "--chart")
+    records = find_runs(args.keys)
+    labels = record_labels(records)
+    summary = overlay(records, args.metric, list(args.methods) if args.methods else None, labels)
+    for record, label in zip(records, labels):
+        print(f"\n{record.key[:12]}: {label}\nmean {args.metric} over seeds [95% CI]")
+        print(format_summary(summary[summary.run == label]))
+    if args.chart:
+        chart = compare_chart(summary, facet=args.facet, title=f"{args.metric}: mean over seeds, 95% band")
+        print(f"chart: {save_chart(chart, args.chart)}")
+    return 0
+
+
+def register(commands) -> None:
+    """Add the `runs` and `compare` commands to the CLI's subparsers."""
+    runs = commands.add_parser("runs", help="list the finished runs in the cache (keys for compare)")
+    runs.set_defaults(run=command_runs)
+    compare = commands.add_parser("compare", help="several cached runs side by side")
+    compare.add_argument("keys", nargs="+", metavar="KEY", help="run keys or their first 6+ hex digits")
+    compare.add_argument("--metric", choices=list(METRICS), default="accuracy")
+    compare.add_argument("--methods", type=comma_words, help=f"comma-separated subset of {','.join(METHOD_IDS)}")
+    compare.add_argument("--facet", choices=COMPARE_FACETS, default="none",
+                         help="none: color per run, dash per method; method or run: a panel each")
+    compare.add_argument("--chart", type=Path, help="write the chart here (.png, .svg or .html)")
+    compare.set_defaults(run=command_compare)

@@ -1,0 +1,71 @@
+"""`pack`, `unpack` and `present`: a deck and its results in one zip, imported on another
+machine, or written as one self-contained HTML file.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from core.cli.output import checked_output, status_printer, tqdm_progress
+from core.experiments.pipeline import run_pipeline
+from core.story.deck import resolve_deck
+from core.story.pack import pack, unpack
+from core.story.registry import compute, missing
+from core.story.results import Results
+from core.story.talk_html import deck_html
+
+
+def pipeline_runner(device: str = "auto"):
+    """A run_one for core.story.registry.compute: the pipeline with progress bars on stderr."""
+    def run_one(run):
+        extract_config, sweep_config = run
+        return run_pipeline(extract_config, sweep_config, device=device, status=status_printer,
+                            extract_progress=tqdm_progress("extract", " tokens"),
+                            sweep_progress=tqdm_progress("sweep", " steps")).sweep
+
+    return run_one
+
+
+def command_pack(args: argparse.Namespace) -> int:
+    out = checked_output(args.out, (".zip",), "--out")
+    report = pack(args.deck, out, run_one=pipeline_runner(args.device), status=status_printer)
+    print(f"pack {out}: deck {report.name!r}, {report.runs} run(s), {report.views} measured view(s), "
+          f"{report.size_bytes / 1e6:.2f} MB")
+    return 0
+
+
+def command_unpack(args: argparse.Namespace) -> int:
+    name, deck, report = unpack(args.pack)
+    print(f"imported deck {name!r} ({len(deck.steps)} steps): {report.runs} run(s), {report.views} measured view(s)")
+    print(f"present it: make run, then open /present?deck={name}  (or python -m core present {name} --html talk.html)")
+    return 0
+
+
+def command_present(args: argparse.Namespace) -> int:
+    out = checked_output(args.html, (".html",), "--html")
+    name, deck, _ = resolve_deck(args.deck)
+    results = Results(pins=deck.pins)
+    if any(missing(deck, results)):
+        compute(deck, results, pipeline_runner(args.device), status_printer)
+    out.write_text(deck_html(deck, results), encoding="utf-8")
+    print(f"talk {out}: deck {name!r}, {len(deck.steps)} steps, {out.stat().st_size / 1e6:.2f} MB, works offline")
+    return 0
+
+
+def register(commands) -> None:
+    """Add the `pack`, `unpack` and `present` commands to the CLI's subparsers."""
+    deck_help = "a deck file (.toml) or a deck's name (default: the demo deck)"
+    pack_parser = commands.add_parser("pack", help="a deck and every result it draws, in one zip file")
+    pack_parser.add_argument("deck", nargs="?", help=deck_help)
+    pack_parser.add_argument("--out", type=Path, required=True, help="the zip file to write")
+    pack_parser.add_argument("--device", default="auto", help="for results that must be computed first")
+    pack_parser.set_defaults(run=command_pack)
+    unpack_parser = commands.add_parser("unpack", help="import a pack into this machine's cache")
+    unpack_parser.add_argument("pack", type=Path)
+    unpack_parser.set_defaults(run=command_unpack)
+    present = commands.add_parser("present", help="a deck as one self-contained HTML file")
+    present.add_argument("deck", nargs="?", help=deck_help)
+    present.add_argument("--html", type=Path, required=True, help="the .html file to write")
+    present.add_argument("--device", default="auto", help="for results that must be computed first")
+    present.set_defaults(run=command_present)

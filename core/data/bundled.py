@@ -1,0 +1,121 @@
+"""The data sets that work offline, each defined once here (BUNDLED_DATASETS): its label,
+how it is loaded, and the template that fits it. DatasetSpec(source="bundled", name=ID)
+names one; the CLI, the Data page and links read this registry.
+
+- Four snippet sets of Hutto & Gilbert (2014), installed out of the vaderSentiment sdist
+  (core.data.assets): movie reviews (Rotten Tomatoes; the demo's), product reviews (Amazon),
+  newspaper editorials (NYT) and tweets. Valence > 0 is label 1, < 0 label 0, 0 dropped.
+- Factual true/false statements generated here, in the style of the geometry-of-truth
+  sets (Marks & Tegmark 2023): number comparisons ("Eighty-one is larger than
+  fifty-four.") and sums ("Twelve plus thirty is forty-two."), each also in a negated
+  form ("... is not larger than ..."). Label 1: the statement is true. Exactly balanced,
+  reproducible, no network.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+from num2words import num2words
+
+from core.config import BUNDLED_DEFAULT, DEFAULT_PROMPT, Template
+from core.data.assets import bundled_dataset_path
+from core.data.texts import LabeledTexts, deduplicated, parse_snippets
+from core.errors import UserError
+
+STATEMENTS = 2000  # per generated set, half true
+TRUE_FALSE = Template('Is the following statement true or false? "{text}" The statement is', " true", " false")
+
+
+@dataclass(frozen=True)
+class BundledSet:
+    """One offline data set: `load()` returns it, duplicates dropped."""
+
+    label: str
+    load: Callable[[], LabeledTexts]
+    template: Template
+
+
+def _snippets(file: str, prefix: str, description: str) -> Callable[[], LabeledTexts]:
+    def load() -> LabeledTexts:
+        return parse_snippets(bundled_dataset_path(file).read_text(encoding="utf-8"), prefix, description)
+    return load
+
+
+def words(number: int) -> str:
+    """A whole number in English words ("eighty-one")."""
+    return num2words(number)
+
+
+def _balanced(candidates: Callable[[np.random.Generator], tuple[str, bool]], seed: int) -> tuple:
+    """STATEMENTS distinct statements, exactly half true, from `candidates(rng)`."""
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 13]))
+    chosen: dict[str, bool] = {}
+    wanted = {True: STATEMENTS // 2, False: STATEMENTS - STATEMENTS // 2}
+    while wanted[True] or wanted[False]:
+        text, truth = candidates(rng)
+        if text not in chosen and wanted[truth]:
+            chosen[text] = truth
+            wanted[truth] -= 1
+    texts = list(chosen)
+    return texts, np.array([chosen[t] for t in texts], dtype=np.int8)
+
+
+def _generated(candidate: Callable, seed: int, prefix: str, title: str) -> Callable[[], LabeledTexts]:
+    """A loader of STATEMENTS statements drawn by `candidate`, ids `prefix`-i."""
+    def load() -> LabeledTexts:
+        texts, labels = _balanced(candidate, seed)
+        return deduplicated(texts, labels, [f"{prefix}-{i}" for i in range(len(texts))],
+                            f"{title} generated offline ({len(texts):,} statements, half true)")
+    return load
+
+
+def _comparisons(negated: bool) -> Callable:
+    def candidate(rng):
+        a, b = (int(x) for x in rng.choice(np.arange(1, 100), size=2, replace=False))
+        relation = "is not larger than" if negated else "is larger than"
+        return f"{words(a).capitalize()} {relation} {words(b)}.", (a > b) != negated
+
+    return _generated(candidate, 1 + negated, "cmp-neg" if negated else "cmp",
+                      "Number comparisons, negated," if negated else "Number comparisons,")
+
+
+def _sums(negated: bool) -> Callable:
+    def candidate(rng):
+        a, b = (int(x) for x in rng.integers(1, 50, size=2))
+        total = a + b if rng.random() < 0.5 else a + b + int(rng.choice([-10, -5, -3, -2, -1, 1, 2, 3, 5, 10]))
+        if total < 1:
+            total = a + b
+        relation = "is not" if negated else "is"
+        return f"{words(a).capitalize()} plus {words(b)} {relation} {words(total)}.", (total == a + b) != negated
+
+    return _generated(candidate, 3 + negated, "sum-neg" if negated else "sum", "Sums, negated," if negated else "Sums,")
+
+
+REVIEW = Template()
+BUNDLED_DATASETS = {
+    BUNDLED_DEFAULT: BundledSet("Rotten Tomatoes movie-review snippets", _snippets(
+        "movieReviewSnippets_GroundTruth.txt", "rt", "Rotten Tomatoes movie-review snippets"), REVIEW),
+    "amazon_review_snippets": BundledSet("Amazon product-review snippets", _snippets(
+        "amazonReviewSnippets_GroundTruth.txt", "amazon", "Amazon product-review snippets"),
+        Template(DEFAULT_PROMPT.replace("movie review", "product review"))),
+    "nyt_editorial_snippets": BundledSet("New York Times editorial snippets", _snippets(
+        "nytEditorialSnippets_GroundTruth.txt", "nyt", "New York Times editorial snippets"),
+        Template('Consider the following excerpt from a newspaper editorial: "{text}" The sentiment of this excerpt '
+                 'is')),
+    "tweet_snippets": BundledSet("Tweets", _snippets("tweets_GroundTruth.txt", "tweet", "Tweets"),
+                                 Template('Consider the following tweet: "{text}" The sentiment of this tweet is')),
+    "larger_than": BundledSet("Number comparisons (true/false)", _comparisons(False), TRUE_FALSE),
+    "larger_than_negated": BundledSet("Number comparisons, negated (true/false)", _comparisons(True), TRUE_FALSE),
+    "sums": BundledSet("Sums (true/false)", _sums(False), TRUE_FALSE),
+    "sums_negated": BundledSet("Sums, negated (true/false)", _sums(True), TRUE_FALSE),
+}
+
+
+def bundled_set(name: str) -> BundledSet:
+    """The registry entry `name`, or a UserError listing the names there are."""
+    if name not in BUNDLED_DATASETS:
+        raise UserError(f"Unknown bundled dataset {name!r} (use {', '.join(BUNDLED_DATASETS)}).")
+    return BUNDLED_DATASETS[name]

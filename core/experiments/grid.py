@@ -1,0 +1,264 @@
+"""Experiment grids: models x data sets (each with its template) x layers x
+normalizations, one set of sweep settings and methods, run unattended.
+
+Every extraction runs once and every sweep once, both in the content-addressed cache,
+so a second run resumes where the first stopped and does no extraction. The output is one
+tidy CSV (a sweep row per cell, with model, data set and extraction key) and one chart
+(data set by model and layer, a line per method). A grid file is checked whole, every
+combination against core.settings.validate, before anything runs.
+
+The file is TOML:
+    title = "My grid"                       # optional
+    models = ["bundled"]                    # "bundled", hub ids, or (owner) local folders
+    layers = [15, 23]                       # hidden-state indices, or "all"
+    normalizations = ["mean"]               # default ["mean"] (core.normalizations)
+    methods = ["ccs", "tpc", "lr_norm"]     # default: the demo's
+    run = { p = "0.5,0.9", seeds = 3, n = 800 }   # link parameters on the demo preset
+    [[datasets]]
+    name = "rotten_tomatoes_snippets"       # a bundled set, with its template
+    [[datasets]]
+    source = "hf"                           # or a hub dataset / (owner) CSV file, with
+    name = "imdb"                           # split, text, label, positive, and the
+    split = "test"                          # template as prompt, pos, neg
+    prompt = 'Review: "{text}" Sentiment:'
+
+Where the work runs is an executor: "inprocess" (the default) or "ray" (core.experiments.grid_ray).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import pandas as pd
+
+from core.config import BUNDLED, DatasetSpec, ExtractConfig, ModelSpec, ProgressFn, SweepConfig, Template
+from core.data.bundled import bundled_set
+from core.errors import UserError
+from core.experiments.cells import SweepResult
+from core.experiments.sweep import run_sweep, sweep_key
+from core.extraction.companions import ensure_companion, sweep_activations
+from core.extraction.extract import extract
+from core.extraction.models import known_hidden_states
+from core.names import local_or_id
+from core.settings.links import extract_from_params, sweep_from_params
+from core.settings.validate import check_layers_exist, check_run
+from core.store.activations import ActivationStore
+from core.store.sweeps import SweepStore
+
+MAX_GRID_BYTES = 64 * 1024
+# Link parameters a grid's `run` may set; the grid's own axes (model, data, layer, methods,
+# normalization) are its fields instead.
+RUN_KEYS = ("p", "n_train", "n_test", "split_seed", "seeds", "test_norm", "negated", "epochs", "lr", "restarts",
+            "n", "distractor")
+DATASET_KEYS = ("name", "source", "config", "split", "text", "label", "positive", "prompt", "pos", "neg")
+TOP_KEYS = ("title", "models", "datasets", "layers", "normalizations", "methods", "run")
+ALL = "all"
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """One model x data set of a grid: what it is called in the results, and its config
+    (layers: the grid's, or None for all)."""
+
+    model: str
+    dataset: str
+    config: ExtractConfig
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A checked grid: its extractions, and the sweeps each runs (layers None: every layer
+    the extraction holds, known once it exists)."""
+
+    title: str
+    extractions: tuple[Extraction, ...]
+    layers: tuple[int, ...] | None
+    normalizations: tuple[str, ...]
+    sweep: SweepConfig
+
+    def sweeps(self, layers: tuple[int, ...]) -> list[SweepConfig]:
+        """The sweep of every layer of `layers` under every normalization."""
+        return [dataclasses.replace(self.sweep, layer=layer, normalization=norm)
+                for layer in layers for norm in self.normalizations]
+
+
+def _list(raw: dict, key: str, where: str, default: list | None = None) -> list:
+    value = raw.get(key, default)
+    if not isinstance(value, list) or not value:
+        raise UserError(f"{where}: {key} must be a non-empty list, got {value!r}.")
+    return value
+
+
+def _dataset(entry: Any, where: str, shared: bool) -> tuple[str, DatasetSpec, Template | None]:
+    """(label, spec, template or None for the set's own) of one [[datasets]] table."""
+    if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+        raise UserError(f"{where}: each [[datasets]] table needs a name.")
+    unknown = sorted(set(entry) - set(DATASET_KEYS))
+    if unknown or not all(isinstance(v, str) for v in entry.values()):
+        raise UserError(f"{where}: [[datasets]] takes text fields from {', '.join(DATASET_KEYS)}"
+                        + (f"; unknown: {unknown}" if unknown else "") + ".")
+    source = entry.get("source", BUNDLED)
+    name = entry["name"]
+    if source == BUNDLED:
+        spec, template = DatasetSpec(BUNDLED, name), bundled_set(name).template
+    else:
+        name = name if shared or source != "csv" else str(Path(name).expanduser().resolve())
+        spec = DatasetSpec(source, name if source == "csv" else local_or_id(name), entry.get("config"),
+                           entry.get("split", "train"), entry.get("text", "text"), entry.get("label", "label"),
+                           entry.get("positive"))
+        template = Template()
+    changes = {field_: entry[key] for key, field_ in (("prompt", "prompt"), ("pos", "positive"), ("neg", "negative"))
+               if key in entry}
+    return Path(name).name, spec, dataclasses.replace(template, **changes)
+
+
+def parse_grid(text: str, name: str = "grid", shared: bool = False) -> Grid:
+    """A Grid from TOML text, every combination checked (UserError naming the file and field)."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise UserError(f"{name} is not valid TOML: {error}") from None
+    unknown = sorted(set(raw) - set(TOP_KEYS))
+    if unknown:
+        raise UserError(f"{name}: unknown field(s) {unknown} (a grid has {', '.join(TOP_KEYS)}).")
+    run = raw.get("run", {})
+    if not isinstance(run, dict) or not all(isinstance(v, (str, int, float)) and not isinstance(v, bool)
+                                            for v in run.values()):
+        raise UserError(f"{name}: run must be a table of link parameters, got {run!r}.")
+    extra = sorted(set(run) - set(RUN_KEYS))
+    if extra:
+        raise UserError(f"{name}: run cannot set {extra} (it takes {', '.join(RUN_KEYS)}; models, datasets, layers, "
+                        "methods and normalizations are the grid's own fields).")
+    params = {key: str(value) for key, value in run.items()}
+    try:
+        base_extract, base_sweep = extract_from_params(params, shared=shared), sweep_from_params(params, shared=shared)
+    except UserError as error:
+        raise UserError(f"{name}: run: {error}") from None
+    models = [_text(m, f"{name}: models") for m in _list(raw, "models", name)]
+    datasets = [_dataset(entry, f"{name}: datasets {i}", shared)
+                for i, entry in enumerate(_list(raw, "datasets", name), start=1)]
+    layers_raw = raw.get("layers", [base_sweep.layer])
+    if layers_raw == ALL:
+        layers = None
+    elif isinstance(layers_raw, list) and layers_raw and all(isinstance(x, int) and not isinstance(x, bool)
+                                                           for x in layers_raw):
+        layers = tuple(dict.fromkeys(layers_raw))
+    else:
+        raise UserError(f"{name}: layers must be a list of hidden-state indices or \"all\", got {layers_raw!r}.")
+    normalizations = tuple(_text(n, f"{name}: normalizations") for n in _list(raw, "normalizations", name, ["mean"]))
+    methods = tuple(_text(m, f"{name}: methods") for m in _list(raw, "methods", name, list(base_sweep.methods)))
+    sweep = dataclasses.replace(base_sweep, methods=methods)
+    extractions = []
+    for model in models:
+        spec = ModelSpec(model_id=model if shared else local_or_id(model))
+        for label, dataset, template in datasets:
+            template = dataclasses.replace(template, distractor=base_extract.template.distractor)
+            config = dataclasses.replace(base_extract, model=spec, dataset=dataset, template=template, layers=layers)
+            extractions.append(Extraction(Path(model).name, label, config))
+    grid = Grid(_text(raw.get("title", name), f"{name}: title"), tuple(extractions), layers, normalizations, sweep)
+    _check(grid, name, shared)
+    return grid
+
+
+def _text(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise UserError(f"{where} must be non-empty text, got {value!r}.")
+    return value
+
+
+def _check(grid: Grid, name: str, shared: bool) -> None:
+    """Every extraction with every sweep it will run, before anything loads."""
+    for extraction in grid.extractions:
+        known = known_hidden_states(extraction.config.model)
+        layers = grid.layers or ((grid.sweep.layer,) if known is None else tuple(range(known)))
+        for sweep in grid.sweeps(layers):
+            try:
+                check_run(extraction.config, sweep, shared)
+                check_layers_exist(extraction.config, sweep.layer, known)
+            except UserError as error:
+                raise UserError(f"{name}: {extraction.model} x {extraction.dataset}: {error}") from None
+
+
+def load_grid(path: Path, shared: bool = False) -> Grid:
+    """parse_grid of a file, refused if missing, too large or not UTF-8."""
+    if not path.is_file():
+        raise UserError(f"Grid file {path.name} does not exist.")
+    if path.stat().st_size > MAX_GRID_BYTES:
+        raise UserError(f"Grid file {path.name} is over {MAX_GRID_BYTES // 1024} KB.")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise UserError(f"Grid file {path.name} is not UTF-8 text.") from None
+    return parse_grid(text, path.name, shared)
+
+
+@dataclass
+class GridOutcome:
+    """A finished grid: its tidy table, how many extractions and sweeps were new (the
+    rest came from the cache) and how long it took."""
+
+    table: pd.DataFrame
+    extracted: int = 0
+    extractions_cached: int = 0
+    swept: int = 0
+    sweeps_cached: int = 0
+    seconds: float = 0.0
+    executor: str = "inprocess"
+    notes: list[str] = field(default_factory=list)
+
+
+def tag(table: pd.DataFrame, extraction: Extraction) -> pd.DataFrame:
+    """A sweep table with the grid's model and data set names in front."""
+    return table.assign(model=extraction.model, dataset=extraction.dataset)[
+        ["model", "dataset", *table.columns]]
+
+
+def run_grid_sweep(activation_key: str, sweep: SweepConfig, device: str = "auto",
+                   status: Callable[[str], None] | None = None) -> tuple["SweepResult", bool]:
+    """One sweep of a grid on an extracted set, its companion prompts extracted first if its
+    normalization needs them; returns the SweepResult and whether it came from the cache.
+    Both executors run every sweep through here."""
+    store, sweeps = ActivationStore(), SweepStore()
+    cached = sweeps.has(sweep_key(activation_key, sweep))
+    ensure_companion(store, activation_key, sweep, device=device, status=status)
+    result = run_sweep(sweep_activations(store, activation_key, sweep), sweep, device=device, store=sweeps,
+                       status=status)
+    return result, cached
+
+
+def run_inprocess(grid: Grid, device: str = "auto", progress: ProgressFn | None = None,
+                  status: Callable[[str], None] | None = None) -> GridOutcome:
+    """Every extraction, then its sweeps, one after another in this process."""
+    started = time.perf_counter()
+    report = progress or (lambda done, total, message: None)
+    acts_store = ActivationStore()
+    outcome = GridOutcome(pd.DataFrame())
+    tables = []
+    total = len(grid.extractions) * (1 + len(grid.sweeps(grid.layers or (0,))))
+    done = 0
+    for extraction in grid.extractions:
+        report(done, total, f"extracting {extraction.model} x {extraction.dataset}")
+        extracted = extract(extraction.config, acts_store, device=device, status=status)
+        outcome.extracted += not extracted.cached
+        outcome.extractions_cached += extracted.cached
+        layers = grid.layers or tuple(acts_store.meta(extracted.key)["layers"])
+        configs = grid.sweeps(layers)
+        total += len(configs) - len(grid.sweeps(grid.layers or (0,)))
+        done += 1
+        for sweep in configs:
+            report(done, total, f"sweeping {extraction.model} x {extraction.dataset}, layer {sweep.layer}, "
+                                f"{sweep.normalization}")
+            result, cached = run_grid_sweep(extracted.key, sweep, device, status)
+            tables.append(tag(result.table, extraction))
+            outcome.swept += not cached
+            outcome.sweeps_cached += cached
+            done += 1
+    report(total, total, "done")
+    outcome.table = pd.concat(tables, ignore_index=True)
+    outcome.seconds = time.perf_counter() - started
+    return outcome

@@ -1,0 +1,104 @@
+"""The Ray executor of an experiment grid (core.experiments.grid): each extraction is a Ray task (one
+GPU each where the cluster has GPUs), each sweep a CPU task that waits for its
+extraction, all reading and writing the same content-addressed cache, which must be on
+storage every node sees (CCS_LAB_CACHE). Tasks pass keys and configs as JSON, never
+results: the driver reads every table from the cache, so the CSV is built exactly as the
+in-process executor builds it.
+
+Ray is optional: `pip install -r requirements-ray.txt` (`make test` installs it).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from core.config import ExtractConfig, ProgressFn, SweepConfig, from_dict, to_jsonable
+from core.errors import UserError
+from core.experiments.grid import Grid, GridOutcome, run_grid_sweep, tag
+from core.experiments.sweep import load_sweep
+from core.extraction.extract import extract
+from core.paths import cache_root
+from core.store.activations import ActivationStore
+from core.store.sweeps import SweepStore
+
+REPO = Path(__file__).resolve().parents[1]
+# Passed on to the workers, so they find the same cache, assets and offline settings.
+FORWARDED_ENV = ("CCS_LAB_CACHE", "CCS_LAB_ASSETS", "HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "HF_HOME")
+
+
+def _extract_remote(config_json: dict, device: str, threads: int) -> dict:
+    import torch
+
+
+    # Ray gives a worker one intra-op thread; the driver's count makes the forward passes
+    # the in-process executor's, down to the last bit of the hidden states.
+    torch.set_num_threads(threads)
+    outcome = extract(from_dict(ExtractConfig, config_json), device=device)
+    return {"key": outcome.key, "cached": outcome.cached}
+
+
+def _sweep_remote(extracted: dict, sweep_json: dict, device: str) -> dict:
+    result, cached = run_grid_sweep(extracted["key"], from_dict(SweepConfig, sweep_json), device)
+    return {"key": result.key, "cached": cached}
+
+
+def _start(ray, address: str | None) -> None:
+    env = {name: os.environ[name] for name in FORWARDED_ENV if name in os.environ}
+    env["CCS_LAB_CACHE"] = str(cache_root())
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])])
+    options = {"runtime_env": {"env_vars": env}, "include_dashboard": False, "log_to_driver": False,
+               "configure_logging": False}
+    if address:
+        ray.init(address=address, **options)
+    else:
+        ray.init(num_cpus=os.cpu_count() or 1, **options)
+
+
+def run_on_ray(grid: Grid, address: str | None = None, device: str = "auto",
+               progress: ProgressFn | None = None) -> GridOutcome:
+    """The grid as Ray tasks, on the cluster at `address` or a local Ray started here."""
+    try:
+        import ray
+    except ImportError:
+        raise UserError("The ray executor needs Ray: pip install -r requirements-ray.txt (make test installs it).") \
+            from None
+    started = time.perf_counter()
+    report = progress or (lambda done, total, message: None)
+    _start(ray, address)
+    try:
+        import torch
+
+        resources = ray.cluster_resources()
+        threads = max(1, min(torch.get_num_threads(), int(resources.get("CPU", 1))))
+        extract_task = ray.remote(num_cpus=threads, num_gpus=1 if resources.get("GPU", 0) else 0)(_extract_remote)
+        sweep_task = ray.remote(num_cpus=1)(_sweep_remote)
+        extracted = [extract_task.remote(to_jsonable(e.config), device, threads) for e in grid.extractions]
+        jobs = []  # (extraction index, sweep config, its task)
+        for index, reference in enumerate(extracted):
+            layers = grid.layers
+            if layers is None:  # every layer the set holds: known once it exists
+                layers = tuple(ActivationStore().meta(ray.get(reference)["key"])["layers"])
+            jobs += [(index, sweep, sweep_task.remote(reference, to_jsonable(sweep), device))
+                     for sweep in grid.sweeps(layers)]
+        pending = [task for _, _, task in jobs]
+        while pending:
+            _, pending = ray.wait(pending, num_returns=1)
+            report(len(jobs) - len(pending), len(jobs), "sweeps on Ray")
+        done, swept = ray.get(extracted), ray.get([task for _, _, task in jobs])
+    finally:
+        ray.shutdown()
+    outcome = GridOutcome(pd.DataFrame(), executor="ray")
+    outcome.extracted = sum(not e["cached"] for e in done)
+    outcome.extractions_cached = len(done) - outcome.extracted
+    outcome.swept = sum(not s["cached"] for s in swept)
+    outcome.sweeps_cached = len(swept) - outcome.swept
+    store = SweepStore()
+    outcome.table = pd.concat([tag(load_sweep(store, result["key"], sweep, done[index]["key"]).table,
+                                   grid.extractions[index]) for (index, sweep, _), result in zip(jobs, swept)],
+                              ignore_index=True)
+    outcome.seconds = time.perf_counter() - started
+    return outcome

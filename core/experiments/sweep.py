@@ -1,0 +1,166 @@
+"""The imbalance sweep: every method at every level of p and every seed, on one layer of
+one activation set, as a tidy table with one row per cell.
+
+Columns (stable names, saved CSVs rely on them): method, normalization,
+test_normalization, layer, p (fraction of training pairs whose + completion is true),
+p_actual (the exact fraction drawn), seed, n_train, n_train_true, n_test, accuracy
+(unsupervised methods sign-resolved as max(acc, 1 - acc), see core.metrics),
+accuracy_raw, sign_flipped, auroc, accuracy_calibrated (threshold at the median test
+score), ece (expected calibration error; both in core.metrics), loss (the method's training loss: CCS loss of the
+best restart, logistic log-loss; empty for TPC and random), config_hash, activation_key.
+
+Each cell is a pure function of (activation set, config, cell): its training draw and
+its CCS initial weights come from the seed alone, never from which other cells ran.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import Callable
+
+import pandas as pd
+
+from core import __version__
+from core.config import CCSConfig, ProgressFn, SweepConfig, config_hash, to_jsonable
+from core.errors import UserError
+from core.experiments.cells import (
+    SweepResult,
+    probes_from_tensors,
+    probes_to_tensors,
+)
+from core.experiments.training import train_cells
+from core.settings.validate import check_sweep
+from core.store.activations import ActivationSet
+from core.store.entries import CorruptEntry, content_key, key_lock, quarantine
+from core.store.sweeps import SweepStore
+
+# Raised whenever a change to the code alters a cell's numbers, so that sweeps cached by
+# older code are recomputed instead of mixed with new ones (activations stay cached).
+# 2: logistic regression solved on centered differences to tol 1e-6 (it had stopped short);
+#    test confidences in float64 (float32 sigmoids saturated and tied).
+# 3: training pool disjoint from the test split by text; checksummed entries.
+# 4: calibrated accuracy and expected calibration error in every row.
+SWEEP_REVISION = 4
+
+
+def sweep_key(activation_key: str, config: SweepConfig) -> str:
+    """Cache key of a sweep: activation set + config + library version + SWEEP_REVISION."""
+    return content_key({"kind": "sweep", "library": __version__, "revision": SWEEP_REVISION,
+                        "activations": activation_key, "config": to_jsonable(config)})
+
+
+def validate_config(config: SweepConfig, acts: ActivationSet) -> None:
+    """Raise a UserError for a config this activation set cannot run (core.settings.validate's
+    checks, then the layer)."""
+    check_sweep(config)
+    if config.layer not in acts.layers:
+        raise UserError(f"Layer {config.layer} was not extracted; this activation set has layers "
+                        f"{min(acts.layers)}..{max(acts.layers)}.")
+
+
+def method_config(config: SweepConfig, method: str) -> SweepConfig:
+    """The part of `config` that decides the cells of `method`: `config` with that method
+    alone, and the CCS settings at their defaults for every method but CCS. Each method's
+    cells are cached under this config, so changing the CCS optimizer reuses the baselines."""
+    return dataclasses.replace(config, methods=(method,), ccs=config.ccs if method == "ccs" else CCSConfig())
+
+
+def _load_checked(store: SweepStore, key: str, config: SweepConfig, activation_key: str,
+                  status: Callable[[str], None]) -> SweepResult | None:
+    """The saved sweep under `key`, or None if there is none or it failed its check (then
+    it has been quarantined and `status` says so)."""
+    if not store.has(key):
+        return None
+    try:
+        return load_sweep(store, key, config, activation_key)
+    except CorruptEntry as error:
+        status(str(error))
+        return None
+
+
+def run_sweep(acts: ActivationSet, config: SweepConfig, progress: ProgressFn | None = None,
+              device: str = "auto", store: SweepStore | None = None, ccs_layout: str = "per_seed",
+              status: Callable[[str], None] | None = None) -> SweepResult:
+    """Run (or load from `store`) the sweep `config` on activation set `acts`. With a store,
+    each method's cells are also saved on their own and reused by any later sweep that
+    needs them (see method_config), and the work runs under the key's lock, so a second
+    process asking for it waits and loads. A saved result that fails its check is set
+    aside and recomputed (`status` says so). `ccs_layout` only changes how CCS cells are
+    batched (see _ccs_problems), not what they compute."""
+    validate_config(config, acts)
+    say = status or (lambda _message: None)
+    key = sweep_key(acts.key, config)
+    if store is None:
+        return _assemble(acts, config, key, {}, progress, device, None, ccs_layout)
+    found = _load_checked(store, key, config, acts.key, say)
+    if found is not None:
+        return found
+    with key_lock(store.root, key, on_wait=lambda: say("Another run is training this sweep; waiting for it")):
+        found = _load_checked(store, key, config, acts.key, say)
+        if found is not None:
+            return found
+        parts = {}
+        for method in config.methods:
+            part_config = method_config(config, method)
+            part = _load_checked(store, sweep_key(acts.key, part_config), part_config, acts.key, say)
+            if part is not None:
+                parts[method] = part
+        return _assemble(acts, config, key, parts, progress, device, store, ccs_layout)
+
+
+def _assemble(acts: ActivationSet, config: SweepConfig, key: str, parts: dict[str, SweepResult],
+              progress: ProgressFn | None, device: str, store: SweepStore | None, ccs_layout: str) -> SweepResult:
+    """Train the methods missing from `parts`, save each method's cells and the whole
+    (with a store), and return the sweep."""
+    started = time.perf_counter()
+    missing = tuple(m for m in config.methods if m not in parts)
+    if missing:
+        trained = train_cells(acts, dataclasses.replace(config, methods=missing), progress, device, ccs_layout)
+        for method in missing:
+            parts[method] = _restrict(trained, method_config(config, method))
+            if store is not None:
+                _save(store, parts[method], acts)
+    chash = config_hash(config)
+    table = pd.concat([parts[m].table for m in config.methods], ignore_index=True).assign(config_hash=chash)
+    probes = {cell: probe for m in config.methods for cell, probe in parts[m].probes.items()}
+    result = SweepResult(key, config, acts.key, table, probes, parts[config.methods[0]].test_indices,
+                         time.perf_counter() - started, reused=tuple(m for m in config.methods if m not in missing))
+    if store is not None and not store.has(key):
+        _save(store, result, acts)
+    return result
+
+
+def _restrict(result: SweepResult, config: SweepConfig) -> SweepResult:
+    """The cells of the one method of `config` out of a trained sweep, as a sweep of their own."""
+    (method,) = config.methods
+    key = sweep_key(result.activation_key, config)
+    table = result.table[result.table.method == method].reset_index(drop=True).assign(config_hash=config_hash(config))
+    probes = {cell: probe for cell, probe in result.probes.items() if cell[0] == method}
+    return SweepResult(key, config, result.activation_key, table, probes, result.test_indices, result.seconds)
+
+
+def extraction_record(meta: dict) -> dict:
+    """What an activation set was extracted from (config, model name, dataset description,
+    size), out of its metadata: a sweep's record carries it, so the library of runs can
+    say so without the activations."""
+    return {name: meta[name] for name in ("config", "model_name", "dataset_description", "n") if name in meta}
+
+
+def _save(store: SweepStore, result: SweepResult, acts: ActivationSet) -> None:
+    store.save(result.key, result.table, probes_to_tensors(result.probes, result.test_indices),
+               {"config": to_jsonable(result.config), "seconds": result.seconds,
+                "activation_key": result.activation_key, "created": time.time(),
+                "extraction": extraction_record(acts.meta)})
+
+
+def load_sweep(store: SweepStore, key: str, config: SweepConfig, activation_key: str) -> SweepResult:
+    """A saved sweep, with its probes, marked as cached (CorruptEntry, the entry set aside,
+    if its files pass their checksums but do not hold what `config` needs)."""
+    table, tensors, info = store.load(key)
+    try:
+        probes = probes_from_tensors(tensors, config)
+        return SweepResult(key, config, activation_key, table, probes, tensors["test_indices"].numpy(),
+                           float(info["seconds"]), cached=True)
+    except (KeyError, IndexError, ValueError, TypeError) as error:
+        raise quarantine(store.root, key, f"missing {error}") from None

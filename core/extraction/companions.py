@@ -1,0 +1,131 @@
+"""Companion sets: the extra pairs a normalization asks for (its registry entry's
+`companion`), extracted alongside an activation set with the same model and layers.
+
+- NEGATED: the same examples asked through the negated prompt (core.config.negated_prompt),
+  row for row, so the true completion is the other one (labels flipped).
+- CONTENT_FREE: the template filled with content-free texts (core.normalizations.
+  content_free.CONTENT_FREE_TEXTS).
+
+A companion is keyed by its activation set's key and what makes it (the negated prompt,
+the content-free texts), so a sweep's key, which holds both, already names it; it lives
+in the activation store, checksummed like any set, and is marked `companion` in its
+metadata.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import Callable
+
+import numpy as np
+import torch
+
+from core.config import ExtractConfig, ProgressFn, SweepConfig, Template, from_dict, negated_prompt
+from core.data.prompts import render_pair
+from core.errors import UserError
+from core.extraction.extract import stream_pairs
+from core.extraction.forward import tokenize
+from core.extraction.models import LoadedModel, load_model, pick_device
+from core.normalizations import NEGATED, NORMALIZATION_REGISTRY
+from core.normalizations.content_free import CONTENT_FREE_TEXTS
+from core.store.activations import ActivationSet, ActivationStore
+from core.store.entries import content_key, key_lock
+
+
+def companion_kind(config: SweepConfig) -> str | None:
+    """The companion the sweep's normalization needs, or None."""
+    return NORMALIZATION_REGISTRY[config.normalization].companion
+
+
+def _recipe(template: Template, kind: str, config: SweepConfig) -> tuple[Template, dict]:
+    """The template the companion is rendered with, and what identifies it."""
+    if kind == NEGATED:
+        prompt = negated_prompt(template.prompt, config.negated_prompt)
+        return dataclasses.replace(template, prompt=prompt), {"prompt": prompt}
+    return template, {"texts": list(CONTENT_FREE_TEXTS)}
+
+
+def companion_key(activation_key: str, template: Template, config: SweepConfig) -> str | None:
+    """The key of the companion `config` needs for the set under `activation_key` (whose
+    template is `template`), or None if it needs none."""
+    kind = companion_kind(config)
+    if kind is None:
+        return None
+    _, identity = _recipe(template, kind, config)
+    return content_key({"kind": "companion", "of": activation_key, "companion": kind, **identity})
+
+
+def _template_of(store: ActivationStore, activation_key: str) -> Template:
+    try:
+        return from_dict(ExtractConfig, store.meta(activation_key)["config"]).template
+    except (OSError, KeyError, TypeError, ValueError):
+        raise UserError(f"The activation set {activation_key[:12]}… does not record its template, so its "
+                        "companion pairs cannot be made; extract it again.") from None
+
+
+def ensure_companion(store: ActivationStore, activation_key: str, config: SweepConfig, device: str = "auto",
+                     loader: Callable[..., LoadedModel] = load_model, batch_size: int | None = None,
+                     progress: ProgressFn | None = None, status: Callable[[str], None] | None = None) -> None:
+    """Extract the companion `config` needs for the set under `activation_key`, unless it is
+    cached (or none is needed). Loads the model only when it extracts."""
+    template = _template_of(store, activation_key) if companion_kind(config) else None
+    key = companion_key(activation_key, template, config) if template else None
+    if key is None or store.has(key):
+        return
+    say = status or (lambda _message: None)
+    with key_lock(store.root, key, on_wait=lambda: say("Another run is extracting these pairs; waiting for it")):
+        if not store.has(key):
+            _extract_companion(store, activation_key, key, template, config, pick_device(device), loader,
+                               batch_size, progress, say)
+
+
+def _extract_companion(store: ActivationStore, activation_key: str, key: str, template: Template,
+                       config: SweepConfig, device: torch.device, loader: Callable[..., LoadedModel],
+                       batch_size: int | None, progress: ProgressFn | None, say: Callable[[str], None]) -> None:
+    started = time.perf_counter()
+    kind = companion_kind(config)
+    meta = store.meta(activation_key)
+    extract_config = from_dict(ExtractConfig, meta["config"])
+    say("Making the negated questions" if kind == NEGATED else "Making the content-free prompts")
+    if kind == NEGATED:
+        base = store.load(activation_key, layers=[meta["layers"][0]])
+        texts, ids, labels = list(base.texts), list(base.ids), (1 - base.labels).astype(np.int8)
+        # The same distractor word on the same side as in the set it belongs to.
+        signs = meta.get("distractor_signs") or [1] * len(texts)
+    else:
+        texts = list(CONTENT_FREE_TEXTS)
+        ids, labels = [f"content-free {i}" for i in range(len(texts))], np.zeros(len(texts), dtype=np.int8)
+        signs = [1 if i % 2 == 0 else -1 for i in range(len(texts))]
+    companion_template, identity = _recipe(template, kind, config)
+    loaded = loader(extract_config.model, device, status=say)
+    token_ids = tokenize(loaded.tokenizer, [text for t, sign in zip(texts, signs)
+                                            for text in render_pair(companion_template, t, sign)])
+    pairs = [(token_ids[2 * k], token_ids[2 * k + 1]) for k in range(len(texts))]
+    record = {"key": key, "n": len(texts), "config": meta["config"],
+              "companion": {"of": activation_key, "kind": kind, **identity},
+              "dataset_description": f"{kind.replace('_', '-')} companion of {activation_key[:12]}"}
+    stream_pairs(loaded, store, key, pairs, list(meta["layers"]), extract_config.storage_dtype, labels, texts, ids,
+                 record, device, batch_size, progress, say, started)
+
+
+def with_companion(store: ActivationStore, acts: ActivationSet, config: SweepConfig) -> ActivationSet:
+    """`acts` with the companion `config` needs attached at the same layers (`acts` itself if
+    none is needed); a UserError if it has not been extracted, and a damaged one is set
+    aside (CorruptEntry) so the next run extracts it again."""
+    key = companion_key(acts.key, _template_of(store, acts.key), config) if companion_kind(config) else None
+    if key is None:
+        return acts
+    if not store.has(key):
+        raise UserError(f"The normalization '{config.normalization}' needs pairs that have not been extracted "
+                        "yet; run the sweep through the CLI or the Sweep page, which extracts them.")
+    companion = store.load(key, layers=list(acts.layers))
+    if companion_kind(config) == NEGATED and companion.texts != acts.texts:
+        raise UserError("The negated pairs do not match the activation set row for row; extract them again.")
+    return dataclasses.replace(acts, companion=companion)
+
+
+def sweep_activations(store: ActivationStore, activation_key: str, config: SweepConfig) -> ActivationSet:
+    """The sweep's layer of the set under `activation_key`, as the sweep reads it: with the
+    companion its normalization asks for attached (with_companion)."""
+    return with_companion(store, store.load(activation_key, layers=[config.layer]), config)

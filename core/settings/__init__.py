@@ -1,0 +1,7 @@
+"""What a run may be set to, checked before anything is loaded.
+
+- validate: every bound and rule of the extraction and sweep settings (BOUNDS), with
+  shared mode's tighter caps
+- presets: named starting points (the demo) and the named CCS optimizers
+- links: configs to and from the parameters that links, decks and grids are written in
+"""

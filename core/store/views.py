@@ -1,0 +1,93 @@
+"""Stored views: the small tables a deck step measures on activations (one pair's verdict
+as p grows, the centering statistics), kept under <cache>/views/<key>.json so the step
+draws, and travels in a pack, without the activations it was measured on.
+
+A view is one JSON file: its identity, its tables (pandas' "split" JSON) and the xxh3 digest of
+the tables' canonical JSON. It is written to a temporary file and renamed into place; a
+file that fails its check is moved to `.quarantine/` and recomputed, like every cache
+entry (core.store.entries).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from core.paths import cache_root
+from core.store.entries import CorruptEntry, content_key, digest, quarantine
+
+VIEW_SUFFIX = ".json"
+
+
+def _payload_digest(tables: dict[str, Any]) -> str:
+    return digest(json.dumps(tables, sort_keys=True, separators=(",", ":")).encode("utf-8"))
+
+
+class ViewStore:
+    """Measured step views under <cache>/views/<key>.json."""
+
+    def __init__(self, root: Path | None = None):
+        self.root = (root or cache_root()) / "views"
+
+    def path(self, key: str) -> Path:
+        return self.root / f"{key}{VIEW_SUFFIX}"
+
+    def has(self, key: str) -> bool:
+        return self.path(key).is_file()
+
+    def save(self, identity: dict[str, Any], tables: dict[str, pd.DataFrame]) -> str:
+        """Store `tables` under the key of `identity`; returns the key."""
+        key = content_key(identity)
+        columns = {name: json.loads(frame.to_json(orient="split", index=False, double_precision=15))
+                   for name, frame in tables.items()}
+        self.write_raw(key, json.dumps({"identity": identity, "key": key, "tables": columns,
+                                        "checksum": _payload_digest(columns)}).encode("utf-8"))
+        return key
+
+    def write_raw(self, key: str, data: bytes) -> None:
+        """Publish a view file's bytes under `key` atomically (a pack's import uses this
+        after checking them with `check_raw`)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        handle, staging = tempfile.mkstemp(prefix=f".tmp-{key[:12]}-", dir=self.root)
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.replace(staging, self.path(key))
+
+    @staticmethod
+    def check_raw(key: str, data: bytes) -> dict[str, pd.DataFrame]:
+        """The tables in a view file's bytes; ValueError when they are not a whole,
+        untampered view stored under `key`."""
+        try:
+            view = json.loads(data)
+            tables = view["tables"]
+            if view["key"] != key or content_key(view["identity"]) != key:
+                raise ValueError("view does not match its key")
+            if _payload_digest(tables) != view["checksum"]:
+                raise ValueError("view tables do not match their checksum")
+            return {name: pd.DataFrame(table["data"], columns=table["columns"]) for name, table in tables.items()}
+        except (KeyError, TypeError, AttributeError) as error:
+            raise ValueError(f"not a stored view ({type(error).__name__})") from None
+
+    def load(self, key: str) -> dict[str, pd.DataFrame] | None:
+        """The tables stored under `key`, or None when there are none. A view that fails
+        its check is set aside (CorruptEntry) and will be measured again."""
+        if not self.has(key):
+            return None
+        try:
+            return self.check_raw(key, self.path(key).read_bytes())
+        except (OSError, ValueError) as error:
+            raise _set_aside(self.root, key, str(error)) from None
+
+
+def _set_aside(root: Path, key: str, reason: str) -> CorruptEntry:
+    """quarantine() for a one-file view: move it into a folder of its own first."""
+    folder = root / key
+    folder.mkdir(exist_ok=True)
+    os.replace(root / f"{key}{VIEW_SUFFIX}", folder / f"view{VIEW_SUFFIX}")
+    error = quarantine(root, key, reason[:120])
+    return CorruptEntry(str(error).replace("sweep result", "step view"))

@@ -1,0 +1,79 @@
+"""Every step type a deck can use, in one registry (STEP_TYPES, one module per type in
+core.story.steps), and what story mode, `pack` and the HTML export do with a deck through
+it: check a step against its runs, draw its slide, find what the cache lacks, compute it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable
+
+from core.config import Run
+from core.errors import UserError
+from core.experiments.cells import SweepResult
+from core.extraction.companions import sweep_activations
+from core.story.model import Deck, Step
+from core.story.results import Results
+from core.story.slides import Slide
+from core.story.steps import compare, decomposition, inspector, layers, mechanism, remedies, text
+from core.story.steps import sweep as sweep_step
+from core.views.style import slide_style
+
+STEP_TYPES = {spec.id: spec for spec in (text.STEP, sweep_step.STEP, compare.STEP, layers.STEP, inspector.STEP,
+                                         remedies.STEP, decomposition.STEP, mechanism.STEP)}
+
+
+def check_step(step: Step) -> None:
+    """Checks that need the step's runs (UserError): the run trains every method the step
+    draws, and a reveal level draws something."""
+    for _extract, sweep in step.runs():
+        drawn = step.options.get("methods", ())
+        missing = sorted(set(drawn) - set(sweep.methods))
+        if missing:
+            raise UserError(f"methods {missing} are not in the run (it trains {', '.join(sweep.methods)}).")
+        method = step.options.get("method")
+        if method is not None and method not in sweep.methods:
+            raise UserError(f"method {method!r} is not in the run (it trains {', '.join(sweep.methods)}).")
+        if "seed" in step.options and step.options["seed"] not in sweep.seeds:
+            raise UserError(f"seed {step.options['seed']} is not one of the run's seeds.")
+        if "reveal" in step.options and step.options["reveal"] < min(sweep.p_levels):
+            raise UserError(f"reveal {step.options['reveal']:g} is below the run's lowest level of p "
+                            f"({min(sweep.p_levels):g}), so nothing would be drawn.")
+    labels = step.options.get("labels")
+    if labels is not None and len(labels) != len(step.options.get("runs", ())):
+        raise UserError("labels must name each of the runs, one label a run.")
+
+
+def slide(step: Step, results: Results) -> Slide | None:
+    """The step's Slide from cached results (None while any are missing), its chart in
+    slide style (core.views.style.slide_style)."""
+    drawn = step.spec.draw(step, results)
+    if drawn is None or drawn.chart is None:
+        return drawn
+    return dataclasses.replace(drawn, chart=slide_style(drawn.chart))
+
+
+def missing(deck: Deck, results: Results) -> tuple[list[Run], list[Step]]:
+    """What a deck lacks in the cache: runs without a finished sweep, in order of first
+    use, and measured steps without a stored view."""
+    runs = [run for run in deck.runs() if results.sweep(run) is None]
+    views = [step for step in deck.steps if step.measured and results.view(step) is None]
+    return runs, views
+
+
+def compute(deck: Deck, results: Results, run_one: Callable[[Run], SweepResult],
+            status: Callable[[str], None] = lambda message: None) -> int:
+    """Compute what a deck lacks: each missing run with `run_one` (the caller's pipeline,
+    with its progress display), then each missing view, measured on the run's
+    activations. Returns how many runs and views were computed."""
+    runs, steps = missing(deck, results)
+    for run in runs:
+        run_one(run)
+    for step in steps:
+        status(f"Measuring step '{step.title}'")
+        extract, sweep = step.configs()
+        result = results.sweep((extract, sweep))
+        activations = sweep_activations(results.activations, results.keys((extract, sweep))[0], sweep)
+        tables = step.spec.measure(step, activations, result)
+        results.views.save(results.view_identity(step), tables)
+    return len(runs) + len(steps)

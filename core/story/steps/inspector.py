@@ -1,0 +1,54 @@
+"""The inspector step: one held-out test pair's verdict as the training p grows."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from core.analysis.examples import flipping_example, prediction_trajectory
+from core.errors import UserError
+from core.experiments.cells import SweepResult
+from core.probes import METHOD_IDS
+from core.store.activations import ActivationSet
+from core.story import options
+from core.story.model import Step, StepType, own_run
+from core.story.results import Results
+from core.story.slides import Pair, Slide
+from core.views.pair_charts import trajectory_chart
+from core.views.style import method_label
+
+
+def measure_inspector(step: Step, acts: ActivationSet, result: SweepResult) -> dict[str, pd.DataFrame]:
+    """The chosen (or most flipping) test pair and its verdict at every p."""
+    method = step.options.get("method", "ccs")
+    seed = step.options.get("seed", result.config.seeds[0])
+    if "example" in step.options:
+        if step.options["example"] not in acts.ids:
+            raise UserError(f"Example {step.options['example']!r} is not in this run's data.")
+        example = acts.ids.index(step.options["example"])
+    else:
+        example = flipping_example(acts, result, method, seed)
+    trajectory = prediction_trajectory(acts, result, method, seed, example)
+    pair = pd.DataFrame({"id": [acts.ids[example]], "text": [acts.texts[example]],
+                         "label": [int(acts.labels[example])], "method": [method], "seed": [seed]})
+    return {"trajectory": trajectory, "pair": pair}
+
+
+def draw_inspector(step: Step, results: Results) -> Slide | None:
+    view = results.view(step)
+    if view is None:
+        return None
+    extract, sweep = step.configs()
+    pair = view["pair"].iloc[0]
+    caption = (f"{method_label(pair['method'])}, seed {int(pair['seed'])}, layer {sweep.layer}: the probe trained at "
+               f"each p on {sweep.n_train} pairs judges this held-out test pair; confidence that + is true, oriented "
+               "as the reported accuracy (max(acc, 1 - acc) for unsupervised methods).")
+    chart = trajectory_chart(view["trajectory"])
+    return Slide(chart, Pair(str(pair["id"]), str(pair["text"]), int(pair["label"]), extract.template), caption)
+
+
+STEP = StepType(
+    "inspector",
+    "one test pair's verdict as p grows: `method` (default ccs), `seed` (default the run's first), `example` "
+    "(an example id; default the pair whose verdict flips most)",
+    {"method": options.choice(METHOD_IDS), "seed": options.whole, "example": options.text},
+    draw_inspector, own_run, measure_inspector, ("method", "seed", "example"))

@@ -1,0 +1,40 @@
+"""The remedies step: one method under Burns centering and each remedy."""
+
+from __future__ import annotations
+
+from core.analysis.remedies import remedy_runs, remedy_summary
+from core.config import Run
+from core.normalizations import REMEDIES
+from core.probes import METHOD_IDS
+from core.story import options
+from core.story.model import Step, StepType
+from core.story.results import Results
+from core.story.slides import Slide
+from core.views.remedy_charts import remedy_chart
+from core.views.report import chart_caption
+from core.views.style import method_label
+
+
+def step_remedy_runs(step: Step) -> list[Run]:
+    """The step's run under Burns centering, then under each of its remedies."""
+    return remedy_runs(step.configs(), step.options.get("remedies", REMEDIES))
+
+
+def draw_remedies(step: Step, results: Results) -> Slide | None:
+    runs = step.runs()
+    found = [results.sweep(run) for run in runs]
+    if any(result is None for result in found):
+        return None
+    method = step.options.get("method", "ccs")
+    summary = remedy_summary({run[1].normalization: result.table for run, result in zip(runs, found)}, method)
+    chart = remedy_chart(summary, f"{method_label(method)} under each normalization: mean over seeds, 95% band")
+    caption = (f"The same run with only its normalization changed: {chart_caption(runs[0][1])}. Oracle-balanced "
+               "(dashed) reads labels: the upper bound of a normalization fix.")
+    return Slide(chart, caption=caption)
+
+
+STEP = StepType(
+    "remedies",
+    "one method's accuracy and AUROC against p under Burns centering and each remedy: `method` (default ccs), "
+    "`remedies` (default all)",
+    {"method": options.choice(METHOD_IDS), "remedies": options.remedies}, draw_remedies, step_remedy_runs)

@@ -1,0 +1,86 @@
+"""Text that says how a number was computed: the provenance line under every table and
+chart, and the method x p table the CLI prints."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pandas as pd
+
+from core.config import CCSConfig, SweepConfig
+from core.metrics import few_seeds_note
+from core.probes import METHOD_REGISTRY
+from core.settings.presets import optimizer_name
+from core.views.style import method_label, normalization_label
+
+
+def describe_ccs(ccs: CCSConfig) -> str:
+    """The CCS optimizer and its schedule in a phrase ("fast optimizer, 10 restarts x 500
+    epochs at lr 0.002"), for captions that must say which optimizer drew a curve."""
+    return f"{optimizer_name(ccs)} optimizer, {ccs.restarts} restarts x {ccs.epochs} epochs at lr {ccs.lr:g}"
+
+
+def statistics_of_test_split(config: SweepConfig) -> str:
+    """Whose statistics normalize the test split: "own" or "training-set"."""
+    return "own" if config.test_normalization == "own" else "training-set"
+
+
+def describe_sweep(config: SweepConfig, seconds: float | None = None, cached: bool = False,
+                   reused: tuple[str, ...] = ()) -> str:
+    """n, seeds, test split, normalization, optimizer and sign convention of a sweep, in one
+    line, ending with how long it took: `seconds` of computing, whether it was `cached`
+    (loaded whole from the cache), and which methods' cells were `reused` from the cache."""
+    took = f"computed in {seconds:.1f} s" if seconds is not None else ""
+    reuse = f"{', '.join(method_label(m) for m in reused)} reused from the cache" if reused else ""
+    timing = ", ".join(part for part in (took, reuse, "loaded from cache" if cached else "") if part)
+    timing = f" ({timing})" if timing else ""
+    note = few_seeds_note(len(config.seeds))
+    unsupervised = [method_label(m) for m in config.methods if not METHOD_REGISTRY[m].supervised]
+    signs = (f"unsupervised methods ({', '.join(unsupervised)}) sign-resolved as max(acc, 1 - acc) on the test split"
+             if unsupervised else "no method here is sign-resolved")
+    return (f"Layer {config.layer}; {config.n_train} training pairs per cell; fixed balanced test split of "
+            f"{config.n_test} pairs (split seed {config.split_seed}), normalized with its "
+            f"{statistics_of_test_split(config)} statistics; per-side normalization "
+            f"'{config.normalization}' ({normalization_label(config.normalization)}); {len(config.seeds)} seeds, "
+            "mean and 95% t-interval over seeds; CCS "
+            f"{config.ccs.restarts} restarts x {config.ccs.epochs} AdamW epochs at lr {config.ccs.lr:g} "
+            f"({optimizer_name(config.ccs)} optimizer); {signs}{timing}."
+            + (f" Note: {note}." if note else ""))
+
+
+def chart_caption(config: SweepConfig) -> str:
+    """The short line a chart carries on screen: training size, seeds, test split and the
+    CCS optimizer that produced the CCS curve."""
+    note = few_seeds_note(len(config.seeds))
+    return (f"n_train {config.n_train} per cell, {len(config.seeds)} seeds (95% CI), balanced test split of "
+            f"{config.n_test}, layer {config.layer}; CCS: {describe_ccs(config.ccs)}" + (f" ({note})" if note else ""))
+
+
+def format_summary(summary: pd.DataFrame) -> str:
+    """Method x p table of 'mean [95% CI]' for a terminal."""
+    levels = sorted(summary["p"].unique())
+    width = max(len(method_label(m)) for m in summary["method"]) + 2
+    lines = ["method".ljust(width) + "".join(f"p={p:<19g}" for p in levels)]
+    for method in dict.fromkeys(summary["method"]):
+        cells = []
+        for p in levels:
+            row = summary[(summary["method"] == method) & (summary["p"] == p)].iloc[0]
+            cells.append(f"{row['mean']:.3f} [{row['ci_low']:.3f},{row['ci_high']:.3f}]".ljust(21))
+        lines.append(method_label(method).ljust(width) + "".join(cells))
+    return "\n".join(lines)
+
+
+def summary_pivot(summary: pd.DataFrame) -> pd.DataFrame:
+    """Method x p table of 'mean [low, high]' strings (rows in method order), for display."""
+    cells = summary.assign(
+        Method=summary["method"].map(method_label),
+        value=[f"{m:.3f} [{lo:.3f}, {hi:.3f}]" if hi == hi else f"{m:.3f}"
+               for m, lo, hi in zip(summary["mean"], summary["ci_low"], summary["ci_high"])])
+    table = cells.pivot(index="Method", columns="p", values="value")
+    table.columns = [f"p = {p:g}" for p in table.columns]
+    return table.loc[list(dict.fromkeys(cells["Method"]))]
+
+
+def subtitle_lines(text: str, width: int = 100) -> list[str]:
+    """A provenance line wrapped into chart subtitle lines, so exported figures carry it."""
+    return textwrap.wrap(text, width)
