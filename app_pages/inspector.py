@@ -3,11 +3,12 @@
 import streamlit as st
 
 from core.analysis.examples import example_table, prediction_trajectory, projection_scatter
+from core.cli.reproduce import command_line, names_local_files, run_arguments
 from core.views.export import safe_csv, spreadsheet_safe
 from core.views.pair_charts import example_scatter, trajectory_chart
 from core.views.style import method_label
 from ui.cache import finished_sweep, layer_for
-from ui.render import highlighted_pair
+from ui.render import highlighted_pair, reproduce
 from ui.state import current_extract, current_sweep, select, selection
 
 st.title("Contrast-pair inspector")
@@ -21,42 +22,81 @@ if result is None or acts is None:
 chosen = selection()
 columns = st.columns(4)
 methods = list(sweep.methods)
-method = columns[0].selectbox("Method", methods, index=methods.index(chosen["method"])
-                              if chosen["method"] in methods else 0, format_func=method_label)
+method = columns[0].selectbox(
+    "Method",
+    methods,
+    index=methods.index(chosen["method"]) if chosen["method"] in methods else 0,
+    format_func=method_label,
+)
 levels = list(sweep.p_levels)
 p = columns[1].selectbox("p", levels, index=levels.index(chosen["p"]) if chosen["p"] in levels else len(levels) - 1)
 seeds = list(sweep.seeds)
 seed = columns[2].selectbox("Seed", seeds, index=seeds.index(chosen["seed"]) if chosen["seed"] in seeds else 0)
 errors_only = columns[3].toggle("Only errors")
 select(method=method, p=p, seed=seed)
+cell = ["--method", method, "--p", f"{p:g}", "--seed", str(seed)] + (["--errors"] if errors_only else [])
+reproduce(command_line("inspect", run_arguments(extract, sweep) + cell), names_local_files(extract))
 
 table = example_table(acts, result, method, p, seed)
 row = result.table[(result.table.method == method) & (result.table.p == p) & (result.table.seed == seed)].iloc[0]
-flip_note = (" The probe's orientation was flipped to match max(acc, 1 − acc), so confidences below are "
-             "flipped too." if row.sign_flipped else "")
-st.markdown(f"**{method_label(method)}**, p = {p:g}, seed {seed}: accuracy **{row.accuracy:.3f}**, "
-            f"AUROC {row.auroc:.3f} on {len(table)} balanced test pairs ({int((~table.correct).sum())} errors)."
-            + flip_note)
+flip_note = (
+    " The probe's orientation was flipped to match max(acc, 1 − acc), so confidences below are flipped too."
+    if row.sign_flipped
+    else ""
+)
+st.markdown(
+    f"**{method_label(method)}**, p = {p:g}, seed {seed}: accuracy **{row.accuracy:.3f}**, "
+    f"AUROC {row.auroc:.3f} on {len(table)} balanced test pairs ({int((~table.correct).sum())} errors)." + flip_note
+)
 
 shown = table[~table.correct] if errors_only else table
 # Texts that start like a spreadsheet formula get an apostrophe here too, as the table's
 # own CSV export (the toolbar's download) writes cells as shown.
-display = shown.assign(correct=shown.correct.map({True: "✓", False: "✗"}),
-                       text=shown.text.map(spreadsheet_safe)).rename(columns={
-    "label": "+ is true", "p_pos": "p(x+)", "p_neg": "p(x−)", "consistency": "|p(x+) − (1 − p(x−))|",
-    "confidence": "confidence(+ true)"})
-order = ["correct", "text", "+ is true", "prediction", "confidence(+ true)", "p(x+)", "p(x−)",
-         "|p(x+) − (1 − p(x−))|", "id"]
+display = shown.assign(
+    correct=shown.correct.map({True: "✓", False: "✗"}), text=shown.text.map(spreadsheet_safe)
+).rename(
+    columns={
+        "label": "+ is true",
+        "p_pos": "p(x+)",
+        "p_neg": "p(x−)",
+        "consistency": "|p(x+) − (1 − p(x−))|",
+        "confidence": "confidence(+ true)",
+    }
+)
+order = [
+    "correct",
+    "text",
+    "+ is true",
+    "prediction",
+    "confidence(+ true)",
+    "p(x+)",
+    "p(x−)",
+    "|p(x+) − (1 − p(x−))|",
+    "id",
+]
 event = st.dataframe(
-    display[order], hide_index=True, width="stretch", height=320, on_select="rerun",
-    selection_mode="single-row", key=f"examples_{method}_{p}_{seed}_{errors_only}",
-    column_config={"text": st.column_config.TextColumn("text", width="large"),
-                   "p(x+)": st.column_config.NumberColumn(format="%.3f"),
-                   "p(x−)": st.column_config.NumberColumn(format="%.3f"),
-                   "|p(x+) − (1 − p(x−))|": st.column_config.NumberColumn(format="%.3f"),
-                   "confidence(+ true)": st.column_config.NumberColumn(format="%.3f")})
-st.download_button("These pairs (CSV)", safe_csv(display[order]), f"ccs_pairs_{method}_p{p:g}_seed{seed}.csv",
-                   "text/csv", on_click="ignore")
+    display[order],
+    hide_index=True,
+    width="stretch",
+    height=320,
+    on_select="rerun",
+    selection_mode="single-row",
+    key=f"examples_{method}_{p}_{seed}_{errors_only}",
+    column_config={
+        "text": st.column_config.TextColumn("text", width="large"),
+        "p(x+)": st.column_config.NumberColumn(format="%.3f"),
+        "p(x−)": st.column_config.NumberColumn(format="%.3f"),
+        "|p(x+) − (1 − p(x−))|": st.column_config.NumberColumn(format="%.3f"),
+        "confidence(+ true)": st.column_config.NumberColumn(format="%.3f"),
+    },
+)
+st.download_button(
+    "These pairs (CSV)",
+    safe_csv(display[order]),
+    f"ccs_pairs_{method}_p{p:g}_seed{seed}.csv",
+    "text/csv",
+    on_click="ignore",
+)
 rows = event.selection.rows if event else []
 if not rows:
     st.caption("Select a row to see the pair in full.")
@@ -64,8 +104,10 @@ if not rows:
 
 picked = shown.iloc[rows[0]]
 example = int(picked["index"])
-st.subheader(f"Example {picked['id']}: + is {'true' if picked['label'] == 1 else 'false'}, "
-             f"predicted {'correctly' if picked['correct'] else 'wrongly'}")
+st.subheader(
+    f"Example {picked['id']}: + is {'true' if picked['label'] == 1 else 'false'}, "
+    f"predicted {'correctly' if picked['correct'] else 'wrongly'}"
+)
 highlighted_pair(extract.template, picked["text"], picked["p_pos"], picked["p_neg"])
 left, right = st.columns(2)
 with left:

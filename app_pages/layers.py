@@ -4,6 +4,7 @@ import dataclasses
 
 import streamlit as st
 
+from core.cli.reproduce import command_line, names_local_files, run_arguments
 from core.config import DEFAULT_METHODS
 from core.errors import UserError
 from core.experiments.layers import run_layer_scan
@@ -20,7 +21,7 @@ from core.views.style import method_label, metric_label
 from ui.cache import stored_layers
 from ui.forms import ccs_optimizer_field
 from ui.progress import progress_callback
-from ui.render import chart_exports, show_error
+from ui.render import chart_exports, reproduce, show_error
 from ui.state import current_extract, current_sweep
 
 st.title("Layers")
@@ -39,18 +40,26 @@ with st.form("layer_form"):
     seeds = c[2].number_input("Seeds", 1, 20, 3, help="3 or more for an interval that means something.")
     ccs = ccs_optimizer_field(c[3], sweep.ccs, key="layers_optimizer")
     run = st.form_submit_button("Run layer scan", type="primary")
-config = dataclasses.replace(sweep, p_levels=(0.5, float(imbalanced)), seeds=tuple(range(int(seeds))),
-                             methods=tuple(m for m in METHOD_IDS if m in methods), ccs=ccs)
-st.caption(f"{len(layers)} layers × 2 levels of p × {int(seeds)} seeds; otherwise the sweep page's settings "
-           f"(n_train {sweep.n_train}, balanced n_test {sweep.n_test}; CCS: {describe_ccs(ccs)}). Each "
-           "layer's result is cached, so a rerun only trains what is new. Mean with 95% t-interval over seeds.")
+config = dataclasses.replace(
+    sweep,
+    p_levels=(0.5, float(imbalanced)),
+    seeds=tuple(range(int(seeds))),
+    methods=tuple(m for m in METHOD_IDS if m in methods),
+    ccs=ccs,
+)
+st.caption(
+    f"{len(layers)} layers × 2 levels of p × {int(seeds)} seeds; otherwise the sweep page's settings "
+    f"(n_train {sweep.n_train}, balanced n_test {sweep.n_test}; CCS: {describe_ccs(ccs)}). Each "
+    "layer's result is cached, so a rerun only trains what is new. Mean with 95% t-interval over seeds."
+)
 sweeps = SweepStore()
 cached = all(sweeps.has(sweep_key(key, dataclasses.replace(config, layer=layer))) for layer in layers)
 table = None
 if run or cached:
     try:
-        table = run_layer_scan(store, key, config, layers, progress=None if cached else progress_callback("Layers"),
-                               store=sweeps)
+        table = run_layer_scan(
+            store, key, config, layers, progress=None if cached else progress_callback("Layers"), store=sweeps
+        )
     except UserError as error:
         show_error(error)
 
@@ -58,8 +67,12 @@ if table is not None:
     metric = st.radio("Metric", list(METRICS), horizontal=True, format_func=metric_label)
     summary = summarize(table, metric, by=("method", "p", "layer"))
     st.altair_chart(layer_chart(summary), width="stretch", theme=None)
+    view_options = ["--metric", metric] if metric != "accuracy" else []
+    command = command_line("layers", run_arguments(extract, config, skip=("layer",)) + view_options)
+    reproduce(command, names_local_files(extract))
     downloads = st.columns(2)
-    downloads[0].download_button("Layer scan (CSV)", safe_csv(table), "ccs_layer_scan.csv", "text/csv",
-                                 on_click="ignore")
+    downloads[0].download_button(
+        "Layer scan (CSV)", safe_csv(table), "ccs_layer_scan.csv", "text/csv", on_click="ignore"
+    )
     with downloads[1].popover("Chart (PNG, SVG)"):
         chart_exports(lambda: layer_chart(summary), "ccs_layer_scan", "layers_export")

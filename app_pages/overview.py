@@ -20,8 +20,10 @@ st.markdown(
 )
 
 extract, sweep = current_extract(), current_sweep()
-st.markdown(f"**Current run:** {len(sweep.p_levels)} levels of p × {len(sweep.seeds)} seeds, "
-            f"{len(sweep.methods)} methods, layer {sweep.layer}.")
+st.markdown(
+    f"**Current run:** {len(sweep.p_levels)} levels of p × {len(sweep.seeds)} seeds, "
+    f"{len(sweep.methods)} methods, layer {sweep.layer}."
+)
 st.text(f"{model_name(extract)} · {dataset_name(extract)} · {extract.n_examples} examples")
 result = finished_sweep(extract, sweep)
 if result is not None:
@@ -30,12 +32,14 @@ if result is not None:
 
 demo_extract, demo_sweep = DEMO
 st.subheader("The offline demo")
-st.markdown(f"SmolLM2-135M-Instruct (bundled) reads {demo_extract.n_examples:,} Rotten Tomatoes snippets through "
-            "the template *Consider the following movie review: \"…\" The sentiment of this review is "
-            "positive / negative*; every probe is then trained at "
-            f"{len(demo_sweep.p_levels)} levels of p with {len(demo_sweep.seeds)} seeds. The first run takes "
-            "about 3 minutes on a 2-core CPU (hidden states are extracted once and cached); later runs load in "
-            "a second.")
+st.markdown(
+    f"SmolLM2-135M-Instruct (bundled) reads {demo_extract.n_examples:,} Rotten Tomatoes snippets through "
+    'the template *Consider the following movie review: "…" The sentiment of this review is '
+    "positive / negative*; every probe is then trained at "
+    f"{len(demo_sweep.p_levels)} levels of p with {len(demo_sweep.seeds)} seeds. The first run takes "
+    "about 3 minutes on a 2-core CPU (hidden states are extracted once and cached); later runs load in "
+    "a second."
+)
 if st.button("Run the offline demo", type="primary"):
     set_extract(demo_extract)
     set_sweep(demo_sweep)

@@ -48,8 +48,10 @@ def step_number(total: int) -> int:
 def compute_button(deck: Deck, results: PageResults) -> None:
     """What the deck lacks, and one button that computes it all with progress."""
     runs, views = missing(deck, results)
-    st.info(f"This deck lacks {len(runs)} run(s) and {len(views)} measured view(s) in the cache; they are "
-            "computed once, then every step draws from the cache.")
+    st.info(
+        f"This deck lacks {len(runs)} run(s) and {len(views)} measured view(s) in the cache; they are "
+        "computed once, then every step draws from the cache."
+    )
     if st.button("Compute this deck's results", type="primary"):
         try:
             with st.spinner("Computing this deck's results"):
@@ -90,8 +92,15 @@ st.divider()
 back, where, forward, notes_toggle, export = st.columns([1, 2, 1, 2, 1], vertical_alignment="center")
 back.button("Back", disabled=number == 1, on_click=go_to, args=(number - 1,), shortcut="Left", width="stretch")
 where.markdown(plain(f"Step {number} of {len(deck.steps)}"))
-forward.button("Next", disabled=number == len(deck.steps), on_click=go_to, args=(number + 1,), shortcut="Right",
-               type="primary", width="stretch")
+forward.button(
+    "Next",
+    disabled=number == len(deck.steps),
+    on_click=go_to,
+    args=(number + 1,),
+    shortcut="Right",
+    type="primary",
+    width="stretch",
+)
 if notes_toggle.toggle("Speaker notes", key="speaker_notes") and step.notes:
     st.caption(plain(step.notes))
 if shown is not None and shown.chart is not None:

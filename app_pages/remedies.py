@@ -5,25 +5,36 @@ import pandas as pd
 import streamlit as st
 
 from core.analysis.remedies import decomposition, recovered_share, reference_p, remedy_runs, remedy_summary
+from core.cli.reproduce import command_line, names_local_files, run_arguments
 from core.errors import UserError
 from core.normalizations import BASELINE, NORMALIZATION_REGISTRY, REMEDIES
 from core.views.export import safe_csv
 from core.views.remedy_charts import decomposition_chart, remedy_chart
-from core.views.report import chart_caption
+from core.views.report import chart_caption, recovered_share_table
 from core.views.style import method_label, normalization_label
 from ui.cache import finished_sweep
 from ui.progress import run_with_progress
-from ui.render import chart_exports, show_error
+from ui.render import chart_exports, reproduce, show_error
 from ui.state import current_extract, current_sweep
 
 st.title("Remedies")
 extract, sweep = current_extract(), current_sweep()
 c = st.columns([1, 3])
 methods = list(sweep.methods)
-method = c[0].selectbox("Method", methods, index=methods.index("ccs") if "ccs" in methods else 0,
-                        format_func=method_label, key="remedies_method")
-chosen = c[1].multiselect("Remedies beside Burns centering", REMEDIES, default=list(REMEDIES),
-                          format_func=normalization_label, key="remedies_chosen")
+method = c[0].selectbox(
+    "Method",
+    methods,
+    index=methods.index("ccs") if "ccs" in methods else 0,
+    format_func=method_label,
+    key="remedies_method",
+)
+chosen = c[1].multiselect(
+    "Remedies beside Burns centering",
+    REMEDIES,
+    default=list(REMEDIES),
+    format_func=normalization_label,
+    key="remedies_chosen",
+)
 with st.expander("What each remedy assumes"):
     for norm in (BASELINE, *REMEDIES):
         entry = NORMALIZATION_REGISTRY[norm]
@@ -34,8 +45,10 @@ found = {run[1].normalization: finished_sweep(*run) for run in runs}
 missing = [run for run in runs if found[run[1].normalization] is None]
 if missing:
     names = ", ".join(normalization_label(run[1].normalization) for run in missing)
-    st.info(f"Not computed yet for the current run: {names}. Each is the current sweep with only its normalization "
-            "changed; content-free and negation-pooled also extract their extra prompts once.")
+    st.info(
+        f"Not computed yet for the current run: {names}. Each is the current sweep with only its normalization "
+        "changed; content-free and negation-pooled also extract their extra prompts once."
+    )
     if st.button(f"Compute {len(missing)} missing", type="primary", key="remedies_compute"):
         try:
             for run in missing:
@@ -50,39 +63,47 @@ if BASELINE not in tables:
     st.stop()
 
 summary = remedy_summary(tables, method)
+chosen_remedies = ["--remedies", ",".join(chosen)] if set(chosen) != set(REMEDIES) else []
+options = ["--method", method, *chosen_remedies]
+reproduce(command_line("remedies", run_arguments(extract, sweep, skip=("norm",)) + options), names_local_files(extract))
 title = f"{method_label(method)} under each normalization: mean over seeds, 95% band"
 st.altair_chart(remedy_chart(summary, title), theme=None)
-st.caption(f"Every line is the current sweep with only its normalization changed ({chart_caption(sweep)}); the test "
-           f"split is normalized with {'its own' if sweep.test_normalization == 'own' else 'the training'} "
-           "statistics of the same normalization. Oracle-balanced (dashed) reads labels: the upper bound.")
+st.caption(
+    f"Every line is the current sweep with only its normalization changed ({chart_caption(sweep)}); the test "
+    f"split is normalized with {'its own' if sweep.test_normalization == 'own' else 'the training'} "
+    "statistics of the same normalization. Oracle-balanced (dashed) reads labels: the upper bound."
+)
 
 shares = recovered_share(tables, method)
 if len(shares):
     start = reference_p(tables[BASELINE])
     st.subheader(f"Share of the drop since p = {start:g} each remedy wins back")
-    shown = pd.DataFrame({
-        "remedy": shares.normalization.map(normalization_label), "p": shares.p,
-        "Burns accuracy": shares.baseline_accuracy.round(3), "remedy accuracy": shares.remedy_accuracy.round(3),
-        "drop under Burns": shares["drop"].round(3),
-        "gain [95% CI]": [f"{g:+.3f} [{lo:+.3f}, {hi:+.3f}]" for g, lo, hi in
-                          zip(shares.gain, shares.gain_low, shares.gain_high)],
-        "share recovered": [f"{r:.0%}" if r == r else "no drop to recover" for r in shares.recovered]})
+    shown = recovered_share_table(shares)
     st.dataframe(shown, hide_index=True, width="stretch")
-    st.caption(f"Mean accuracy of {method_label(method)} over {len(sweep.seeds)} seeds. Gain: remedy minus Burns, "
-               "paired by seed (the same training draw under both), with its 95% t-interval. Share: gain / drop; "
-               "above 100% the remedy beats what balance gave.")
+    st.caption(
+        f"Mean accuracy of {method_label(method)} over {len(sweep.seeds)} seeds. Gain: remedy minus Burns, "
+        "paired by seed (the same training draw under both), with its 95% t-interval. Share: gain / drop; "
+        "above 100% the remedy beats what balance gave."
+    )
 
 parts = decomposition(tables[BASELINE])
 st.altair_chart(decomposition_chart(parts), theme=None)
-st.caption("Under Burns centering. Accuracy lost since balance = moved threshold + lost direction, exactly. "
-           "Moved threshold: the change "
-           "in what a threshold at the median test score wins back (calibrated accuracy minus accuracy); lost "
-           "direction: the drop in calibrated accuracy itself, which no threshold recovers. The tick is the AUROC "
-           f"drop. Means over {len(sweep.seeds)} seeds on the same test split.")
+st.caption(
+    "Under Burns centering. Accuracy lost since balance = moved threshold + lost direction, exactly. "
+    "Moved threshold: the change "
+    "in what a threshold at the median test score wins back (calibrated accuracy minus accuracy); lost "
+    "direction: the drop in calibrated accuracy itself, which no threshold recovers. The tick is the AUROC "
+    f"drop. Means over {len(sweep.seeds)} seeds on the same test split."
+)
 
 downloads = st.columns(3)
-downloads[0].download_button("Results, every normalization (CSV)", safe_csv(pd.concat(tables.values())),
-                             "ccs_remedies.csv", "text/csv", on_click="ignore")
+downloads[0].download_button(
+    "Results, every normalization (CSV)",
+    safe_csv(pd.concat(tables.values())),
+    "ccs_remedies.csv",
+    "text/csv",
+    on_click="ignore",
+)
 with downloads[1].popover("Remedy chart (PNG, SVG)"):
     chart_exports(lambda: remedy_chart(summary, title), "ccs_remedies", "remedies_export")
 with downloads[2].popover("Decomposition chart (PNG, SVG)"):

@@ -4,6 +4,7 @@ overlay on one accuracy-versus-p chart (core.experiments.runs, core.views.charts
 import pandas as pd
 import streamlit as st
 
+from core.cli.reproduce import command_line
 from core.errors import UserError
 from core.experiments.runs import delete_run, describe_run, list_runs, load_run, overlay, record_labels
 from core.metrics import METRICS
@@ -11,7 +12,7 @@ from core.probes import METHOD_IDS
 from core.views.charts import COMPARE_FACETS, compare_chart
 from core.views.export import safe_csv
 from core.views.style import RUN_COLORS, method_label, metric_label
-from ui.render import chart_exports, plain, show_error
+from ui.render import chart_exports, plain, reproduce, show_error
 from ui.serving import shared
 
 st.title("Runs")
@@ -22,9 +23,15 @@ if not records:
 
 st.caption("Every finished sweep in this machine's cache, newest first (imported packs included).")
 rows = [describe_run(record) for record in records]
-st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
-             column_config={"dataset": st.column_config.TextColumn(width="medium"),
-                            "template": st.column_config.TextColumn(width="medium")})
+st.dataframe(
+    pd.DataFrame(rows),
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "dataset": st.column_config.TextColumn(width="medium"),
+        "template": st.column_config.TextColumn(width="medium"),
+    },
+)
 by_key = {record.key: (record, row) for record, row in zip(records, rows) if not record.damaged}
 
 
@@ -33,16 +40,27 @@ def run_name(key: str) -> str:
     return f"{key[:12]} · {row['model']} · layer {row['layer']} · {row['normalization']} · {row['seeds']} seeds"
 
 
-keys = st.multiselect(f"Runs to compare, export or delete (up to {len(RUN_COLORS)} at a time)", list(by_key),
-                      key="runs_chosen", format_func=run_name, max_selections=len(RUN_COLORS), select_all=False)
+keys = st.multiselect(
+    f"Runs to compare, export or delete (up to {len(RUN_COLORS)} at a time)",
+    list(by_key),
+    key="runs_chosen",
+    format_func=run_name,
+    max_selections=len(RUN_COLORS),
+    select_all=False,
+)
 chosen = [by_key[key][0] for key in keys]
 
 if chosen:
     c = st.columns([2, 2, 3])
     try:
         tables = pd.concat([load_run(record).table.assign(run_key=record.key) for record in chosen])
-        c[0].download_button(f"Results of the {len(chosen)} chosen (CSV)", safe_csv(tables), "ccs_runs.csv",
-                             "text/csv", on_click="ignore")
+        c[0].download_button(
+            f"Results of the {len(chosen)} chosen (CSV)",
+            safe_csv(tables),
+            "ccs_runs.csv",
+            "text/csv",
+            on_click="ignore",
+        )
     except UserError as error:
         show_error(error)
     if not shared():  # visitors of a shared server do not delete what others computed
@@ -58,9 +76,15 @@ if len(chosen) < 2:
 
 c = st.columns(3)
 metric = c[0].radio("Metric", list(METRICS), format_func=metric_label)
-facet = c[1].selectbox("Panels", COMPARE_FACETS, format_func={"none": "one chart: color per run, dash per method",
-                                                      "method": "one panel per method",
-                                                      "run": "one panel per run"}.get)
+facet = c[1].selectbox(
+    "Panels",
+    COMPARE_FACETS,
+    format_func={
+        "none": "one chart: color per run, dash per method",
+        "method": "one panel per method",
+        "run": "one panel per run",
+    }.get,
+)
 trained = [m for m in METHOD_IDS if any(m in record.config.methods for record in chosen)]
 methods = c[2].multiselect("Methods", trained, default=trained[:2], format_func=method_label)
 if not methods:
@@ -73,9 +97,15 @@ except UserError as error:
     st.stop()
 chart = compare_chart(summary, facet=facet, title=f"{metric_label(metric)}: mean over seeds, 95% band")
 st.altair_chart(chart, theme=None)
+prefixes = [record.key[:12] for record in chosen]
+reproduce(command_line("compare", [*prefixes, "--metric", metric, "--methods", ",".join(methods), "--facet", facet]))
 for record, label in zip(chosen, labels):
-    st.caption(plain(f"{label} (run {record.key[:12]}): {len(record.config.seeds)} seeds, n_train "
-                     f"{record.config.n_train}, balanced test split of {record.config.n_test}, layer "
-                     f"{record.config.layer}; unsupervised methods sign-resolved as max(acc, 1 - acc)."))
+    st.caption(
+        plain(
+            f"{label} (run {record.key[:12]}): {len(record.config.seeds)} seeds, n_train "
+            f"{record.config.n_train}, balanced test split of {record.config.n_test}, layer "
+            f"{record.config.layer}; unsupervised methods sign-resolved as max(acc, 1 - acc)."
+        )
+    )
 with st.popover("Export chart"):
     chart_exports(lambda: chart, "ccs_runs_compared", "runs_export")

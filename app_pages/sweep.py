@@ -5,6 +5,7 @@ import json
 import streamlit as st
 
 from core.analysis.distractors import FINDS, distractor_cells, distractor_report
+from core.cli.reproduce import command_line, names_local_files, run_arguments
 from core.config import to_jsonable
 from core.errors import UserError
 from core.metrics import METRICS, summarize
@@ -15,12 +16,14 @@ from core.views.style import method_label, metric_label
 from ui.cache import finished_sweep, layer_for
 from ui.forms import sweep_fields
 from ui.progress import run_with_progress
-from ui.render import chart_exports, show_error
+from ui.render import chart_exports, reproduce, show_error
 from ui.state import current_extract, current_sweep, select, selection, set_sweep, write_link
 
 st.title("Imbalance sweep")
-st.caption("Each cell trains a probe on n_train pairs of which a fraction p is true on the + side, and tests it "
-           "on a fixed balanced split. Press Run to compute a configuration that is not cached yet.")
+st.caption(
+    "Each cell trains a probe on n_train pairs of which a fraction p is true on the + side, and tests it "
+    "on a fixed balanced split. Press Run to compute a configuration that is not cached yet."
+)
 
 extract = current_extract()
 with st.form("sweep_form"):
@@ -38,37 +41,58 @@ if run_clicked and result is None:
         show_error(error)
 
 view = st.columns([1, 1, 2])
-metric = view[0].radio("Metric", list(METRICS), key="metric", format_func=metric_label,
-                       index=list(METRICS).index(st.query_params.get("metric", "accuracy"))
-                       if st.query_params.get("metric", "accuracy") in METRICS else 0,
-                       help="AUROC falling: the direction was lost. Accuracy falling at steady AUROC and steady "
-                            "calibrated accuracy (threshold at the median test score): the threshold moved.")
-theory = view[1].toggle("Overlay 4p(1−p)", value=st.query_params.get("theory") == "1", key="theory",
-                        help="The share of truth variance that survives per-side centering (core/analysis/theory.py).")
+metric = view[0].radio(
+    "Metric",
+    list(METRICS),
+    key="metric",
+    format_func=metric_label,
+    index=list(METRICS).index(st.query_params.get("metric", "accuracy"))
+    if st.query_params.get("metric", "accuracy") in METRICS
+    else 0,
+    help="AUROC falling: the direction was lost. Accuracy falling at steady AUROC and steady "
+    "calibrated accuracy (threshold at the median test score): the threshold moved.",
+)
+theory = view[1].toggle(
+    "Overlay 4p(1−p)",
+    value=st.query_params.get("theory") == "1",
+    key="theory",
+    help="The share of truth variance that survives per-side centering (core/analysis/theory.py).",
+)
 view_params = {**({"metric": metric} if metric != "accuracy" else {}), **({"theory": "1"} if theory else {})}
 write_link(view_params)
 
 if result is None:
     if not run_clicked:
-        st.info("This configuration has not been run yet. Press **Run sweep** (the settings above are also in "
-                "the page's URL, so a link reproduces this view).")
+        st.info(
+            "This configuration has not been run yet. Press **Run sweep** (the settings above are also in "
+            "the page's URL, so a link reproduces this view)."
+        )
     st.stop()
 
 provenance = describe_sweep(result.config, result.seconds, result.cached, result.reused)
 summary = summarize(result.table, metric)
-chart = imbalance_chart(summary, title=f"{metric_label(metric)} vs training-label imbalance",
-                        subtitle=chart_caption(result.config), show_theory=theory, selectable=True)
+chart = imbalance_chart(
+    summary,
+    title=f"{metric_label(metric)} vs training-label imbalance",
+    subtitle=chart_caption(result.config),
+    show_theory=theory,
+    selectable=True,
+)
 event = st.altair_chart(chart, width="stretch", theme=None, on_select="rerun", key="sweep_chart")
 picked = (event.selection.get("pick") or []) if event else []
 if picked:
     select(method=picked[0]["method"], p=float(picked[0]["p"]))
 st.caption(provenance)
+view_options = (["--metric", metric] if metric != "accuracy" else []) + (["--theory"] if theory else [])
+reproduce(command_line("sweep", run_arguments(extract, sweep) + view_options), names_local_files(extract))
 
 chosen = selection()
 if chosen["method"] in sweep.methods and chosen["p"] in sweep.p_levels:
     left, right = st.columns([3, 2])
-    left.markdown(f"Selected for inspection: **{method_label(chosen['method'])}** at **p = {chosen['p']:g}** "
-                  "(click a point of the chart to change it).")
+    left.markdown(
+        f"Selected for inspection: **{method_label(chosen['method'])}** at **p = {chosen['p']:g}** "
+        "(click a point of the chart to change it)."
+    )
     right.page_link("app_pages/inspector.py", label="Open the contrast-pair inspector", icon=":material/search:")
 
 st.subheader("Mean over seeds with 95% interval")
@@ -81,18 +105,24 @@ if extract.template.distractor is not None:
     acts = layer_for(extract, sweep)
     if acts is not None:
         report = distractor_report(distractor_cells(acts, result))
-        st.dataframe(report.assign(method=report.method.map(method_label)).round(3), hide_index=True,
-                     width="stretch")
-        st.caption(f"Each probe on the test split: accuracy on the truth and on which side got the first distractor "
-                   f"word, each oriented as the sweep orients accuracy (max(acc, 1 - acc) for unsupervised methods); a "
-                   f"seed finds a target at {FINDS:g} or more, above the other. Means over {len(sweep.seeds)} seeds.")
+        st.dataframe(report.assign(method=report.method.map(method_label)).round(3), hide_index=True, width="stretch")
+        st.caption(
+            f"Each probe on the test split: accuracy on the truth and on which side got the first distractor "
+            f"word, each oriented as the sweep orients accuracy (max(acc, 1 - acc) for unsupervised methods); a "
+            f"seed finds a target at {FINDS:g} or more, above the other. Means over {len(sweep.seeds)} seeds."
+        )
 
 config_json = json.dumps({"extract": to_jsonable(extract), "sweep": to_jsonable(sweep)}, indent=1)
 downloads = st.columns(3)
-downloads[0].download_button("Results (CSV)", safe_csv(result.table), "ccs_imbalance_results.csv",
-                             "text/csv", on_click="ignore")
+downloads[0].download_button(
+    "Results (CSV)", safe_csv(result.table), "ccs_imbalance_results.csv", "text/csv", on_click="ignore"
+)
 with downloads[1].popover("Chart (PNG, SVG)"):
-    chart_exports(lambda: imbalance_chart(summary, subtitle=subtitle_lines(provenance), show_theory=theory),
-                  "ccs_imbalance_chart", "sweep_export")
-downloads[2].download_button("Config (JSON)", config_json, "ccs_imbalance_config.json", "application/json",
-                             on_click="ignore")
+    chart_exports(
+        lambda: imbalance_chart(summary, subtitle=subtitle_lines(provenance), show_theory=theory),
+        "ccs_imbalance_chart",
+        "sweep_export",
+    )
+downloads[2].download_button(
+    "Config (JSON)", config_json, "ccs_imbalance_config.json", "application/json", on_click="ignore"
+)

@@ -14,10 +14,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from core.cli import assets, experiments, grid, runs, story
+from core.cli import analysis, assets, experiments, grid, runs, story
 from core.errors import UserError, public_message
 
-COMMAND_GROUPS = (assets, experiments, runs, story, grid)
+COMMAND_GROUPS = (assets, experiments, analysis, runs, story, grid)
 
 
 def build_parser() -> argparse.ArgumentParser:

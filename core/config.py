@@ -10,8 +10,9 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 BUNDLED = "bundled"
 BUNDLED_DEFAULT = "rotten_tomatoes_snippets"  # the demo's data set (core.data.bundled lists the others)
@@ -151,8 +152,11 @@ def to_jsonable(obj: Any) -> Any:
     """Turn (nested) config dataclasses into plain JSON values (tuples become lists); a field
     marked `omit_when_default` is left out while it holds its default (from_dict restores it)."""
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: to_jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)
-                if not (f.metadata.get("omit_when_default") and getattr(obj, f.name) == f.default)}
+        return {
+            f.name: to_jsonable(getattr(obj, f.name))
+            for f in dataclasses.fields(obj)
+            if not (f.metadata.get("omit_when_default") and getattr(obj, f.name) == f.default)
+        }
     if isinstance(obj, (list, tuple)):
         return [to_jsonable(v) for v in obj]
     if isinstance(obj, dict):

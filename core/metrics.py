@@ -47,17 +47,20 @@ METRICS = {
 FEW_SEEDS = 3
 
 
-def evaluate(labels: np.ndarray, confidence: np.ndarray, resolve_sign: bool,
-             log_odds: np.ndarray | None = None) -> dict[str, float | bool]:
+def evaluate(
+    labels: np.ndarray, confidence: np.ndarray, resolve_sign: bool, log_odds: np.ndarray | None = None
+) -> dict[str, float | bool]:
     """accuracy (sign-resolved when `resolve_sign`), accuracy_raw, auroc,
     accuracy_calibrated, ece and sign_flipped for confidences that x+ is true
     (prediction: confidence > 0.5; the ranking metrics use `log_odds` when given)."""
-    return evaluate_many(labels, confidence[None], np.array([resolve_sign]),
-                         None if log_odds is None else log_odds[None])[0]
+    return evaluate_many(
+        labels, confidence[None], np.array([resolve_sign]), None if log_odds is None else log_odds[None]
+    )[0]
 
 
-def evaluate_many(labels: np.ndarray, confidences: np.ndarray, resolve_sign: np.ndarray,
-                  log_odds: np.ndarray | None = None) -> list[dict]:
+def evaluate_many(
+    labels: np.ndarray, confidences: np.ndarray, resolve_sign: np.ndarray, log_odds: np.ndarray | None = None
+) -> list[dict]:
     """evaluate() for many probes at once: confidences [P, n] on the same n test pairs,
     resolve_sign [P], and optionally the confidences' log-odds [P, n], which the ranking
     metrics (AUROC, the median threshold) then use: a confidence rounds to exactly 1 for
@@ -71,16 +74,23 @@ def evaluate_many(labels: np.ndarray, confidences: np.ndarray, resolve_sign: np.
         raise ValueError("AUROC needs test pairs of both labels.")
     raw = ((confidences > 0.5) == truth).mean(axis=1)
     ranking = confidences if log_odds is None else log_odds
-    u_statistic = stats.mannwhitneyu(ranking[:, truth], ranking[:, ~truth], axis=1,
-                                     method="asymptotic").statistic
+    u_statistic = stats.mannwhitneyu(ranking[:, truth], ranking[:, ~truth], axis=1, method="asymptotic").statistic
     auc = u_statistic / (truth.sum() * (~truth).sum())
     flipped = np.asarray(resolve_sign, dtype=bool) & (raw < 0.5)
     oriented = np.where(flipped[:, None], 1 - confidences, confidences)
     oriented_ranking = np.where(flipped[:, None], -ranking, ranking) if log_odds is not None else oriented
     calibrated = ((oriented_ranking > np.median(oriented_ranking, axis=1, keepdims=True)) == truth).mean(axis=1)
-    return [{"accuracy": float(1 - r if f else r), "accuracy_raw": float(r), "auroc": float(1 - a if f else a),
-             "accuracy_calibrated": float(c), "ece": expected_calibration_error(truth, o), "sign_flipped": bool(f)}
-            for r, a, c, o, f in zip(raw, auc, calibrated, oriented, flipped)]
+    return [
+        {
+            "accuracy": float(1 - r if f else r),
+            "accuracy_raw": float(r),
+            "auroc": float(1 - a if f else a),
+            "accuracy_calibrated": float(c),
+            "ece": expected_calibration_error(truth, o),
+            "sign_flipped": bool(f),
+        }
+        for r, a, c, o, f in zip(raw, auc, calibrated, oriented, flipped)
+    ]
 
 
 def expected_calibration_error(truth: np.ndarray, confidence: np.ndarray, bins: int = ECE_BINS) -> float:
@@ -118,9 +128,11 @@ def few_seeds_note(n_seeds: int) -> str:
     """A warning for intervals over fewer than FEW_SEEDS seeds, else ""."""
     if n_seeds >= FEW_SEEDS:
         return ""
-    return (f"only {n_seeds} seed{'s' if n_seeds != 1 else ''}: "
-            + ("no interval" if n_seeds < 2 else "the 95% interval is too wide to mean much") +
-            f"; use {FEW_SEEDS} or more")
+    return (
+        f"only {n_seeds} seed{'s' if n_seeds != 1 else ''}: "
+        + ("no interval" if n_seeds < 2 else "the 95% interval is too wide to mean much")
+        + f"; use {FEW_SEEDS} or more"
+    )
 
 
 def summarize(table: pd.DataFrame, metric: str = "accuracy", by: tuple[str, ...] = ("method", "p")) -> pd.DataFrame:
@@ -129,7 +141,15 @@ def summarize(table: pd.DataFrame, metric: str = "accuracy", by: tuple[str, ...]
     rows = []
     for keys, group in table.groupby(list(by), sort=False):
         mean, low, high = mean_ci(group[metric].to_numpy())
-        rows.append({**dict(zip(by, keys)), "metric": metric, "mean": mean, "ci_low": low, "ci_high": high,
-                     "sd": float(group[metric].std(ddof=1)) if len(group) > 1 else float("nan"),
-                     "n_seeds": int(group[metric].notna().sum())})
+        rows.append(
+            {
+                **dict(zip(by, keys)),
+                "metric": metric,
+                "mean": mean,
+                "ci_low": low,
+                "ci_high": high,
+                "sd": float(group[metric].std(ddof=1)) if len(group) > 1 else float("nan"),
+                "n_seeds": int(group[metric].notna().sum()),
+            }
+        )
     return pd.DataFrame(rows)

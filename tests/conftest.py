@@ -47,12 +47,14 @@ def build_tokenizer(folder: Path):
     from transformers import PreTrainedTokenizerFast
 
     corpus = [text for text, _ in sentiment_rows(200)] + [
-        'Consider the following movie review: "x" The sentiment of this review is positive negative']
+        'Consider the following movie review: "x" The sentiment of this review is positive negative'
+    ]
     tokenizer = Tokenizer(models.BPE())
     tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tokenizer.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=400, special_tokens=["<pad>", "<eos>"],
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    trainer = trainers.BpeTrainer(
+        vocab_size=400, special_tokens=["<pad>", "<eos>"], initial_alphabet=pre_tokenizers.ByteLevel.alphabet()
+    )
     tokenizer.train_from_iterator(corpus, trainer)
     fast = PreTrainedTokenizerFast(tokenizer_object=tokenizer, pad_token="<pad>", eos_token="<eos>")
     fast.save_pretrained(folder)
@@ -67,13 +69,28 @@ def build_tiny_model(folder: Path, architecture: str) -> Path:
     tokenizer = build_tokenizer(folder)
     torch.manual_seed(0)
     if architecture == "llama":
-        config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                             num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512,
-                             pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id)
+        config = LlamaConfig(
+            vocab_size=len(tokenizer),
+            hidden_size=32,
+            intermediate_size=64,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            num_key_value_heads=2,
+            max_position_embeddings=512,
+            pad_token_id=tokenizer.pad_token_id,
+            eos_token_id=tokenizer.eos_token_id,
+        )
         model = LlamaForCausalLM(config)
     else:
-        config = GPT2Config(vocab_size=len(tokenizer), n_embd=32, n_layer=2, n_head=4, n_positions=512,
-                            pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id)
+        config = GPT2Config(
+            vocab_size=len(tokenizer),
+            n_embd=32,
+            n_layer=2,
+            n_head=4,
+            n_positions=512,
+            pad_token_id=tokenizer.pad_token_id,
+            eos_token_id=tokenizer.eos_token_id,
+        )
         model = GPT2LMHeadModel(config)
     model.save_pretrained(folder)
     return folder
@@ -98,3 +115,16 @@ def sentiment_csv(tmp_path) -> Path:
         writer.writerow(["text", "label"])
         writer.writerows(sentiment_rows(120))
     return path
+
+
+@pytest.fixture(scope="session")
+def converted_models(tmp_path_factory) -> Path:
+    """A models folder shared by the tests of this session that use the bundled model, so
+    its GGUF file is converted to safetensors once (about 25 s), not once per test."""
+    return tmp_path_factory.mktemp("models")
+
+
+@pytest.fixture
+def bundled_model(isolated_cache, converted_models) -> None:
+    """The test's cache with the session's converted bundled model in it."""
+    (isolated_cache / "models").symlink_to(converted_models, target_is_directory=True)

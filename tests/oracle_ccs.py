@@ -24,8 +24,9 @@ def normalize(x: np.ndarray, var_normalize: bool) -> np.ndarray:
 
 
 class OracleCCS:
-    def __init__(self, x0, x1, init_weights, init_biases, nepochs=1000, lr=1e-3, weight_decay=0.01,
-                 var_normalize=False):
+    def __init__(
+        self, x0, x1, init_weights, init_biases, nepochs=1000, lr=1e-3, weight_decay=0.01, var_normalize=False
+    ):
         self.var_normalize = var_normalize
         self.x0 = normalize(np.asarray(x0, dtype=np.float64), var_normalize)
         self.x1 = normalize(np.asarray(x1, dtype=np.float64), var_normalize)

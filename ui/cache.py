@@ -108,8 +108,13 @@ def cached_dataset_summary(spec: DatasetSpec, uploads: str) -> dict:
     data = load_dataset(spec, Path(uploads))
     negatives, positives = data.class_counts()
     picks = np.random.default_rng(0).choice(len(data), size=min(3, len(data)), replace=False)
-    return {"description": data.description, "n": len(data), "negatives": negatives, "positives": positives,
-            "examples": [data.texts[i] for i in picks]}
+    return {
+        "description": data.description,
+        "n": len(data),
+        "negatives": negatives,
+        "positives": positives,
+        "examples": [data.texts[i] for i in picks],
+    }
 
 
 @st.cache_data(max_entries=8, show_spinner="Measuring the mechanism")

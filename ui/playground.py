@@ -20,12 +20,20 @@ PLAYGROUND_METHODS = tuple(m for m in METHOD_IDS if m != "random")  # every meth
 @st.cache_data(max_entries=32, show_spinner="Training")
 def playground_table(dim: int, truth: float, offset: float, noise: float, distractor: float, p: float):
     """Accuracy per method at p = 0.5 and at `p` on freshly generated synthetic pairs."""
-    data = synthetic_pairs(N_PAIRS, dim, truth_strength=truth, token_offset=offset, noise=noise,
-                           distractor_strength=distractor, seed=0)
+    data = synthetic_pairs(
+        N_PAIRS, dim, truth_strength=truth, token_offset=offset, noise=noise, distractor_strength=distractor, seed=0
+    )
     acts = data.as_activation_set("playground")
     levels = (0.5,) if p == 0.5 else (0.5, p)
-    config = SweepConfig(layer=0, p_levels=levels, n_train=400, n_test=400, seeds=(0, 1, 2),
-                         methods=PLAYGROUND_METHODS, ccs=PLAYGROUND_CCS)
+    config = SweepConfig(
+        layer=0,
+        p_levels=levels,
+        n_train=400,
+        n_test=400,
+        seeds=(0, 1, 2),
+        methods=PLAYGROUND_METHODS,
+        ccs=PLAYGROUND_CCS,
+    )
     return summarize(run_sweep(acts, config).table)
 
 
@@ -42,9 +50,17 @@ def playground() -> None:
     table = summary.assign(Method=summary.method.map(method_label)).pivot(index="Method", columns="p", values="mean")
     table.columns = [f"accuracy at p = {level:g}" for level in table.columns]
     st.dataframe(table.style.format("{:.3f}"), width="stretch")
-    crossover = "never" if distractor == 0 else (
-        "already at p = 0.5" if distractor >= truth else
-        f"at p ≈ {0.5 + 0.5 * (1 - (distractor / truth) ** 2) ** 0.5:.2f}")
-    st.caption(f"{N_PAIRS} pairs, 400 training and 400 balanced test pairs, 3 seeds, CCS {PLAYGROUND_CCS.restarts} "
-               f"restarts × {PLAYGROUND_CCS.epochs} epochs (fewer than the reference, for speed). Truth's "
-               f"centered spread a²·4p(1−p) falls below the distractor's c² {crossover}.")
+    crossover = (
+        "never"
+        if distractor == 0
+        else (
+            "already at p = 0.5"
+            if distractor >= truth
+            else f"at p ≈ {0.5 + 0.5 * (1 - (distractor / truth) ** 2) ** 0.5:.2f}"
+        )
+    )
+    st.caption(
+        f"{N_PAIRS} pairs, 400 training and 400 balanced test pairs, 3 seeds, CCS {PLAYGROUND_CCS.restarts} "
+        f"restarts × {PLAYGROUND_CCS.epochs} epochs (fewer than the reference, for speed). Truth's "
+        f"centered spread a²·4p(1−p) falls below the distractor's c² {crossover}."
+    )

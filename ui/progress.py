@@ -47,10 +47,16 @@ def run_with_progress(extract: ExtractConfig, sweep: SweepConfig, running: str, 
     extraction and training, collapsed under `finished` when done; the settings are
     checked first (with shared mode's caps on a shared server). Raises UserError."""
     with st.status(running, expanded=True) as status:
-        result = run_pipeline(extract, sweep, extract_progress=progress_callback("Extracting hidden states"),
-                              sweep_progress=progress_callback("Training probes"),
-                              status=lambda message: status.write(plain(message)), loader=model_loader,
-                              uploads=uploads_folder(), shared=shared(),
-                              time_limit_s=SHARED_WORK_SECONDS if shared() else None).sweep
+        result = run_pipeline(
+            extract,
+            sweep,
+            extract_progress=progress_callback("Extracting hidden states"),
+            sweep_progress=progress_callback("Training probes"),
+            status=lambda message: status.write(plain(message)),
+            loader=model_loader,
+            uploads=uploads_folder(),
+            shared=shared(),
+            time_limit_s=SHARED_WORK_SECONDS if shared() else None,
+        ).sweep
         status.update(label=finished, state="complete", expanded=False)
     return result

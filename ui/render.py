@@ -11,12 +11,15 @@ import logging
 import re
 import string
 
+import altair as alt
+import pandas as pd
 import streamlit as st
 
 from core.config import Template
 from core.errors import UserError, public_message
 from core.story.slides import Pair
 from core.story.talk_html import pair_html
+from core.views.export import save_chart_bytes
 
 _MARKDOWN_SPECIAL = re.compile("([" + re.escape(string.punctuation) + "])")
 log = logging.getLogger("ccs_lab")
@@ -64,9 +67,6 @@ def slide_mode() -> None:
 def warm_up_charts() -> None:
     """Draw a one-point chart out of sight, so the browser has loaded and compiled its
     chart renderer before the first slide with a chart (it saves about 0.6 s there)."""
-    import altair as alt
-    import pandas as pd
-
     with st.container(key=WARM_UP_KEY):
         st.altair_chart(alt.Chart(pd.DataFrame({"x": [0]})).mark_point().encode(x="x:Q"), theme=None)
 
@@ -74,8 +74,27 @@ def warm_up_charts() -> None:
 def chart_exports(make_chart, name: str, key: str) -> None:
     """PNG and SVG downloads of the chart `make_chart()` builds, slide-styled and at least
     1920 px wide (core.views.export.save_chart_bytes), made only when clicked."""
-    from core.views.export import save_chart_bytes
-
     for fmt in ("png", "svg"):
-        st.download_button(f"Chart ({fmt.upper()}, 1920 px)", lambda fmt=fmt: save_chart_bytes(make_chart(), fmt),
-                           f"{name}.{fmt}", on_click="ignore", key=f"{key}_{fmt}")
+        st.download_button(
+            f"Chart ({fmt.upper()}, 1920 px)",
+            lambda fmt=fmt: save_chart_bytes(make_chart(), fmt),
+            f"{name}.{fmt}",
+            on_click="ignore",
+            key=f"{key}_{fmt}",
+        )
+
+
+def reproduce(command: str, local_files: bool = False) -> None:
+    """The one `python -m core ...` command that reproduces this page's view (core.cli.
+    reproduce), copyable; `local_files` says that it leaves out a local model or data set."""
+    with st.expander("Reproduce from the command line", icon=":material/terminal:"):
+        st.code(command, language="bash", wrap_lines=True)
+        note = (
+            " It leaves out the local model or data folder this run reads: add --model or --dataset-name."
+            if (local_files)
+            else ""
+        )
+        st.caption(
+            "Run it in the project's folder (with .venv/bin/python, or its environment active); it reads "
+            "the same cache, so results already computed here load at once." + note
+        )

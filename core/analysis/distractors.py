@@ -46,15 +46,29 @@ def distractor_cells(acts: ActivationSet, result: SweepResult) -> pd.DataFrame:
     distractor = targets[result.test_indices]
     rows = []
     for (method, p, seed), probe in result.probes.items():
-        predicted = probe.scores(*normalize_test_pairs(probe, test, result.config.test_normalization, own)
-                                 ).confidence > 0.5
+        predicted = (
+            probe.scores(*normalize_test_pairs(probe, test, result.config.test_normalization, own)).confidence > 0.5
+        )
         unsupervised = not METHOD_REGISTRY[method].supervised
         truth = _oriented(float((predicted == test.labels.astype(bool)).mean()), unsupervised)
         word = _oriented(float((predicted == distractor.astype(bool)).mean()), unsupervised)
-        finds = "truth" if truth >= FINDS and truth > word else "distractor" if word >= FINDS and word > truth \
+        finds = (
+            "truth"
+            if truth >= FINDS and truth > word
+            else "distractor"
+            if word >= FINDS and word > truth
             else "neither"
-        rows.append({"method": method, "p": p, "seed": seed, "truth_accuracy": truth, "distractor_accuracy": word,
-                     "finds": finds})
+        )
+        rows.append(
+            {
+                "method": method,
+                "p": p,
+                "seed": seed,
+                "truth_accuracy": truth,
+                "distractor_accuracy": word,
+                "finds": finds,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -65,5 +79,5 @@ def distractor_report(cells: pd.DataFrame) -> pd.DataFrame:
     report = grouped[["truth_accuracy", "distractor_accuracy"]].mean()
     counts = grouped["finds"].value_counts().unstack(fill_value=0)
     for target in ("truth", "distractor", "neither"):
-        report[f"seeds_finding_{target}"] = counts[target] if target in counts else 0
+        report[f"seeds_finding_{target}"] = counts.get(target, 0)
     return report.reset_index()

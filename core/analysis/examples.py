@@ -42,19 +42,26 @@ def example_table(acts: ActivationSet, result: SweepResult, method: str, p: floa
     scores = probe.scores(*_test_inputs(acts, result, probe))
     confidence = 1 - scores.confidence if flipped else scores.confidence
     labels = acts.labels[result.test_indices].astype(int)
-    frame = pd.DataFrame({
-        "index": result.test_indices, "id": [acts.ids[i] for i in result.test_indices],
-        "text": [acts.texts[i] for i in result.test_indices], "label": labels,
-        "p_pos": scores.p_pos if probe.form == PAIR else np.nan,
-        "p_neg": scores.p_neg if probe.form == PAIR else np.nan,
-        "confidence": confidence, "prediction": (confidence > 0.5).astype(int)})
+    frame = pd.DataFrame(
+        {
+            "index": result.test_indices,
+            "id": [acts.ids[i] for i in result.test_indices],
+            "text": [acts.texts[i] for i in result.test_indices],
+            "label": labels,
+            "p_pos": scores.p_pos if probe.form == PAIR else np.nan,
+            "p_neg": scores.p_neg if probe.form == PAIR else np.nan,
+            "confidence": confidence,
+            "prediction": (confidence > 0.5).astype(int),
+        }
+    )
     frame["consistency"] = (frame.p_pos - (1 - frame.p_neg)).abs()
     frame["correct"] = frame.prediction == frame.label
     return frame
 
 
-def prediction_trajectory(acts: ActivationSet, result: SweepResult, method: str, seed: int,
-                          example: int) -> pd.DataFrame:
+def prediction_trajectory(
+    acts: ActivationSet, result: SweepResult, method: str, seed: int, example: int
+) -> pd.DataFrame:
     """How the probe of (method, seed) judges one example (an activation-set index in the
     test split) at every level of p: p, confidence, prediction, correct."""
     position = np.flatnonzero(result.test_indices == example)
@@ -64,8 +71,14 @@ def prediction_trajectory(acts: ActivationSet, result: SweepResult, method: str,
     for p in result.config.p_levels:
         table = example_table(acts, result, method, p, seed)
         row = table.iloc[position[0]]
-        rows.append({"p": float(p), "confidence": float(row.confidence), "prediction": int(row.prediction),
-                     "correct": bool(row.correct)})
+        rows.append(
+            {
+                "p": float(p),
+                "confidence": float(row.confidence),
+                "prediction": int(row.prediction),
+                "correct": bool(row.correct),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -79,8 +92,14 @@ def projection_scatter(acts: ActivationSet, result: SweepResult, method: str, p:
     direction = probe.weight.double() / probe.weight.double().norm()
     along_probe = (differences @ direction).numpy() * (-1 if flipped else 1)
     top_pc = (differences @ top_principal_component(pos_n, neg_n).double()).numpy()
-    return pd.DataFrame({"index": result.test_indices, "label": acts.labels[result.test_indices].astype(int),
-                         "probe_projection": along_probe, "top_pc_projection": top_pc})
+    return pd.DataFrame(
+        {
+            "index": result.test_indices,
+            "label": acts.labels[result.test_indices].astype(int),
+            "probe_projection": along_probe,
+            "top_pc_projection": top_pc,
+        }
+    )
 
 
 def flipping_example(acts: ActivationSet, result: SweepResult, method: str, seed: int) -> int:

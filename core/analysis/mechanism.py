@@ -43,7 +43,7 @@ def centering_table(acts: ActivationSet, config: SweepConfig) -> pd.DataFrame:
     Predictions use m0, Delta and the within-class variance measured on the pool, so
     they are a real test of the model, not a restatement of the measurement."""
     pos, neg = acts.layer(config.layer)
-    test, pool = split_test(acts.labels, config.n_test, config.split_seed, acts.texts)
+    _test, pool = split_test(acts.labels, config.n_test, config.split_seed, acts.texts)
     u = truth_direction(pos[pool], neg[pool], acts.labels[pool]).double()
     along = ((pos - neg).double() @ u).numpy()
     labels = acts.labels
@@ -57,16 +57,22 @@ def centering_table(acts: ActivationSet, config: SweepConfig) -> pd.DataFrame:
             values, truth = along[draw], labels[draw] == 1
             centered = values - values.mean()
             p_hat = truth.mean()
-            rows.append({
-                "p": float(p), "seed": int(seed),
-                "mean_shift": float(values.mean()), "mean_shift_predicted": float(m0 + p_hat * delta),
-                "true_position": float(centered[truth].mean()), "true_position_predicted": float((1 - p_hat) * delta),
-                "false_position": float(centered[~truth].mean()), "false_position_predicted": float(-p_hat * delta),
-                "variance": float(centered.var()),
-                # Law of total variance: between-class (truth) part + each class's own spread.
-                "variance_predicted": float(p_hat * (1 - p_hat) * delta ** 2 + p_hat * var1 + (1 - p_hat) * var0),
-                "truth_variance_ratio_predicted": float(truth_variance_ratio(p_hat)),
-            })
+            rows.append(
+                {
+                    "p": float(p),
+                    "seed": int(seed),
+                    "mean_shift": float(values.mean()),
+                    "mean_shift_predicted": float(m0 + p_hat * delta),
+                    "true_position": float(centered[truth].mean()),
+                    "true_position_predicted": float((1 - p_hat) * delta),
+                    "false_position": float(centered[~truth].mean()),
+                    "false_position_predicted": float(-p_hat * delta),
+                    "variance": float(centered.var()),
+                    # Law of total variance: between-class (truth) part + each class's own spread.
+                    "variance_predicted": float(p_hat * (1 - p_hat) * delta**2 + p_hat * var1 + (1 - p_hat) * var0),
+                    "truth_variance_ratio_predicted": float(truth_variance_ratio(p_hat)),
+                }
+            )
     table = pd.DataFrame(rows)
     balanced = table[np.isclose(table.p, 0.5)].variance.mean() if (np.isclose(table.p, 0.5)).any() else np.nan
     table["variance_ratio"] = table.variance / balanced
@@ -90,8 +96,9 @@ def direction_stability(result: SweepResult) -> pd.DataFrame:
     rows = []
     for (method, p, seed), probe in result.probes.items():
         reference = _raw_direction(result.probes[(method, reference_p, seed)])
-        rows.append({"method": method, "p": p, "seed": seed,
-                     "stability": float(torch.abs(_raw_direction(probe) @ reference))})
+        rows.append(
+            {"method": method, "p": p, "seed": seed, "stability": float(torch.abs(_raw_direction(probe) @ reference))}
+        )
     return pd.DataFrame(rows)
 
 
@@ -102,7 +109,7 @@ def seed_agreement(result: SweepResult) -> pd.DataFrame:
     rows = []
     for method in result.config.methods:
         directions = [_raw_direction(result.probes[(method, reference_p, seed)]) for seed in result.config.seeds]
-        pairs = [float(torch.abs(a @ b)) for i, a in enumerate(directions) for b in directions[i + 1:]]
+        pairs = [float(torch.abs(a @ b)) for i, a in enumerate(directions) for b in directions[i + 1 :]]
         if pairs:
             rows.append({"method": method, "agreement": float(np.mean(pairs))})
     return pd.DataFrame(rows)
@@ -123,7 +130,12 @@ def logistic_threshold_shift(result: SweepResult) -> dict | None:
     raw, norm = by_cell.loc[twins[0]], by_cell.loc[twins[1]].reindex(by_cell.loc[twins[0]].index)
     top = max(result.config.p_levels)
     at_top = raw.index.get_level_values("p") == top
-    return {"p": top, "accuracy_raw": float(raw.accuracy[at_top].mean()),
-            "accuracy_norm": float(norm.accuracy[at_top].mean()), "auroc_raw": float(raw.auroc[at_top].mean()),
-            "auroc_norm": float(norm.auroc[at_top].mean()),
-            "max_auroc_difference": float((raw.auroc - norm.auroc).abs().max()), "cells": len(raw)}
+    return {
+        "p": top,
+        "accuracy_raw": float(raw.accuracy[at_top].mean()),
+        "accuracy_norm": float(norm.accuracy[at_top].mean()),
+        "auroc_raw": float(raw.auroc[at_top].mean()),
+        "auroc_norm": float(norm.auroc[at_top].mean()),
+        "max_auroc_difference": float((raw.auroc - norm.auroc).abs().max()),
+        "cells": len(raw),
+    }

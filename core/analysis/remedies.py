@@ -38,12 +38,16 @@ def reference_p(table: pd.DataFrame) -> float:
     return float(levels[np.argmin(np.abs(levels - 0.5))])
 
 
-def remedy_summary(tables: dict[str, pd.DataFrame], method: str,
-                   metrics: tuple[str, ...] = ("accuracy", "auroc")) -> pd.DataFrame:
+def remedy_summary(
+    tables: dict[str, pd.DataFrame], method: str, metrics: tuple[str, ...] = ("accuracy", "auroc")
+) -> pd.DataFrame:
     """Mean and 95% interval over seeds of each metric of `method`, per normalization and p
     (`tables`: normalization -> its sweep table)."""
-    parts = [summarize(table[table.method == method], metric, by=("p",)).assign(normalization=norm, method=method)
-             for norm, table in tables.items() for metric in metrics]
+    parts = [
+        summarize(table[table.method == method], metric, by=("p",)).assign(normalization=norm, method=method)
+        for norm, table in tables.items()
+        for metric in metrics
+    ]
     return pd.concat(parts, ignore_index=True)
 
 
@@ -71,10 +75,20 @@ def recovered_share(tables: dict[str, pd.DataFrame], method: str) -> pd.DataFram
             at_p, fixed = baseline.xs(p, level="p"), remedy.xs(p, level="p")
             drop = float(balanced - at_p.mean())
             gain, low, high = mean_ci((fixed - at_p).to_numpy(), clip=False)
-            rows.append({"normalization": norm, "method": method, "p": p, "baseline_accuracy": float(at_p.mean()),
-                         "remedy_accuracy": float(fixed.mean()), "drop": drop, "gain": gain,
-                         "gain_low": low, "gain_high": high,
-                         "recovered": gain / drop if drop >= MIN_DROP else float("nan")})
+            rows.append(
+                {
+                    "normalization": norm,
+                    "method": method,
+                    "p": p,
+                    "baseline_accuracy": float(at_p.mean()),
+                    "remedy_accuracy": float(fixed.mean()),
+                    "drop": drop,
+                    "gain": gain,
+                    "gain_low": low,
+                    "gain_high": high,
+                    "recovered": gain / drop if drop >= MIN_DROP else float("nan"),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -91,9 +105,14 @@ def decomposition(table: pd.DataFrame) -> pd.DataFrame:
         first = means.loc[(method, start)]
         for p in (level for level in means.loc[method].index if level > start):
             at = means.loc[(method, p)]
-            rows.append({"method": method, "p": float(p), "drop": first.accuracy - at.accuracy,
-                         "threshold": (at.accuracy_calibrated - at.accuracy)
-                         - (first.accuracy_calibrated - first.accuracy),
-                         "direction": first.accuracy_calibrated - at.accuracy_calibrated,
-                         "auroc_drop": first.auroc - at.auroc})
+            rows.append(
+                {
+                    "method": method,
+                    "p": float(p),
+                    "drop": first.accuracy - at.accuracy,
+                    "threshold": (at.accuracy_calibrated - at.accuracy) - (first.accuracy_calibrated - first.accuracy),
+                    "direction": first.accuracy_calibrated - at.accuracy_calibrated,
+                    "auroc_drop": first.auroc - at.auroc,
+                }
+            )
     return pd.DataFrame(rows)

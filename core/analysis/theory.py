@@ -52,18 +52,36 @@ class SyntheticPairs:
         attached = None
         if companion is not None:
             pos, neg = getattr(self, companion)
-            attached = ActivationSet(f"{key}-{companion}", pos[None], neg[None], np.zeros(len(pos), dtype=np.int8),
-                                     texts if len(pos) == n else tuple(f"free {i}" for i in range(len(pos))),
-                                     tuple(map(str, range(len(pos)))), (0,), {})
+            attached = ActivationSet(
+                f"{key}-{companion}",
+                pos[None],
+                neg[None],
+                np.zeros(len(pos), dtype=np.int8),
+                texts if len(pos) == n else tuple(f"free {i}" for i in range(len(pos))),
+                tuple(map(str, range(len(pos)))),
+                (0,),
+                {},
+            )
         meta = {"distractor_signs": self.distractor_signs.tolist()}
-        return ActivationSet(key, self.pos[None], self.neg[None], self.labels, texts, tuple(map(str, range(n))),
-                             (0,), meta, attached)
+        return ActivationSet(
+            key, self.pos[None], self.neg[None], self.labels, texts, tuple(map(str, range(n))), (0,), meta, attached
+        )
 
 
-def synthetic_pairs(n: int, dim: int, p: float = 0.5, truth_strength: float = 2.0, token_offset: float = 4.0,
-                    noise: float = 0.5, content_scale: float = 1.0, distractor_strength: float = 0.0,
-                    seed: int = 0, negated_offset: float | None = None, content_free_lean: float = 0.0,
-                    content_free_count: int = 3) -> SyntheticPairs:
+def synthetic_pairs(
+    n: int,
+    dim: int,
+    p: float = 0.5,
+    truth_strength: float = 2.0,
+    token_offset: float = 4.0,
+    noise: float = 0.5,
+    content_scale: float = 1.0,
+    distractor_strength: float = 0.0,
+    seed: int = 0,
+    negated_offset: float | None = None,
+    content_free_lean: float = 0.0,
+    content_free_count: int = 3,
+) -> SyntheticPairs:
     """n contrast pairs in `dim` (>= 3) dimensions, exactly round(p * n) of them true on
     the + side. Truth, offset and distractor directions are orthonormal and random
     (fixed by `seed`); the distractor's sign is balanced and independent of truth.
@@ -80,20 +98,27 @@ def synthetic_pairs(n: int, dim: int, p: float = 0.5, truth_strength: float = 2.
     labels[rng.permutation(n)[: positives_for(p, n)]] = 1
     sign = (2 * labels.astype(np.float64) - 1)[:, None]
     other = np.where(rng.permutation(n) < n // 2, 1.0, -1.0)[:, None]
-    flip = (sign * (truth_strength / 2) * truth + (token_offset / 2) * offset
-            + other * (distractor_strength / 2) * distractor)
+    flip = (
+        sign * (truth_strength / 2) * truth
+        + (token_offset / 2) * offset
+        + other * (distractor_strength / 2) * distractor
+    )
     content = content_scale * rng.standard_normal((n, dim))
     pos = content + flip
     neg = content - flip
     pos += noise * rng.standard_normal((n, dim))
     neg += noise * rng.standard_normal((n, dim))
 
-    negated_flip = (-sign * (truth_strength / 2) * truth
-                    + ((token_offset if negated_offset is None else negated_offset) / 2) * offset
-                    + other * (distractor_strength / 2) * distractor)
+    negated_flip = (
+        -sign * (truth_strength / 2) * truth
+        + ((token_offset if negated_offset is None else negated_offset) / 2) * offset
+        + other * (distractor_strength / 2) * distractor
+    )
     negated_content = content + content_scale * rng.standard_normal(dim)
-    negated = (negated_content + negated_flip + noise * rng.standard_normal((n, dim)),
-               negated_content - negated_flip + noise * rng.standard_normal((n, dim)))
+    negated = (
+        negated_content + negated_flip + noise * rng.standard_normal((n, dim)),
+        negated_content - negated_flip + noise * rng.standard_normal((n, dim)),
+    )
     free_flip = (token_offset / 2) * offset + (content_free_lean / 2) * truth
     free_content = 0.1 * content_scale * rng.standard_normal((content_free_count, dim))
     content_free = (free_content + free_flip, free_content - free_flip)
@@ -101,9 +126,17 @@ def synthetic_pairs(n: int, dim: int, p: float = 0.5, truth_strength: float = 2.
     def as_tensor(array: np.ndarray) -> torch.Tensor:
         return torch.from_numpy(array).to(torch.float32)
 
-    return SyntheticPairs(as_tensor(pos), as_tensor(neg), labels, as_tensor(truth), as_tensor(offset),
-                          as_tensor(distractor), tuple(map(as_tensor, negated)), tuple(map(as_tensor, content_free)),
-                          other[:, 0].astype(np.int8))
+    return SyntheticPairs(
+        as_tensor(pos),
+        as_tensor(neg),
+        labels,
+        as_tensor(truth),
+        as_tensor(offset),
+        as_tensor(distractor),
+        tuple(map(as_tensor, negated)),
+        tuple(map(as_tensor, content_free)),
+        other[:, 0].astype(np.int8),
+    )
 
 
 def truth_variance_ratio(p: float | np.ndarray) -> float | np.ndarray:

@@ -4,6 +4,7 @@ dispatches).
 
 - arguments: the options that choose a run, and the configs they make
 - output: progress bars, status lines, output-path checks
-- assets: `assets`; experiments: `extract`, `sweep`; runs: `runs`, `compare`;
-  story: `pack`, `unpack`, `present`; grid: `grid`
+- reproduce: the one command that reproduces a dashboard view, from its link parameters
+- assets: `assets`; experiments: `extract`, `sweep`, `layers`; analysis: `inspect`,
+  `remedies`; runs: `runs`, `compare`; story: `pack`, `unpack`, `present`; grid: `grid`
 """

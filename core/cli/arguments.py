@@ -8,15 +8,17 @@ import argparse
 import dataclasses
 from pathlib import Path
 
-from core.config import BUNDLED, TEST_NORMALIZATIONS, DatasetSpec
+from core.config import BUNDLED, TEST_NORMALIZATIONS, DatasetSpec, ExtractConfig, SweepConfig
 from core.data.bundled import BUNDLED_DATASETS
 from core.data.prompts import TEMPLATES
 from core.errors import UserError
+from core.extraction.models import check_device
 from core.metrics import METRICS
-from core.names import local_or_id
+from core.names import is_digest, local_or_id
 from core.normalizations import NORMALIZATION_REGISTRY, NORMALIZATIONS
 from core.probes import METHOD_IDS
 from core.settings.presets import PRESETS, with_optimizer
+from core.settings.validate import check_number, check_run
 
 
 def comma_floats(text: str) -> tuple[float, ...]:
@@ -37,6 +39,11 @@ def comma_words(text: str) -> tuple[str, ...]:
     return tuple(v.strip() for v in text.split(",") if v.strip())
 
 
+def seed_list(text: str) -> tuple[int, ...]:
+    """Seeds as a link writes them: a count N (seeds 0..N-1) or a comma-separated list."""
+    return comma_ints(text) if "," in text else tuple(range(comma_ints(text)[0] if text.strip() else 0))
+
+
 def add_extract_arguments(parser: argparse.ArgumentParser) -> None:
     """Options that choose model, data, template and extraction (defaults: the preset)."""
     group = parser.add_argument_group("extraction")
@@ -46,20 +53,30 @@ def add_extract_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--dtype", choices=["auto", "float32", "bfloat16", "float16"])
     group.add_argument("--trust-remote-code", action="store_true", help="run model code from the hub (off by default)")
     group.add_argument("--dataset", choices=["bundled", "hf", "csv"], help="dataset source")
-    group.add_argument("--dataset-name", help="a bundled set (" + ", ".join(BUNDLED_DATASETS) + "), a hub dataset id "
-                                              "or local folder (hf), or a file path (csv)")
+    group.add_argument(
+        "--dataset-name",
+        help="a bundled set (" + ", ".join(BUNDLED_DATASETS) + "), a hub dataset id "
+        "or local folder (hf), or a file path (csv)",
+    )
     group.add_argument("--dataset-config", help="hub dataset config")
     group.add_argument("--split", help="dataset split (hf)")
     group.add_argument("--text-column")
     group.add_argument("--label-column")
     group.add_argument("--positive-label", help="label value whose + completion is true, for non-0/1 labels")
-    group.add_argument("--template", choices=list(TEMPLATES), help="a named template to start from: " + "; ".join(
-        f"{name}: {label}" for name, (label, _) in TEMPLATES.items()))
+    group.add_argument(
+        "--template",
+        choices=list(TEMPLATES),
+        help="a named template to start from: "
+        + "; ".join(f"{name}: {label}" for name, (label, _) in TEMPLATES.items()),
+    )
     group.add_argument("--prompt", help="prompt with one {text} slot")
     group.add_argument("--positive", help="completion making x+ (default ' positive')")
     group.add_argument("--negative", help="completion making x- (default ' negative')")
-    group.add_argument("--distractor", type=comma_words, help="two words, e.g. Banana,Shed: one ends x+ and the other x-, "
-                                                          "which side at random for half of each class")
+    group.add_argument(
+        "--distractor",
+        type=comma_words,
+        help="two words, e.g. Banana,Shed: one ends x+ and the other x-, which side at random for half of each class",
+    )
     group.add_argument("--n-examples", type=int, help="balanced number of examples to extract")
     group.add_argument("--selection-seed", type=int)
     group.add_argument("--layers", type=comma_ints, help="hidden-state indices to keep (default: all)")
@@ -76,35 +93,53 @@ def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--p-levels", type=comma_floats, help="comma-separated fractions of true-+ training pairs")
     group.add_argument("--n-train", type=int)
     group.add_argument("--n-test", type=int)
-    group.add_argument("--seeds", type=int, help="number of seeds (0..N-1)")
+    group.add_argument("--seeds", type=seed_list, help="number of seeds N (seeds 0..N-1), or a list: 0,3,7")
+    group.add_argument("--split-seed", type=int, help="the seed that fixes the balanced test split")
     group.add_argument("--methods", type=comma_words, help=f"comma-separated subset of {','.join(METHOD_IDS)}")
-    group.add_argument("--normalization", choices=NORMALIZATIONS,
-                       help="per-side normalization or remedy: " + " ".join(
-                           f"{norm.id}: {norm.description}" for norm in NORMALIZATION_REGISTRY.values()))
-    group.add_argument("--negated-prompt", help="negation_pooled's negated question, with one {text} slot "
-                                                "(default: the prompt + ' not')")
+    group.add_argument(
+        "--normalization",
+        choices=NORMALIZATIONS,
+        help="per-side normalization or remedy: "
+        + " ".join(f"{norm.id}: {norm.description}" for norm in NORMALIZATION_REGISTRY.values()),
+    )
+    group.add_argument(
+        "--negated-prompt",
+        help="negation_pooled's negated question, with one {text} slot (default: the prompt + ' not')",
+    )
     group.add_argument("--test-normalization", choices=TEST_NORMALIZATIONS)
-    group.add_argument("--ccs-optimizer", choices=["reference", "fast"],
-                       help="reference: 1000 AdamW epochs at lr 1e-3 (the default, for published numbers); "
-                            "fast: 500 epochs at lr 2e-3 (agrees with the reference on the demo, see make bench)")
+    group.add_argument(
+        "--ccs-optimizer",
+        choices=["reference", "fast"],
+        help="reference: 1000 AdamW epochs at lr 1e-3 (the default, for published numbers); "
+        "fast: 500 epochs at lr 2e-3 (agrees with the reference on the demo, see make bench)",
+    )
     group.add_argument("--epochs", type=int, help="CCS epochs per restart (reference: 1000)")
     group.add_argument("--lr", type=float, help="CCS AdamW learning rate (reference: 1e-3)")
     group.add_argument("--restarts", type=int, help="CCS restarts (reference: 10)")
+
+
+def add_output_arguments(parser: argparse.ArgumentParser, table: str = "the per-cell results CSV") -> None:
+    """The metric a command reports, and the files it writes (checked before any work)."""
+    group = parser.add_argument_group("output")
     group.add_argument("--metric", choices=list(METRICS), default="accuracy", help="metric of table and chart")
-    group.add_argument("--out", type=Path, help="write the per-cell results CSV here")
+    group.add_argument("--out", type=Path, help=f"write {table} here")
     group.add_argument("--chart", type=Path, help="write the chart here (.png, .svg or .html)")
-    group.add_argument("--theory", action="store_true", help="overlay the 4p(1-p) prediction on the chart")
 
 
 def _replace(obj, **changes):
     return dataclasses.replace(obj, **{k: v for k, v in changes.items() if v is not None})
 
 
-def extract_config_from(args: argparse.Namespace):
+def extract_config_from(args: argparse.Namespace) -> ExtractConfig:
     """The preset's ExtractConfig with the command line's overrides."""
     base, _ = PRESETS[args.preset]
-    model = _replace(base.model, model_id=local_or_id(args.model) if args.model else None, revision=args.revision,
-                     dtype=args.dtype, trust_remote_code=True if args.trust_remote_code else None)
+    model = _replace(
+        base.model,
+        model_id=local_or_id(args.model) if args.model else None,
+        revision=args.revision,
+        dtype=args.dtype,
+        trust_remote_code=True if args.trust_remote_code else None,
+    )
     dataset = base.dataset
     if args.dataset == BUNDLED and args.dataset_name:
         dataset = DatasetSpec(source=BUNDLED, name=args.dataset_name)
@@ -112,31 +147,66 @@ def extract_config_from(args: argparse.Namespace):
         if not args.dataset_name:
             raise UserError(f"--dataset {args.dataset} needs --dataset-name.")
         dataset = DatasetSpec(source=args.dataset, name=args.dataset_name)
-    if dataset.source == "csv":
+    if dataset.source == "csv" and not is_digest(dataset.name):  # a file (an upload goes by its digest)
         dataset = _replace(dataset, name=str(Path(dataset.name).expanduser().resolve()))
     elif dataset.source == "hf":
         dataset = _replace(dataset, name=local_or_id(dataset.name))
-    dataset = _replace(dataset, config=args.dataset_config, split=args.split, text_column=args.text_column,
-                       label_column=args.label_column, positive_label=args.positive_label)
+    dataset = _replace(
+        dataset,
+        config=args.dataset_config,
+        split=args.split,
+        text_column=args.text_column,
+        label_column=args.label_column,
+        positive_label=args.positive_label,
+    )
     if args.template:
         template = TEMPLATES[args.template][1]
     elif dataset.source == BUNDLED and dataset.name in BUNDLED_DATASETS:
         template = BUNDLED_DATASETS[dataset.name].template  # each bundled set's own template
     else:
         template = base.template
-    template = _replace(template, prompt=args.prompt, positive=args.positive, negative=args.negative,
-                        distractor=args.distractor)
-    return _replace(base, model=model, dataset=dataset, template=template, n_examples=args.n_examples,
-                    selection_seed=args.selection_seed, layers=args.layers, max_tokens=args.max_tokens,
-                    storage_dtype="float16" if args.float16 else None)
+    template = _replace(
+        template, prompt=args.prompt, positive=args.positive, negative=args.negative, distractor=args.distractor
+    )
+    return _replace(
+        base,
+        model=model,
+        dataset=dataset,
+        template=template,
+        n_examples=args.n_examples,
+        selection_seed=args.selection_seed,
+        layers=args.layers,
+        max_tokens=args.max_tokens,
+        storage_dtype="float16" if args.float16 else None,
+    )
 
 
-def sweep_config_from(args: argparse.Namespace):
+def sweep_config_from(args: argparse.Namespace) -> SweepConfig:
     """The preset's SweepConfig with the command line's overrides."""
     _, base = PRESETS[args.preset]
     ccs = with_optimizer(base.ccs, args.ccs_optimizer) if args.ccs_optimizer else base.ccs
     ccs = _replace(ccs, epochs=args.epochs, lr=args.lr, restarts=args.restarts)
-    return _replace(base, layer=args.layer, p_levels=args.p_levels, n_train=args.n_train, n_test=args.n_test,
-                    seeds=tuple(range(args.seeds)) if args.seeds is not None else None, methods=args.methods,
-                    normalization=args.normalization, test_normalization=args.test_normalization, ccs=ccs,
-                    negated_prompt=args.negated_prompt)
+    return _replace(
+        base,
+        layer=args.layer,
+        p_levels=args.p_levels,
+        n_train=args.n_train,
+        n_test=args.n_test,
+        seeds=args.seeds,
+        split_seed=args.split_seed,
+        methods=args.methods,
+        normalization=args.normalization,
+        test_normalization=args.test_normalization,
+        ccs=ccs,
+        negated_prompt=args.negated_prompt,
+    )
+
+
+def checked_run(args: argparse.Namespace) -> tuple[ExtractConfig, SweepConfig]:
+    """The run the command line describes, every setting checked before anything loads."""
+    extract_config, sweep_config = extract_config_from(args), sweep_config_from(args)
+    check_run(extract_config, sweep_config)
+    check_device(args.device)
+    if args.batch_size is not None:
+        check_number("batch_size", args.batch_size)
+    return extract_config, sweep_config

@@ -31,11 +31,23 @@ def asset_report() -> list[AssetStatus]:
     except UserError:
         rows.append(AssetStatus(gguf_label, False, "-", MODEL_INSTALL_COMMAND))
     converted = converted_model_dir()
-    rows.append(AssetStatus("model: converted safetensors checkpoint", (converted / "config.json").is_file(),
-                            str(converted), "made on first use"))
+    rows.append(
+        AssetStatus(
+            "model: converted safetensors checkpoint",
+            (converted / "config.json").is_file(),
+            str(converted),
+            "made on first use",
+        )
+    )
     dataset = assets_dir() / DATASET_FILE
-    rows.append(AssetStatus("dataset: Rotten Tomatoes snippets (Hutto & Gilbert 2014)", dataset.is_file(),
-                            str(dataset), DATASET_INSTALL_COMMAND))
+    rows.append(
+        AssetStatus(
+            "dataset: Rotten Tomatoes snippets (Hutto & Gilbert 2014)",
+            dataset.is_file(),
+            str(dataset),
+            DATASET_INSTALL_COMMAND,
+        )
+    )
     return rows
 
 

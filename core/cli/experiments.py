@@ -1,5 +1,5 @@
-"""`extract` and `sweep`: extraction, then the imbalance sweep, with the table, the provenance
-line and optional CSV and chart.
+"""`extract`, `sweep` and `layers`: extraction, the imbalance sweep (with the table, the
+provenance line and optional CSV and chart), and the same sweep at every layer.
 """
 
 from __future__ import annotations
@@ -7,18 +7,26 @@ from __future__ import annotations
 import argparse
 
 from core.analysis.distractors import FINDS, distractor_cells, distractor_report
-from core.cli.arguments import add_extract_arguments, add_sweep_arguments, extract_config_from, sweep_config_from
-from core.cli.output import status_printer, tqdm_progress
-from core.errors import UserError, short_path
-from core.experiments.pipeline import run_pipeline
+from core.cli.arguments import (
+    add_extract_arguments,
+    add_output_arguments,
+    add_sweep_arguments,
+    checked_run,
+    extract_config_from,
+)
+from core.cli.output import checked_outputs, status_printer, tqdm_progress
+from core.config import ExtractConfig
+from core.errors import short_path
+from core.experiments.layers import scan_every_layer
+from core.experiments.pipeline import PipelineRun, run_pipeline
 from core.extraction.extract import extract
 from core.extraction.models import check_device, known_hidden_states
 from core.metrics import summarize
-from core.settings.validate import check_extract, check_layers_exist, check_number, check_run
+from core.settings.validate import check_extract, check_layers_exist, check_number
 from core.store.activations import ActivationStore
-from core.views.charts import imbalance_chart
+from core.views.charts import imbalance_chart, layer_chart
 from core.views.export import save_chart
-from core.views.report import describe_sweep, format_summary, subtitle_lines
+from core.views.report import chart_caption, describe_sweep, format_summary, layer_table, subtitle_lines
 from core.views.style import method_label
 
 
@@ -26,8 +34,30 @@ def data_line(key: str) -> str:
     """What an activation set was made from (its description counts the duplicate rows
     dropped on load) and how many examples it holds."""
     meta = ActivationStore().meta(key)
-    return (f"data: {short_path(str(meta.get('dataset_description', '?')))}; {meta.get('n', '?')} examples extracted, "
-            "no text in both the test split and training")
+    return (
+        f"data: {short_path(str(meta.get('dataset_description', '?')))}; {meta.get('n', '?')} examples extracted, "
+        "no text in both the test split and training"
+    )
+
+
+def pipeline_run(args: argparse.Namespace) -> tuple[ExtractConfig, PipelineRun]:
+    """The run the command line describes, checked, extracted and swept (or found in the
+    cache), with progress bars, and the two lines that say where its activations came from."""
+    extract_config, sweep_config = checked_run(args)
+    checked_outputs(args)
+    run = run_pipeline(
+        extract_config,
+        sweep_config,
+        device=args.device,
+        batch_size=args.batch_size,
+        extract_progress=tqdm_progress("extract", " tokens"),
+        sweep_progress=tqdm_progress("sweep", " steps"),
+        status=status_printer,
+    )
+    extraction = "cache hit, model not loaded" if run.extraction.cached else f"{run.extraction.seconds:.1f} s"
+    print(f"activations {run.extraction.key[:12]} ({extraction})")
+    print(data_line(run.extraction.key))
+    return extract_config, run
 
 
 def command_extract(args: argparse.Namespace) -> int:
@@ -37,8 +67,13 @@ def command_extract(args: argparse.Namespace) -> int:
     check_device(args.device)
     if args.batch_size is not None:
         check_number("batch_size", args.batch_size)
-    outcome = extract(config, device=args.device, batch_size=args.batch_size,
-                      progress=tqdm_progress("extract", " tokens"), status=status_printer)
+    outcome = extract(
+        config,
+        device=args.device,
+        batch_size=args.batch_size,
+        progress=tqdm_progress("extract", " tokens"),
+        status=status_printer,
+    )
     state = "cache hit (model not loaded)" if outcome.cached else f"extracted in {outcome.seconds:.1f} s"
     print(f"activations {outcome.key} ({state})")
     print(data_line(outcome.key))
@@ -46,30 +81,15 @@ def command_extract(args: argparse.Namespace) -> int:
 
 
 def command_sweep(args: argparse.Namespace) -> int:
-    extract_config, sweep_config = extract_config_from(args), sweep_config_from(args)
-    check_run(extract_config, sweep_config)
-    check_device(args.device)
-    if args.batch_size is not None:
-        check_number("batch_size", args.batch_size)
-    if args.chart and args.chart.suffix.lower() not in (".png", ".svg", ".html"):
-        raise UserError(f"--chart must end in .png, .svg or .html, got {args.chart.name!r}.")
-    for flag, path in (("--out", args.out), ("--chart", args.chart)):
-        if path is not None and not path.resolve().parent.is_dir():
-            raise UserError(f"{flag}: the folder for {path.name} does not exist.")
-    run = run_pipeline(extract_config, sweep_config, device=args.device, batch_size=args.batch_size,
-                       extract_progress=tqdm_progress("extract", " tokens"),
-                       sweep_progress=tqdm_progress("sweep", " steps"),
-                       status=status_printer)
-    extraction = "cache hit, model not loaded" if run.extraction.cached else f"{run.extraction.seconds:.1f} s"
-    print(f"activations {run.extraction.key[:12]} ({extraction})")
-    print(data_line(run.extraction.key))
+    extract_config, run = pipeline_run(args)
+    sweep_config = run.sweep.config
     summary = summarize(run.sweep.table, args.metric)
     print(f"\nmean {args.metric} over seeds [95% CI]")
     print(format_summary(summary))
     provenance = describe_sweep(sweep_config, run.sweep.seconds, run.sweep.cached, run.sweep.reused)
     print(provenance)
     if extract_config.template.distractor is not None:
-        print(distractor_lines(run, sweep_config))
+        print(distractor_lines(run))
     if args.out:
         run.sweep.table.to_csv(args.out, index=False)
         print(f"results: {args.out}")
@@ -79,24 +99,66 @@ def command_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
-def distractor_lines(run, sweep_config) -> str:
+def distractor_lines(run: PipelineRun) -> str:
     """The truth-or-distractor table of a run extracted with a distractor (core.analysis.distractors)."""
-    acts = ActivationStore().load(run.extraction.key, layers=[sweep_config.layer])
+    acts = ActivationStore().load(run.extraction.key, layers=[run.sweep.config.layer])
     report = distractor_report(distractor_cells(acts, run.sweep))
-    lines = [f"\ntruth or distractor? mean accuracy on each over seeds; seeds finding each (>= {FINDS:g} and above "
-             "the other)", f"{'method':24}{'p':>6}{'truth':>8}{'distractor':>12}   seeds: truth / distractor / neither"]
+    lines = [
+        f"\ntruth or distractor? mean accuracy on each over seeds; seeds finding each (>= {FINDS:g} and above "
+        "the other)",
+        f"{'method':24}{'p':>6}{'truth':>8}{'distractor':>12}   seeds: truth / distractor / neither",
+    ]
     for row in report.itertuples():
-        lines.append(f"{method_label(row.method):24}{row.p:>6g}{row.truth_accuracy:>8.3f}{row.distractor_accuracy:>12.3f}"
-                     f"   {row.seeds_finding_truth} / {row.seeds_finding_distractor} / {row.seeds_finding_neither}")
+        lines.append(
+            f"{method_label(row.method):24}{row.p:>6g}{row.truth_accuracy:>8.3f}{row.distractor_accuracy:>12.3f}"
+            f"   {row.seeds_finding_truth} / {row.seeds_finding_distractor} / {row.seeds_finding_neither}"
+        )
     return "\n".join(lines)
 
 
+def command_layers(args: argparse.Namespace) -> int:
+    """The sweep at every layer the extraction keeps (the Layers page)."""
+    extract_config, sweep_config = checked_run(args)
+    checked_outputs(args)
+    outcome, table = scan_every_layer(
+        extract_config,
+        sweep_config,
+        device=args.device,
+        extract_progress=tqdm_progress("extract", " tokens"),
+        scan_progress=tqdm_progress("layers", " layers"),
+        status=status_printer,
+    )
+    print(f"activations {outcome.key[:12]}")
+    print(data_line(outcome.key))
+    summary = summarize(table, args.metric, by=("method", "p", "layer"))
+    print(f"\nmean {args.metric} over {len(sweep_config.seeds)} seeds, by layer")
+    print(layer_table(summary).to_string())
+    caption = chart_caption(sweep_config).replace(f", layer {sweep_config.layer}", "")
+    print(f"Every layer: {caption}; the 95% intervals are in the CSV's cells and on the chart.")
+    if args.out:
+        table.to_csv(args.out, index=False)
+        print(f"results: {args.out}")
+    if args.chart:
+        print(f"chart: {save_chart(layer_chart(summary), args.chart)}")
+    return 0
+
+
 def register(commands) -> None:
-    """Add the `extract` and `sweep` commands to the CLI's subparsers."""
+    """Add the `extract`, `sweep` and `layers` commands to the CLI's subparsers."""
     extract_parser = commands.add_parser("extract", help="extract (or find cached) activations")
     add_extract_arguments(extract_parser)
     extract_parser.set_defaults(run=command_extract)
     sweep = commands.add_parser("sweep", help="extract if needed, then run the imbalance sweep")
     add_extract_arguments(sweep)
     add_sweep_arguments(sweep)
+    add_output_arguments(sweep)
+    sweep.add_argument("--theory", action="store_true", help="overlay the 4p(1-p) prediction on the chart")
     sweep.set_defaults(run=command_sweep)
+    layers = commands.add_parser(
+        "layers",
+        help="the sweep at every layer the extraction keeps (--layers picks them; default all), as the Layers page",
+    )
+    add_extract_arguments(layers)
+    add_sweep_arguments(layers)
+    add_output_arguments(layers, "every layer's per-cell results")
+    layers.set_defaults(run=command_layers)

@@ -29,34 +29,46 @@ def command_grid(args: argparse.Namespace) -> int:
     if args.executor == "ray":
         outcome = run_on_ray(grid, args.ray_address, device=args.device, progress=tqdm_progress("grid", " jobs"))
     else:
-        outcome = run_inprocess(grid, device=args.device, progress=tqdm_progress("grid", " jobs"),
-                                status=status_printer)
+        outcome = run_inprocess(
+            grid, device=args.device, progress=tqdm_progress("grid", " jobs"), status=status_printer
+        )
     table = outcome.table
     table.to_csv(out / "grid.csv", index=False)
     summary = summarize(table, args.metric, by=("model", "dataset", "layer", "normalization", "method", "p"))
     save_chart(grid_chart(summary, f"{grid.title}: {args.metric}, mean over seeds, 95% band"), out / "grid.png")
-    print(f"grid '{grid.title}' ({outcome.executor}): {outcome.extracted} extraction(s) run, "
-          f"{outcome.extractions_cached} from the cache; {outcome.swept} sweep(s) run, {outcome.sweeps_cached} from "
-          f"the cache; {outcome.seconds:.0f} s")
+    print(
+        f"grid '{grid.title}' ({outcome.executor}): {outcome.extracted} extraction(s) run, "
+        f"{outcome.extractions_cached} from the cache; {outcome.swept} sweep(s) run, {outcome.sweeps_cached} from "
+        f"the cache; {outcome.seconds:.0f} s"
+    )
     low, high = min(table.p), max(table.p)
     means = table.groupby(["model", "dataset", "layer", "normalization", "method", "p"], sort=False)[args.metric].mean()
     print(f"\nmean {args.metric} over seeds at p = {low:g} -> {high:g}")
     for (model, dataset, layer, norm, method), rows in means.groupby(level=[0, 1, 2, 3, 4], sort=False):
         rows = rows.droplevel([0, 1, 2, 3, 4])
-        print(f"{model:24} {dataset:26} layer {layer:<3} {norm:16} {method_label(method):24} "
-              f"{rows.loc[low]:.3f} -> {rows.loc[high]:.3f}")
+        print(
+            f"{model:24} {dataset:26} layer {layer:<3} {norm:16} {method_label(method):24} "
+            f"{rows.loc[low]:.3f} -> {rows.loc[high]:.3f}"
+        )
     print(f"results: {out / 'grid.csv'}\nchart: {out / 'grid.png'}")
     return 0
 
 
 def register(commands) -> None:
     """Add the `grid` command to the CLI's subparsers."""
-    grid = commands.add_parser("grid", help="an experiment grid (models x data sets x layers x normalizations): "
-                                            "one CSV and one chart; a rerun resumes from the cache")
+    grid = commands.add_parser(
+        "grid",
+        help="an experiment grid (models x data sets x layers x normalizations): "
+        "one CSV and one chart; a rerun resumes from the cache",
+    )
     grid.add_argument("file", type=Path, help="the grid file (.toml), see core/experiments/grid.py or examples/")
     grid.add_argument("--out", type=Path, required=True, help="the folder for grid.csv and grid.png")
-    grid.add_argument("--executor", choices=["inprocess", "ray"], default="inprocess",
-                      help="ray: extractions and sweeps as Ray tasks (pip install -r requirements-ray.txt)")
+    grid.add_argument(
+        "--executor",
+        choices=["inprocess", "ray"],
+        default="inprocess",
+        help="ray: extractions and sweeps as Ray tasks (pip install -r requirements-ray.txt)",
+    )
     grid.add_argument("--ray-address", help="a running Ray cluster (default: start a local one)")
     grid.add_argument("--metric", choices=list(METRICS), default="accuracy")
     grid.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (in-process executor)")

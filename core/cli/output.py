@@ -34,13 +34,28 @@ def status_printer(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr)
 
 
-def checked_output(path: Path, suffixes: tuple[str, ...], flag: str) -> Path:
-    if path.suffix.lower() not in suffixes:
-        raise UserError(f"{flag} must end in {' or '.join(suffixes)}, got {path.name!r}.")
+CHART_SUFFIXES = (".png", ".svg", ".html")
+
+
+def checked_output(path: Path, suffixes: tuple[str, ...] | None, flag: str) -> Path:
+    """`path` if it ends in one of `suffixes` (any, when None) and its folder exists (a
+    UserError naming `flag` otherwise): checked before any work, so a bad path never
+    wastes a run."""
+    if suffixes is not None and path.suffix.lower() not in suffixes:
+        choices = " or ".join([", ".join(suffixes[:-1]), suffixes[-1]] if len(suffixes) > 1 else suffixes)
+        raise UserError(f"{flag} must end in {choices}, got {path.name!r}.")
     if not path.resolve().parent.is_dir():
         raise UserError(f"{flag}: the folder for {path.name} does not exist.")
     return path
 
 
 def short_text(text: str, width: int = 60) -> str:
-    return text if len(text) <= width else text[:width - 1] + "…"
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def checked_outputs(args) -> None:
+    """--out and --chart (CHART_SUFFIXES), where given, before any work."""
+    if args.out is not None:
+        checked_output(args.out, None, "--out")
+    if getattr(args, "chart", None) is not None:
+        checked_output(args.chart, CHART_SUFFIXES, "--chart")

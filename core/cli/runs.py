@@ -27,9 +27,12 @@ def command_runs(args: argparse.Namespace) -> int:
         if record.damaged:
             print(f"{row['key']}  (unreadable record)")
             continue
-        print(f"{row['key']}  {row['created']}  {row['model']}; {short_text(row['dataset'])}; layer {row['layer']}; "
-              f"norm {row['normalization']}; {row['seeds']} seeds; p {row['p levels']}; {row['methods']}"
-              + (f"; CCS {row['CCS optimizer']}" if row["CCS optimizer"] else "") + f"; {row['size (MB)']} MB")
+        print(
+            f"{row['key']}  {row['created']}  {row['model']}; {short_text(row['dataset'])}; layer {row['layer']}; "
+            f"norm {row['normalization']}; {row['seeds']} seeds; p {row['p levels']}; {row['methods']}"
+            + (f"; CCS {row['CCS optimizer']}" if row["CCS optimizer"] else "")
+            + f"; {row['size (MB)']} MB"
+        )
     return 0
 
 
@@ -58,7 +61,11 @@ def register(commands) -> None:
     compare.add_argument("keys", nargs="+", metavar="KEY", help="run keys or their first 6+ hex digits")
     compare.add_argument("--metric", choices=list(METRICS), default="accuracy")
     compare.add_argument("--methods", type=comma_words, help=f"comma-separated subset of {','.join(METHOD_IDS)}")
-    compare.add_argument("--facet", choices=COMPARE_FACETS, default="none",
-                         help="none: color per run, dash per method; method or run: a panel each")
+    compare.add_argument(
+        "--facet",
+        choices=COMPARE_FACETS,
+        default="none",
+        help="none: color per run, dash per method; method or run: a panel each",
+    )
     compare.add_argument("--chart", type=Path, help="write the chart here (.png, .svg or .html)")
     compare.set_defaults(run=command_compare)

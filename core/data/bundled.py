@@ -14,8 +14,8 @@ names one; the CLI, the Data page and links read this registry.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 from num2words import num2words
@@ -41,6 +41,7 @@ class BundledSet:
 def _snippets(file: str, prefix: str, description: str) -> Callable[[], LabeledTexts]:
     def load() -> LabeledTexts:
         return parse_snippets(bundled_dataset_path(file).read_text(encoding="utf-8"), prefix, description)
+
     return load
 
 
@@ -65,10 +66,16 @@ def _balanced(candidates: Callable[[np.random.Generator], tuple[str, bool]], see
 
 def _generated(candidate: Callable, seed: int, prefix: str, title: str) -> Callable[[], LabeledTexts]:
     """A loader of STATEMENTS statements drawn by `candidate`, ids `prefix`-i."""
+
     def load() -> LabeledTexts:
         texts, labels = _balanced(candidate, seed)
-        return deduplicated(texts, labels, [f"{prefix}-{i}" for i in range(len(texts))],
-                            f"{title} generated offline ({len(texts):,} statements, half true)")
+        return deduplicated(
+            texts,
+            labels,
+            [f"{prefix}-{i}" for i in range(len(texts))],
+            f"{title} generated offline ({len(texts):,} statements, half true)",
+        )
+
     return load
 
 
@@ -78,8 +85,12 @@ def _comparisons(negated: bool) -> Callable:
         relation = "is not larger than" if negated else "is larger than"
         return f"{words(a).capitalize()} {relation} {words(b)}.", (a > b) != negated
 
-    return _generated(candidate, 1 + negated, "cmp-neg" if negated else "cmp",
-                      "Number comparisons, negated," if negated else "Number comparisons,")
+    return _generated(
+        candidate,
+        1 + negated,
+        "cmp-neg" if negated else "cmp",
+        "Number comparisons, negated," if negated else "Number comparisons,",
+    )
 
 
 def _sums(negated: bool) -> Callable:
@@ -96,17 +107,28 @@ def _sums(negated: bool) -> Callable:
 
 REVIEW = Template()
 BUNDLED_DATASETS = {
-    BUNDLED_DEFAULT: BundledSet("Rotten Tomatoes movie-review snippets", _snippets(
-        "movieReviewSnippets_GroundTruth.txt", "rt", "Rotten Tomatoes movie-review snippets"), REVIEW),
-    "amazon_review_snippets": BundledSet("Amazon product-review snippets", _snippets(
-        "amazonReviewSnippets_GroundTruth.txt", "amazon", "Amazon product-review snippets"),
-        Template(DEFAULT_PROMPT.replace("movie review", "product review"))),
-    "nyt_editorial_snippets": BundledSet("New York Times editorial snippets", _snippets(
-        "nytEditorialSnippets_GroundTruth.txt", "nyt", "New York Times editorial snippets"),
-        Template('Consider the following excerpt from a newspaper editorial: "{text}" The sentiment of this excerpt '
-                 'is')),
-    "tweet_snippets": BundledSet("Tweets", _snippets("tweets_GroundTruth.txt", "tweet", "Tweets"),
-                                 Template('Consider the following tweet: "{text}" The sentiment of this tweet is')),
+    BUNDLED_DEFAULT: BundledSet(
+        "Rotten Tomatoes movie-review snippets",
+        _snippets("movieReviewSnippets_GroundTruth.txt", "rt", "Rotten Tomatoes movie-review snippets"),
+        REVIEW,
+    ),
+    "amazon_review_snippets": BundledSet(
+        "Amazon product-review snippets",
+        _snippets("amazonReviewSnippets_GroundTruth.txt", "amazon", "Amazon product-review snippets"),
+        Template(DEFAULT_PROMPT.replace("movie review", "product review")),
+    ),
+    "nyt_editorial_snippets": BundledSet(
+        "New York Times editorial snippets",
+        _snippets("nytEditorialSnippets_GroundTruth.txt", "nyt", "New York Times editorial snippets"),
+        Template(
+            'Consider the following excerpt from a newspaper editorial: "{text}" The sentiment of this excerpt is'
+        ),
+    ),
+    "tweet_snippets": BundledSet(
+        "Tweets",
+        _snippets("tweets_GroundTruth.txt", "tweet", "Tweets"),
+        Template('Consider the following tweet: "{text}" The sentiment of this tweet is'),
+    ),
     "larger_than": BundledSet("Number comparisons (true/false)", _comparisons(False), TRUE_FALSE),
     "larger_than_negated": BundledSet("Number comparisons, negated (true/false)", _comparisons(True), TRUE_FALSE),
     "sums": BundledSet("Sums (true/false)", _sums(False), TRUE_FALSE),

@@ -38,7 +38,6 @@ def hub_snapshot(repo_id: str, revision: str | None, repo_type: str = "model", a
     from huggingface_hub import snapshot_download
     from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
 
-
     if not is_hub_id(repo_id):
         raise UserError(f"{repo_id!r} is not a Hugging Face {repo_type} id (owner/name).")
     try:
@@ -46,8 +45,10 @@ def hub_snapshot(repo_id: str, revision: str | None, repo_type: str = "model", a
     except (LocalEntryNotFoundError, FileNotFoundError, ValueError):
         pass
     if not hub_reachable():
-        raise UserError(f"Could not load {repo_type} '{repo_id}': it is not in the local Hugging Face cache and the "
-                        "hub cannot be reached. Without network, use the bundled model and data, or upload a CSV.")
+        raise UserError(
+            f"Could not load {repo_type} '{repo_id}': it is not in the local Hugging Face cache and the "
+            "hub cannot be reached. Without network, use the bundled model and data, or upload a CSV."
+        )
     try:
         patterns = _model_patterns(repo_id, revision, allow_code) if repo_type == "model" else None
         return snapshot_download(repo_id, repo_type=repo_type, revision=revision, allow_patterns=patterns)

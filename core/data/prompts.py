@@ -26,11 +26,17 @@ def validate_template(template: Template) -> None:
     if template.positive == template.negative:
         raise UserError("The two completions are identical, so x+ and x- would be the same text.")
     words = template.distractor
-    if words is not None and not (isinstance(words, tuple) and len(words) == 2
-                                  and all(isinstance(w, str) and w.strip() and len(w) <= MAX_DISTRACTOR_CHARS
-                                          and TEXT_SLOT not in w for w in words) and words[0] != words[1]):
-        raise UserError(f"A distractor is two different non-empty words of at most {MAX_DISTRACTOR_CHARS} "
-                        "characters each.")
+    if words is not None and not (
+        isinstance(words, tuple)
+        and len(words) == 2
+        and all(
+            isinstance(w, str) and w.strip() and len(w) <= MAX_DISTRACTOR_CHARS and TEXT_SLOT not in w for w in words
+        )
+        and words[0] != words[1]
+    ):
+        raise UserError(
+            f"A distractor is two different non-empty words of at most {MAX_DISTRACTOR_CHARS} characters each."
+        )
 
 
 def render_prompt(template: Template, text: str) -> str:
@@ -67,7 +73,12 @@ def distractor_signs(labels: np.ndarray, seed: int) -> np.ndarray:
 # tracks "the completion agrees with the sentiment words" fails on it.
 TEMPLATES = {
     "sentiment": ("Sentiment word as the answer (Burns et al.)", Template()),
-    "is_negative": ("Is it negative? Yes/No: the answer decoupled from the sentiment words",
-                    Template(prompt='Consider the following movie review: "{text}" Is the sentiment of this review '
-                                    'negative? Answer:', positive=" No", negative=" Yes")),
+    "is_negative": (
+        "Is it negative? Yes/No: the answer decoupled from the sentiment words",
+        Template(
+            prompt='Consider the following movie review: "{text}" Is the sentiment of this review negative? Answer:',
+            positive=" No",
+            negative=" Yes",
+        ),
+    ),
 }

@@ -12,7 +12,7 @@ not buried under resampling noise.
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -21,15 +21,16 @@ from core.errors import UserError
 
 def positives_for(p: float, n_train: int) -> int:
     """round(p * n_train), rounding halves up: the number of training pairs whose + is true."""
-    return int(math.floor(p * n_train + 0.5 + 1e-9))
+    return math.floor(p * n_train + 0.5 + 1e-9)
 
 
 def _rng(*words: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([int(w) for w in words]))
 
 
-def balanced_subset(labels: np.ndarray, n: int, seed: int,
-                    accept: Callable[[np.ndarray], np.ndarray] | None = None) -> np.ndarray:
+def balanced_subset(
+    labels: np.ndarray, n: int, seed: int, accept: Callable[[np.ndarray], np.ndarray] | None = None
+) -> np.ndarray:
     """Indices of n examples, n // 2 of each class (label 1 gets the odd one), drawn at
     random with `seed`. `accept(indices) -> bool mask` can veto candidates (too long to
     tokenize, say); vetoed ones are replaced by the next in the shuffled order.
@@ -42,14 +43,16 @@ def balanced_subset(labels: np.ndarray, n: int, seed: int,
         kept: list[np.ndarray] = []
         count, start = 0, 0
         while count < need[label] and start < len(candidates):
-            block = candidates[start:start + max(2 * (need[label] - count), 64)]
+            block = candidates[start : start + max(2 * (need[label] - count), 64)]
             start += len(block)
             good = block[accept(block)] if accept is not None else block
             kept.append(good[: need[label] - count])
             count += len(kept[-1])
         if count < need[label]:
-            raise UserError(f"Asked for {n} examples ({need[label]} with label {label}), but only {count} usable "
-                            f"examples have label {label}. Ask for at most {2 * count} examples.")
+            raise UserError(
+                f"Asked for {n} examples ({need[label]} with label {label}), but only {count} usable "
+                f"examples have label {label}. Ask for at most {2 * count} examples."
+            )
         chosen.append(np.concatenate(kept))
     return rng.permutation(np.concatenate(chosen))
 
@@ -59,8 +62,9 @@ def test_counts(n_test: int) -> tuple[int, int]:
     return n_test // 2, n_test - n_test // 2
 
 
-def split_test(labels: np.ndarray, n_test: int, seed: int,
-               texts: tuple[str, ...] | None = None) -> tuple[np.ndarray, np.ndarray]:
+def split_test(
+    labels: np.ndarray, n_test: int, seed: int, texts: tuple[str, ...] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """(test indices, training-pool indices): a balanced test split of n_test pairs fixed
     by `seed`, and everything else as the pool. With `texts`, the two are disjoint by text
     too: an example whose text (whitespace and case aside) is in the test split never
@@ -70,11 +74,17 @@ def split_test(labels: np.ndarray, n_test: int, seed: int,
     counts = np.bincount(labels.astype(np.int64), minlength=2)
     needed = test_counts(n_test)
     if counts[0] < needed[0] or counts[1] < needed[1]:
-        raise UserError(f"A balanced test split of {n_test} needs {needed[1]} examples of each class; "
-                        f"the activation set has {counts[0]} with label 0 and {counts[1]} with label 1.")
+        raise UserError(
+            f"A balanced test split of {n_test} needs {needed[1]} examples of each class; "
+            f"the activation set has {counts[0]} with label 0 and {counts[1]} with label 1."
+        )
     rng = _rng(seed, 2)
-    test = np.concatenate([rng.permutation(np.flatnonzero(labels == 0))[: needed[0]],
-                           rng.permutation(np.flatnonzero(labels == 1))[: needed[1]]])
+    test = np.concatenate(
+        [
+            rng.permutation(np.flatnonzero(labels == 0))[: needed[0]],
+            rng.permutation(np.flatnonzero(labels == 1))[: needed[1]],
+        ]
+    )
     test.sort()
     pool = np.setdiff1d(np.arange(len(labels)), test)
     if texts is not None:
@@ -97,14 +107,18 @@ def check_counts(available: dict[int, int], p_levels, n_train: int) -> None:
             raise UserError(f"p = {p} is not a fraction strictly between 0 and 1.")
         positives = positives_for(p, n_train)
         if positives in (0, n_train):
-            raise UserError(f"p = {p} with n_train = {n_train} gives a single class ({positives} true-+ pairs); "
-                            "supervised baselines and accuracy need both. Use p strictly between "
-                            f"{1 / n_train:.3f} and {1 - 1 / n_train:.3f}.")
+            raise UserError(
+                f"p = {p} with n_train = {n_train} gives a single class ({positives} true-+ pairs); "
+                "supervised baselines and accuracy need both. Use p strictly between "
+                f"{1 / n_train:.3f} and {1 - 1 / n_train:.3f}."
+            )
         for label, needed in ((1, positives), (0, n_train - positives)):
             if needed > available[label]:
-                raise UserError(f"p = {p:g} needs {needed} training pairs with label {label}, but the training pool "
-                                f"(after holding out the test split) has {available[label]}. Lower n_train or "
-                                "n_test, or extract more examples.")
+                raise UserError(
+                    f"p = {p:g} needs {needed} training pairs with label {label}, but the training pool "
+                    f"(after holding out the test split) has {available[label]}. Lower n_train or "
+                    "n_test, or extract more examples."
+                )
 
 
 def check_pool(labels: np.ndarray, pool: np.ndarray, p_levels, n_train: int) -> None:

@@ -52,12 +52,18 @@ def deduplicated(texts: list[str], labels: np.ndarray, ids: list[str], descripti
     dropped = len(texts) - len(keep)
     if dropped:
         description += f" ({dropped} duplicate row(s) dropped)"
-    return LabeledTexts(tuple(texts[i] for i in keep), np.asarray(labels, dtype=np.int8)[keep],
-                        tuple(ids[i] for i in keep), description, dropped)
+    return LabeledTexts(
+        tuple(texts[i] for i in keep),
+        np.asarray(labels, dtype=np.int8)[keep],
+        tuple(ids[i] for i in keep),
+        description,
+        dropped,
+    )
 
 
-def parse_snippets(raw: str, prefix: str = "rt",
-                   description: str = "Rotten Tomatoes movie-review snippets") -> LabeledTexts:
+def parse_snippets(
+    raw: str, prefix: str = "rt", description: str = "Rotten Tomatoes movie-review snippets"
+) -> LabeledTexts:
     """Parse a Hutto & Gilbert (2014) snippets file: `id<TAB>valence<TAB>text` per line,
     CRLF line ends. Valence > 0 is positive (label 1), < 0 negative, 0 is dropped.
     HTML entities are unescaped and the files' doubled single quotes become '"'; ids are
@@ -84,23 +90,33 @@ def binary_labels(values: pd.Series, positive_label: str | None, column: str) ->
     as_text = values.astype(str)
     distinct = sorted(as_text.unique())
     if len(distinct) > 2:
-        raise UserError(f"Label column '{column}' is not binary: {len(distinct)} distinct values "
-                        f"({distinct[:10]}). Keep two classes, or map them to 0/1 first.")
+        raise UserError(
+            f"Label column '{column}' is not binary: {len(distinct)} distinct values "
+            f"({distinct[:10]}). Keep two classes, or map them to 0/1 first."
+        )
     if positive_label is not None:
         if positive_label not in distinct:
-            raise UserError(f"The positive label '{positive_label}' does not occur in column '{column}' "
-                            f"(values: {distinct}).")
+            raise UserError(
+                f"The positive label '{positive_label}' does not occur in column '{column}' (values: {distinct})."
+            )
         return (as_text == positive_label).to_numpy().astype(np.int8)
     numeric = pd.to_numeric(values.astype(object).replace({True: 1, False: 0}), errors="coerce")
     codes = set(numeric.dropna().unique())
     if numeric.isna().any() or not (codes <= {0, 1} or codes <= {-1, 1}):
-        raise UserError(f"Label column '{column}' has values {distinct}; name the positive class "
-                        "(positive label), or use 0/1.")
+        raise UserError(
+            f"Label column '{column}' has values {distinct}; name the positive class (positive label), or use 0/1."
+        )
     return (numeric.to_numpy() == 1).astype(np.int8)
 
 
-def from_frame(frame: pd.DataFrame, text_column: str, label_column: str, positive_label: str | None,
-               description: str, id_prefix: str) -> LabeledTexts:
+def from_frame(
+    frame: pd.DataFrame,
+    text_column: str,
+    label_column: str,
+    positive_label: str | None,
+    description: str,
+    id_prefix: str,
+) -> LabeledTexts:
     """Validate a table into LabeledTexts: both columns present, no empty text, binary
     labels with both classes present."""
     missing = [c for c in (text_column, label_column) if c not in frame.columns]
@@ -114,9 +130,12 @@ def from_frame(frame: pd.DataFrame, text_column: str, label_column: str, positiv
         rows = list(np.flatnonzero(empty.to_numpy())[:5])
         raise UserError(f"Text column '{text_column}' has {int(empty.sum())} empty text(s) (rows {rows}...).")
     labels = binary_labels(frame[label_column], positive_label, label_column)
-    data = deduplicated(list(texts.astype(str).str.strip()), labels, [f"{id_prefix}-{i}" for i in range(len(frame))],
-                        description)
+    data = deduplicated(
+        list(texts.astype(str).str.strip()), labels, [f"{id_prefix}-{i}" for i in range(len(frame))], description
+    )
     if len(data) == 0 or data.labels.min() == data.labels.max():
-        raise UserError(f"Only one class in column '{label_column}' after dropping {data.dropped_duplicates} "
-                        "duplicate row(s); contrast-pair probes need examples of both.")
+        raise UserError(
+            f"Only one class in column '{label_column}' after dropping {data.dropped_duplicates} "
+            "duplicate row(s); contrast-pair probes need examples of both."
+        )
     return data

@@ -39,8 +39,9 @@ def _read_csv_file(path: Path) -> bytes:
     if not path.is_file():
         raise UserError(f"CSV file {path.name} does not exist.")
     if path.stat().st_size > MAX_CSV_BYTES:
-        raise UserError(f"{path.name} is {path.stat().st_size / 1e6:.0f} MB; the limit is "
-                        f"{MAX_CSV_BYTES // 1024 // 1024} MB.")
+        raise UserError(
+            f"{path.name} is {path.stat().st_size / 1e6:.0f} MB; the limit is {MAX_CSV_BYTES // 1024 // 1024} MB."
+        )
     return path.read_bytes()
 
 
@@ -69,14 +70,21 @@ def csv_bytes(name: str, uploads: Path | None = None) -> tuple[bytes, str]:
     if is_digest(name):
         path = (uploads or default_uploads()) / f"{name}.csv"
         if not path.is_file():
-            raise UserError(f"The uploaded CSV {name[:12]}… is not on this server (uploads stay with the browser "
-                            "session that made them); upload the file again.")
+            raise UserError(
+                f"The uploaded CSV {name[:12]}… is not on this server (uploads stay with the browser "
+                "session that made them); upload the file again."
+            )
         return path.read_bytes(), f"upload {name[:12]}"
     return _read_csv_file(Path(name)), Path(name).name
 
 
-def load_csv_bytes(data: bytes, text_column: str = "text", label_column: str = "label",
-                   positive_label: str | None = None, name: str = "uploaded.csv") -> LabeledTexts:
+def load_csv_bytes(
+    data: bytes,
+    text_column: str = "text",
+    label_column: str = "label",
+    positive_label: str | None = None,
+    name: str = "uploaded.csv",
+) -> LabeledTexts:
     """Parse and validate CSV bytes (an upload or a file). Refuses files over 50 MB."""
     if len(data) > MAX_CSV_BYTES:
         raise UserError(f"{name} is {len(data) / 1e6:.0f} MB; the limit is {MAX_CSV_BYTES // 1024 // 1024} MB.")

@@ -1,7 +1,8 @@
 """Probes trained across the imbalance: the sweep engine and what runs it.
 
 - sweep: run_sweep, every method at every level of p and seed on one layer, cached
-- cells: one sweep cell's trained probe (LinearProbe) and how a sweep's probes are stored
+- training: how one sweep's cells are trained and scored on the test split
+- cells: what a sweep holds (SweepResult, each cell's LinearProbe) and how it is stored
 - layers: the same sweep at each of several layers (the layer scan)
 - pipeline: extraction then sweep, the path the CLI and the dashboard take
 - grid, grid_ray: models x data sets x layers x normalizations, in process or on Ray

@@ -85,6 +85,11 @@ def probes_from_tensors(tensors: dict[str, torch.Tensor], config: SweepConfig) -
         for i, (p, seed) in enumerate(tensors[f"{method}.cells"].tolist()):
             stats = NormStats.from_tensors(kind, tensors, f"{method}.", i)
             probes[(method, float(p), int(seed))] = LinearProbe(
-                method, form, tensors[f"{method}.weight"][i], float(tensors[f"{method}.bias"][i]), stats,
-                float(tensors[f"{method}.loss"][i]))
+                method,
+                form,
+                tensors[f"{method}.weight"][i],
+                float(tensors[f"{method}.bias"][i]),
+                stats,
+                float(tensors[f"{method}.loss"][i]),
+            )
     return probes

@@ -30,9 +30,10 @@ from __future__ import annotations
 import dataclasses
 import time
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pandas as pd
 
@@ -53,8 +54,20 @@ from core.store.sweeps import SweepStore
 MAX_GRID_BYTES = 64 * 1024
 # Link parameters a grid's `run` may set; the grid's own axes (model, data, layer, methods,
 # normalization) are its fields instead.
-RUN_KEYS = ("p", "n_train", "n_test", "split_seed", "seeds", "test_norm", "negated", "epochs", "lr", "restarts",
-            "n", "distractor")
+RUN_KEYS = (
+    "p",
+    "n_train",
+    "n_test",
+    "split_seed",
+    "seeds",
+    "test_norm",
+    "negated",
+    "epochs",
+    "lr",
+    "restarts",
+    "n",
+    "distractor",
+)
 DATASET_KEYS = ("name", "source", "config", "split", "text", "label", "positive", "prompt", "pos", "neg")
 TOP_KEYS = ("title", "models", "datasets", "layers", "normalizations", "methods", "run")
 ALL = "all"
@@ -83,8 +96,11 @@ class Grid:
 
     def sweeps(self, layers: tuple[int, ...]) -> list[SweepConfig]:
         """The sweep of every layer of `layers` under every normalization."""
-        return [dataclasses.replace(self.sweep, layer=layer, normalization=norm)
-                for layer in layers for norm in self.normalizations]
+        return [
+            dataclasses.replace(self.sweep, layer=layer, normalization=norm)
+            for layer in layers
+            for norm in self.normalizations
+        ]
 
 
 def _list(raw: dict, key: str, where: str, default: list | None = None) -> list:
@@ -100,20 +116,32 @@ def _dataset(entry: Any, where: str, shared: bool) -> tuple[str, DatasetSpec, Te
         raise UserError(f"{where}: each [[datasets]] table needs a name.")
     unknown = sorted(set(entry) - set(DATASET_KEYS))
     if unknown or not all(isinstance(v, str) for v in entry.values()):
-        raise UserError(f"{where}: [[datasets]] takes text fields from {', '.join(DATASET_KEYS)}"
-                        + (f"; unknown: {unknown}" if unknown else "") + ".")
+        raise UserError(
+            f"{where}: [[datasets]] takes text fields from {', '.join(DATASET_KEYS)}"
+            + (f"; unknown: {unknown}" if unknown else "")
+            + "."
+        )
     source = entry.get("source", BUNDLED)
     name = entry["name"]
     if source == BUNDLED:
         spec, template = DatasetSpec(BUNDLED, name), bundled_set(name).template
     else:
         name = name if shared or source != "csv" else str(Path(name).expanduser().resolve())
-        spec = DatasetSpec(source, name if source == "csv" else local_or_id(name), entry.get("config"),
-                           entry.get("split", "train"), entry.get("text", "text"), entry.get("label", "label"),
-                           entry.get("positive"))
+        spec = DatasetSpec(
+            source,
+            name if source == "csv" else local_or_id(name),
+            entry.get("config"),
+            entry.get("split", "train"),
+            entry.get("text", "text"),
+            entry.get("label", "label"),
+            entry.get("positive"),
+        )
         template = Template()
-    changes = {field_: entry[key] for key, field_ in (("prompt", "prompt"), ("pos", "positive"), ("neg", "negative"))
-               if key in entry}
+    changes = {
+        field_: entry[key]
+        for key, field_ in (("prompt", "prompt"), ("pos", "positive"), ("neg", "negative"))
+        if key in entry
+    }
     return Path(name).name, spec, dataclasses.replace(template, **changes)
 
 
@@ -127,29 +155,37 @@ def parse_grid(text: str, name: str = "grid", shared: bool = False) -> Grid:
     if unknown:
         raise UserError(f"{name}: unknown field(s) {unknown} (a grid has {', '.join(TOP_KEYS)}).")
     run = raw.get("run", {})
-    if not isinstance(run, dict) or not all(isinstance(v, (str, int, float)) and not isinstance(v, bool)
-                                            for v in run.values()):
+    if not isinstance(run, dict) or not all(
+        isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in run.values()
+    ):
         raise UserError(f"{name}: run must be a table of link parameters, got {run!r}.")
     extra = sorted(set(run) - set(RUN_KEYS))
     if extra:
-        raise UserError(f"{name}: run cannot set {extra} (it takes {', '.join(RUN_KEYS)}; models, datasets, layers, "
-                        "methods and normalizations are the grid's own fields).")
+        raise UserError(
+            f"{name}: run cannot set {extra} (it takes {', '.join(RUN_KEYS)}; models, datasets, layers, "
+            "methods and normalizations are the grid's own fields)."
+        )
     params = {key: str(value) for key, value in run.items()}
     try:
         base_extract, base_sweep = extract_from_params(params, shared=shared), sweep_from_params(params, shared=shared)
     except UserError as error:
         raise UserError(f"{name}: run: {error}") from None
     models = [_text(m, f"{name}: models") for m in _list(raw, "models", name)]
-    datasets = [_dataset(entry, f"{name}: datasets {i}", shared)
-                for i, entry in enumerate(_list(raw, "datasets", name), start=1)]
+    datasets = [
+        _dataset(entry, f"{name}: datasets {i}", shared)
+        for i, entry in enumerate(_list(raw, "datasets", name), start=1)
+    ]
     layers_raw = raw.get("layers", [base_sweep.layer])
     if layers_raw == ALL:
         layers = None
-    elif isinstance(layers_raw, list) and layers_raw and all(isinstance(x, int) and not isinstance(x, bool)
-                                                           for x in layers_raw):
+    elif (
+        isinstance(layers_raw, list)
+        and layers_raw
+        and all(isinstance(x, int) and not isinstance(x, bool) for x in layers_raw)
+    ):
         layers = tuple(dict.fromkeys(layers_raw))
     else:
-        raise UserError(f"{name}: layers must be a list of hidden-state indices or \"all\", got {layers_raw!r}.")
+        raise UserError(f'{name}: layers must be a list of hidden-state indices or "all", got {layers_raw!r}.')
     normalizations = tuple(_text(n, f"{name}: normalizations") for n in _list(raw, "normalizations", name, ["mean"]))
     methods = tuple(_text(m, f"{name}: methods") for m in _list(raw, "methods", name, list(base_sweep.methods)))
     sweep = dataclasses.replace(base_sweep, methods=methods)
@@ -214,25 +250,27 @@ class GridOutcome:
 
 def tag(table: pd.DataFrame, extraction: Extraction) -> pd.DataFrame:
     """A sweep table with the grid's model and data set names in front."""
-    return table.assign(model=extraction.model, dataset=extraction.dataset)[
-        ["model", "dataset", *table.columns]]
+    return table.assign(model=extraction.model, dataset=extraction.dataset)[["model", "dataset", *table.columns]]
 
 
-def run_grid_sweep(activation_key: str, sweep: SweepConfig, device: str = "auto",
-                   status: Callable[[str], None] | None = None) -> tuple["SweepResult", bool]:
+def run_grid_sweep(
+    activation_key: str, sweep: SweepConfig, device: str = "auto", status: Callable[[str], None] | None = None
+) -> tuple[SweepResult, bool]:
     """One sweep of a grid on an extracted set, its companion prompts extracted first if its
     normalization needs them; returns the SweepResult and whether it came from the cache.
     Both executors run every sweep through here."""
     store, sweeps = ActivationStore(), SweepStore()
     cached = sweeps.has(sweep_key(activation_key, sweep))
     ensure_companion(store, activation_key, sweep, device=device, status=status)
-    result = run_sweep(sweep_activations(store, activation_key, sweep), sweep, device=device, store=sweeps,
-                       status=status)
+    result = run_sweep(
+        sweep_activations(store, activation_key, sweep), sweep, device=device, store=sweeps, status=status
+    )
     return result, cached
 
 
-def run_inprocess(grid: Grid, device: str = "auto", progress: ProgressFn | None = None,
-                  status: Callable[[str], None] | None = None) -> GridOutcome:
+def run_inprocess(
+    grid: Grid, device: str = "auto", progress: ProgressFn | None = None, status: Callable[[str], None] | None = None
+) -> GridOutcome:
     """Every extraction, then its sweeps, one after another in this process."""
     started = time.perf_counter()
     report = progress or (lambda done, total, message: None)
@@ -251,8 +289,11 @@ def run_inprocess(grid: Grid, device: str = "auto", progress: ProgressFn | None 
         total += len(configs) - len(grid.sweeps(grid.layers or (0,)))
         done += 1
         for sweep in configs:
-            report(done, total, f"sweeping {extraction.model} x {extraction.dataset}, layer {sweep.layer}, "
-                                f"{sweep.normalization}")
+            report(
+                done,
+                total,
+                f"sweeping {extraction.model} x {extraction.dataset}, layer {sweep.layer}, {sweep.normalization}",
+            )
             result, cached = run_grid_sweep(extracted.key, sweep, device, status)
             tables.append(tag(result.table, extraction))
             outcome.swept += not cached

@@ -33,7 +33,6 @@ FORWARDED_ENV = ("CCS_LAB_CACHE", "CCS_LAB_ASSETS", "HF_HUB_OFFLINE", "HF_DATASE
 def _extract_remote(config_json: dict, device: str, threads: int) -> dict:
     import torch
 
-
     # Ray gives a worker one intra-op thread; the driver's count makes the forward passes
     # the in-process executor's, down to the last bit of the hidden states.
     torch.set_num_threads(threads)
@@ -50,22 +49,28 @@ def _start(ray, address: str | None) -> None:
     env = {name: os.environ[name] for name in FORWARDED_ENV if name in os.environ}
     env["CCS_LAB_CACHE"] = str(cache_root())
     env["PYTHONPATH"] = os.pathsep.join([str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])])
-    options = {"runtime_env": {"env_vars": env}, "include_dashboard": False, "log_to_driver": False,
-               "configure_logging": False}
+    options = {
+        "runtime_env": {"env_vars": env},
+        "include_dashboard": False,
+        "log_to_driver": False,
+        "configure_logging": False,
+    }
     if address:
         ray.init(address=address, **options)
     else:
         ray.init(num_cpus=os.cpu_count() or 1, **options)
 
 
-def run_on_ray(grid: Grid, address: str | None = None, device: str = "auto",
-               progress: ProgressFn | None = None) -> GridOutcome:
+def run_on_ray(
+    grid: Grid, address: str | None = None, device: str = "auto", progress: ProgressFn | None = None
+) -> GridOutcome:
     """The grid as Ray tasks, on the cluster at `address` or a local Ray started here."""
     try:
         import ray
     except ImportError:
-        raise UserError("The ray executor needs Ray: pip install -r requirements-ray.txt (make test installs it).") \
-            from None
+        raise UserError(
+            "The ray executor needs Ray: pip install -r requirements-ray.txt (make test installs it)."
+        ) from None
     started = time.perf_counter()
     report = progress or (lambda done, total, message: None)
     _start(ray, address)
@@ -82,8 +87,10 @@ def run_on_ray(grid: Grid, address: str | None = None, device: str = "auto",
             layers = grid.layers
             if layers is None:  # every layer the set holds: known once it exists
                 layers = tuple(ActivationStore().meta(ray.get(reference)["key"])["layers"])
-            jobs += [(index, sweep, sweep_task.remote(reference, to_jsonable(sweep), device))
-                     for sweep in grid.sweeps(layers)]
+            jobs += [
+                (index, sweep, sweep_task.remote(reference, to_jsonable(sweep), device))
+                for sweep in grid.sweeps(layers)
+            ]
         pending = [task for _, _, task in jobs]
         while pending:
             _, pending = ray.wait(pending, num_returns=1)
@@ -97,8 +104,12 @@ def run_on_ray(grid: Grid, address: str | None = None, device: str = "auto",
     outcome.swept = sum(not s["cached"] for s in swept)
     outcome.sweeps_cached = len(swept) - outcome.swept
     store = SweepStore()
-    outcome.table = pd.concat([tag(load_sweep(store, result["key"], sweep, done[index]["key"]).table,
-                                   grid.extractions[index]) for (index, sweep, _), result in zip(jobs, swept)],
-                              ignore_index=True)
+    outcome.table = pd.concat(
+        [
+            tag(load_sweep(store, result["key"], sweep, done[index]["key"]).table, grid.extractions[index])
+            for (index, sweep, _), result in zip(jobs, swept)
+        ],
+        ignore_index=True,
+    )
     outcome.seconds = time.perf_counter() - started
     return outcome

@@ -6,9 +6,9 @@ its next progress report, caching nothing partial.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from core.config import ExtractConfig, ProgressFn, SweepConfig
 from core.errors import UserError
@@ -31,12 +31,21 @@ class PipelineRun:
     sweep: SweepResult
 
 
-def run_pipeline(extract_config: ExtractConfig, sweep_config: SweepConfig,
-                 activation_store: ActivationStore | None = None, sweep_store: SweepStore | None = None,
-                 device: str = "auto", extract_progress: ProgressFn | None = None,
-                 sweep_progress: ProgressFn | None = None, status: Callable[[str], None] | None = None,
-                 batch_size: int | None = None, loader: Callable[..., LoadedModel] = load_model,
-                 uploads: Path | None = None, shared: bool = False, time_limit_s: float | None = None) -> PipelineRun:
+def run_pipeline(
+    extract_config: ExtractConfig,
+    sweep_config: SweepConfig,
+    activation_store: ActivationStore | None = None,
+    sweep_store: SweepStore | None = None,
+    device: str = "auto",
+    extract_progress: ProgressFn | None = None,
+    sweep_progress: ProgressFn | None = None,
+    status: Callable[[str], None] | None = None,
+    batch_size: int | None = None,
+    loader: Callable[..., LoadedModel] = load_model,
+    uploads: Path | None = None,
+    shared: bool = False,
+    time_limit_s: float | None = None,
+) -> PipelineRun:
     """Check both configs (core.settings.validate.check_run, with shared mode's caps when `shared`),
     extract (or find cached) activations and the companion pairs the normalization asks
     for (core.extraction.companions), load only the sweep's layer, run (or load) the sweep. An
@@ -54,10 +63,26 @@ def run_pipeline(extract_config: ExtractConfig, sweep_config: SweepConfig,
     activation_store = activation_store or ActivationStore()
     say = status or (lambda _message: None)
     for attempt in (1, 2):
-        outcome = extract(extract_config, activation_store, device=device, batch_size=batch_size,
-                          progress=extract_progress, status=status, loader=loader, uploads=uploads)
-        ensure_companion(activation_store, outcome.key, sweep_config, device=device, loader=loader,
-                         batch_size=batch_size, progress=extract_progress, status=status)
+        outcome = extract(
+            extract_config,
+            activation_store,
+            device=device,
+            batch_size=batch_size,
+            progress=extract_progress,
+            status=status,
+            loader=loader,
+            uploads=uploads,
+        )
+        ensure_companion(
+            activation_store,
+            outcome.key,
+            sweep_config,
+            device=device,
+            loader=loader,
+            batch_size=batch_size,
+            progress=extract_progress,
+            status=status,
+        )
         say("Loading activations")
         try:
             activations = sweep_activations(activation_store, outcome.key, sweep_config)
@@ -66,14 +91,24 @@ def run_pipeline(extract_config: ExtractConfig, sweep_config: SweepConfig,
             if attempt == 2:
                 raise
             say(str(error))
-    result = run_sweep(activations, sweep_config, progress=sweep_progress, device=device, status=status,
-                       store=sweep_store if sweep_store is not None else SweepStore())
+    result = run_sweep(
+        activations,
+        sweep_config,
+        progress=sweep_progress,
+        device=device,
+        status=status,
+        store=sweep_store if sweep_store is not None else SweepStore(),
+    )
     return PipelineRun(outcome, result)
 
 
-def cached_run(extract_config: ExtractConfig, sweep_config: SweepConfig,
-               activation_store: ActivationStore | None = None, sweep_store: SweepStore | None = None,
-               device: str = "auto") -> SweepResult | None:
+def cached_run(
+    extract_config: ExtractConfig,
+    sweep_config: SweepConfig,
+    activation_store: ActivationStore | None = None,
+    sweep_store: SweepStore | None = None,
+    device: str = "auto",
+) -> SweepResult | None:
     """The finished sweep if both halves are already cached (a page can show it at once),
     else None. Loads no model."""
     activation_store = activation_store or ActivationStore()
@@ -98,11 +133,12 @@ def with_deadline(progress, started: float, seconds: float = SHARED_WORK_SECONDS
     progress, so the run stops there and nothing partial is cached."""
     import time
 
-
     def report(done: int, total: int, message: str) -> None:
         if time.monotonic() - started > seconds:
-            raise UserError(f"This shared server stops a run after {seconds / 60:.0f} minutes; ask for fewer "
-                            "examples, seeds or epochs, or a smaller model.")
+            raise UserError(
+                f"This shared server stops a run after {seconds / 60:.0f} minutes; ask for fewer "
+                "examples, seeds or epochs, or a smaller model."
+            )
         if progress is not None:
             progress(done, total, message)
 

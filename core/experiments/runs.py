@@ -73,10 +73,17 @@ def list_runs(root: Path | None = None) -> list[RunRecord]:
     store, activations = SweepStore(root), ActivationStore(root)
     if not store.root.is_dir():
         return []
-    records = [_record(store, activations, folder) for folder in store.root.iterdir()
-               if not folder.name.startswith(".") and store.has(folder.name)]
-    parts = {(r.activation_key, method_config(r.config, m)) for r in records if not r.damaged and
-             len(r.config.methods) > 1 for m in r.config.methods}
+    records = [
+        _record(store, activations, folder)
+        for folder in store.root.iterdir()
+        if not folder.name.startswith(".") and store.has(folder.name)
+    ]
+    parts = {
+        (r.activation_key, method_config(r.config, m))
+        for r in records
+        if not r.damaged and len(r.config.methods) > 1
+        for m in r.config.methods
+    }
     shown = [r for r in records if r.damaged or (r.activation_key, r.config) not in parts]
     return sorted(shown, key=lambda r: r.created, reverse=True)
 
@@ -88,12 +95,16 @@ def find_runs(prefixes: list[str], root: Path | None = None) -> list[RunRecord]:
     for prefix in prefixes:
         prefix = prefix.lower()
         if len(prefix) < MIN_PREFIX or any(c not in "0123456789abcdef" for c in prefix):
-            raise UserError(f"{prefix!r} is not a run key; give at least {MIN_PREFIX} hex digits of one "
-                            "(python -m core runs lists them).")
+            raise UserError(
+                f"{prefix!r} is not a run key; give at least {MIN_PREFIX} hex digits of one "
+                "(python -m core runs lists them)."
+            )
         matches = [r for r in records if r.key.startswith(prefix)]
         if len(matches) != 1:
-            raise UserError(f"{'No' if not matches else 'More than one'} cached run has a key starting with "
-                            f"{prefix!r}; python -m core runs lists them.")
+            raise UserError(
+                f"{'No' if not matches else 'More than one'} cached run has a key starting with "
+                f"{prefix!r}; python -m core runs lists them."
+            )
         if matches[0].damaged:
             raise UserError(f"The cached run {prefix!r} has an unreadable record.")
         found.append(matches[0])
@@ -113,16 +124,24 @@ def describe_run(record: RunRecord) -> dict[str, Any]:
     extract_config = extraction.get("config") or {}
     template = extract_config.get("template", {})
     return {
-        "key": record.key[:12], "model": extraction.get("model_name", "?"),
+        "key": record.key[:12],
+        "model": extraction.get("model_name", "?"),
         "dataset": extraction.get("dataset_description", "?"),
         "template": f"{template.get('prompt', '?')} [{template.get('positive', '?')} /{template.get('negative', '?')}]",
-        "layer": config.layer, "normalization": f"{config.normalization}, test: {config.test_normalization}",
-        "methods": ", ".join(config.methods), "p levels": ", ".join(f"{p:g}" for p in config.p_levels),
-        "seeds": len(config.seeds), "n_train": config.n_train, "n_test": config.n_test,
+        "layer": config.layer,
+        "normalization": f"{config.normalization}, test: {config.test_normalization}",
+        "methods": ", ".join(config.methods),
+        "p levels": ", ".join(f"{p:g}" for p in config.p_levels),
+        "seeds": len(config.seeds),
+        "n_train": config.n_train,
+        "n_test": config.n_test,
         "CCS optimizer": f"{optimizer_name(config.ccs)} ({config.ccs.restarts} x {config.ccs.epochs} at lr "
-                         f"{config.ccs.lr:g})" if "ccs" in config.methods else "",
+        f"{config.ccs.lr:g})"
+        if "ccs" in config.methods
+        else "",
         "created": time.strftime("%Y-%m-%d %H:%M", time.localtime(record.created)),
-        "size (MB)": round(record.size_bytes / 1e6, 2)}
+        "size (MB)": round(record.size_bytes / 1e6, 2),
+    }
 
 
 def record_labels(records: list[RunRecord]) -> list[str]:
@@ -134,8 +153,13 @@ def record_labels(records: list[RunRecord]) -> list[str]:
     return [" · ".join(f"{name} {row.get(name)}" for name in differing) or f"run {row['key'][:8]}" for row in rows]
 
 
-def overlay(records: list[RunRecord], metric: str = "accuracy", methods: list[str] | None = None,
-            labels: list[str] | None = None, root: Path | None = None) -> pd.DataFrame:
+def overlay(
+    records: list[RunRecord],
+    metric: str = "accuracy",
+    methods: list[str] | None = None,
+    labels: list[str] | None = None,
+    root: Path | None = None,
+) -> pd.DataFrame:
     """core.metrics.summarize of each run (only `methods`, when given), with a "run"
     column naming it (record_labels by default), for core.views.charts.compare_chart."""
     labels = labels or record_labels(records)
@@ -156,7 +180,10 @@ def delete_run(record: RunRecord, root: Path | None = None) -> None:
     ever on its owner's explicit request; another run that shared a part keeps its own
     whole copy, so it loses nothing)."""
     store = SweepStore(root)
-    parts = [sweep_key(record.activation_key, method_config(record.config, m)) for m in record.config.methods] \
-        if not record.damaged else []
+    parts = (
+        [sweep_key(record.activation_key, method_config(record.config, m)) for m in record.config.methods]
+        if not record.damaged
+        else []
+    )
     for key in (record.key, *parts):
         shutil.rmtree(store.path(key), ignore_errors=True)

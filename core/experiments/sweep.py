@@ -9,15 +9,16 @@ accuracy_raw, sign_flipped, auroc, accuracy_calibrated (threshold at the median 
 score), ece (expected calibration error; both in core.metrics), loss (the method's training loss: CCS loss of the
 best restart, logistic log-loss; empty for TPC and random), config_hash, activation_key.
 
-Each cell is a pure function of (activation set, config, cell): its training draw and
-its CCS initial weights come from the seed alone, never from which other cells ran.
+The cells are trained by core.experiments.training; this module keys, caches and
+assembles them: each method's cells are also stored on their own, so a later sweep that
+needs them (another CCS optimizer, another set of methods) reuses them.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import pandas as pd
 
@@ -46,8 +47,15 @@ SWEEP_REVISION = 4
 
 def sweep_key(activation_key: str, config: SweepConfig) -> str:
     """Cache key of a sweep: activation set + config + library version + SWEEP_REVISION."""
-    return content_key({"kind": "sweep", "library": __version__, "revision": SWEEP_REVISION,
-                        "activations": activation_key, "config": to_jsonable(config)})
+    return content_key(
+        {
+            "kind": "sweep",
+            "library": __version__,
+            "revision": SWEEP_REVISION,
+            "activations": activation_key,
+            "config": to_jsonable(config),
+        }
+    )
 
 
 def validate_config(config: SweepConfig, acts: ActivationSet) -> None:
@@ -55,8 +63,10 @@ def validate_config(config: SweepConfig, acts: ActivationSet) -> None:
     checks, then the layer)."""
     check_sweep(config)
     if config.layer not in acts.layers:
-        raise UserError(f"Layer {config.layer} was not extracted; this activation set has layers "
-                        f"{min(acts.layers)}..{max(acts.layers)}.")
+        raise UserError(
+            f"Layer {config.layer} was not extracted; this activation set has layers "
+            f"{min(acts.layers)}..{max(acts.layers)}."
+        )
 
 
 def method_config(config: SweepConfig, method: str) -> SweepConfig:
@@ -66,8 +76,9 @@ def method_config(config: SweepConfig, method: str) -> SweepConfig:
     return dataclasses.replace(config, methods=(method,), ccs=config.ccs if method == "ccs" else CCSConfig())
 
 
-def _load_checked(store: SweepStore, key: str, config: SweepConfig, activation_key: str,
-                  status: Callable[[str], None]) -> SweepResult | None:
+def _load_checked(
+    store: SweepStore, key: str, config: SweepConfig, activation_key: str, status: Callable[[str], None]
+) -> SweepResult | None:
     """The saved sweep under `key`, or None if there is none or it failed its check (then
     it has been quarantined and `status` says so)."""
     if not store.has(key):
@@ -79,9 +90,15 @@ def _load_checked(store: SweepStore, key: str, config: SweepConfig, activation_k
         return None
 
 
-def run_sweep(acts: ActivationSet, config: SweepConfig, progress: ProgressFn | None = None,
-              device: str = "auto", store: SweepStore | None = None, ccs_layout: str = "per_seed",
-              status: Callable[[str], None] | None = None) -> SweepResult:
+def run_sweep(
+    acts: ActivationSet,
+    config: SweepConfig,
+    progress: ProgressFn | None = None,
+    device: str = "auto",
+    store: SweepStore | None = None,
+    ccs_layout: str = "per_seed",
+    status: Callable[[str], None] | None = None,
+) -> SweepResult:
     """Run (or load from `store`) the sweep `config` on activation set `acts`. With a store,
     each method's cells are also saved on their own and reused by any later sweep that
     needs them (see method_config), and the work runs under the key's lock, so a second
@@ -109,8 +126,16 @@ def run_sweep(acts: ActivationSet, config: SweepConfig, progress: ProgressFn | N
         return _assemble(acts, config, key, parts, progress, device, store, ccs_layout)
 
 
-def _assemble(acts: ActivationSet, config: SweepConfig, key: str, parts: dict[str, SweepResult],
-              progress: ProgressFn | None, device: str, store: SweepStore | None, ccs_layout: str) -> SweepResult:
+def _assemble(
+    acts: ActivationSet,
+    config: SweepConfig,
+    key: str,
+    parts: dict[str, SweepResult],
+    progress: ProgressFn | None,
+    device: str,
+    store: SweepStore | None,
+    ccs_layout: str,
+) -> SweepResult:
     """Train the methods missing from `parts`, save each method's cells and the whole
     (with a store), and return the sweep."""
     started = time.perf_counter()
@@ -124,8 +149,16 @@ def _assemble(acts: ActivationSet, config: SweepConfig, key: str, parts: dict[st
     chash = config_hash(config)
     table = pd.concat([parts[m].table for m in config.methods], ignore_index=True).assign(config_hash=chash)
     probes = {cell: probe for m in config.methods for cell, probe in parts[m].probes.items()}
-    result = SweepResult(key, config, acts.key, table, probes, parts[config.methods[0]].test_indices,
-                         time.perf_counter() - started, reused=tuple(m for m in config.methods if m not in missing))
+    result = SweepResult(
+        key,
+        config,
+        acts.key,
+        table,
+        probes,
+        parts[config.methods[0]].test_indices,
+        time.perf_counter() - started,
+        reused=tuple(m for m in config.methods if m not in missing),
+    )
     if store is not None and not store.has(key):
         _save(store, result, acts)
     return result
@@ -148,10 +181,18 @@ def extraction_record(meta: dict) -> dict:
 
 
 def _save(store: SweepStore, result: SweepResult, acts: ActivationSet) -> None:
-    store.save(result.key, result.table, probes_to_tensors(result.probes, result.test_indices),
-               {"config": to_jsonable(result.config), "seconds": result.seconds,
-                "activation_key": result.activation_key, "created": time.time(),
-                "extraction": extraction_record(acts.meta)})
+    store.save(
+        result.key,
+        result.table,
+        probes_to_tensors(result.probes, result.test_indices),
+        {
+            "config": to_jsonable(result.config),
+            "seconds": result.seconds,
+            "activation_key": result.activation_key,
+            "created": time.time(),
+            "extraction": extraction_record(acts.meta),
+        },
+    )
 
 
 def load_sweep(store: SweepStore, key: str, config: SweepConfig, activation_key: str) -> SweepResult:
@@ -160,7 +201,15 @@ def load_sweep(store: SweepStore, key: str, config: SweepConfig, activation_key:
     table, tensors, info = store.load(key)
     try:
         probes = probes_from_tensors(tensors, config)
-        return SweepResult(key, config, activation_key, table, probes, tensors["test_indices"].numpy(),
-                           float(info["seconds"]), cached=True)
+        return SweepResult(
+            key,
+            config,
+            activation_key,
+            table,
+            probes,
+            tensors["test_indices"].numpy(),
+            float(info["seconds"]),
+            cached=True,
+        )
     except (KeyError, IndexError, ValueError, TypeError) as error:
         raise quarantine(store.root, key, f"missing {error}") from None

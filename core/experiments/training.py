@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -36,8 +36,15 @@ from core.probes.supervised import shifted_intercept
 from core.store.activations import ActivationSet
 
 
-def _fit_baseline(method_id: str, pos: torch.Tensor, neg: torch.Tensor, labels: np.ndarray, seed: int,
-                  stats: NormStats, raw_fit: Callable[[Callable], tuple[torch.Tensor, float, float]]) -> LinearProbe:
+def _fit_baseline(
+    method_id: str,
+    pos: torch.Tensor,
+    neg: torch.Tensor,
+    labels: np.ndarray,
+    seed: int,
+    stats: NormStats,
+    raw_fit: Callable[[Callable], tuple[torch.Tensor, float, float]],
+) -> LinearProbe:
     """One baseline probe (a registry method with a fit) on a cell's raw training pairs,
     normalized with `stats`. A shift-equivariant method under a shift-only normalization
     is the cell's fit on raw pairs, `raw_fit(fit)`, with its intercept moved (see
@@ -45,8 +52,9 @@ def _fit_baseline(method_id: str, pos: torch.Tensor, neg: torch.Tensor, labels: 
     spec = METHOD_REGISTRY[method_id]
     if spec.shift_equivariant and stats.std_pos is None:
         weight, bias, loss = raw_fit(spec.fit)
-        return LinearProbe(method_id, spec.form, weight,
-                           shifted_intercept(weight, bias, stats.mean_pos - stats.mean_neg), stats, loss)
+        return LinearProbe(
+            method_id, spec.form, weight, shifted_intercept(weight, bias, stats.mean_pos - stats.mean_neg), stats, loss
+        )
     pos_n, neg_n = stats.apply(pos, neg)
     weight, bias, loss = spec.fit(pos_n, neg_n, labels, seed)
     return LinearProbe(method_id, spec.form, weight, bias, stats, loss)
@@ -61,8 +69,10 @@ def split_inputs(acts: ActivationSet, config: SweepConfig, rows: np.ndarray) -> 
     if kind is None:
         return FitInputs(pos[rows], neg[rows], acts.labels[rows])
     if acts.companion is None:
-        raise UserError(f"The normalization '{config.normalization}' needs its companion pairs, and this activation "
-                        "set has none attached (core.extraction.companions.with_companion).")
+        raise UserError(
+            f"The normalization '{config.normalization}' needs its companion pairs, and this activation "
+            "set has none attached (core.extraction.companions.with_companion)."
+        )
     companion_pos, companion_neg = acts.companion.layer(config.layer)
     if kind != CONTENT_FREE:
         companion_pos, companion_neg = companion_pos[rows], companion_neg[rows]
@@ -74,8 +84,9 @@ def fit_split(inputs: FitInputs, kind: str) -> NormStats:
     return fit_stats(inputs.pos, inputs.neg, kind, inputs.labels, inputs.companion)
 
 
-def normalize_test_pairs(probe: LinearProbe, test: FitInputs, test_normalization: str,
-                         own_stats: dict[str, NormStats] | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def normalize_test_pairs(
+    probe: LinearProbe, test: FitInputs, test_normalization: str, own_stats: dict[str, NormStats] | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
     """The test pairs as this probe sees them: normalized with the test split's own
     statistics ("own", of the probe's normalization kind) or the probe's training ones."""
     if test_normalization == "own":
@@ -86,36 +97,64 @@ def normalize_test_pairs(probe: LinearProbe, test: FitInputs, test_normalization
     return stats.apply(test.pos, test.neg)
 
 
-def ccs_problem(pos: torch.Tensor, neg: torch.Tensor, membership: torch.Tensor, stats: list[NormStats],
-                init_weight: torch.Tensor, init_bias: torch.Tensor) -> CCSProblem:
+def ccs_problem(
+    pos: torch.Tensor,
+    neg: torch.Tensor,
+    membership: torch.Tensor,
+    stats: list[NormStats],
+    init_weight: torch.Tensor,
+    init_bias: torch.Tensor,
+) -> CCSProblem:
     """A problem for the CCS engine: cells over one pool of pairs, each cell's probe reading
     its inputs through its own normalization statistics (`stats`, one per cell)."""
     scaled = stats[0].std_pos is not None
-    return CCSProblem(pos, neg, membership, torch.stack([s.mean_pos for s in stats]),
-                      torch.stack([s.mean_neg for s in stats]),
-                      torch.stack([s.std_pos for s in stats]) if scaled else None,
-                      torch.stack([s.std_neg for s in stats]) if scaled else None, init_weight, init_bias)
+    return CCSProblem(
+        pos,
+        neg,
+        membership,
+        torch.stack([s.mean_pos for s in stats]),
+        torch.stack([s.mean_neg for s in stats]),
+        torch.stack([s.std_pos for s in stats]) if scaled else None,
+        torch.stack([s.std_neg for s in stats]) if scaled else None,
+        init_weight,
+        init_bias,
+    )
 
 
-def _ccs_problems(pos: torch.Tensor, neg: torch.Tensor, cells: list[tuple[float, int]], draws: dict,
-                  cell_stats: dict, config: SweepConfig, layout: str) -> tuple[list[CCSProblem], list[list]]:
+def _ccs_problems(
+    pos: torch.Tensor,
+    neg: torch.Tensor,
+    cells: list[tuple[float, int]],
+    draws: dict,
+    cell_stats: dict,
+    config: SweepConfig,
+    layout: str,
+) -> tuple[list[CCSProblem], list[list]]:
     """The CCS cells as engine problems. "per_seed" (the default, faster on a CPU): one
     problem per seed, whose draws are nested across p, so its cells share most of their
     examples and each pool stays small. "shared": one problem over every training row."""
-    groups = [[cell for cell in cells if cell[1] == seed] for seed in config.seeds] if layout == "per_seed" \
-        else [cells]
+    groups = [[cell for cell in cells if cell[1] == seed] for seed in config.seeds] if layout == "per_seed" else [cells]
     problems = []
     for group in groups:
         rows = np.unique(np.concatenate([draws[cell] for cell in group]))
         init = [initial_parameters(pos.shape[1], config.ccs.restarts, seed) for _, seed in group]
         membership = torch.from_numpy(np.stack([np.isin(rows, draws[cell]) for cell in group]))
-        problems.append(ccs_problem(pos[rows], neg[rows], membership, [cell_stats[cell] for cell in group],
-                                    torch.stack([w for w, _ in init]), torch.stack([b for _, b in init])))
+        problems.append(
+            ccs_problem(
+                pos[rows],
+                neg[rows],
+                membership,
+                [cell_stats[cell] for cell in group],
+                torch.stack([w for w, _ in init]),
+                torch.stack([b for _, b in init]),
+            )
+        )
     return problems, groups
 
 
-def train_cells(acts: ActivationSet, config: SweepConfig, progress: ProgressFn | None, device: str,
-           ccs_layout: str) -> SweepResult:
+def train_cells(
+    acts: ActivationSet, config: SweepConfig, progress: ProgressFn | None, device: str, ccs_layout: str
+) -> SweepResult:
     """Train and evaluate every cell of `config` on activation set `acts` (no cache involved)."""
     started = time.perf_counter()
     report = progress or (lambda done, total, message: None)
@@ -137,15 +176,21 @@ def train_cells(acts: ActivationSet, config: SweepConfig, progress: ProgressFn |
 
     if "ccs" in config.methods:
         problems, owners = _ccs_problems(pos, neg, cells, draws, cell_stats, config, ccs_layout)
-        fits = train_ccs(problems, config.ccs, pick_device(device),
-                         progress=lambda epochs_done, epochs_total: report(
-                             epochs_done * config.ccs.epochs // epochs_total, total,
-                             f"CCS {100 * epochs_done // epochs_total}% of {len(problems)} x {config.ccs.epochs} "
-                             "epochs"))
+        fits = train_ccs(
+            problems,
+            config.ccs,
+            pick_device(device),
+            progress=lambda epochs_done, epochs_total: report(
+                epochs_done * config.ccs.epochs // epochs_total,
+                total,
+                f"CCS {100 * epochs_done // epochs_total}% of {len(problems)} x {config.ccs.epochs} epochs",
+            ),
+        )
         for fit, seed_cells in zip(fits, owners):
             for i, cell in enumerate(seed_cells):
-                probes[("ccs", *cell)] = LinearProbe("ccs", PAIR, fit.weight[i], float(fit.bias[i]), cell_stats[cell],
-                                                     float(fit.loss[i]))
+                probes[("ccs", *cell)] = LinearProbe(
+                    "ccs", PAIR, fit.weight[i], float(fit.bias[i]), cell_stats[cell], float(fit.loss[i])
+                )
 
     @functools.cache
     def raw_fit(fit: Callable, cell: tuple[float, int]) -> tuple[torch.Tensor, float, float]:
@@ -162,23 +207,40 @@ def train_cells(acts: ActivationSet, config: SweepConfig, progress: ProgressFn |
             for cell in cells:
                 rows = draws[cell]
                 stats = cell_stats[cell] if kind == config.normalization else fit_stats(pos[rows], neg[rows], kind)
-                probes[(method, *cell)] = _fit_baseline(method, pos[rows], neg[rows], labels[rows], cell[1], stats,
-                                                        functools.partial(raw_fit, cell=cell))
+                probes[(method, *cell)] = _fit_baseline(
+                    method, pos[rows], neg[rows], labels[rows], cell[1], stats, functools.partial(raw_fit, cell=cell)
+                )
                 done += 1
                 report(done, total, f"{METHOD_REGISTRY[method].label}: p={cell[0]}, seed {cell[1]}")
 
-    scores = [probe.scores(*normalize_test_pairs(probe, test, config.test_normalization, own_stats))
-              for probe in probes.values()]
+    scores = [
+        probe.scores(*normalize_test_pairs(probe, test, config.test_normalization, own_stats))
+        for probe in probes.values()
+    ]
     confidences, log_odds = np.stack([s.confidence for s in scores]), np.stack([s.log_odds for s in scores])
     resolve_sign = np.array([not METHOD_REGISTRY[method].supervised for method, _, _ in probes])
     records = []
-    for ((method, p, seed), probe), metrics in zip(probes.items(), evaluate_many(test.labels, confidences,
-                                                                                   resolve_sign, log_odds)):
+    for ((method, p, seed), probe), metrics in zip(
+        probes.items(), evaluate_many(test.labels, confidences, resolve_sign, log_odds)
+    ):
         rows = draws[(p, seed)]
-        records.append({"method": method, "normalization": config.normalization,
-                        "test_normalization": config.test_normalization, "layer": config.layer, "p": p,
-                        "p_actual": float(labels[rows].mean()), "seed": seed, "n_train": len(rows),
-                        "n_train_true": int(labels[rows].sum()), "n_test": len(test_idx), **metrics,
-                        "loss": probe.loss, "config_hash": "", "activation_key": acts.key})
+        records.append(
+            {
+                "method": method,
+                "normalization": config.normalization,
+                "test_normalization": config.test_normalization,
+                "layer": config.layer,
+                "p": p,
+                "p_actual": float(labels[rows].mean()),
+                "seed": seed,
+                "n_train": len(rows),
+                "n_train_true": int(labels[rows].sum()),
+                "n_test": len(test_idx),
+                **metrics,
+                "loss": probe.loss,
+                "config_hash": "",
+                "activation_key": acts.key,
+            }
+        )
     table = pd.DataFrame.from_records(records)
     return SweepResult("", config, acts.key, table, probes, test_idx, time.perf_counter() - started)

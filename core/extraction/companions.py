@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -60,13 +60,22 @@ def _template_of(store: ActivationStore, activation_key: str) -> Template:
     try:
         return from_dict(ExtractConfig, store.meta(activation_key)["config"]).template
     except (OSError, KeyError, TypeError, ValueError):
-        raise UserError(f"The activation set {activation_key[:12]}… does not record its template, so its "
-                        "companion pairs cannot be made; extract it again.") from None
+        raise UserError(
+            f"The activation set {activation_key[:12]}… does not record its template, so its "
+            "companion pairs cannot be made; extract it again."
+        ) from None
 
 
-def ensure_companion(store: ActivationStore, activation_key: str, config: SweepConfig, device: str = "auto",
-                     loader: Callable[..., LoadedModel] = load_model, batch_size: int | None = None,
-                     progress: ProgressFn | None = None, status: Callable[[str], None] | None = None) -> None:
+def ensure_companion(
+    store: ActivationStore,
+    activation_key: str,
+    config: SweepConfig,
+    device: str = "auto",
+    loader: Callable[..., LoadedModel] = load_model,
+    batch_size: int | None = None,
+    progress: ProgressFn | None = None,
+    status: Callable[[str], None] | None = None,
+) -> None:
     """Extract the companion `config` needs for the set under `activation_key`, unless it is
     cached (or none is needed). Loads the model only when it extracts."""
     template = _template_of(store, activation_key) if companion_kind(config) else None
@@ -76,13 +85,23 @@ def ensure_companion(store: ActivationStore, activation_key: str, config: SweepC
     say = status or (lambda _message: None)
     with key_lock(store.root, key, on_wait=lambda: say("Another run is extracting these pairs; waiting for it")):
         if not store.has(key):
-            _extract_companion(store, activation_key, key, template, config, pick_device(device), loader,
-                               batch_size, progress, say)
+            _extract_companion(
+                store, activation_key, key, template, config, pick_device(device), loader, batch_size, progress, say
+            )
 
 
-def _extract_companion(store: ActivationStore, activation_key: str, key: str, template: Template,
-                       config: SweepConfig, device: torch.device, loader: Callable[..., LoadedModel],
-                       batch_size: int | None, progress: ProgressFn | None, say: Callable[[str], None]) -> None:
+def _extract_companion(
+    store: ActivationStore,
+    activation_key: str,
+    key: str,
+    template: Template,
+    config: SweepConfig,
+    device: torch.device,
+    loader: Callable[..., LoadedModel],
+    batch_size: int | None,
+    progress: ProgressFn | None,
+    say: Callable[[str], None],
+) -> None:
     started = time.perf_counter()
     kind = companion_kind(config)
     meta = store.meta(activation_key)
@@ -99,14 +118,34 @@ def _extract_companion(store: ActivationStore, activation_key: str, key: str, te
         signs = [1 if i % 2 == 0 else -1 for i in range(len(texts))]
     companion_template, identity = _recipe(template, kind, config)
     loaded = loader(extract_config.model, device, status=say)
-    token_ids = tokenize(loaded.tokenizer, [text for t, sign in zip(texts, signs)
-                                            for text in render_pair(companion_template, t, sign)])
+    token_ids = tokenize(
+        loaded.tokenizer, [text for t, sign in zip(texts, signs) for text in render_pair(companion_template, t, sign)]
+    )
     pairs = [(token_ids[2 * k], token_ids[2 * k + 1]) for k in range(len(texts))]
-    record = {"key": key, "n": len(texts), "config": meta["config"],
-              "companion": {"of": activation_key, "kind": kind, **identity},
-              "dataset_description": f"{kind.replace('_', '-')} companion of {activation_key[:12]}"}
-    stream_pairs(loaded, store, key, pairs, list(meta["layers"]), extract_config.storage_dtype, labels, texts, ids,
-                 record, device, batch_size, progress, say, started)
+    record = {
+        "key": key,
+        "n": len(texts),
+        "config": meta["config"],
+        "companion": {"of": activation_key, "kind": kind, **identity},
+        "dataset_description": f"{kind.replace('_', '-')} companion of {activation_key[:12]}",
+    }
+    stream_pairs(
+        loaded,
+        store,
+        key,
+        pairs,
+        list(meta["layers"]),
+        extract_config.storage_dtype,
+        labels,
+        texts,
+        ids,
+        record,
+        device,
+        batch_size,
+        progress,
+        say,
+        started,
+    )
 
 
 def with_companion(store: ActivationStore, acts: ActivationSet, config: SweepConfig) -> ActivationSet:
@@ -117,8 +156,10 @@ def with_companion(store: ActivationStore, acts: ActivationSet, config: SweepCon
     if key is None:
         return acts
     if not store.has(key):
-        raise UserError(f"The normalization '{config.normalization}' needs pairs that have not been extracted "
-                        "yet; run the sweep through the CLI or the Sweep page, which extracts them.")
+        raise UserError(
+            f"The normalization '{config.normalization}' needs pairs that have not been extracted "
+            "yet; run the sweep through the CLI or the Sweep page, which extracts them."
+        )
     companion = store.load(key, layers=list(acts.layers))
     if companion_kind(config) == NEGATED and companion.texts != acts.texts:
         raise UserError("The negated pairs do not match the activation set row for row; extract them again.")

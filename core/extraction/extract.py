@@ -6,13 +6,12 @@ the same config loads instead of loading the model.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
-import transformers
 
 from core import __version__
 from core.config import ExtractConfig, ProgressFn, to_jsonable
@@ -44,12 +43,20 @@ def extraction_identity(config: ExtractConfig, device: torch.device) -> dict:
         # A CSV is identified by its bytes: the same file under another name (an upload,
         # a copy) is the same data, and an edited file is new data.
         dataset.update(name=None, fingerprint=csv_identity(config.dataset.name))
-    return {"kind": "activations", "library": __version__, "data_revision": DATA_REVISION,
-            "model": model_identity(config.model, device),
-            "dataset": dataset, "template": to_jsonable(config.template),
-            "n_examples": config.n_examples, "selection_seed": config.selection_seed,
-            "layers": "all" if config.layers is None else list(config.layers), "max_tokens": config.max_tokens,
-            "storage_dtype": config.storage_dtype, "token_position": config.token_position}
+    return {
+        "kind": "activations",
+        "library": __version__,
+        "data_revision": DATA_REVISION,
+        "model": model_identity(config.model, device),
+        "dataset": dataset,
+        "template": to_jsonable(config.template),
+        "n_examples": config.n_examples,
+        "selection_seed": config.selection_seed,
+        "layers": "all" if config.layers is None else list(config.layers),
+        "max_tokens": config.max_tokens,
+        "storage_dtype": config.storage_dtype,
+        "token_position": config.token_position,
+    }
 
 
 def activation_key(config: ExtractConfig, device: str | torch.device = "auto") -> str:
@@ -60,6 +67,7 @@ def activation_key(config: ExtractConfig, device: str | torch.device = "auto") -
 
 def select_examples(data: LabeledTexts, config: ExtractConfig, tokenizer) -> np.ndarray:
     """A balanced subset of n_examples whose x+ and x- both fit in max_tokens tokens."""
+
     def fits(indices: np.ndarray) -> np.ndarray:
         # Both sides, under either distractor assignment (the same texts without one).
         rendered = [render_pair(config.template, data.texts[i], sign) for i in indices for sign in (1, -1)]
@@ -78,10 +86,16 @@ class ExtractionOutcome:
     seconds: float
 
 
-def extract(config: ExtractConfig, store: ActivationStore | None = None, device: str | torch.device = "auto",
-            batch_size: int | None = None, progress: ProgressFn | None = None,
-            status: Callable[[str], None] | None = None,
-            loader: Callable[..., LoadedModel] = load_model, uploads: Path | None = None) -> ExtractionOutcome:
+def extract(
+    config: ExtractConfig,
+    store: ActivationStore | None = None,
+    device: str | torch.device = "auto",
+    batch_size: int | None = None,
+    progress: ProgressFn | None = None,
+    status: Callable[[str], None] | None = None,
+    loader: Callable[..., LoadedModel] = load_model,
+    uploads: Path | None = None,
+) -> ExtractionOutcome:
     """Make sure the activation set of `config` is in the store; return its key.
 
     A cache hit returns at once without loading the dataset or the model. Otherwise, under
@@ -101,47 +115,94 @@ def extract(config: ExtractConfig, store: ActivationStore | None = None, device:
     with key_lock(store.root, key, on_wait=lambda: say("Another run is extracting these activations; waiting for it")):
         if store.has(key):
             return ExtractionOutcome(key, True, time.perf_counter() - started)
-        return _extract_locked(config, store, device, identity, key, batch_size, progress, say, loader, uploads,
-                               started)
+        return _extract_locked(
+            config, store, device, identity, key, batch_size, progress, say, loader, uploads, started
+        )
 
 
-def _extract_locked(config: ExtractConfig, store: ActivationStore, device: torch.device, identity: dict, key: str,
-                    batch_size: int | None, progress: ProgressFn | None, say: Callable[[str], None],
-                    loader: Callable[..., LoadedModel], uploads: Path | None, started: float) -> ExtractionOutcome:
+def _extract_locked(
+    config: ExtractConfig,
+    store: ActivationStore,
+    device: torch.device,
+    identity: dict,
+    key: str,
+    batch_size: int | None,
+    progress: ProgressFn | None,
+    say: Callable[[str], None],
+    loader: Callable[..., LoadedModel],
+    uploads: Path | None,
+    started: float,
+) -> ExtractionOutcome:
     say("Loading the dataset")
     data = load_dataset(config.dataset, uploads)
     say(f"{data.description}: {len(data):,} examples")
     have, need = data.class_counts(), class_sizes(config)
     if have[0] < need[0] or have[1] < need[1]:
-        raise UserError(f"{config.n_examples} balanced examples need {need[0]} with label 0 and {need[1]} with "
-                        f"label 1; {data.description} has {have[0]} and {have[1]}.")
+        raise UserError(
+            f"{config.n_examples} balanced examples need {need[0]} with label 0 and {need[1]} with "
+            f"label 1; {data.description} has {have[0]} and {have[1]}."
+        )
     loaded = loader(config.model, device, status=say)
     layers = list(range(loaded.num_hidden_states)) if config.layers is None else list(config.layers)
     bad = [layer for layer in layers if not 0 <= layer < loaded.num_hidden_states]
     if bad:
-        raise UserError(f"Layer(s) {bad} do not exist; {loaded.name} has hidden states "
-                        f"0..{loaded.num_hidden_states - 1}.")
+        raise UserError(
+            f"Layer(s) {bad} do not exist; {loaded.name} has hidden states 0..{loaded.num_hidden_states - 1}."
+        )
     say("Selecting and tokenizing examples")
     chosen = select_examples(data, config, loaded.tokenizer)
     signs = distractor_signs(data.labels[chosen], config.selection_seed)
     rendered = [render_pair(config.template, data.texts[i], sign) for i, sign in zip(chosen, signs)]
     token_ids = tokenize(loaded.tokenizer, [text for pair in rendered for text in pair])
     pairs = [(token_ids[2 * k], token_ids[2 * k + 1]) for k in range(len(chosen))]
-    meta = {"identity": identity, "config": to_jsonable(config), "key": key, "n": len(chosen),
-            "dataset_description": data.description, "dropped_duplicates": data.dropped_duplicates,
-            "labels_count": [int((data.labels[chosen] == c).sum()) for c in (0, 1)]}
+    meta = {
+        "identity": identity,
+        "config": to_jsonable(config),
+        "key": key,
+        "n": len(chosen),
+        "dataset_description": data.description,
+        "dropped_duplicates": data.dropped_duplicates,
+        "labels_count": [int((data.labels[chosen] == c).sum()) for c in (0, 1)],
+    }
     if config.template.distractor is not None:
         meta["distractor_signs"] = signs.tolist()
-    stream_pairs(loaded, store, key, pairs, layers, config.storage_dtype, data.labels[chosen],
-                 [data.texts[i] for i in chosen], [data.ids[i] for i in chosen], meta, device, batch_size,
-                 progress, say, started)
+    stream_pairs(
+        loaded,
+        store,
+        key,
+        pairs,
+        layers,
+        config.storage_dtype,
+        data.labels[chosen],
+        [data.texts[i] for i in chosen],
+        [data.ids[i] for i in chosen],
+        meta,
+        device,
+        batch_size,
+        progress,
+        say,
+        started,
+    )
     return ExtractionOutcome(key, False, time.perf_counter() - started)
 
 
-def stream_pairs(loaded: LoadedModel, store: ActivationStore, key: str, pairs: list[tuple[list[int], list[int]]],
-                 layers: list[int], storage_dtype: str, labels: np.ndarray, texts: list[str], ids: list[str],
-                 meta: dict, device: torch.device, batch_size: int | None, progress: ProgressFn | None,
-                 say: Callable[[str], None], started: float) -> None:
+def stream_pairs(
+    loaded: LoadedModel,
+    store: ActivationStore,
+    key: str,
+    pairs: list[tuple[list[int], list[int]]],
+    layers: list[int],
+    storage_dtype: str,
+    labels: np.ndarray,
+    texts: list[str],
+    ids: list[str],
+    meta: dict,
+    device: torch.device,
+    batch_size: int | None,
+    progress: ProgressFn | None,
+    say: Callable[[str], None],
+    started: float,
+) -> None:
     """Hidden states of tokenized (x+, x-) `pairs` at `layers`, batched and streamed into the
     store under `key`, committed with `labels`, `texts`, `ids` and `meta` (plus what every
     set records: model, sizes, timing, environment); an error leaves nothing behind."""
@@ -163,8 +224,9 @@ def stream_pairs(loaded: LoadedModel, store: ActivationStore, key: str, pairs: l
                 pos, neg = pair_states(loaded, [pairs[r] for r in rows], layers)
             except torch.OutOfMemoryError:
                 if len(rows) == 1:
-                    raise UserError("Out of GPU memory even for a single pair; use a smaller model, a lower "
-                                    "max_tokens, or the CPU.") from None
+                    raise UserError(
+                        "Out of GPU memory even for a single pair; use a smaller model, a lower max_tokens, or the CPU."
+                    ) from None
                 if device.type == "cuda":
                     torch.cuda.empty_cache()
                 half = (len(rows) + 1) // 2
@@ -175,11 +237,20 @@ def stream_pairs(loaded: LoadedModel, store: ActivationStore, key: str, pairs: l
             done_pairs += len(rows)
             done_tokens += sum(tokens[r] for r in rows)
             report(done_tokens, sum(tokens), f"{done_pairs}/{len(pairs)} pairs")
-        meta = {**meta, "created": time.time(), "layers": layers,
-                "hidden_size": loaded.hidden_size, "num_hidden_states": loaded.num_hidden_states,
-                "model_name": loaded.name, "dtype": dtype_name(loaded.dtype), "device": str(device),
-                "batch_size": size, "prefix_shared": can_share_prefix(loaded),
-                "seconds": time.perf_counter() - started, "environment": environment_info()}
+        meta = {
+            **meta,
+            "created": time.time(),
+            "layers": layers,
+            "hidden_size": loaded.hidden_size,
+            "num_hidden_states": loaded.num_hidden_states,
+            "model_name": loaded.name,
+            "dtype": dtype_name(loaded.dtype),
+            "device": str(device),
+            "batch_size": size,
+            "prefix_shared": can_share_prefix(loaded),
+            "seconds": time.perf_counter() - started,
+            "environment": environment_info(),
+        }
         writer.commit(labels, texts, ids, meta)
     except BaseException:
         writer.abort()
@@ -188,4 +259,6 @@ def stream_pairs(loaded: LoadedModel, store: ActivationStore, key: str, pairs: l
 
 def environment_info() -> dict[str, str]:
     """Library versions recorded in every entry's metadata."""
+    import transformers  # about 1 s to import; the record only needs its version, and only after a load
+
     return {"ccs_lab": __version__, "torch": torch.__version__, "transformers": transformers.__version__}

@@ -11,7 +11,7 @@ share run once, and a template's opening tokens once per batch shape.
 from __future__ import annotations
 
 import copy
-from typing import Iterator
+from collections.abc import Iterator
 
 import numpy as np
 import torch
@@ -39,8 +39,8 @@ def left_pad(sequences: list[list[int]], pad: int) -> dict[str, torch.Tensor]:
     ids = torch.full((len(sequences), width), pad, dtype=torch.long)
     mask = torch.zeros((len(sequences), width), dtype=torch.long)
     for row, sequence in enumerate(sequences):
-        ids[row, width - len(sequence):] = torch.tensor(sequence, dtype=torch.long)
-        mask[row, width - len(sequence):] = 1
+        ids[row, width - len(sequence) :] = torch.tensor(sequence, dtype=torch.long)
+        mask[row, width - len(sequence) :] = 1
     positions = (mask.cumsum(1) - 1).clamp(min=0)
     return {"input_ids": ids, "attention_mask": mask, "position_ids": positions}
 
@@ -68,7 +68,7 @@ def shared_prefix_length(pos: list[int], neg: list[int]) -> int:
 def pair_states_plain(loaded: LoadedModel, pairs: list[Pair], layers: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
     """(pos, neg) hidden states [len(layers), B, d]: x+ and x- run as 2B full sequences."""
     states = last_token_states(loaded, [p for p, _ in pairs] + [n for _, n in pairs], layers)
-    return states[:, : len(pairs)], states[:, len(pairs):]
+    return states[:, : len(pairs)], states[:, len(pairs) :]
 
 
 def _common_length(sequences: list[list[int]]) -> int:
@@ -87,8 +87,9 @@ def _head_cache(loaded: LoadedModel, head: list[int], rows: int):
     key = tuple(head)
     if key not in loaded.head_caches:
         loaded.head_caches.clear()
-        loaded.head_caches[key] = loaded.model(input_ids=torch.tensor([head], device=loaded.device),
-                                               use_cache=True).cache
+        loaded.head_caches[key] = loaded.model(
+            input_ids=torch.tensor([head], device=loaded.device), use_cache=True
+        ).cache
     cache = copy.deepcopy(loaded.head_caches[key])
     cache.batch_repeat_interleave(rows)
     return cache
@@ -100,8 +101,9 @@ def _read_last(output, layers: list[int], last: list[int]) -> torch.Tensor:
     return torch.stack([output.hidden_states[layer][rows, index] for layer in layers]).float()
 
 
-def pair_states_shared_prefix(loaded: LoadedModel, pairs: list[Pair],
-                              layers: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+def pair_states_shared_prefix(
+    loaded: LoadedModel, pairs: list[Pair], layers: list[int]
+) -> tuple[torch.Tensor, torch.Tensor]:
     """(pos, neg) as pair_states_plain, at about half the cost, through the KV cache.
 
     The head every prompt of the batch starts with (the template's opening words) runs
@@ -120,17 +122,32 @@ def pair_states_shared_prefix(loaded: LoadedModel, pairs: list[Pair],
     seen_mask = torch.cat([torch.ones((len(pairs), head), dtype=torch.long), middle["attention_mask"]], 1)
     with torch.inference_mode():
         cache = _head_cache(loaded, pairs[0][0][:head], len(pairs)) if head else None
-        output = loaded.model(input_ids=middle["input_ids"].to(device), attention_mask=seen_mask.to(device),
-                              position_ids=(middle["position_ids"] + head).to(device), cache=cache, use_cache=True,
-                              output_hidden_states=single)
+        output = loaded.model(
+            input_ids=middle["input_ids"].to(device),
+            attention_mask=seen_mask.to(device),
+            position_ids=(middle["position_ids"] + head).to(device),
+            cache=cache,
+            use_cache=True,
+            output_hidden_states=single,
+        )
         if single:
             # x-: its completion token at the x+ token's position, the x+ token masked out.
-            skip_pos = torch.cat([seen_mask[:, :-1], torch.zeros((len(pairs), 1), dtype=torch.long),
-                                  torch.ones((len(pairs), 1), dtype=torch.long)], 1)
-            negative = loaded.model(input_ids=torch.tensor([[n[-1]] for _, n in pairs], device=device),
-                                    attention_mask=skip_pos.to(device),
-                                    position_ids=torch.tensor([[k] for k in cut], device=device),
-                                    cache=output.cache, use_cache=True, output_hidden_states=True)
+            skip_pos = torch.cat(
+                [
+                    seen_mask[:, :-1],
+                    torch.zeros((len(pairs), 1), dtype=torch.long),
+                    torch.ones((len(pairs), 1), dtype=torch.long),
+                ],
+                1,
+            )
+            negative = loaded.model(
+                input_ids=torch.tensor([[n[-1]] for _, n in pairs], device=device),
+                attention_mask=skip_pos.to(device),
+                position_ids=torch.tensor([[k] for k in cut], device=device),
+                cache=output.cache,
+                use_cache=True,
+                output_hidden_states=True,
+            )
             return (_read_last(output, layers, [-1] * len(pairs)), _read_last(negative, layers, [0] * len(pairs)))
         cache = output.cache
         cache.batch_repeat_interleave(2)
@@ -146,7 +163,10 @@ def pair_states_shared_prefix(loaded: LoadedModel, pairs: list[Pair],
             input_ids=suffix_ids.to(device),
             attention_mask=torch.cat([seen_mask.repeat_interleave(2, dim=0), suffix_mask], 1).to(device),
             position_ids=(prefix_lengths[:, None] + torch.arange(width)[None]).to(device),
-            cache=cache, use_cache=True, output_hidden_states=True)
+            cache=cache,
+            use_cache=True,
+            output_hidden_states=True,
+        )
     states = _read_last(output, layers, [len(s) - 1 for s in suffixes])
     return states[:, 0::2], states[:, 1::2]
 
@@ -172,4 +192,4 @@ def pair_batches(pairs: list[tuple[list[int], list[int]]], batch_size: int) -> I
     order = np.argsort(-lengths, kind="stable")
     step = max(1, batch_size // 2)
     for start in range(0, len(order), step):
-        yield order[start:start + step]
+        yield order[start : start + step]

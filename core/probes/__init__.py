@@ -10,8 +10,8 @@ core.config.SweepConfig.methods (the demo's five).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from core.probes.crc import top_principal_component
 from core.probes.mass_mean import fit_lda, fit_mass_mean
@@ -76,27 +76,94 @@ class Method:
 
 # Colors: Okabe & Ito's colorblind-safe palette (its yellow swapped for grey, which reads on white
 # and suits the floor), one per method on every page and export.
-METHOD_REGISTRY = {method.id: method for method in (
-    Method("ccs", "CCS", "#0072B2", False, True, PAIR,
-           "Contrast-Consistent Search on per-side normalized pairs (reference optimizer)."),
-    Method("tpc", "TPC", "#E69F00", False, True, DIFFERENCE, "Top principal component of the normalized differences.",
-           _fit_tpc),
-    Method("lr_raw", "LR (raw differences)", "#D55E00", True, False, DIFFERENCE,
-           "Logistic regression on x+ - x- without normalization: the supervised ceiling.", _fit_logistic, True),
-    Method("lr_norm", "LR (normalized)", "#56B4E9", True, True, DIFFERENCE,
-           "Logistic regression on the normalized inputs CCS sees: what normalization removes.", _fit_logistic, True),
-    Method("random", "Random direction", "#999999", False, True, DIFFERENCE, "A random unit direction: the floor.",
-           _fit_random),
-    Method("vinc", "VINC", "#009E73", False, True, DIFFERENCE,
-           "elk's eigen reporter: the direction along which x+ and x- are most anti-correlated (one template).",
-           _fit_vinc),
-    Method("mass_mean", "Mass-mean (normalized)", "#CC79A7", True, True, DIFFERENCE,
-           "Difference of the class means of the normalized differences, threshold midway (Marks & Tegmark 2023).",
-           _fit_mass_mean, True),
-    Method("lda", "LDA (normalized)", "#000000", True, True, DIFFERENCE,
-           "The mass-mean direction corrected by the within-class covariance (shrunk), equal priors.",
-           _fit_lda, True),
-)}
+METHOD_REGISTRY = {
+    method.id: method
+    for method in (
+        Method(
+            "ccs",
+            "CCS",
+            "#0072B2",
+            False,
+            True,
+            PAIR,
+            "Contrast-Consistent Search on per-side normalized pairs (reference optimizer).",
+        ),
+        Method(
+            "tpc",
+            "TPC",
+            "#E69F00",
+            False,
+            True,
+            DIFFERENCE,
+            "Top principal component of the normalized differences.",
+            _fit_tpc,
+        ),
+        Method(
+            "lr_raw",
+            "LR (raw differences)",
+            "#D55E00",
+            True,
+            False,
+            DIFFERENCE,
+            "Logistic regression on x+ - x- without normalization: the supervised ceiling.",
+            _fit_logistic,
+            True,
+        ),
+        Method(
+            "lr_norm",
+            "LR (normalized)",
+            "#56B4E9",
+            True,
+            True,
+            DIFFERENCE,
+            "Logistic regression on the normalized inputs CCS sees: what normalization removes.",
+            _fit_logistic,
+            True,
+        ),
+        Method(
+            "random",
+            "Random direction",
+            "#999999",
+            False,
+            True,
+            DIFFERENCE,
+            "A random unit direction: the floor.",
+            _fit_random,
+        ),
+        Method(
+            "vinc",
+            "VINC",
+            "#009E73",
+            False,
+            True,
+            DIFFERENCE,
+            "elk's eigen reporter: the direction along which x+ and x- are most anti-correlated (one template).",
+            _fit_vinc,
+        ),
+        Method(
+            "mass_mean",
+            "Mass-mean (normalized)",
+            "#CC79A7",
+            True,
+            True,
+            DIFFERENCE,
+            "Difference of the class means of the normalized differences, threshold midway (Marks & Tegmark 2023).",
+            _fit_mass_mean,
+            True,
+        ),
+        Method(
+            "lda",
+            "LDA (normalized)",
+            "#000000",
+            True,
+            True,
+            DIFFERENCE,
+            "The mass-mean direction corrected by the within-class covariance (shrunk), equal priors.",
+            _fit_lda,
+            True,
+        ),
+    )
+}
 METHOD_IDS = tuple(METHOD_REGISTRY)
 
 

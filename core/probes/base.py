@@ -41,8 +41,10 @@ def pair_scores(form: str, weight: torch.Tensor, bias: float, pos: torch.Tensor,
         p_pos, p_neg = torch.sigmoid(on_pos).numpy(), torch.sigmoid(on_neg).numpy()
         # confidence = (p(x+) + 1 - p(x-)) / 2; its log-odds from log-sigmoids, stably
         log_sigmoid = torch.nn.functional.logsigmoid
-        log_odds = (torch.logaddexp(log_sigmoid(on_pos), log_sigmoid(-on_neg))
-                    - torch.logaddexp(log_sigmoid(-on_pos), log_sigmoid(on_neg))).numpy()
+        log_odds = (
+            torch.logaddexp(log_sigmoid(on_pos), log_sigmoid(-on_neg))
+            - torch.logaddexp(log_sigmoid(-on_pos), log_sigmoid(on_neg))
+        ).numpy()
         return PairScores(0.5 * (p_pos + 1.0 - p_neg), log_odds, p_pos, p_neg)
     logits = (pos - neg) @ weight + bias
     return PairScores(torch.sigmoid(logits).numpy(), logits.numpy())

@@ -21,10 +21,10 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 import numpy as np
 import torch
@@ -105,8 +105,8 @@ class _Group:
             self.scale_pos = (1 / problem.std_pos)[per_probe].to(device)
             self.scale_neg = (1 / problem.std_neg)[per_probe].to(device)
         mask = problem.membership.to(torch.float32)
-        mask = mask / mask.sum(1, keepdim=True)                      # [C, N], each cell's rows sum to 1
-        self.weights = mask[per_probe].to(device)                    # [C*R, N]
+        mask = mask / mask.sum(1, keepdim=True)  # [C, N], each cell's rows sum to 1
+        self.weights = mask[per_probe].to(device)  # [C*R, N]
         self.twice_weights = 2 * self.weights
         self.weight = problem.init_weight.reshape(-1, self.dim).clone().to(device)
         self.bias = problem.init_bias.reshape(-1).clone().to(device)
@@ -124,8 +124,8 @@ class _Group:
         return the losses [C*R] too (only the last epoch's are needed). The gradient is
         written out by hand, with in-place arithmetic: on a CPU the autograd graph of
         this loss cost as much as its matrix products. The oracle test checks it."""
-        a = self._side(self.pos, self.mean_pos, self.scale_pos)   # p(x+) [K, N]
-        c = self._side(self.neg, self.mean_neg, self.scale_neg)   # p(x-)
+        a = self._side(self.pos, self.mean_pos, self.scale_pos)  # p(x+) [K, N]
+        c = self._side(self.neg, self.mean_neg, self.scale_neg)  # p(x-)
         losses = (self.weights * ccs_loss(a, c)).sum(1) if with_losses else None
         gap = a + c - 1
         a_smaller = a < c
@@ -155,8 +155,13 @@ def _train_group(group: _Group, config: CCSConfig, device: torch.device, tick: C
     """Every epoch of one problem with its own AdamW (AdamW acts element by element, so
     giving each problem its own optimizer changes nothing); returns the last epoch's losses.
     `tick()` runs after every epoch and may raise to cancel."""
-    optimizer = torch.optim.AdamW((group.weight, group.bias), lr=config.lr, weight_decay=config.weight_decay,
-                                  foreach=device.type != "cpu", fused=device.type == "cpu")
+    optimizer = torch.optim.AdamW(
+        (group.weight, group.bias),
+        lr=config.lr,
+        weight_decay=config.weight_decay,
+        foreach=device.type != "cpu",
+        fused=device.type == "cpu",
+    )
     with torch.no_grad():
         for epoch in range(config.epochs):
             # Like the reference, a restart's "final loss" is the loss of its last epoch,
@@ -183,8 +188,12 @@ class _Cancelled(Exception):
     """Raised inside a worker once the caller's progress callback has cancelled the run."""
 
 
-def train_ccs(problems: Sequence[CCSProblem], config: CCSConfig, device: torch.device | str = "cpu",
-              progress: Progress | None = None) -> list[CCSFit]:
+def train_ccs(
+    problems: Sequence[CCSProblem],
+    config: CCSConfig,
+    device: torch.device | str = "cpu",
+    progress: Progress | None = None,
+) -> list[CCSFit]:
     """Train every restart of every cell of every problem, with the reference optimizer
     (full-batch AdamW), and return each cell's lowest-final-loss restart.
 
@@ -214,6 +223,7 @@ def train_ccs(problems: Sequence[CCSProblem], config: CCSConfig, device: torch.d
                 raise _Cancelled
             if workers == 1 and time.perf_counter() - last_report[0] > REPORT_INTERVAL_S:
                 report_now()
+
         return _train_group(groups[index], config, device, tick)
 
     if workers == 1:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from sklearn.decomposition import PCA
 
 
 def top_principal_component(pos: torch.Tensor, neg: torch.Tensor) -> torch.Tensor:
@@ -18,5 +17,9 @@ def top_principal_component(pos: torch.Tensor, neg: torch.Tensor) -> torch.Tenso
         return torch.nn.functional.one_hot(torch.tensor(0), differences.shape[1]).to(torch.float32)
     # ARPACK computes just the one component (15x faster than a full SVD at d = 576);
     # the fixed random_state makes its starting vector, and so the result, reproducible.
+    # scikit-learn costs about 1.3 s to import, which every command of the CLI would pay for
+    # reading the method registry (its --help included); only a fit needs it.
+    from sklearn.decomposition import PCA
+
     component = PCA(n_components=1, svd_solver="arpack", random_state=0).fit(differences).components_[0]
     return torch.from_numpy(component).to(torch.float32)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 
 
 def _class_means(differences: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -30,6 +29,10 @@ def fit_lda(differences: torch.Tensor, labels: np.ndarray) -> tuple[torch.Tensor
     the mass-mean direction corrected by the pooled within-class covariance, with
     Ledoit-Wolf shrinkage (hidden states have more dimensions than a cell has pairs) and
     equal priors (scikit-learn's LinearDiscriminantAnalysis, lsqr solver)."""
+    # scikit-learn costs about 1.3 s to import, which every command of the CLI would pay for
+    # reading the method registry (its --help included); only a fit needs it.
+    from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+
     model = LinearDiscriminantAnalysis(solver="lsqr", shrinkage="auto", priors=[0.5, 0.5])
     model.fit(differences.double().numpy(), labels)
     return torch.from_numpy(model.coef_[0]).to(torch.float32), float(model.intercept_[0]), float("nan")

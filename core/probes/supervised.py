@@ -9,13 +9,11 @@ import warnings
 
 import numpy as np
 import torch
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import log_loss
 
 
-def fit_logistic(differences: torch.Tensor, labels: np.ndarray, tol: float = 1e-6,
-                 max_iter: int = 2000) -> tuple[torch.Tensor, float, float]:
+def fit_logistic(
+    differences: torch.Tensor, labels: np.ndarray, tol: float = 1e-6, max_iter: int = 2000
+) -> tuple[torch.Tensor, float, float]:
     """(weight [d], intercept, training log-loss) of a balanced-class logistic regression
     predicting label 1 (+ is true) from [n, d] differences x+ - x-.
 
@@ -26,6 +24,12 @@ def fit_logistic(differences: torch.Tensor, labels: np.ndarray, tol: float = 1e-
     minimum of the penalized objective (11-24) after 100-280 iterations. Centered, it
     reaches the minimum to about 1e-6 in about 110 iterations; `tol` is tighter than the
     default so that the result is the optimum, not wherever the solver gave up."""
+    # scikit-learn costs about 1.3 s to import, which every command of the CLI would pay for
+    # reading the method registry (its --help included); only a fit needs it.
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import log_loss
+
     features = differences.double().numpy()
     center = features.mean(axis=0)
     model = LogisticRegression(class_weight="balanced", tol=tol, max_iter=max_iter)

@@ -13,7 +13,8 @@ cache). A config that uses a local path writes no link parameter for it.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from core.config import BUNDLED, BUNDLED_DEFAULT, TEST_NORMALIZATIONS, DatasetSpec, ExtractConfig, SweepConfig
 from core.data.uploads import csv_identity
@@ -86,8 +87,9 @@ def sweep_to_params(config: SweepConfig, base: SweepConfig = DEMO[1]) -> dict[st
         if getattr(config, name) != getattr(base, name):
             params[name] = str(getattr(config, name))
     if config.seeds != base.seeds:
-        params["seeds"] = str(len(config.seeds)) if config.seeds == tuple(range(len(config.seeds))) \
-            else _join(config.seeds)
+        params["seeds"] = (
+            str(len(config.seeds)) if config.seeds == tuple(range(len(config.seeds))) else _join(config.seeds)
+        )
     if config.methods != base.methods:
         params["methods"] = _join(config.methods)
     if config.normalization != base.normalization:
@@ -152,11 +154,22 @@ def extract_to_params(config: ExtractConfig, base: ExtractConfig = DEMO[0]) -> d
     spec = config.dataset
     name = csv_identity(spec.name) if spec.source == "csv" else spec.name
     if config.dataset != base.dataset and (spec.source != "hf" or is_hub_id(name)):
-        params["data"] = ":".join([spec.source, name, spec.config or "", spec.split, spec.text_column,
-                                   spec.label_column, spec.positive_label or ""])
-    for name, value, default in (("prompt", config.template.prompt, base.template.prompt),
-                                 ("pos", config.template.positive, base.template.positive),
-                                 ("neg", config.template.negative, base.template.negative)):
+        params["data"] = ":".join(
+            [
+                spec.source,
+                name,
+                spec.config or "",
+                spec.split,
+                spec.text_column,
+                spec.label_column,
+                spec.positive_label or "",
+            ]
+        )
+    for name, value, default in (
+        ("prompt", config.template.prompt, base.template.prompt),
+        ("pos", config.template.positive, base.template.positive),
+        ("neg", config.template.negative, base.template.negative),
+    ):
         if value != default:
             params[name] = value
     if config.template.distractor is not None:
@@ -166,8 +179,9 @@ def extract_to_params(config: ExtractConfig, base: ExtractConfig = DEMO[0]) -> d
     return params
 
 
-def extract_from_params(params: Mapping[str, str], base: ExtractConfig = DEMO[0],
-                        shared: bool = False) -> ExtractConfig:
+def extract_from_params(
+    params: Mapping[str, str], base: ExtractConfig = DEMO[0], shared: bool = False
+) -> ExtractConfig:
     """The ExtractConfig a link describes, held to core.settings.validate's rules. A link that
     names a path is refused whatever the path, so it reveals nothing about the server."""
     changes: dict[str, Any] = {}
@@ -181,12 +195,20 @@ def extract_from_params(params: Mapping[str, str], base: ExtractConfig = DEMO[0]
             raise UserError("Link parameter 'data' must be source:name:config:split:text:label:positive.")
         source, name, config, split, text, label, positive = parts
         if (source == "hf" and not is_hub_id(name)) or (source == "csv" and not is_digest(name)):
-            raise UserError("Link parameter 'data' must name a Hugging Face dataset id or CSV data by its sha256; "
-                            "links carry no paths.")
-        changes["dataset"] = DatasetSpec(BUNDLED, name or BUNDLED_DEFAULT) if source == BUNDLED else \
-            DatasetSpec(source, name, config or None, split, text, label, positive or None)
-    template = {field: params[key] for key, field in (("prompt", "prompt"), ("pos", "positive"), ("neg", "negative"))
-                if key in params}
+            raise UserError(
+                "Link parameter 'data' must name a Hugging Face dataset id or CSV data by its sha256; "
+                "links carry no paths."
+            )
+        changes["dataset"] = (
+            DatasetSpec(BUNDLED, name or BUNDLED_DEFAULT)
+            if source == BUNDLED
+            else DatasetSpec(source, name, config or None, split, text, label, positive or None)
+        )
+    template = {
+        field: params[key]
+        for key, field in (("prompt", "prompt"), ("pos", "positive"), ("neg", "negative"))
+        if key in params
+    }
     if "distractor" in params:
         template["distractor"] = tuple(params["distractor"].split(","))
     if template:

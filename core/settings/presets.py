@@ -1,5 +1,4 @@
-"""Named starting points for the CLI and the dashboard.
-"""
+"""Named starting points for the CLI and the dashboard."""
 
 from __future__ import annotations
 
@@ -37,7 +36,7 @@ def with_optimizer(ccs: CCSConfig, name: str) -> CCSConfig:
 
 
 def optimizer_name(ccs: CCSConfig) -> str:
-    """"reference", "fast" or "custom": which named optimizer `ccs` trains with."""
+    """ "reference", "fast" or "custom": which named optimizer `ccs` trains with."""
     for name, preset in CCS_OPTIMIZERS.items():
         if (ccs.epochs, ccs.lr, ccs.weight_decay) == (preset.epochs, preset.lr, preset.weight_decay):
             return name

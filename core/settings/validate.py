@@ -58,8 +58,10 @@ MAX_PROMPT_CHARS = 4_000
 DTYPE_CHOICES = ("auto", "float32", "bfloat16", "float16")
 STORAGE_DTYPES = ("float32", "float16")
 DATASET_SOURCES = ("bundled", "hf", "csv")
-NO_PATHS = ("This server is shared: it loads no files or folders of its own. Use the bundled model or data, "
-            "a Hugging Face id, or upload a CSV.")
+NO_PATHS = (
+    "This server is shared: it loads no files or folders of its own. Use the bundled model or data, "
+    "a Hugging Face id, or upload a CSV."
+)
 
 
 def check_number(name: str, value, shared: bool = False) -> None:
@@ -86,12 +88,16 @@ def check_model(config: ExtractConfig, shared: bool = False) -> None:
         if shared:
             raise UserError(NO_PATHS)
     else:
-        raise UserError(f"Model {spec.model_id!r} is neither 'bundled', a Hugging Face id (owner/name) nor a "
-                        "folder path.")
+        raise UserError(
+            f"Model {spec.model_id!r} is neither 'bundled', a Hugging Face id (owner/name) nor a folder path."
+        )
     if shared and spec.trust_remote_code:
         raise UserError("This server is shared: models run without remote code.")
-    if spec.revision is not None and not (isinstance(spec.revision, str) and ".." not in spec.revision
-                                          and re.fullmatch(r"[\w.-][\w./-]{0,99}", spec.revision)):
+    if spec.revision is not None and not (
+        isinstance(spec.revision, str)
+        and ".." not in spec.revision
+        and re.fullmatch(r"[\w.-][\w./-]{0,99}", spec.revision)
+    ):
         raise UserError(f"Model revision {spec.revision!r} is not a branch, tag or commit name.")
 
 
@@ -101,8 +107,7 @@ def check_dataset(config: ExtractConfig, shared: bool = False) -> None:
     spec = config.dataset
     if spec.source not in DATASET_SOURCES:
         raise UserError(f"Unknown dataset source {spec.source!r} (use {', '.join(DATASET_SOURCES)}).")
-    for name, value in (("text column", spec.text_column), ("label column", spec.label_column),
-                        ("split", spec.split)):
+    for name, value in (("text column", spec.text_column), ("label column", spec.label_column), ("split", spec.split)):
         if not isinstance(value, str) or not value.strip():
             raise UserError(f"The dataset's {name} is empty.")
     if spec.source == "bundled":
@@ -153,21 +158,29 @@ def check_sweep(config: SweepConfig, shared: bool = False) -> None:
         raise UserError("A level of p is listed twice.")
     unknown = [m for m in config.methods if m not in METHOD_IDS]
     if unknown or not config.methods or len(set(config.methods)) != len(config.methods):
-        raise UserError(f"Methods must be distinct, at least one, from {', '.join(METHOD_IDS)}; got "
-                        f"{list(config.methods)}.")
+        raise UserError(
+            f"Methods must be distinct, at least one, from {', '.join(METHOD_IDS)}; got {list(config.methods)}."
+        )
     if config.normalization not in NORMALIZATIONS:
         raise UserError(f"Unknown normalization {config.normalization!r} (use {', '.join(NORMALIZATIONS)}).")
     if config.test_normalization not in TEST_NORMALIZATIONS:
         raise UserError(f"Unknown test normalization {config.test_normalization!r} (use own or train).")
     negated = config.negated_prompt
-    if negated is not None and not (isinstance(negated, str) and negated.count(TEXT_SLOT) == 1
-                                    and len(negated) <= MAX_PROMPT_CHARS):
-        raise UserError(f"The negated prompt needs exactly one {TEXT_SLOT} slot and at most {MAX_PROMPT_CHARS:,} "
-                        "characters.")
+    if negated is not None and not (
+        isinstance(negated, str) and negated.count(TEXT_SLOT) == 1 and len(negated) <= MAX_PROMPT_CHARS
+    ):
+        raise UserError(
+            f"The negated prompt needs exactly one {TEXT_SLOT} slot and at most {MAX_PROMPT_CHARS:,} characters."
+        )
     for name in ("epochs", "restarts", "lr", "weight_decay"):
         value = getattr(config.ccs, name)
-        check_number(name, float(value) if name in ("lr", "weight_decay") and isinstance(value, int)
-                     and not isinstance(value, bool) else value, shared)
+        check_number(
+            name,
+            float(value)
+            if name in ("lr", "weight_decay") and isinstance(value, int) and not isinstance(value, bool)
+            else value,
+            shared,
+        )
 
 
 def class_sizes(config: ExtractConfig) -> tuple[int, int]:
@@ -186,8 +199,10 @@ def check_run(extract: ExtractConfig, sweep: SweepConfig, shared: bool = False) 
     sizes = class_sizes(extract)
     needed = test_counts(sweep.n_test)
     if any(n > have for n, have in zip(needed, sizes)):
-        raise UserError(f"A balanced test split of {sweep.n_test} needs {needed[1]} examples of each class; "
-                        f"{extract.n_examples} extracted examples give {sizes[0]} and {sizes[1]}.")
+        raise UserError(
+            f"A balanced test split of {sweep.n_test} needs {needed[1]} examples of each class; "
+            f"{extract.n_examples} extracted examples give {sizes[0]} and {sizes[1]}."
+        )
     check_counts({label: sizes[label] - needed[label] for label in (0, 1)}, sweep.p_levels, sweep.n_train)
 
 
@@ -199,5 +214,7 @@ def check_layers_exist(extract: ExtractConfig, layer: int | None, hidden_states:
     wanted = [*(extract.layers or ()), *(() if layer is None else (layer,))]
     bad = sorted({index for index in wanted if index >= hidden_states})
     if bad:
-        raise UserError(f"Layer(s) {bad} do not exist: the model has hidden states 0..{hidden_states - 1} "
-                        "(0 = embeddings, i = output of block i).")
+        raise UserError(
+            f"Layer(s) {bad} do not exist: the model has hidden states 0..{hidden_states - 1} "
+            "(0 = embeddings, i = output of block i)."
+        )

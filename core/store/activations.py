@@ -54,7 +54,7 @@ class ActivationSet:
     ids: tuple[str, ...]
     layers: tuple[int, ...]
     meta: dict[str, Any]
-    companion: "ActivationSet | None" = None  # the pairs a normalization asks for (core.extraction.companions)
+    companion: ActivationSet | None = None  # the pairs a normalization asks for (core.extraction.companions)
 
     def layer(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
         """(pos, neg) [n, d] at hidden-state index `index`."""
@@ -64,8 +64,7 @@ class ActivationSet:
         return self.pos[position], self.neg[position]
 
 
-def write_safetensors_header(path: Path, tensors: list[tuple[str, str, list[int]]],
-                             metadata: dict[str, str]) -> int:
+def write_safetensors_header(path: Path, tensors: list[tuple[str, str, list[int]]], metadata: dict[str, str]) -> int:
     """Create a safetensors file of the right size with its header for `tensors`
     (name, safetensors dtype, shape), data zero-filled; return where the data starts.
     The layout follows the format spec: u64 header length, JSON header padded with
@@ -93,8 +92,9 @@ class ActivationWriter:
     map: mapped pages would count as the process's resident memory until the kernel
     drops them, and a 20,000-example extraction would look like it holds gigabytes."""
 
-    def __init__(self, store: "ActivationStore", key: str, n: int, layers: tuple[int, ...], hidden_size: int,
-                 storage_dtype: str):
+    def __init__(
+        self, store: ActivationStore, key: str, n: int, layers: tuple[int, ...], hidden_size: int, storage_dtype: str
+    ):
         if storage_dtype not in SAFETENSORS_DTYPES:
             raise UserError(f"Unknown storage dtype '{storage_dtype}' (use float32 or float16).")
         code, self.np_dtype = SAFETENSORS_DTYPES[storage_dtype]
@@ -103,13 +103,14 @@ class ActivationWriter:
         self.staging = Path(tempfile.mkdtemp(prefix=f".tmp-{key[:12]}-", dir=store.root))
         shape = [len(layers), n, hidden_size]
         path = self.staging / ACTIVATIONS_FILE
-        start = write_safetensors_header(path, [("pos", code, shape), ("neg", code, shape), ("labels", "I8", [n])],
-                                         {"format": "pt", "key": key})
+        start = write_safetensors_header(
+            path, [("pos", code, shape), ("neg", code, shape), ("labels", "I8", [n])], {"format": "pt", "key": key}
+        )
         self.row_bytes = hidden_size * np.dtype(self.np_dtype).itemsize
         block = len(layers) * n * self.row_bytes
         self.header_bytes = start
         self.starts = {"pos": start, "neg": start + block, "labels": start + 2 * block}
-        self.handle = open(path, "r+b")
+        self.handle = open(path, "r+b")  # noqa: SIM115 - held open across write() calls, closed by commit or abort
 
     def _put(self, side: str, rows: np.ndarray, states: torch.Tensor) -> None:
         values = states.to(torch.float32).cpu().numpy().astype(self.np_dtype, copy=False)
@@ -138,8 +139,9 @@ class ActivationWriter:
         (read back from disk, so a failed write is caught here), and publish atomically."""
         os.pwrite(self.handle.fileno(), labels.astype(np.int8).tobytes(), self.starts["labels"])
         os.fsync(self.handle.fileno())
-        checksums = {name: digest(read_exact(self.handle, offset, length))
-                     for name, (offset, length) in self.blocks().items()}
+        checksums = {
+            name: digest(read_exact(self.handle, offset, length)) for name, (offset, length) in self.blocks().items()
+        }
         size = os.fstat(self.handle.fileno()).st_size
         self.handle.close()
         examples = json.dumps({"ids": list(ids), "texts": list(texts)}).encode("utf-8")
@@ -174,8 +176,9 @@ class ActivationStore:
     def meta(self, key: str) -> dict[str, Any]:
         return json.loads((self.path(key) / "meta.json").read_text())
 
-    def begin(self, key: str, n: int, layers: tuple[int, ...], hidden_size: int,
-              storage_dtype: str = "float32") -> ActivationWriter:
+    def begin(
+        self, key: str, n: int, layers: tuple[int, ...], hidden_size: int, storage_dtype: str = "float32"
+    ) -> ActivationWriter:
         """Start streaming a new entry (see ActivationWriter)."""
         return ActivationWriter(self, key, n, layers, hidden_size, storage_dtype)
 
@@ -229,7 +232,7 @@ class ActivationStore:
                 def checked(label: str, offset: int, into: torch.Tensor, dtype) -> None:
                     """Verify the block `label` in the mapped file and copy it into `into`."""
                     length = into.numel() * np.dtype(dtype).itemsize
-                    with whole[offset:offset + length] as raw:
+                    with whole[offset : offset + length] as raw:
                         if len(raw) != length:
                             raise ValueError(f"file ends inside block {label}")
                         if digest(raw) != checksums.get(label):
@@ -270,8 +273,11 @@ class ActivationStore:
             except (OSError, ValueError):
                 meta = {"damaged": True, "layers": [], "n": 0, "created": 0}
             rows.append({**meta, "key": folder.name, "size_bytes": folder_bytes(folder)})
-        return sorted(rows, key=lambda row: row.get("created", 0) if isinstance(row.get("created"), (int, float))
-                      else 0, reverse=True)
+        return sorted(
+            rows,
+            key=lambda row: row.get("created", 0) if isinstance(row.get("created"), (int, float)) else 0,
+            reverse=True,
+        )
 
     def delete(self, key: str) -> None:
         """Remove one entry (only ever on the user's explicit request)."""

@@ -73,8 +73,9 @@ def quarantine(root: Path, key: str, reason: str) -> CorruptEntry:
         except OSError:
             shutil.rmtree(folder, ignore_errors=True)
     kind = "activation set" if root.name == "activations" else "sweep result"
-    return CorruptEntry(f"The cached {kind} {key[:12]}… failed its check ({reason}); it was set aside and will be "
-                        "recomputed.")
+    return CorruptEntry(
+        f"The cached {kind} {key[:12]}… failed its check ({reason}); it was set aside and will be recomputed."
+    )
 
 
 @contextmanager

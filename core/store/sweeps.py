@@ -47,8 +47,9 @@ class SweepStore:
             table.to_csv(staging / "results.csv", index=False)
             save_file({name: t.contiguous() for name, t in tensors.items()}, str(staging / "probes.safetensors"))
             checksums = {name: file_digest(staging / name) for name in SWEEP_FILES}
-            (staging / "info.json").write_text(json.dumps({**info, "key": key, "checksums": checksums}, indent=1,
-                                                          sort_keys=True))
+            (staging / "info.json").write_text(
+                json.dumps({**info, "key": key, "checksums": checksums}, indent=1, sort_keys=True)
+            )
             publish(staging, self.path(key), self.has)
         finally:
             if staging.exists():

@@ -43,10 +43,16 @@ class ViewStore:
     def save(self, identity: dict[str, Any], tables: dict[str, pd.DataFrame]) -> str:
         """Store `tables` under the key of `identity`; returns the key."""
         key = content_key(identity)
-        columns = {name: json.loads(frame.to_json(orient="split", index=False, double_precision=15))
-                   for name, frame in tables.items()}
-        self.write_raw(key, json.dumps({"identity": identity, "key": key, "tables": columns,
-                                        "checksum": _payload_digest(columns)}).encode("utf-8"))
+        columns = {
+            name: json.loads(frame.to_json(orient="split", index=False, double_precision=15))
+            for name, frame in tables.items()
+        }
+        self.write_raw(
+            key,
+            json.dumps(
+                {"identity": identity, "key": key, "tables": columns, "checksum": _payload_digest(columns)}
+            ).encode("utf-8"),
+        )
         return key
 
     def write_raw(self, key: str, data: bytes) -> None:

@@ -48,8 +48,9 @@ def _step(raw: Any, where: str) -> Step:
     spec = STEP_TYPES[kind]
     unknown = sorted(set(raw) - set(COMMON) - set(spec.options))
     if unknown:
-        raise UserError(f"{where}: unknown field(s) {unknown} for a {kind} step (it takes "
-                        f"{', '.join([*COMMON, *spec.options])}).")
+        raise UserError(
+            f"{where}: unknown field(s) {unknown} for a {kind} step (it takes {', '.join([*COMMON, *spec.options])})."
+        )
     if "title" not in raw:
         raise UserError(f"{where}: a step needs a title.")
     absent = [name for name in spec.required if name not in raw]
@@ -58,9 +59,14 @@ def _step(raw: Any, where: str) -> Step:
     run = link_params(raw.get("run", {}), f"{where}: run")
     if run and spec.runs is None:
         raise UserError(f"{where}: a {kind} step shows no results, so it takes no run.")
-    step = Step(spec, _text(raw["title"], f"{where}: title"), _text(raw.get("body", ""), f"{where}: body"),
-                _text(raw.get("notes", ""), f"{where}: notes"), run,
-                {name: check(raw[name], f"{where}: {name}") for name, check in spec.options.items() if name in raw})
+    step = Step(
+        spec,
+        _text(raw["title"], f"{where}: title"),
+        _text(raw.get("body", ""), f"{where}: body"),
+        _text(raw.get("notes", ""), f"{where}: notes"),
+        run,
+        {name: check(raw[name], f"{where}: {name}") for name, check in spec.options.items() if name in raw},
+    )
     try:
         check_step(step)
     except UserError as error:
@@ -85,7 +91,7 @@ def parse_deck(text: str, name: str = "deck") -> Deck:
 
 
 def _named(step: Any) -> str:
-    """" ('Its title')" for a step that has a title, for error messages."""
+    """ " ('Its title')" for a step that has a title, for error messages."""
     return f" ({step['title']!r})" if isinstance(step, dict) and isinstance(step.get("title"), str) else ""
 
 

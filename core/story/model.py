@@ -6,8 +6,9 @@ options. A step carries its StepType, so it knows its runs without a registry lo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import pandas as pd
 

@@ -5,7 +5,8 @@ naming the field (the deck loader adds the deck and the step).
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from core.errors import UserError
 from core.normalizations import REMEDIES
@@ -29,6 +30,7 @@ def choice(allowed: tuple[str, ...]) -> Callable[[Any, str], str]:
         if value not in allowed:
             raise UserError(f"{where} must be one of {', '.join(allowed)}, got {value!r}.")
         return value
+
     return check
 
 
@@ -58,8 +60,9 @@ def layers(value: Any, where: str) -> tuple[int, ...]:
 
 def link_params(value: Any, where: str) -> dict[str, str]:
     """A table of link parameters (core.settings.links) as the strings a link would carry."""
-    if not isinstance(value, dict) or not all(isinstance(v, (str, int, float)) and not isinstance(v, bool)
-                                              for v in value.values()):
+    if not isinstance(value, dict) or not all(
+        isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in value.values()
+    ):
         raise UserError(f"{where} must be a table of link parameters (text or numbers), got {value!r}.")
     return {str(k): str(v) for k, v in value.items()}
 

@@ -22,9 +22,9 @@ import os
 import re
 import tempfile
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from core import __version__
 from core.config import Run, SweepConfig, from_dict
@@ -44,8 +44,10 @@ MAX_PACK_BYTES = 512 * 1024 * 1024
 MAX_MEMBER_BYTES = 256 * 1024 * 1024
 MAX_MEMBERS = 4096
 SWEEP_MEMBERS = (*SWEEP_FILES, "info.json")
-MEMBER = re.compile(r"deck\.toml|sweeps/[0-9a-f]{64}/(results\.csv|probes\.safetensors|info\.json)"
-                    r"|views/[0-9a-f]{64}\.json")
+MEMBER = re.compile(
+    r"deck\.toml|sweeps/[0-9a-f]{64}/(results\.csv|probes\.safetensors|info\.json)"
+    r"|views/[0-9a-f]{64}\.json"
+)
 MANIFEST = "manifest.json"
 
 
@@ -69,9 +71,13 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def pack(argument: str | None, out: Path, root: Path | None = None,
-         run_one: Callable[[Run], SweepResult] | None = None,
-         status: Callable[[str], None] = lambda message: None) -> PackReport:
+def pack(
+    argument: str | None,
+    out: Path,
+    root: Path | None = None,
+    run_one: Callable[[Run], SweepResult] | None = None,
+    status: Callable[[str], None] = lambda message: None,
+) -> PackReport:
     """Write the deck `argument` (a deck file or a deck's name; the default deck when
     None) and everything its steps draw into the zip `out`. Missing results are computed
     first with `run_one` (the caller's pipeline); without it they are an error."""
@@ -79,8 +85,10 @@ def pack(argument: str | None, out: Path, root: Path | None = None,
     results = Results(root, deck.pins)
     runs, views = missing(deck, results)
     if (runs or views) and run_one is None:
-        raise UserError(f"Deck {name!r} lacks {len(runs)} run(s) and {len(views)} measured view(s) in the cache; "
-                        "compute them first.")
+        raise UserError(
+            f"Deck {name!r} lacks {len(runs)} run(s) and {len(views)} measured view(s) in the cache; "
+            "compute them first."
+        )
     if runs or views:
         compute(deck, results, run_one, status)
     members: dict[str, bytes] = {"deck.toml": text.encode("utf-8")}
@@ -98,8 +106,14 @@ def pack(argument: str | None, out: Path, root: Path | None = None,
             results.view(step)  # checked before it travels
             key = results.view_key(step)
             members[f"views/{key}.json"] = results.views.path(key).read_bytes()
-    manifest = {"format": PACK_FORMAT, "library": __version__, "name": name, "title": deck.title, "pins": pins,
-                "members": {member: _sha256(data) for member, data in members.items()}}
+    manifest = {
+        "format": PACK_FORMAT,
+        "library": __version__,
+        "name": name,
+        "title": deck.title,
+        "pins": pins,
+        "members": {member: _sha256(data) for member, data in members.items()},
+    }
     out = Path(out)
     if not out.resolve().parent.is_dir():
         raise UserError(f"--out: the folder for {out.name} does not exist.")
@@ -145,10 +159,13 @@ def _read_members(path: Path) -> tuple[dict, dict[str, bytes]]:
                 raise UserError(f"{path.name} is not a pack (no manifest, repeated or too many members).")
             strange = [name for name in names if name != MANIFEST and not MEMBER.fullmatch(name)]
             if strange:
-                raise UserError(f"{path.name} holds a member a pack never has ({strange[0][:80]!r}); nothing was "
-                                "imported.")
-            if any(info.file_size > MAX_MEMBER_BYTES for info in infos) or \
-                    sum(info.file_size for info in infos) > MAX_PACK_BYTES:
+                raise UserError(
+                    f"{path.name} holds a member a pack never has ({strange[0][:80]!r}); nothing was imported."
+                )
+            if (
+                any(info.file_size > MAX_MEMBER_BYTES for info in infos)
+                or sum(info.file_size for info in infos) > MAX_PACK_BYTES
+            ):
                 raise UserError(f"{path.name} unpacks to more than a pack may hold; nothing was imported.")
             data = {}
             for info in infos:
@@ -162,16 +179,18 @@ def _read_members(path: Path) -> tuple[dict, dict[str, bytes]]:
         manifest = json.loads(data.pop(MANIFEST))
         declared = manifest["members"]
         if manifest["format"] != PACK_FORMAT:
-            raise UserError(f"{path.name} is a pack of format {manifest['format']!r}; this version reads format "
-                            f"{PACK_FORMAT}.")
+            raise UserError(
+                f"{path.name} is a pack of format {manifest['format']!r}; this version reads format {PACK_FORMAT}."
+            )
     except (ValueError, KeyError, TypeError):
         raise UserError(f"{path.name} has an unreadable manifest; nothing was imported.") from None
     if not isinstance(declared, dict) or set(declared) != set(data):
         raise UserError(f"{path.name}: its manifest does not list exactly its members; nothing was imported.")
     bad = [name for name, raw in data.items() if _sha256(raw) != declared[name]]
     if bad:
-        raise UserError(f"{path.name}: {bad[0]} does not match its checksum (damaged in transit?); nothing was "
-                        "imported.")
+        raise UserError(
+            f"{path.name}: {bad[0]} does not match its checksum (damaged in transit?); nothing was imported."
+        )
     return manifest, data
 
 
@@ -185,8 +204,10 @@ def _check_sweep_entry(key: str, files: dict[str, bytes], where: str) -> None:
     except (KeyError, ValueError, TypeError):
         raise UserError(f"{where}: the record of run {key[:12]} is unreadable; nothing was imported.") from None
     if recomputed != key or info.get("key") != key:
-        raise UserError(f"{where}: run {key[:12]} does not match its record (made by another version of this "
-                        "tool, or altered); nothing was imported.")
+        raise UserError(
+            f"{where}: run {key[:12]} does not match its record (made by another version of this "
+            "tool, or altered); nothing was imported."
+        )
     if any(digest(files[name]) != sums.get(name) for name in SWEEP_FILES):
         raise UserError(f"{where}: run {key[:12]} does not match its own checksums; nothing was imported.")
 
@@ -211,11 +232,12 @@ def unpack(path: Path, root: Path | None = None) -> tuple[str, Deck, PackReport]
         if set(files) != set(SWEEP_MEMBERS):
             raise UserError(f"{path.name}: run {key[:12]} is incomplete; nothing was imported.")
         _check_sweep_entry(key, files, path.name)
-    if not isinstance(pins, dict) or any(not isinstance(pin, list) or len(pin) != 2 or pin[1] not in sweeps
-                                         for pin in pins.values()):
+    if not isinstance(pins, dict) or any(
+        not isinstance(pin, list) or len(pin) != 2 or pin[1] not in sweeps for pin in pins.values()
+    ):
         raise UserError(f"{path.name}: its pins name runs it does not hold; nothing was imported.")
     pinned = Deck(deck.title, deck.steps, pins)
-    views = {member[len("views/"):-len(".json")]: raw for member, raw in data.items() if member.startswith("views/")}
+    views = {member[len("views/") : -len(".json")]: raw for member, raw in data.items() if member.startswith("views/")}
     for key, raw in views.items():
         try:
             ViewStore.check_raw(key, raw)
@@ -245,4 +267,3 @@ def unpack(path: Path, root: Path | None = None) -> tuple[str, Deck, PackReport]
             out.write(raw)
         os.replace(staging, folder / f"{name}{suffix}")
     return name, pinned, PackReport(name, len(sweeps), len(views), path.stat().st_size)
-

@@ -6,7 +6,7 @@ it: check a step against its runs, draw its slide, find what the cache lacks, co
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable
+from collections.abc import Callable
 
 from core.config import Run
 from core.errors import UserError
@@ -19,8 +19,19 @@ from core.story.steps import compare, decomposition, inspector, layers, mechanis
 from core.story.steps import sweep as sweep_step
 from core.views.style import slide_style
 
-STEP_TYPES = {spec.id: spec for spec in (text.STEP, sweep_step.STEP, compare.STEP, layers.STEP, inspector.STEP,
-                                         remedies.STEP, decomposition.STEP, mechanism.STEP)}
+STEP_TYPES = {
+    spec.id: spec
+    for spec in (
+        text.STEP,
+        sweep_step.STEP,
+        compare.STEP,
+        layers.STEP,
+        inspector.STEP,
+        remedies.STEP,
+        decomposition.STEP,
+        mechanism.STEP,
+    )
+}
 
 
 def check_step(step: Step) -> None:
@@ -37,8 +48,10 @@ def check_step(step: Step) -> None:
         if "seed" in step.options and step.options["seed"] not in sweep.seeds:
             raise UserError(f"seed {step.options['seed']} is not one of the run's seeds.")
         if "reveal" in step.options and step.options["reveal"] < min(sweep.p_levels):
-            raise UserError(f"reveal {step.options['reveal']:g} is below the run's lowest level of p "
-                            f"({min(sweep.p_levels):g}), so nothing would be drawn.")
+            raise UserError(
+                f"reveal {step.options['reveal']:g} is below the run's lowest level of p "
+                f"({min(sweep.p_levels):g}), so nothing would be drawn."
+            )
     labels = step.options.get("labels")
     if labels is not None and len(labels) != len(step.options.get("runs", ())):
         raise UserError("labels must name each of the runs, one label a run.")
@@ -61,8 +74,12 @@ def missing(deck: Deck, results: Results) -> tuple[list[Run], list[Step]]:
     return runs, views
 
 
-def compute(deck: Deck, results: Results, run_one: Callable[[Run], SweepResult],
-            status: Callable[[str], None] = lambda message: None) -> int:
+def compute(
+    deck: Deck,
+    results: Results,
+    run_one: Callable[[Run], SweepResult],
+    status: Callable[[str], None] = lambda message: None,
+) -> int:
     """Compute what a deck lacks: each missing run with `run_one` (the caller's pipeline,
     with its progress display), then each missing view, measured on the run's
     activations. Returns how many runs and views were computed."""

@@ -56,8 +56,13 @@ class Results:
     def view_identity(self, step: Step) -> dict[str, Any]:
         """What a measured view depends on: the step's measured options and its run's sweep."""
         options = {name: step.options[name] for name in step.spec.measured_options if name in step.options}
-        return {"kind": "view", "revision": VIEW_REVISION, "type": step.type, "options": to_jsonable(options),
-                "sweep": self.keys(step.configs())[1]}
+        return {
+            "kind": "view",
+            "revision": VIEW_REVISION,
+            "type": step.type,
+            "options": to_jsonable(options),
+            "sweep": self.keys(step.configs())[1],
+        }
 
     def view_key(self, step: Step) -> str:
         return content_key(self.view_identity(step))

@@ -20,8 +20,10 @@ from core.story.registry import slide
 from core.story.results import Results
 from core.story.slides import Pair
 
-PAIR_STYLE = ("border:1px solid #ddd;border-radius:6px;padding:0.6em 0.8em;margin-bottom:0.5em;"
-              "font-family:ui-monospace,monospace;white-space:pre-wrap")
+PAIR_STYLE = (
+    "border:1px solid #ddd;border-radius:6px;padding:0.6em 0.8em;margin-bottom:0.5em;"
+    "font-family:ui-monospace,monospace;white-space:pre-wrap"
+)
 
 PAIR_SLIDE_SIZE = "22px"
 PAGE_CSS = """
@@ -38,8 +40,11 @@ details { font-size: 22px; color: #444; }
 
 
 def _probability(label: str, value: float | None) -> str:
-    return "" if value is None or (isinstance(value, float) and math.isnan(value)) else \
-        f"<b>{html.escape(label)} = {value:.3f}</b>&nbsp; "
+    return (
+        ""
+        if value is None or (isinstance(value, float) and math.isnan(value))
+        else f"<b>{html.escape(label)} = {value:.3f}</b>&nbsp; "
+    )
 
 
 def pair_html(pair: Pair, p_pos: float | None = None, p_neg: float | None = None, size: str = "0.9em") -> str:
@@ -47,18 +52,20 @@ def pair_html(pair: Pair, p_pos: float | None = None, p_neg: float | None = None
     with the probe's p(x+) and p(x-) when given, in type of `size`."""
     prompt = html.escape(render_prompt(pair.template, pair.text))
     parts = []
-    for name, completion, probability in (("x+", pair.template.positive, p_pos),
-                                          ("x−", pair.template.negative, p_neg)):
-        parts.append(f"<div style='{PAIR_STYLE};font-size:{size}'>{_probability('p(' + name + ')', probability)}"
-                     f"<span style='color:#888'>{name}:</span> {prompt}"
-                     f"<mark style='background:#ffe08a'>{html.escape(completion)}</mark></div>")
+    for name, completion, probability in (("x+", pair.template.positive, p_pos), ("x−", pair.template.negative, p_neg)):
+        parts.append(
+            f"<div style='{PAIR_STYLE};font-size:{size}'>{_probability('p(' + name + ')', probability)}"
+            f"<span style='color:#888'>{name}:</span> {prompt}"
+            f"<mark style='background:#ffe08a'>{html.escape(completion)}</mark></div>"
+        )
     return "".join(parts)
 
 
 def _paragraphs(text: str, css: str = "") -> str:
     attribute = f" class='{css}'" if css else ""
-    return "".join(f"<p{attribute}>{html.escape(' '.join(part.split()))}</p>"
-                   for part in text.split("\n\n") if part.strip())
+    return "".join(
+        f"<p{attribute}>{html.escape(' '.join(part.split()))}</p>" for part in text.split("\n\n") if part.strip()
+    )
 
 
 def _script_json(value) -> str:
@@ -80,8 +87,10 @@ def deck_html(deck: Deck, results: Results) -> str:
         parts = [f"<h1>{html.escape(step.title)}</h1>", _paragraphs(step.body)]
         if shown.pair is not None:
             truth = "true" if shown.pair.label == 1 else "false"
-            parts.append(f"<p class='caption'>Example {html.escape(shown.pair.example_id)}: + is {truth}</p>"
-                         + pair_html(shown.pair, size=PAIR_SLIDE_SIZE))
+            parts.append(
+                f"<p class='caption'>Example {html.escape(shown.pair.example_id)}: + is {truth}</p>"
+                + pair_html(shown.pair, size=PAIR_SLIDE_SIZE)
+            )
         if shown.chart is not None:
             specs[f"chart-{number}"] = shown.chart.to_dict()
             parts.append(f"<div class='chart' id='chart-{number}'></div>")
@@ -92,9 +101,11 @@ def deck_html(deck: Deck, results: Results) -> str:
         parts.append(f"<p class='where'>Step {number} of {len(deck.steps)}</p>")
         sections.append(f"<section id='step-{number}'>{''.join(parts)}</section>")
     bundle = vl_convert.javascript_bundle(vl_version=vl_version_for_vl_convert())
-    return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(deck.title)}</title>"
-            f"<style>{PAGE_CSS}</style><script>{bundle}</script></head><body>{''.join(sections)}"
-            f"<script>const specs = {_script_json(specs)};\n"
-            "for (const [id, spec] of Object.entries(specs)) {\n"
-            "  vegaEmbed('#' + id, spec, {actions: false, renderer: 'svg'}).catch(console.error);\n"
-            "}</script></body></html>")
+    return (
+        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(deck.title)}</title>"
+        f"<style>{PAGE_CSS}</style><script>{bundle}</script></head><body>{''.join(sections)}"
+        f"<script>const specs = {_script_json(specs)};\n"
+        "for (const [id, spec] of Object.entries(specs)) {\n"
+        "  vegaEmbed('#' + id, spec, {actions: false, renderer: 'svg'}).catch(console.error);\n"
+        "}</script></body></html>"
+    )

@@ -24,9 +24,14 @@ from core.views.style import (
 )
 
 
-def imbalance_chart(summary: pd.DataFrame, title: str = "Accuracy vs training-label imbalance",
-                    subtitle: str | list[str] | None = None, show_theory: bool = False,
-                    selectable: bool = False, p_levels=None) -> alt.Chart:
+def imbalance_chart(
+    summary: pd.DataFrame,
+    title: str = "Accuracy vs training-label imbalance",
+    subtitle: str | list[str] | None = None,
+    show_theory: bool = False,
+    selectable: bool = False,
+    p_levels=None,
+) -> alt.Chart:
     """Mean metric per method against p, a 95% band where there are several seeds, a dashed
     chance line at 0.5 and, optionally, the 4p(1 - p) truth-variance prediction.
     `summary` is core.metrics.summarize output. With `selectable`, clicking a point
@@ -36,41 +41,65 @@ def imbalance_chart(summary: pd.DataFrame, title: str = "Accuracy vs training-la
     data = summary.assign(Method=summary["method"].map(method_label))
     levels = sorted({float(p) for p in (data["p"] if p_levels is None else p_levels)})
     domain = [0.0, 1.0] if show_theory else metric_domain(metric, data[["mean", "ci_low", "ci_high"]].to_numpy())
-    x = alt.X("p:Q", title="p = fraction of training pairs whose + completion is true",
-              scale=alt.Scale(domain=[levels[0], levels[-1]]), axis=p_axis(levels))
+    x = alt.X(
+        "p:Q",
+        title="p = fraction of training pairs whose + completion is true",
+        scale=alt.Scale(domain=[levels[0], levels[-1]]),
+        axis=p_axis(levels),
+    )
     y_scale = alt.Scale(domain=domain)
     color = method_color(_bottom_legend(values=list(dict.fromkeys(data["Method"]))))
-    tooltip = [alt.Tooltip("Method:N"), alt.Tooltip("p:Q", format=".2f"), alt.Tooltip("mean:Q", format=".3f"),
-               alt.Tooltip("ci_low:Q", format=".3f", title="95% CI low"),
-               alt.Tooltip("ci_high:Q", format=".3f", title="95% CI high"), alt.Tooltip("n_seeds:Q")]
+    tooltip = [
+        alt.Tooltip("Method:N"),
+        alt.Tooltip("p:Q", format=".2f"),
+        alt.Tooltip("mean:Q", format=".3f"),
+        alt.Tooltip("ci_low:Q", format=".3f", title="95% CI low"),
+        alt.Tooltip("ci_high:Q", format=".3f", title="95% CI high"),
+        alt.Tooltip("n_seeds:Q"),
+    ]
     base = alt.Chart(data).encode(x=x, color=color)
-    band = base.transform_filter("isValid(datum.ci_low)").mark_area(opacity=0.18).encode(
-        y=alt.Y("ci_low:Q", scale=y_scale, title=metric_label(metric)), y2="ci_high:Q")
+    band = (
+        base.transform_filter("isValid(datum.ci_low)")
+        .mark_area(opacity=0.18)
+        .encode(y=alt.Y("ci_low:Q", scale=y_scale, title=metric_label(metric)), y2="ci_high:Q")
+    )
     y = alt.Y("mean:Q", scale=y_scale, title=metric_label(metric))
     line = base.mark_line().encode(y=y)
     points = base.mark_point(filled=True, size=60, cursor="pointer" if selectable else "default").encode(
-        y=y, tooltip=tooltip)
+        y=y, tooltip=tooltip
+    )
     if selectable:
         pick = alt.selection_point(name="pick", fields=["method", "p"], on="click")
         points = points.add_params(pick).encode(
-            size=alt.when(pick, empty=False).then(alt.value(200)).otherwise(alt.value(60)))
+            size=alt.when(pick, empty=False).then(alt.value(200)).otherwise(alt.value(60))
+        )
     layers = [band, line, points, *chance_rules(metric)]
     if show_theory:
         grid = np.linspace(levels[0], levels[-1], 50)
-        theory = pd.DataFrame({"p": grid, "value": truth_variance_ratio(grid),
-                               "curve": "4p(1−p): truth variance left after centering"})
-        layers.append(alt.Chart(theory).mark_line(strokeDash=[2, 3], color="#444").encode(
-            x="p:Q", y=alt.Y("value:Q", scale=y_scale), tooltip=[alt.Tooltip("curve:N"),
-                                                                alt.Tooltip("value:Q", format=".3f")]))
-        layers.append(alt.Chart(theory.tail(1).assign(label="4p(1−p)")).mark_text(
-            align="right", dx=-6, dy=-4, color="#444").encode(x="p:Q", y=alt.Y("value:Q", scale=y_scale),
-                                                             text="label:N"))
+        theory = pd.DataFrame(
+            {"p": grid, "value": truth_variance_ratio(grid), "curve": "4p(1−p): truth variance left after centering"}
+        )
+        layers.append(
+            alt.Chart(theory)
+            .mark_line(strokeDash=[2, 3], color="#444")
+            .encode(
+                x="p:Q",
+                y=alt.Y("value:Q", scale=y_scale),
+                tooltip=[alt.Tooltip("curve:N"), alt.Tooltip("value:Q", format=".3f")],
+            )
+        )
+        layers.append(
+            alt.Chart(theory.tail(1).assign(label="4p(1−p)"))
+            .mark_text(align="right", dx=-6, dy=-4, color="#444")
+            .encode(x="p:Q", y=alt.Y("value:Q", scale=y_scale), text="label:N")
+        )
     title_params = alt.TitleParams(title, subtitle=subtitle or "", anchor="start")
     return alt.layer(*layers).properties(title=title_params, width=560, height=340)
 
 
-def compare_chart(summary: pd.DataFrame, facet: str = "none",
-                  title: str = "Accuracy: mean over seeds, 95% band") -> alt.TopLevelMixin:
+def compare_chart(
+    summary: pd.DataFrame, facet: str = "none", title: str = "Accuracy: mean over seeds, 95% band"
+) -> alt.TopLevelMixin:
     """Several runs on one accuracy-versus-p chart: `summary` is core.metrics.summarize
     output of each run with a "run" column (its label). facet "none": color per run, line
     style per method; "method": a panel per method, color per run; "run": a panel per
@@ -81,24 +110,41 @@ def compare_chart(summary: pd.DataFrame, facet: str = "none",
         raise UserError(f"{len(runs)} runs are more than one chart can tell apart; compare at most {len(RUN_COLORS)}.")
     data = summary.assign(Method=summary["method"].map(method_label), Run=summary["run"])
     run_legend = alt.Legend(orient="bottom", columns=1, title=None, labelLimit=0, symbolOpacity=1, symbolType="circle")
-    run_color = alt.Color("Run:N", scale=alt.Scale(domain=runs, range=RUN_COLORS[:len(runs)]),
-                          legend=run_legend if facet != "run" else None, sort=runs)
+    run_color = alt.Color(
+        "Run:N",
+        scale=alt.Scale(domain=runs, range=RUN_COLORS[: len(runs)]),
+        legend=run_legend if facet != "run" else None,
+        sort=runs,
+    )
     color = method_color(_bottom_legend(values=list(dict.fromkeys(data["Method"])))) if facet == "run" else run_color
     y_scale = alt.Scale(domain=metric_domain(metric, data[["mean", "ci_low", "ci_high"]].to_numpy()))
     label = metric_label(metric)
     x_title = "p = fraction of training pairs whose + completion is true" if facet == "none" else "training p"
-    x = alt.X("p:Q", title=x_title, axis=p_axis(data["p"]),
-              scale=alt.Scale(domain=[float(data["p"].min()), float(data["p"].max())]))
+    x = alt.X(
+        "p:Q",
+        title=x_title,
+        axis=p_axis(data["p"]),
+        scale=alt.Scale(domain=[float(data["p"].min()), float(data["p"].max())]),
+    )
     detail = "Method:N" if facet != "method" else "Run:N"
     encodings = {"x": x, "color": color, "detail": detail}
     if facet == "none":
         encodings["strokeDash"] = alt.StrokeDash("Method:N", legend=_bottom_legend(3))
     base = alt.Chart().encode(**encodings)
-    tooltip = [alt.Tooltip("Run:N"), alt.Tooltip("Method:N"), alt.Tooltip("p:Q", format=".2f"),
-               alt.Tooltip("mean:Q", format=".3f"), alt.Tooltip("ci_low:Q", format=".3f", title="95% CI low"),
-               alt.Tooltip("ci_high:Q", format=".3f", title="95% CI high"), alt.Tooltip("n_seeds:Q")]
-    band = base.transform_filter("isValid(datum.ci_low)").mark_area(opacity=0.15).encode(
-        y=alt.Y("ci_low:Q", scale=y_scale, title=label), y2="ci_high:Q")
+    tooltip = [
+        alt.Tooltip("Run:N"),
+        alt.Tooltip("Method:N"),
+        alt.Tooltip("p:Q", format=".2f"),
+        alt.Tooltip("mean:Q", format=".3f"),
+        alt.Tooltip("ci_low:Q", format=".3f", title="95% CI low"),
+        alt.Tooltip("ci_high:Q", format=".3f", title="95% CI high"),
+        alt.Tooltip("n_seeds:Q"),
+    ]
+    band = (
+        base.transform_filter("isValid(datum.ci_low)")
+        .mark_area(opacity=0.15)
+        .encode(y=alt.Y("ci_low:Q", scale=y_scale, title=label), y2="ci_high:Q")
+    )
     line = base.mark_line(strokeWidth=2.5).encode(y=alt.Y("mean:Q", scale=y_scale, title=label))
     points = base.mark_point(filled=True, size=60).encode(y=alt.Y("mean:Q", scale=y_scale), tooltip=tooltip)
     layered = alt.layer(band, line, points, *chance_rules(metric, inherit_data=True), data=data)
@@ -107,10 +153,18 @@ def compare_chart(summary: pd.DataFrame, facet: str = "none",
         return layered.properties(title=title_params, width=560, height=340)
     column = "Method:N" if facet == "method" else "Run:N"
     panels = data[column[:-2]].nunique()
-    return layered.properties(width=max(240, 920 // panels), height=340).facet(
-        column=alt.Column(column, title=None, sort=list(dict.fromkeys(data[column[:-2]])),
-                          header=alt.Header(labelFontSize=22, labelFontWeight="bold"))).properties(
-        title=title_params)
+    return (
+        layered.properties(width=max(240, 920 // panels), height=340)
+        .facet(
+            column=alt.Column(
+                column,
+                title=None,
+                sort=list(dict.fromkeys(data[column[:-2]])),
+                header=alt.Header(labelFontSize=22, labelFontWeight="bold"),
+            )
+        )
+        .properties(title=title_params)
+    )
 
 
 def layer_chart(summary: pd.DataFrame) -> alt.Chart:
@@ -120,19 +174,31 @@ def layer_chart(summary: pd.DataFrame) -> alt.Chart:
     data = summary.assign(Method=summary["method"].map(method_label), level=summary["p"].map(lambda p: f"p = {p:g}"))
     layers = sorted({int(layer) for layer in data["layer"]})
     base = alt.Chart(data).encode(
-        x=alt.X("layer:Q", title="layer (hidden-state index)", axis=alt.Axis(values=layers, format="d"),
-                scale=alt.Scale(domain=[layers[0], layers[-1]])),
-        color=method_color(_bottom_legend(values=list(dict.fromkeys(data["Method"])))))
+        x=alt.X(
+            "layer:Q",
+            title="layer (hidden-state index)",
+            axis=alt.Axis(values=layers, format="d"),
+            scale=alt.Scale(domain=[layers[0], layers[-1]]),
+        ),
+        color=method_color(_bottom_legend(values=list(dict.fromkeys(data["Method"])))),
+    )
     y_scale = alt.Scale(domain=metric_domain(metric, data["mean"], floor=0.3), clamp=True)
-    band = base.transform_filter("isValid(datum.ci_low)").mark_area(opacity=0.12, clip=True).encode(
-        y=alt.Y("ci_low:Q", scale=y_scale), y2="ci_high:Q", detail="level:N")
+    band = (
+        base.transform_filter("isValid(datum.ci_low)")
+        .mark_area(opacity=0.12, clip=True)
+        .encode(y=alt.Y("ci_low:Q", scale=y_scale), y2="ci_high:Q", detail="level:N")
+    )
     line = base.mark_line(point=True).encode(
         y=alt.Y("mean:Q", title=metric_label(metric), scale=y_scale),
-        strokeDash=alt.StrokeDash("level:N", legend=alt.Legend(orient="bottom", title=None, symbolType="stroke",
-                                                               symbolStrokeColor="#444", symbolStrokeWidth=2)),
-        tooltip=["Method:N", "level:N", "layer:Q", alt.Tooltip("mean:Q", format=".3f"), "n_seeds:Q"])
-    return alt.layer(band, line, *chance_rules(metric)).properties(title=f"{metric_label(metric)} by layer",
-                                                                        height=360)
+        strokeDash=alt.StrokeDash(
+            "level:N",
+            legend=alt.Legend(
+                orient="bottom", title=None, symbolType="stroke", symbolStrokeColor="#444", symbolStrokeWidth=2
+            ),
+        ),
+        tooltip=["Method:N", "level:N", "layer:Q", alt.Tooltip("mean:Q", format=".3f"), "n_seeds:Q"],
+    )
+    return alt.layer(band, line, *chance_rules(metric)).properties(title=f"{metric_label(metric)} by layer", height=360)
 
 
 def grid_chart(summary: pd.DataFrame, title: str) -> alt.TopLevelMixin:
@@ -141,28 +207,51 @@ def grid_chart(summary: pd.DataFrame, title: str) -> alt.TopLevelMixin:
     `summary` is core.metrics.summarize output by model, dataset, layer, normalization,
     method and p."""
     metric = summary["metric"].iloc[0] if len(summary) else "accuracy"
-    data = summary.assign(Method=summary["method"].map(method_label),
-                          Normalization=summary["normalization"].map(normalization_label),
-                          Panel=summary["model"] + " · layer " + summary["layer"].astype(str))
+    data = summary.assign(
+        Method=summary["method"].map(method_label),
+        Normalization=summary["normalization"].map(normalization_label),
+        Panel=summary["model"] + " · layer " + summary["layer"].astype(str),
+    )
     y_scale = alt.Scale(domain=metric_domain(metric, data[["mean", "ci_low", "ci_high"]].to_numpy()))
-    encodings = {"x": alt.X("p:Q", title="training p", axis=p_axis(data["p"]),
-                            scale=alt.Scale(domain=[float(data["p"].min()), float(data["p"].max())])),
-                 "color": method_color(_bottom_legend(values=list(dict.fromkeys(data["Method"])))),
-                 "detail": "Normalization:N"}
+    encodings = {
+        "x": alt.X(
+            "p:Q",
+            title="training p",
+            axis=p_axis(data["p"]),
+            scale=alt.Scale(domain=[float(data["p"].min()), float(data["p"].max())]),
+        ),
+        "color": method_color(_bottom_legend(values=list(dict.fromkeys(data["Method"])))),
+        "detail": "Normalization:N",
+    }
     if data["Normalization"].nunique() > 1:
         encodings["strokeDash"] = alt.StrokeDash("Normalization:N", legend=_bottom_legend(2))
     base = alt.Chart().encode(**encodings)
-    band = base.transform_filter("isValid(datum.ci_low)").mark_area(opacity=0.15).encode(
-        y=alt.Y("ci_low:Q", scale=y_scale, title=metric_label(metric)), y2="ci_high:Q")
-    tooltip = [alt.Tooltip("Panel:N"), alt.Tooltip("dataset:N"), alt.Tooltip("Method:N"),
-               alt.Tooltip("Normalization:N"), alt.Tooltip("p:Q", format=".2f"), alt.Tooltip("mean:Q", format=".3f"),
-               alt.Tooltip("ci_low:Q", format=".3f"), alt.Tooltip("ci_high:Q", format=".3f"), alt.Tooltip("n_seeds:Q")]
+    band = (
+        base.transform_filter("isValid(datum.ci_low)")
+        .mark_area(opacity=0.15)
+        .encode(y=alt.Y("ci_low:Q", scale=y_scale, title=metric_label(metric)), y2="ci_high:Q")
+    )
+    tooltip = [
+        alt.Tooltip("Panel:N"),
+        alt.Tooltip("dataset:N"),
+        alt.Tooltip("Method:N"),
+        alt.Tooltip("Normalization:N"),
+        alt.Tooltip("p:Q", format=".2f"),
+        alt.Tooltip("mean:Q", format=".3f"),
+        alt.Tooltip("ci_low:Q", format=".3f"),
+        alt.Tooltip("ci_high:Q", format=".3f"),
+        alt.Tooltip("n_seeds:Q"),
+    ]
     line = base.mark_line(point=True).encode(y=alt.Y("mean:Q", scale=y_scale), tooltip=tooltip)
-    return alt.layer(band, line, *chance_rules(metric, inherit_data=True), data=data).properties(
-        width=220, height=170).facet(
-        row=alt.Row("dataset:N", title=None, header=alt.Header(labelFontSize=13, labelAngle=0, labelAlign="left")),
-        column=alt.Column("Panel:N", title=None, header=alt.Header(labelFontSize=13))).properties(
-        title=alt.TitleParams(title, anchor="start"))
+    return (
+        alt.layer(band, line, *chance_rules(metric, inherit_data=True), data=data)
+        .properties(width=220, height=170)
+        .facet(
+            row=alt.Row("dataset:N", title=None, header=alt.Header(labelFontSize=13, labelAngle=0, labelAlign="left")),
+            column=alt.Column("Panel:N", title=None, header=alt.Header(labelFontSize=13)),
+        )
+        .properties(title=alt.TitleParams(title, anchor="start"))
+    )
 
 
 # How compare_chart can split runs into panels: none, a panel per method, a panel per run.

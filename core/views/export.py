@@ -30,7 +30,7 @@ def _svg_at_least(svg: str, pixels: int) -> str:
         return svg
     width, height = float(match.group(2)), float(match.group(3))
     scale = max(1.0, pixels / width)
-    return f'{match.group(1)} width="{width * scale:g}" height="{height * scale:g}"' + svg[match.end():]
+    return f'{match.group(1)} width="{width * scale:g}" height="{height * scale:g}"' + svg[match.end() :]
 
 
 def save_chart_bytes(chart: alt.TopLevelMixin, fmt: str) -> bytes:

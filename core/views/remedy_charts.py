@@ -25,31 +25,64 @@ def remedy_chart(summary: pd.DataFrame, title: str) -> alt.TopLevelMixin:
     """One method's metrics against p under each normalization: a panel per metric
     (core.analysis.remedies.remedy_summary output), a line per normalization in its registry
     color, the oracle dashed, 95% bands."""
-    data = summary.assign(Normalization=summary["normalization"].map(normalization_label),
-                          Metric=summary["metric"].map(metric_label))
+    data = summary.assign(
+        Normalization=summary["normalization"].map(normalization_label), Metric=summary["metric"].map(metric_label)
+    )
     shown = list(dict.fromkeys(data["Normalization"]))
-    color = alt.Color("Normalization:N", sort=shown, legend=_bottom_legend(2, values=shown), scale=alt.Scale(
-        domain=[n.label for n in NORMALIZATION_REGISTRY.values()],
-        range=[n.color for n in NORMALIZATION_REGISTRY.values()]))
-    dash = alt.StrokeDash("Normalization:N", legend=None, scale=alt.Scale(
-        domain=[n.label for n in NORMALIZATION_REGISTRY.values()],
-        range=[[6, 4] if n.uses_labels else [1, 0] for n in NORMALIZATION_REGISTRY.values()]))
+    color = alt.Color(
+        "Normalization:N",
+        sort=shown,
+        legend=_bottom_legend(2, values=shown),
+        scale=alt.Scale(
+            domain=[n.label for n in NORMALIZATION_REGISTRY.values()],
+            range=[n.color for n in NORMALIZATION_REGISTRY.values()],
+        ),
+    )
+    dash = alt.StrokeDash(
+        "Normalization:N",
+        legend=None,
+        scale=alt.Scale(
+            domain=[n.label for n in NORMALIZATION_REGISTRY.values()],
+            range=[[6, 4] if n.uses_labels else [1, 0] for n in NORMALIZATION_REGISTRY.values()],
+        ),
+    )
     y_scale = alt.Scale(domain=metric_domain("accuracy", data[["mean", "ci_low", "ci_high"]].to_numpy()))
-    x = alt.X("p:Q", title="training p", axis=p_axis(data["p"]),
-              scale=alt.Scale(domain=[float(data["p"].min()), float(data["p"].max())]))
-    tooltip = [alt.Tooltip("Normalization:N"), alt.Tooltip("Metric:N"), alt.Tooltip("p:Q", format=".2f"),
-               alt.Tooltip("mean:Q", format=".3f"), alt.Tooltip("ci_low:Q", format=".3f", title="95% CI low"),
-               alt.Tooltip("ci_high:Q", format=".3f", title="95% CI high"), alt.Tooltip("n_seeds:Q")]
+    x = alt.X(
+        "p:Q",
+        title="training p",
+        axis=p_axis(data["p"]),
+        scale=alt.Scale(domain=[float(data["p"].min()), float(data["p"].max())]),
+    )
+    tooltip = [
+        alt.Tooltip("Normalization:N"),
+        alt.Tooltip("Metric:N"),
+        alt.Tooltip("p:Q", format=".2f"),
+        alt.Tooltip("mean:Q", format=".3f"),
+        alt.Tooltip("ci_low:Q", format=".3f", title="95% CI low"),
+        alt.Tooltip("ci_high:Q", format=".3f", title="95% CI high"),
+        alt.Tooltip("n_seeds:Q"),
+    ]
     base = alt.Chart().encode(x=x, color=color)
-    band = base.transform_filter("isValid(datum.ci_low)").mark_area(opacity=0.12).encode(
-        y=alt.Y("ci_low:Q", scale=y_scale, title=None), y2="ci_high:Q")
+    band = (
+        base.transform_filter("isValid(datum.ci_low)")
+        .mark_area(opacity=0.12)
+        .encode(y=alt.Y("ci_low:Q", scale=y_scale, title=None), y2="ci_high:Q")
+    )
     line = base.mark_line(strokeWidth=2.5).encode(y=alt.Y("mean:Q", scale=y_scale, title=None), strokeDash=dash)
     points = base.mark_point(filled=True, size=50).encode(y=alt.Y("mean:Q", scale=y_scale), tooltip=tooltip)
     layered = alt.layer(band, line, points, *chance_rules("accuracy", inherit_data=True), data=data)
-    return layered.properties(width=440, height=320).facet(
-        column=alt.Column("Metric:N", title=None, sort=list(dict.fromkeys(data["Metric"])),
-                          header=alt.Header(labelFontSize=18, labelFontWeight="bold"))).properties(
-        title=alt.TitleParams(title, anchor="start"))
+    return (
+        layered.properties(width=440, height=320)
+        .facet(
+            column=alt.Column(
+                "Metric:N",
+                title=None,
+                sort=list(dict.fromkeys(data["Metric"])),
+                header=alt.Header(labelFontSize=18, labelFontWeight="bold"),
+            )
+        )
+        .properties(title=alt.TitleParams(title, anchor="start"))
+    )
 
 
 def decomposition_chart(parts: pd.DataFrame, title: str = "What each drop is made of") -> alt.TopLevelMixin:
@@ -57,22 +90,55 @@ def decomposition_chart(parts: pd.DataFrame, title: str = "What each drop is mad
     a median threshold wins back (moved threshold) and the part calibrated accuracy
     itself lost (lost direction); core.analysis.remedies.decomposition output. The AUROC drop is
     a tick for comparison."""
-    long = parts.melt(id_vars=["method", "p", "drop", "auroc_drop"], value_vars=["threshold", "direction"],
-                      var_name="part", value_name="points")
-    long = long.assign(Part=long["part"].map({"threshold": "moved threshold", "direction": "lost direction"}),
-                       Method=long["method"].map(method_label), P=long["p"].map(lambda p: f"{p:g}"))
-    color = alt.Color("Part:N", title=None, legend=_bottom_legend(2), scale=alt.Scale(
-        domain=list(DECOMPOSITION_COLORS), range=list(DECOMPOSITION_COLORS.values())))
-    tooltip = [alt.Tooltip("Method:N"), alt.Tooltip("P:N", title="p"), alt.Tooltip("Part:N"),
-               alt.Tooltip("points:Q", format=".3f", title="accuracy lost"),
-               alt.Tooltip("drop:Q", format=".3f", title="total drop"),
-               alt.Tooltip("auroc_drop:Q", format=".3f", title="AUROC drop")]
-    bars = alt.Chart().mark_bar().encode(x=alt.X("P:N", title="training p"),
-                                         y=alt.Y("sum(points):Q", title="accuracy lost since p = 0.5"),
-                                         color=color, order=alt.Order("part:N", sort="descending"), tooltip=tooltip)
-    auroc = alt.Chart().mark_tick(color="#000", thickness=2, size=18).encode(
-        x="P:N", y="mean(auroc_drop):Q", tooltip=[alt.Tooltip("mean(auroc_drop):Q", format=".3f", title="AUROC drop")])
+    long = parts.melt(
+        id_vars=["method", "p", "drop", "auroc_drop"],
+        value_vars=["threshold", "direction"],
+        var_name="part",
+        value_name="points",
+    )
+    long = long.assign(
+        Part=long["part"].map({"threshold": "moved threshold", "direction": "lost direction"}),
+        Method=long["method"].map(method_label),
+        P=long["p"].map(lambda p: f"{p:g}"),
+    )
+    color = alt.Color(
+        "Part:N",
+        title=None,
+        legend=_bottom_legend(2),
+        scale=alt.Scale(domain=list(DECOMPOSITION_COLORS), range=list(DECOMPOSITION_COLORS.values())),
+    )
+    tooltip = [
+        alt.Tooltip("Method:N"),
+        alt.Tooltip("P:N", title="p"),
+        alt.Tooltip("Part:N"),
+        alt.Tooltip("points:Q", format=".3f", title="accuracy lost"),
+        alt.Tooltip("drop:Q", format=".3f", title="total drop"),
+        alt.Tooltip("auroc_drop:Q", format=".3f", title="AUROC drop"),
+    ]
+    bars = (
+        alt.Chart()
+        .mark_bar()
+        .encode(
+            x=alt.X("P:N", title="training p"),
+            y=alt.Y("sum(points):Q", title="accuracy lost since p = 0.5"),
+            color=color,
+            order=alt.Order("part:N", sort="descending"),
+            tooltip=tooltip,
+        )
+    )
+    auroc = (
+        alt.Chart()
+        .mark_tick(color="#000", thickness=2, size=18)
+        .encode(
+            x="P:N",
+            y="mean(auroc_drop):Q",
+            tooltip=[alt.Tooltip("mean(auroc_drop):Q", format=".3f", title="AUROC drop")],
+        )
+    )
     methods = list(dict.fromkeys(long["Method"]))
-    return alt.layer(bars, auroc, data=long).properties(width=170, height=220).facet(
-        facet=alt.Facet("Method:N", title=None, sort=methods, header=alt.Header(labelFontSize=14)),
-        columns=4).properties(title=alt.TitleParams(title, subtitle="black tick: the AUROC drop", anchor="start"))
+    return (
+        alt.layer(bars, auroc, data=long)
+        .properties(width=170, height=220)
+        .facet(facet=alt.Facet("Method:N", title=None, sort=methods, header=alt.Header(labelFontSize=14)), columns=4)
+        .properties(title=alt.TitleParams(title, subtitle="black tick: the AUROC drop", anchor="start"))
+    )

@@ -25,8 +25,9 @@ def statistics_of_test_split(config: SweepConfig) -> str:
     return "own" if config.test_normalization == "own" else "training-set"
 
 
-def describe_sweep(config: SweepConfig, seconds: float | None = None, cached: bool = False,
-                   reused: tuple[str, ...] = ()) -> str:
+def describe_sweep(
+    config: SweepConfig, seconds: float | None = None, cached: bool = False, reused: tuple[str, ...] = ()
+) -> str:
     """n, seeds, test split, normalization, optimizer and sign convention of a sweep, in one
     line, ending with how long it took: `seconds` of computing, whether it was `cached`
     (loaded whole from the cache), and which methods' cells were `reused` from the cache."""
@@ -36,24 +37,30 @@ def describe_sweep(config: SweepConfig, seconds: float | None = None, cached: bo
     timing = f" ({timing})" if timing else ""
     note = few_seeds_note(len(config.seeds))
     unsupervised = [method_label(m) for m in config.methods if not METHOD_REGISTRY[m].supervised]
-    signs = (f"unsupervised methods ({', '.join(unsupervised)}) sign-resolved as max(acc, 1 - acc) on the test split"
-             if unsupervised else "no method here is sign-resolved")
-    return (f"Layer {config.layer}; {config.n_train} training pairs per cell; fixed balanced test split of "
-            f"{config.n_test} pairs (split seed {config.split_seed}), normalized with its "
-            f"{statistics_of_test_split(config)} statistics; per-side normalization "
-            f"'{config.normalization}' ({normalization_label(config.normalization)}); {len(config.seeds)} seeds, "
-            "mean and 95% t-interval over seeds; CCS "
-            f"{config.ccs.restarts} restarts x {config.ccs.epochs} AdamW epochs at lr {config.ccs.lr:g} "
-            f"({optimizer_name(config.ccs)} optimizer); {signs}{timing}."
-            + (f" Note: {note}." if note else ""))
+    signs = (
+        f"unsupervised methods ({', '.join(unsupervised)}) sign-resolved as max(acc, 1 - acc) on the test split"
+        if unsupervised
+        else "no method here is sign-resolved"
+    )
+    return (
+        f"Layer {config.layer}; {config.n_train} training pairs per cell; fixed balanced test split of "
+        f"{config.n_test} pairs (split seed {config.split_seed}), normalized with its "
+        f"{statistics_of_test_split(config)} statistics; per-side normalization "
+        f"'{config.normalization}' ({normalization_label(config.normalization)}); {len(config.seeds)} seeds, "
+        "mean and 95% t-interval over seeds; CCS "
+        f"{config.ccs.restarts} restarts x {config.ccs.epochs} AdamW epochs at lr {config.ccs.lr:g} "
+        f"({optimizer_name(config.ccs)} optimizer); {signs}{timing}." + (f" Note: {note}." if note else "")
+    )
 
 
 def chart_caption(config: SweepConfig) -> str:
     """The short line a chart carries on screen: training size, seeds, test split and the
     CCS optimizer that produced the CCS curve."""
     note = few_seeds_note(len(config.seeds))
-    return (f"n_train {config.n_train} per cell, {len(config.seeds)} seeds (95% CI), balanced test split of "
-            f"{config.n_test}, layer {config.layer}; CCS: {describe_ccs(config.ccs)}" + (f" ({note})" if note else ""))
+    return (
+        f"n_train {config.n_train} per cell, {len(config.seeds)} seeds (95% CI), balanced test split of "
+        f"{config.n_test}, layer {config.layer}; CCS: {describe_ccs(config.ccs)}" + (f" ({note})" if note else "")
+    )
 
 
 def format_summary(summary: pd.DataFrame) -> str:
@@ -74,8 +81,11 @@ def summary_pivot(summary: pd.DataFrame) -> pd.DataFrame:
     """Method x p table of 'mean [low, high]' strings (rows in method order), for display."""
     cells = summary.assign(
         Method=summary["method"].map(method_label),
-        value=[f"{m:.3f} [{lo:.3f}, {hi:.3f}]" if hi == hi else f"{m:.3f}"
-               for m, lo, hi in zip(summary["mean"], summary["ci_low"], summary["ci_high"])])
+        value=[
+            f"{m:.3f} [{lo:.3f}, {hi:.3f}]" if hi == hi else f"{m:.3f}"
+            for m, lo, hi in zip(summary["mean"], summary["ci_low"], summary["ci_high"])
+        ],
+    )
     table = cells.pivot(index="Method", columns="p", values="value")
     table.columns = [f"p = {p:g}" for p in table.columns]
     return table.loc[list(dict.fromkeys(cells["Method"]))]
@@ -84,3 +94,30 @@ def summary_pivot(summary: pd.DataFrame) -> pd.DataFrame:
 def subtitle_lines(text: str, width: int = 100) -> list[str]:
     """A provenance line wrapped into chart subtitle lines, so exported figures carry it."""
     return textwrap.wrap(text, width)
+
+
+def layer_table(summary: pd.DataFrame) -> pd.DataFrame:
+    """A layer scan's means (core.metrics.summarize by method, p and layer) as one row per
+    layer and a column per method and level of p, for a terminal or a page."""
+    cells = summary.assign(column=[f"{method_label(m)} p={p:g}" for m, p in zip(summary["method"], summary["p"])])
+    table = cells.pivot(index="layer", columns="column", values="mean").round(3)
+    return table[list(dict.fromkeys(cells["column"]))]
+
+
+def recovered_share_table(shares: pd.DataFrame) -> pd.DataFrame:
+    """core.analysis.remedies.recovered_share as shown: each remedy at each level of p with
+    the Burns and remedy accuracies, the drop, the paired gain with its interval and the
+    share of the drop it wins back."""
+    return pd.DataFrame(
+        {
+            "remedy": shares.normalization.map(normalization_label),
+            "p": shares.p,
+            "Burns accuracy": shares.baseline_accuracy.round(3),
+            "remedy accuracy": shares.remedy_accuracy.round(3),
+            "drop under Burns": shares["drop"].round(3),
+            "gain [95% CI]": [
+                f"{g:+.3f} [{lo:+.3f}, {hi:+.3f}]" for g, lo, hi in zip(shares.gain, shares.gain_low, shares.gain_high)
+            ],
+            "share recovered": [f"{r:.0%}" if r == r else "no drop to recover" for r in shares.recovered],
+        }
+    )

@@ -54,16 +54,24 @@ def method_label(method: str) -> str:
 
 def method_color(legend: alt.Legend | None = None) -> alt.Color:
     """The color encoding of the "Method" column: the same color for a method in every chart."""
-    scale = alt.Scale(domain=[m.label for m in METHOD_REGISTRY.values()],
-                      range=[m.color for m in METHOD_REGISTRY.values()])
+    scale = alt.Scale(
+        domain=[m.label for m in METHOD_REGISTRY.values()], range=[m.color for m in METHOD_REGISTRY.values()]
+    )
     return alt.Color("Method:N", legend=legend, scale=scale)
 
 
 def _bottom_legend(columns: int = 3, values: list[str] | None = None) -> alt.Legend:
     """A legend under the chart; `values` lists only the methods drawn (the color scale
     keeps every method's color, so a method looks the same in every chart)."""
-    return alt.Legend(orient="bottom", columns=columns, title=None, labelLimit=320, symbolOpacity=1,
-                      symbolType="circle", **({"values": values} if values is not None else {}))
+    return alt.Legend(
+        orient="bottom",
+        columns=columns,
+        title=None,
+        labelLimit=320,
+        symbolOpacity=1,
+        symbolType="circle",
+        **({"values": values} if values is not None else {}),
+    )
 
 
 def p_axis(levels) -> alt.Axis:
@@ -77,9 +85,12 @@ def slide_style(chart: alt.TopLevelMixin, width: int = 960, height: int = 480) -
     of 22 px and more."""
     if isinstance(chart, (alt.Chart, alt.LayerChart)):
         chart = chart.properties(width=width, height=height)
-    return chart.configure_axis(labelFontSize=18, titleFontSize=22).configure_legend(
-        labelFontSize=20, titleFontSize=20, symbolSize=200, labelLimit=600).configure_title(
-        fontSize=28, subtitleFontSize=18).configure_header(labelFontSize=22, titleFontSize=22)
+    return (
+        chart.configure_axis(labelFontSize=18, titleFontSize=22)
+        .configure_legend(labelFontSize=20, titleFontSize=20, symbolSize=200, labelLimit=600)
+        .configure_title(fontSize=28, subtitleFontSize=18)
+        .configure_header(labelFontSize=22, titleFontSize=22)
+    )
 
 
 def normalization_label(norm: str) -> str:

@@ -5,10 +5,10 @@ chart, the recovered-share table and the decomposition, and a method change redr
 from __future__ import annotations
 
 from core.normalizations import REMEDIES
-from tests.app.conftest import charts, open_page, texts
+from tests.app.conftest import charts, command_configs, open_page, shown_command, texts
 
 
-def test_remedies_page_computes_every_remedy_then_draws(tiny_run):
+def test_remedies_page_computes_every_remedy_then_draws(tiny_run, local_options):
     app = open_page("app_pages/remedies.py", *tiny_run)
     assert not app.exception
     assert any("Not computed yet" in text for text in texts(app, "info"))
@@ -20,11 +20,18 @@ def test_remedies_page_computes_every_remedy_then_draws(tiny_run):
     assert len(charts(again)) == 2
     shares = again.dataframe[0].value
     assert len(shares) == len(REMEDIES)  # one row per remedy at p = 0.75 (the tiny run's only high level)
-    assert set(shares["remedy"]) == {"Oracle-balanced means", "Self-balanced means", "Content-free offset",
-                                     "Negation-pooled means"}
+    assert set(shares["remedy"]) == {
+        "Oracle-balanced means",
+        "Self-balanced means",
+        "Content-free offset",
+        "Negation-pooled means",
+    }
     spec = again.get("vega_lite_chart")[0].proto.spec
     again.selectbox(key="remedies_method").set_value("lr_norm").run()
     assert not again.exception and again.get("vega_lite_chart")[0].proto.spec != spec
+    words = shown_command(again)
+    assert words[3] == "remedies" and words[-2:] == ["--method", "lr_norm"]
+    assert command_configs(words, *local_options) == tiny_run
 
 
 def test_remedies_page_with_no_remedy_chosen_shows_burns_alone(tiny_run):

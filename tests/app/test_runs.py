@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import dataclasses
 
+from core.__main__ import main
 from core.experiments.pipeline import run_pipeline
 from core.experiments.runs import list_runs
-from tests.app.conftest import charts, open_page, texts
+from tests.app.conftest import charts, open_page, shown_command, texts
 
 
 def test_no_runs_yet_says_how_to_make_one():
@@ -29,6 +30,9 @@ def test_two_runs_overlay_on_one_chart_and_one_can_be_deleted(tiny_run):
     spec = chart.proto.spec
     assert "test: train" in spec and "test: own" in spec  # the legend names what differs
     assert any("sign-resolved" in text for text in texts(app, "caption"))
+    words = shown_command(app)
+    assert words[3] == "compare" and words[4:6] == [r.key[:12] for r in records]
+    assert main(words[3:]) == 0  # the same runs, from the cache
     app.multiselect(key="runs_chosen").set_value([records[0].key]).run()
     app.checkbox[0].check().run()
     [delete] = [b for b in app.button if b.label == "Delete chosen"]

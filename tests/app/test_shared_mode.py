@@ -19,8 +19,11 @@ from tests.app.conftest import APP, open_page, texts
 
 def everything_shown(app) -> str:
     """All text the page put on screen (Markdown sources, HTML bodies, widget values)."""
-    parts = [str(element.value) for kind in ("markdown", "caption", "error", "info", "text", "code", "title",
-                                            "subheader", "success", "warning") for element in getattr(app, kind)]
+    parts = [
+        str(element.value)
+        for kind in ("markdown", "caption", "error", "info", "text", "code", "title", "subheader", "success", "warning")
+        for element in getattr(app, kind)
+    ]
     parts += texts(app, "html") + [str(box.value) for box in app.text_input]
     return "\n".join(parts)
 
@@ -34,8 +37,8 @@ def test_shared_data_page_offers_no_folders_and_no_remote_code(shared_server):
     app = open_page("app_pages/data.py")
     assert not app.exception
     app.radio[0].set_value("Hugging Face id").run()
-    assert [box for box in app.checkbox if box.label == "Trust remote code"][0].disabled
-    model_field = [box for box in app.text_input if box.label == "Model id"][0]
+    assert next(box for box in app.checkbox if box.label == "Trust remote code").disabled
+    model_field = next(box for box in app.text_input if box.label == "Model id")
     model_field.set_value("/etc").run()
     assert any("loads no files or folders of its own" in text for text in texts(app, "error"))
 
@@ -45,16 +48,23 @@ def test_shared_model_field_says_the_same_for_an_existing_and_a_missing_folder_n
     for name in ("docs", "no-such-folder-xyz"):
         app = open_page("app_pages/data.py")
         app.radio[0].set_value("Hugging Face id").run()
-        [box for box in app.text_input if box.label == "Model id"][0].set_value(name).run()
+        next(box for box in app.text_input if box.label == "Model id").set_value(name).run()
         assert not app.exception
         shown.append([text.replace(name, "NAME") for text in texts(app, "error")])
     assert shown[0] == shown[1] and shown[0]
 
 
-@pytest.mark.parametrize("link", [{"data": "csv:/etc/passwd::train:text:label:"},
-                                  {"data": "hf:/etc::train:text:label:"}, {"model": "/root"},
-                                  {"n": "50000"}, {"epochs": "100000"}],
-                         ids=["csv-path", "hf-folder", "model-folder", "examples-over-cap", "epochs-over-cap"])
+@pytest.mark.parametrize(
+    "link",
+    [
+        {"data": "csv:/etc/passwd::train:text:label:"},
+        {"data": "hf:/etc::train:text:label:"},
+        {"model": "/root"},
+        {"n": "50000"},
+        {"epochs": "100000"},
+    ],
+    ids=["csv-path", "hf-folder", "model-folder", "examples-over-cap", "epochs-over-cap"],
+)
 def test_shared_link_cannot_reach_files_or_exceed_the_caps(shared_server, link):
     app = open_page("app_pages/sweep.py", query=link)
     assert not app.exception
@@ -64,10 +74,17 @@ def test_shared_link_cannot_reach_files_or_exceed_the_caps(shared_server, link):
 
 
 def hostile_csv() -> bytes:
-    rows = [("fine\n\n![pixel](http://attacker.example/p.png) [x](javascript:alert(1))", 1),
-            ("<script>alert(1)</script> awful", 0), ("=cmd|' /C calc'!A0 lovely", 1), ("dull $x^2$ :smile:", 0)]
-    return pd.DataFrame(rows * 3 + [(f"plain review {i}", i % 2) for i in range(40)],
-                        columns=["text", "label"]).to_csv(index=False).encode()
+    rows = [
+        ("fine\n\n![pixel](http://attacker.example/p.png) [x](javascript:alert(1))", 1),
+        ("<script>alert(1)</script> awful", 0),
+        ("=cmd|' /C calc'!A0 lovely", 1),
+        ("dull $x^2$ :smile:", 0),
+    ]
+    return (
+        pd.DataFrame(rows * 3 + [(f"plain review {i}", i % 2) for i in range(40)], columns=["text", "label"])
+        .to_csv(index=False)
+        .encode()
+    )
 
 
 def test_uploaded_text_is_shown_as_text_and_kept_with_the_session(shared_server):
@@ -75,8 +92,9 @@ def test_uploaded_text_is_shown_as_text_and_kept_with_the_session(shared_server)
     app.radio[1].set_value("csv").run()
     app.file_uploader[0].set_value(("hostile.csv", hostile_csv(), "text/csv")).run()
     assert not app.exception
-    assert any("12 duplicate row(s) dropped" in text or "8 duplicate row(s) dropped" in text
-               for text in texts(app, "caption"))
+    assert any(
+        "12 duplicate row(s) dropped" in text or "8 duplicate row(s) dropped" in text for text in texts(app, "caption")
+    )
     for body in texts(app, "html"):
         assert "<script" not in body and "<img" not in body
     for source in [element.value for element in app.markdown] + [element.value for element in app.caption]:

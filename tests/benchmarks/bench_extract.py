@@ -32,8 +32,10 @@ STREAM_EXAMPLES = 20_000
 
 
 def run_batches(function, loaded, pairs, layers, batch_size):
-    pos, neg = torch.empty(len(layers), len(pairs), loaded.hidden_size), torch.empty(len(layers), len(pairs),
-                                                                                  loaded.hidden_size)
+    pos, neg = (
+        torch.empty(len(layers), len(pairs), loaded.hidden_size),
+        torch.empty(len(layers), len(pairs), loaded.hidden_size),
+    )
     for rows in pair_batches(pairs, batch_size):
         pos[:, rows], neg[:, rows] = function(loaded, [pairs[r] for r in rows], layers)
     return pos, neg
@@ -45,6 +47,7 @@ PLAIN_BATCH = 16
 def one_at_a_time(model, pairs, layers):
     """The reference repository's way: every prompt on its own through the causal LM
     (logits included), batch size one, hidden states read at the last token."""
+
     def states(ids):
         with torch.inference_mode():
             hidden = model(torch.tensor([ids]), output_hidden_states=True).hidden_states
@@ -75,14 +78,20 @@ def streamed_write(layers: int, dim: int) -> str:
         batch = torch.randn(layers, len(rows), dim, generator=generator)
         writer.write(rows, batch, batch)
         peak = max(peak, anonymous_rss_mb())
-    writer.commit(np.zeros(STREAM_EXAMPLES, dtype=np.int8), [""] * STREAM_EXAMPLES, [""] * STREAM_EXAMPLES,
-                  {"layers": list(range(layers))})
+    writer.commit(
+        np.zeros(STREAM_EXAMPLES, dtype=np.int8),
+        [""] * STREAM_EXAMPLES,
+        [""] * STREAM_EXAMPLES,
+        {"layers": list(range(layers))},
+    )
     size_gb = sum(f.stat().st_size for f in store.path("0" * 64).iterdir()) / 1e9
     store.delete("0" * 64)
     process_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return (f"streamed write of {STREAM_EXAMPLES:,} examples x {layers} layers x {dim} (float32, both sides): "
-            f"{size_gb:.2f} GB on disk; resident anonymous memory {before:.0f} MB before, peak {peak:.0f} MB "
-            f"during; process peak RSS so far (model included) {process_peak:.0f} MB")
+    return (
+        f"streamed write of {STREAM_EXAMPLES:,} examples x {layers} layers x {dim} (float32, both sides): "
+        f"{size_gb:.2f} GB on disk; resident anonymous memory {before:.0f} MB before, peak {peak:.0f} MB "
+        f"during; process peak RSS so far (model included) {process_peak:.0f} MB"
+    )
 
 
 def main() -> list[str]:
@@ -94,8 +103,10 @@ def main() -> list[str]:
     ids = tokenize(loaded.tokenizer, [side for i in chosen for side in render_pair(Template(), data.texts[i])])
     pairs = [(ids[2 * k], ids[2 * k + 1]) for k in range(PAIRS)]
     layers = list(range(loaded.num_hidden_states))
-    print(f"{PAIRS} demo pairs (mean {np.mean([len(p) for p, _ in pairs]):.1f} tokens), all {len(layers)} hidden "
-          f"states; plain batches of {PLAIN_BATCH} sequences, prefix-shared batches of {DEFAULT_CPU_BATCH}")
+    print(
+        f"{PAIRS} demo pairs (mean {np.mean([len(p) for p, _ in pairs]):.1f} tokens), all {len(layers)} hidden "
+        f"states; plain batches of {PLAIN_BATCH} sequences, prefix-shared batches of {DEFAULT_CPU_BATCH}"
+    )
     times: dict = {}
     with timed(times, "plain"):
         plain = run_batches(pair_states_plain, loaded, pairs, layers, PLAIN_BATCH)
@@ -107,13 +118,19 @@ def main() -> list[str]:
     prefix_diff = max((shared[i] - plain[i]).abs().max().item() for i in (0, 1))
     single_diff = max((shared[i] - single[i]).abs().max().item() for i in (0, 1))
     scale = plain[0].abs().max().item()
-    print(f"plain batched pairs {times['plain']:.1f} s; prefix-shared {times['prefix']:.1f} s; one prompt at a "
-          f"time {times['single']:.1f} s")
-    print(f"max |hidden-state difference|: prefix-shared vs plain {prefix_diff:.2e}, prefix-shared vs one at a "
-          f"time {single_diff:.2e} (largest hidden-state value {scale:.0f})")
+    print(
+        f"plain batched pairs {times['plain']:.1f} s; prefix-shared {times['prefix']:.1f} s; one prompt at a "
+        f"time {times['single']:.1f} s"
+    )
+    print(
+        f"max |hidden-state difference|: prefix-shared vs plain {prefix_diff:.2e}, prefix-shared vs one at a "
+        f"time {single_diff:.2e} (largest hidden-state value {scale:.0f})"
+    )
     print(streamed_write(len(layers), loaded.hidden_size))
-    lines = [bench_line("extract_prefix", times["plain"] / times["prefix"], f"{prefix_diff:.1e}"),
-             bench_line("extract_vs_single", times["single"] / times["prefix"], f"{single_diff:.1e}")]
+    lines = [
+        bench_line("extract_prefix", times["plain"] / times["prefix"], f"{prefix_diff:.1e}"),
+        bench_line("extract_vs_single", times["single"] / times["prefix"], f"{single_diff:.1e}"),
+    ]
     for line in lines:
         print(line, flush=True)
     return lines

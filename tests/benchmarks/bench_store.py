@@ -45,8 +45,11 @@ def compare(name: str, store: ActivationStore, key: str, layers: list[int] | Non
         del plain
     times = {name: min(times[f"{name}0"], times[f"{name}1"]) for name in ("verified", "plain")}
     size = (store.path(key) / ACTIVATIONS_FILE).stat().st_size
-    print(f"{name}: file {size / 1e9:.2f} GB; verified load {times['verified']:.3f} s, unverified safetensors read "
-          f"{times['plain']:.3f} s ({len(positions)} of {len(stored)} layers)", flush=True)
+    print(
+        f"{name}: file {size / 1e9:.2f} GB; verified load {times['verified']:.3f} s, unverified safetensors read "
+        f"{times['plain']:.3f} s ({len(positions)} of {len(stored)} layers)",
+        flush=True,
+    )
     return bench_line(name, times["plain"] / times["verified"], f"{agree:.1e}")
 
 
@@ -74,8 +77,12 @@ def write_big(store: ActivationStore) -> tuple[str, float]:
         writer.write(rows, block, -block)
     times: dict[str, float] = {}
     with timed(times, "commit"):
-        writer.commit(np.zeros(BIG["n"], dtype=np.int8), [f"text {i}" for i in range(BIG["n"])],
-                      [str(i) for i in range(BIG["n"])], {"layers": list(layers), "created": 0.0})
+        writer.commit(
+            np.zeros(BIG["n"], dtype=np.int8),
+            [f"text {i}" for i in range(BIG["n"])],
+            [str(i) for i in range(BIG["n"])],
+            {"layers": list(layers), "created": 0.0},
+        )
     return key, times["commit"]
 
 
@@ -84,8 +91,11 @@ def main() -> list[str]:
     demo_layer()  # extracts the demo set if it is not cached
     store = ActivationStore()
     demo_key = activation_key(DEMO[0])
-    lines = [hashing_rate(), compare("verify_demo_layer", store, demo_key, [DEMO[1].layer]),
-             compare("verify_demo_all", store, demo_key, None)]
+    lines = [
+        hashing_rate(),
+        compare("verify_demo_layer", store, demo_key, [DEMO[1].layer]),
+        compare("verify_demo_all", store, demo_key, None),
+    ]
     folder = Path(tempfile.mkdtemp(prefix="ccs-bench-store-"))
     try:
         big = ActivationStore(folder)

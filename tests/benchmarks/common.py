@@ -19,8 +19,10 @@ def device_line() -> str:
     device = pick_device()
     if device.type == "cuda":
         return f"device: {torch.cuda.get_device_name()} (CUDA), torch {torch.__version__}"
-    return (f"device: CPU {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, "
-            f"torch {torch.__version__}")
+    return (
+        f"device: CPU {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, "
+        f"torch {torch.__version__}"
+    )
 
 
 def demo_layer(layer: int | None = None) -> ActivationSet:

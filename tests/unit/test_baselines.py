@@ -61,7 +61,8 @@ def _objective(weight, intercept, differences, labels):
 def test_logistic_regression_reaches_the_optimum_of_the_uncentered_problem():
     differences, labels = _offset_differences()
     oracle = LogisticRegression(class_weight="balanced", tol=1e-12, max_iter=100_000).fit(
-        differences.double().numpy(), labels)
+        differences.double().numpy(), labels
+    )
     weight, intercept, loss = fit_logistic(differences, labels)
     oracle_weight = torch.from_numpy(oracle.coef_[0])
     best = _objective(oracle_weight, oracle.intercept_[0], differences, labels)
@@ -81,7 +82,8 @@ def test_lr_on_mean_normalized_pairs_is_lr_on_raw_differences_with_a_shifted_int
     stats = fit_stats(pos, neg, "mean")
     pos_n, neg_n = stats.apply(pos, neg)
     direct = LogisticRegression(class_weight="balanced", tol=1e-12, max_iter=100_000).fit(
-        (pos_n - neg_n).double().numpy(), labels)
+        (pos_n - neg_n).double().numpy(), labels
+    )
     weight, intercept, _ = fit_logistic(pos - neg, labels)
     derived = shifted_intercept(weight, intercept, stats.mean_pos - stats.mean_neg)
     torch.testing.assert_close(weight.double(), torch.from_numpy(direct.coef_[0]), atol=1e-3, rtol=1e-3)

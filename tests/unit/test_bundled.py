@@ -17,7 +17,7 @@ from core.errors import UserError
 from core.settings.links import extract_from_params, extract_to_params
 from core.settings.validate import check_extract
 
-NUMBERS = {num2words(n): n for n in range(0, 200)}
+NUMBERS = {num2words(n): n for n in range(200)}
 
 
 def value(words: str) -> int:
@@ -32,10 +32,13 @@ def test_every_bundled_set_loads_with_both_classes_and_a_valid_template(name):
     validate_template(BUNDLED_DATASETS[name].template)
 
 
-@pytest.mark.parametrize("name, pattern, truth", [
-    ("larger_than", r"(.+) is larger than (.+)\.", lambda a, b: a > b),
-    ("larger_than_negated", r"(.+) is not larger than (.+)\.", lambda a, b: not a > b),
-])
+@pytest.mark.parametrize(
+    "name, pattern, truth",
+    [
+        ("larger_than", r"(.+) is larger than (.+)\.", lambda a, b: a > b),
+        ("larger_than_negated", r"(.+) is not larger than (.+)\.", lambda a, b: not a > b),
+    ],
+)
 def test_comparisons_are_true_exactly_when_labelled_so(name, pattern, truth):
     data = bundled_set(name).load()
     assert data.class_counts() == (1000, 1000)
@@ -60,8 +63,9 @@ def test_generated_sets_are_reproducible():
 def test_an_unknown_bundled_name_is_one_error_and_links_carry_the_name():
     with pytest.raises(UserError, match="Unknown bundled dataset"):
         check_extract(ExtractConfig(dataset=DatasetSpec(BUNDLED, "../etc/passwd")))
-    config = ExtractConfig(dataset=DatasetSpec(BUNDLED, "larger_than"),
-                           template=BUNDLED_DATASETS["larger_than"].template)
+    config = ExtractConfig(
+        dataset=DatasetSpec(BUNDLED, "larger_than"), template=BUNDLED_DATASETS["larger_than"].template
+    )
     assert extract_from_params(extract_to_params(config)) == config
     with pytest.raises(UserError, match="Unknown bundled dataset"):
         extract_from_params({"data": "bundled:nope:::text:label:"})
@@ -74,8 +78,8 @@ def test_the_cli_picks_a_bundled_set_with_its_template_unless_told_otherwise():
     args = build_parser().parse_args(["extract", "--dataset", "bundled", "--dataset-name", "sums"])
     config = extract_config_from(args)
     assert config.dataset == DatasetSpec(BUNDLED, "sums") and config.template == BUNDLED_DATASETS["sums"].template
-    args = build_parser().parse_args(["extract", "--dataset", "bundled", "--dataset-name", "sums",
-                                      "--positive", " yes"])
+    args = build_parser().parse_args(
+        ["extract", "--dataset", "bundled", "--dataset-name", "sums", "--positive", " yes"]
+    )
     assert extract_config_from(args).template.positive == " yes"
     assert extract_config_from(build_parser().parse_args(["extract"])) == ExtractConfig()
-

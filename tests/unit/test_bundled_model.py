@@ -17,7 +17,7 @@ from core.store.sweeps import SweepStore
 pytestmark = pytest.mark.slow
 
 
-def test_bundled_model_end_to_end_small():
+def test_bundled_model_end_to_end_small(bundled_model):
     config = ExtractConfig(n_examples=120, layers=(1, 23))
     store = ActivationStore()
     outcome = extract(config, store, device="cpu")
@@ -41,6 +41,7 @@ def test_bundled_model_end_to_end_small():
     # Layer 23 holds sentiment: supervised and CCS well above chance even at this size;
     # the embedding layer (1) of the last token cannot know the review's sentiment.
     assert accuracy["lr_raw"] > 0.7 and accuracy["ccs"] > 0.7, accuracy.to_dict()
-    early = run_sweep(store.load(outcome.key, layers=[1]), SweepConfig(**{**sweep.__dict__, "layer": 1,
-                                                                             "methods": ("lr_raw",)})).table
+    early = run_sweep(
+        store.load(outcome.key, layers=[1]), SweepConfig(**{**sweep.__dict__, "layer": 1, "methods": ("lr_raw",)})
+    ).table
     assert early.accuracy.mean() < 0.65

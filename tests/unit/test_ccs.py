@@ -39,7 +39,7 @@ def test_initial_parameters_match_nn_linear_bounds_and_are_reproducible():
 def test_ccs_loss_values():
     p_pos = torch.tensor([0.9, 0.5, 0.2])
     p_neg = torch.tensor([0.1, 0.5, 0.3])
-    expected = [(0.9 - 0.9) ** 2 + 0.1 ** 2, 0.0 + 0.25, (0.2 - 0.7) ** 2 + 0.04]
+    expected = [(0.9 - 0.9) ** 2 + 0.1**2, 0.0 + 0.25, (0.2 - 0.7) ** 2 + 0.04]
     assert ccs_loss(p_pos, p_neg).tolist() == pytest.approx(expected)
 
 
@@ -52,14 +52,26 @@ def test_batched_engine_equals_sequential_oracle_restart_by_restart(normalizatio
         members[row, rng.choice(240, size, replace=False)] = True
     init = [initial_parameters(16, 3, seed) for seed in range(3)]
     stats = [fit_stats(data.pos[row], data.neg[row], normalization) for row in members]
-    problem = ccs_problem(data.pos, data.neg, torch.from_numpy(members), stats,
-                         torch.stack([w for w, _ in init]), torch.stack([b for _, b in init]))
+    problem = ccs_problem(
+        data.pos,
+        data.neg,
+        torch.from_numpy(members),
+        stats,
+        torch.stack([w for w, _ in init]),
+        torch.stack([b for _, b in init]),
+    )
     config = CCSConfig(epochs=300, restarts=3)
     [fit] = train_ccs([problem], config)
     for cell in range(3):
         rows = np.flatnonzero(members[cell])
-        oracle = OracleCCS(data.neg[rows].numpy(), data.pos[rows].numpy(), init[cell][0].numpy(),
-                           init[cell][1].numpy(), nepochs=300, var_normalize=normalization == "meanstd")
+        oracle = OracleCCS(
+            data.neg[rows].numpy(),
+            data.pos[rows].numpy(),
+            init[cell][0].numpy(),
+            init[cell][1].numpy(),
+            nepochs=300,
+            var_normalize=normalization == "meanstd",
+        )
         best = oracle.repeated_train()
         assert fit.restart_losses[cell].tolist() == pytest.approx(oracle.losses, rel=1e-4, abs=1e-6)
         assert fit.loss[cell].item() == pytest.approx(best, rel=1e-4, abs=1e-6)
@@ -69,8 +81,15 @@ def test_batched_engine_equals_sequential_oracle_restart_by_restart(normalizatio
 
 def test_sweep_ccs_accuracy_matches_oracle_cell_by_cell():
     acts = synthetic_set(n=600, dim=24, truth_strength=1.2, noise=1.0, content_scale=1.5)
-    config = SweepConfig(layer=0, p_levels=(0.5, 0.8, 0.95), n_train=160, n_test=200, seeds=(0, 1),
-                         methods=("ccs",), ccs=CCSConfig(epochs=400, restarts=4))
+    config = SweepConfig(
+        layer=0,
+        p_levels=(0.5, 0.8, 0.95),
+        n_train=160,
+        n_test=200,
+        seeds=(0, 1),
+        methods=("ccs",),
+        ccs=CCSConfig(epochs=400, restarts=4),
+    )
     result = run_sweep(acts, config)
     test_idx, pool = split_test(acts.labels, 200, 0)
     pos, neg = acts.layer(0)
@@ -86,8 +105,15 @@ def test_sweep_ccs_accuracy_matches_oracle_cell_by_cell():
 def test_ccs_finds_the_truth_on_balanced_synthetic_data():
     acts = synthetic_set(n=600, dim=32, seed=2)
     truth = synthetic_pairs(600, 32, seed=2).truth_direction
-    config = SweepConfig(layer=0, p_levels=(0.5,), n_train=300, n_test=200, seeds=(0, 1, 2), methods=("ccs",),
-                         ccs=CCSConfig(epochs=500, restarts=5))
+    config = SweepConfig(
+        layer=0,
+        p_levels=(0.5,),
+        n_train=300,
+        n_test=200,
+        seeds=(0, 1, 2),
+        methods=("ccs",),
+        ccs=CCSConfig(epochs=500, restarts=5),
+    )
     result = run_sweep(acts, config)
     assert result.table["accuracy"].min() > 0.95
     assert math.isclose(result.table["p_actual"].iloc[0], 0.5)
@@ -102,8 +128,16 @@ def _small_problems(count: int, dim: int = 8) -> list[CCSProblem]:
     for seed in range(count):
         data = synthetic_pairs(60, dim, p=0.5, seed=seed)
         weight, bias = initial_parameters(dim, 2, seed)
-        problems.append(ccs_problem(data.pos, data.neg, torch.ones(1, 60, dtype=torch.bool),
-                                   [fit_stats(data.pos, data.neg)], weight[None], bias[None]))
+        problems.append(
+            ccs_problem(
+                data.pos,
+                data.neg,
+                torch.ones(1, 60, dtype=torch.bool),
+                [fit_stats(data.pos, data.neg)],
+                weight[None],
+                bias[None],
+            )
+        )
     return problems
 
 
@@ -142,8 +176,14 @@ def test_an_error_in_one_worker_stops_the_others_and_reaches_the_caller(monkeypa
     problems = _small_problems(3)
     data = synthetic_pairs(61, 8, seed=9)
     weight, bias = initial_parameters(8, 2, 9)
-    problems[0] = ccs_problem(data.pos, data.neg, torch.ones(1, 61, dtype=torch.bool),
-                             [fit_stats(data.pos, data.neg)], weight[None], bias[None])
+    problems[0] = ccs_problem(
+        data.pos,
+        data.neg,
+        torch.ones(1, 61, dtype=torch.bool),
+        [fit_stats(data.pos, data.neg)],
+        weight[None],
+        bias[None],
+    )
     started = time.perf_counter()
     with pytest.raises(MemoryError, match="one worker"):
         train_ccs(problems, CCSConfig(epochs=2_000_000, restarts=2), progress=lambda done, total: None)

@@ -14,15 +14,47 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_extract_then_sweep_from_cache(tiny_llama, sentiment_csv, tmp_path):
-    source = ["--model", str(tiny_llama), "--dataset", "csv", "--dataset-name", str(sentiment_csv),
-              "--n-examples", "40", "--device", "cpu", "--batch-size", "8"]
+    source = [
+        "--model",
+        str(tiny_llama),
+        "--dataset",
+        "csv",
+        "--dataset-name",
+        str(sentiment_csv),
+        "--n-examples",
+        "40",
+        "--device",
+        "cpu",
+        "--batch-size",
+        "8",
+    ]
     first = run_cli("extract", *source)
     assert first.returncode == 0, first.stderr
     assert "extracted in" in first.stdout
 
     out, chart = tmp_path / "results.csv", tmp_path / "chart.html"
-    sweep = run_cli("sweep", *source, "--layer", "2", "--n-train", "16", "--n-test", "16", "--p-levels", "0.5,0.75",
-                    "--seeds", "2", "--epochs", "50", "--restarts", "2", "--out", str(out), "--chart", str(chart))
+    sweep = run_cli(
+        "sweep",
+        *source,
+        "--layer",
+        "2",
+        "--n-train",
+        "16",
+        "--n-test",
+        "16",
+        "--p-levels",
+        "0.5,0.75",
+        "--seeds",
+        "2",
+        "--epochs",
+        "50",
+        "--restarts",
+        "2",
+        "--out",
+        str(out),
+        "--chart",
+        str(chart),
+    )
     assert sweep.returncode == 0, sweep.stderr
     assert "cache hit, model not loaded" in sweep.stdout
     assert "data: CSV reviews.csv" in sweep.stdout and "40 examples extracted" in sweep.stdout
@@ -49,3 +81,33 @@ def test_assets_command_reports_what_is_installed():
     report = run_cli("assets")
     assert report.returncode == 0
     assert "SmolLM2-135M-Instruct" in report.stdout and "Rotten Tomatoes" in report.stdout
+
+
+def test_layers_inspect_and_remedies_reproduce_their_pages(tiny_llama, sentiment_csv, tmp_path):
+    """The commands the Layers page, the inspector and the Remedies page show: each runs
+    (computing what is missing), prints its table and writes its files."""
+    run = [
+        "--model", str(tiny_llama), "--dataset", "csv", "--dataset-name", str(sentiment_csv),
+        "--n-examples", "60", "--device", "cpu", "--n-train", "16", "--n-test", "20",
+        "--p-levels", "0.5,0.75", "--seeds", "2", "--epochs", "30", "--restarts", "2",
+    ]  # fmt: skip
+    layers = run_cli("layers", *run, "--methods", "ccs,lr_norm", "--out", str(tmp_path / "layers.csv"))
+    assert layers.returncode == 0, layers.stderr
+    table = pd.read_csv(tmp_path / "layers.csv")
+    assert set(table.layer) == {0, 1, 2} and set(table.method) == {"ccs", "lr_norm"}  # every hidden state
+    assert "CCS p=0.75" in layers.stdout and "by layer" in layers.stdout
+
+    inspect = run_cli("inspect", *run, "--layer", "2", "--p", "0.75", "--seed", "1", "--out", str(tmp_path / "p.csv"))
+    assert inspect.returncode == 0, inspect.stderr
+    assert "CCS, p = 0.75, seed 1: accuracy" in inspect.stdout and "on 20 balanced test pairs" in inspect.stdout
+    assert len(pd.read_csv(tmp_path / "p.csv")) == 20
+    no_cell = run_cli("inspect", *run, "--layer", "2", "--p", "0.9")
+    assert no_cell.returncode == 2 and "has no cell ccs at p = 0.9" in no_cell.stderr
+
+    remedies = run_cli(
+        "remedies", *run, "--layer", "2", "--remedies", "oracle_balanced", "--chart", str(tmp_path / "r.svg")
+    )
+    assert remedies.returncode == 0, remedies.stderr
+    assert "moved threshold + lost direction" in remedies.stdout and (tmp_path / "r.svg").read_text().startswith("<svg")
+    bad = run_cli("remedies", *run, "--remedies", "mean")
+    assert bad.returncode == 2 and "--remedies must name at least one of" in bad.stderr

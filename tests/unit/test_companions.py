@@ -25,15 +25,29 @@ from core.store.activations import ActivationStore
 
 @pytest.fixture
 def extracted(tiny_llama, sentiment_csv):
-    config = ExtractConfig(model=ModelSpec(model_id=str(tiny_llama)), dataset=DatasetSpec("csv", str(sentiment_csv)),
-                           n_examples=40, layers=(1, 2))
+    config = ExtractConfig(
+        model=ModelSpec(model_id=str(tiny_llama)),
+        dataset=DatasetSpec("csv", str(sentiment_csv)),
+        n_examples=40,
+        layers=(1, 2),
+    )
     store = ActivationStore()
     return config, store, extract(config, store, device="cpu").key
 
 
 def sweep(normalization: str, **changes) -> SweepConfig:
-    return SweepConfig(**{"layer": 2, "p_levels": (0.5, 0.75), "n_train": 12, "n_test": 12, "seeds": (0,),
-                          "methods": ("tpc", "lr_norm"), "normalization": normalization, **changes})
+    return SweepConfig(
+        **{
+            "layer": 2,
+            "p_levels": (0.5, 0.75),
+            "n_train": 12,
+            "n_test": 12,
+            "seeds": (0,),
+            "methods": ("tpc", "lr_norm"),
+            "normalization": normalization,
+            **changes,
+        }
+    )
 
 
 def test_negated_pairs_are_the_same_examples_asked_the_other_way(extracted, tiny_llama):
@@ -75,8 +89,12 @@ def test_a_companion_is_extracted_once_and_keyed_by_its_recipe(extracted):
 
 
 def test_the_pipeline_extracts_what_a_remedy_needs_and_sweeps_with_it(tiny_llama, sentiment_csv):
-    config = ExtractConfig(model=ModelSpec(model_id=str(tiny_llama)), dataset=DatasetSpec("csv", str(sentiment_csv)),
-                           n_examples=40, layers=(2,))
+    config = ExtractConfig(
+        model=ModelSpec(model_id=str(tiny_llama)),
+        dataset=DatasetSpec("csv", str(sentiment_csv)),
+        n_examples=40,
+        layers=(2,),
+    )
     for normalization in ("negation_pooled", "content_free", "self_balanced", "oracle_balanced"):
         run = run_pipeline(config, sweep(normalization), device="cpu")
         table = run.sweep.table
@@ -90,8 +108,12 @@ def test_a_damaged_companion_is_set_aside_and_extracted_again_by_the_pipeline(ti
     from core.store.activations import ACTIVATIONS_FILE
     from tests.unit.test_robustness_store import flip_byte
 
-    config = ExtractConfig(model=ModelSpec(model_id=str(tiny_llama)), dataset=DatasetSpec("csv", str(sentiment_csv)),
-                           n_examples=40, layers=(2,))
+    config = ExtractConfig(
+        model=ModelSpec(model_id=str(tiny_llama)),
+        dataset=DatasetSpec("csv", str(sentiment_csv)),
+        n_examples=40,
+        layers=(2,),
+    )
     first = run_pipeline(config, sweep("negation_pooled"), device="cpu")
     store = ActivationStore()
     key = companion_key(first.extraction.key, config.template, sweep("negation_pooled"))
@@ -103,12 +125,16 @@ def test_a_damaged_companion_is_set_aside_and_extracted_again_by_the_pipeline(ti
     assert torch.equal(store.load(key).pos, before) and len(again.sweep.table) == 4
 
 
-@pytest.mark.parametrize("params, message", [
-    ({"norm": "median"}, "norm"),
-    ({"norm": "negation_pooled", "negated": "no slot here"}, "negated prompt"),
-    ({"norm": "negation_pooled", "negated": "{text} and {text}"}, "negated prompt"),
-    ({"norm": "negation_pooled", "negated": "{text}" + "x" * 5000}, "negated prompt"),
-], ids=["norm-unknown", "negated-no-slot", "negated-two-slots", "negated-too-long"])
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"norm": "median"}, "norm"),
+        ({"norm": "negation_pooled", "negated": "no slot here"}, "negated prompt"),
+        ({"norm": "negation_pooled", "negated": "{text} and {text}"}, "negated prompt"),
+        ({"norm": "negation_pooled", "negated": "{text}" + "x" * 5000}, "negated prompt"),
+    ],
+    ids=["norm-unknown", "negated-no-slot", "negated-two-slots", "negated-too-long"],
+)
 def test_a_link_with_an_unknown_normalization_or_a_bad_negated_prompt_is_one_error(params, message):
     from core.settings.links import sweep_from_params
 

@@ -23,9 +23,17 @@ def test_hash_is_sha256_of_sorted_compact_json():
 
 def test_key_is_the_same_in_another_process_with_another_hash_seed():
     code = "from core.config import ExtractConfig, config_hash; print(config_hash(ExtractConfig()))"
-    outputs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                              env={"PYTHONHASHSEED": seed, "PATH": ""}, cwd=".").stdout.strip()
-               for seed in ("1", "2")}
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={"PYTHONHASHSEED": seed, "PATH": ""},
+            cwd=".",
+        ).stdout.strip()
+        for seed in ("1", "2")
+    }
     assert outputs == {config_hash(ExtractConfig())}
 
 
@@ -40,16 +48,21 @@ def test_from_dict_inverts_to_jsonable_and_rejects_typos():
 
 def test_render_pair_substitutes_literally():
     template = Template(prompt='Review: "{text}" Sentiment:', positive=" good", negative=" bad")
-    assert render_pair(template, "braces {0} stay") == ('Review: "braces {0} stay" Sentiment: good',
-                                                       'Review: "braces {0} stay" Sentiment: bad')
+    assert render_pair(template, "braces {0} stay") == (
+        'Review: "braces {0} stay" Sentiment: good',
+        'Review: "braces {0} stay" Sentiment: bad',
+    )
 
 
-@pytest.mark.parametrize("template, message", [
-    (Template(prompt="no slot"), "exactly one"),
-    (Template(prompt="{text} {text}"), "it has 2"),
-    (Template(positive=" same", negative=" same"), "identical"),
-    (Template(positive=" "), "non-empty"),
-])
+@pytest.mark.parametrize(
+    "template, message",
+    [
+        (Template(prompt="no slot"), "exactly one"),
+        (Template(prompt="{text} {text}"), "it has 2"),
+        (Template(positive=" same", negative=" same"), "identical"),
+        (Template(positive=" "), "non-empty"),
+    ],
+)
 def test_bad_templates_are_refused(template, message):
     with pytest.raises(UserError, match=message):
         validate_template(template)

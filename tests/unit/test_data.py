@@ -12,8 +12,10 @@ from core.data.texts import parse_snippets
 from core.data.uploads import MAX_CSV_BYTES, load_csv_bytes
 from core.errors import UserError
 
-SNIPPETS = ("1\t1.2\tA ''Conan'' for our time &amp; more\r\n2\t-2.5\tDull, dull, dull\r\n"
-            "3\t0.0\tNeutral text\r\n4\t0.1\tBarely positive")
+SNIPPETS = (
+    "1\t1.2\tA ''Conan'' for our time &amp; more\r\n2\t-2.5\tDull, dull, dull\r\n"
+    "3\t0.0\tNeutral text\r\n4\t0.1\tBarely positive"
+)
 
 
 def test_parse_snippets_labels_unescapes_and_drops_neutral():
@@ -40,21 +42,24 @@ def test_csv_round_trip_and_label_forms():
     assert booleans.labels.tolist() == [1, 0, 1]
 
 
-@pytest.mark.parametrize("frame, columns, message", [
-    (pd.DataFrame({"text": ["a", "b"], "label": [0, 1]}), ("text", "target"), r"Missing column\(s\) \['target'\]"),
-    (pd.DataFrame({"text": ["a", "b"], "label": [1, 1]}), ("text", "label"), "Only one class"),
-    (pd.DataFrame({"text": ["a", "b", "c"], "label": [0, 1, 2]}), ("text", "label"), "not binary: 3 distinct"),
-    (pd.DataFrame({"text": ["a", " ", "c"], "label": [0, 1, 0]}), ("text", "label"), "1 empty text"),
-    (pd.DataFrame({"text": ["a", "b"], "label": ["pos", "neg"]}), ("text", "label"), "name the positive class"),
-    (pd.DataFrame({"text": ["a", "b"], "label": [0, None]}), ("text", "label"), "1 empty value"),
-])
+@pytest.mark.parametrize(
+    "frame, columns, message",
+    [
+        (pd.DataFrame({"text": ["a", "b"], "label": [0, 1]}), ("text", "target"), r"Missing column\(s\) \['target'\]"),
+        (pd.DataFrame({"text": ["a", "b"], "label": [1, 1]}), ("text", "label"), "Only one class"),
+        (pd.DataFrame({"text": ["a", "b", "c"], "label": [0, 1, 2]}), ("text", "label"), "not binary: 3 distinct"),
+        (pd.DataFrame({"text": ["a", " ", "c"], "label": [0, 1, 0]}), ("text", "label"), "1 empty text"),
+        (pd.DataFrame({"text": ["a", "b"], "label": ["pos", "neg"]}), ("text", "label"), "name the positive class"),
+        (pd.DataFrame({"text": ["a", "b"], "label": [0, None]}), ("text", "label"), "1 empty value"),
+    ],
+)
 def test_csv_validation_names_the_problem(frame, columns, message):
     with pytest.raises(UserError, match=message):
         load_csv_bytes(csv_bytes(frame), *columns)
 
 
 def test_csv_rejects_garbage_and_oversized_files():
-    with pytest.raises(UserError, match="not a readable CSV|Missing column"):
+    with pytest.raises(UserError, match=r"not a readable CSV|Missing column"):
         load_csv_bytes(b"\x00\xff\xfe binary junk")
     with pytest.raises(UserError, match="limit is 50 MB"):
         load_csv_bytes(b"x" * (MAX_CSV_BYTES + 1))
@@ -64,7 +69,8 @@ def test_hugging_face_loader_reads_local_data_files(tmp_path):
     folder = tmp_path / "my_dataset"
     folder.mkdir()
     pd.DataFrame({"sentence": ["nice", "awful", "lovely", "bad"], "label": [1, 0, 1, 0]}).to_csv(
-        folder / "train.csv", index=False)
+        folder / "train.csv", index=False
+    )
     data = load_dataset(DatasetSpec(source="hf", name=str(folder), split="train", text_column="sentence"))
     assert data.texts == ("nice", "awful", "lovely", "bad") and data.labels.tolist() == [1, 0, 1, 0]
     with pytest.raises(UserError, match="Missing column"):

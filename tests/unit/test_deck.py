@@ -57,14 +57,18 @@ BAD = {
     "title-not-text": ('[[steps]]\ntype = "text"\ntitle = 3', "title must be text"),
     "unknown-field": ('[[steps]]\ntype = "text"\ntitle = "a"\nreveal = 0.5', "unknown field"),
     "run-on-text": ('[[steps]]\ntype = "text"\ntitle = "a"\nrun = { seeds = 2 }', "takes no run"),
-    "run-path": ('[[steps]]\ntype = "sweep"\ntitle = "a"\nrun = { data = "csv:/etc/passwd::train:text:label:" }',
-                 "links carry no paths"),
+    "run-path": (
+        '[[steps]]\ntype = "sweep"\ntitle = "a"\nrun = { data = "csv:/etc/passwd::train:text:label:" }',
+        "links carry no paths",
+    ),
     "run-model-path": ('[[steps]]\ntype = "sweep"\ntitle = "a"\nrun = { model = "/root" }', "links carry no paths"),
     "run-out-of-bounds": ('[[steps]]\ntype = "sweep"\ntitle = "a"\nrun = { seeds = 0 }', "out of bounds"),
     "run-not-a-table": ('[[steps]]\ntype = "sweep"\ntitle = "a"\nrun = "seeds=3"', "table of link parameters"),
     "method-unknown": ('[[steps]]\ntype = "sweep"\ntitle = "a"\nmethods = ["svm"]', "list of methods"),
-    "method-not-in-run": ('[[steps]]\ntype = "sweep"\ntitle = "a"\nmethods = ["ccs"]\nrun = { methods = "tpc" }',
-                          "not in the run"),
+    "method-not-in-run": (
+        '[[steps]]\ntype = "sweep"\ntitle = "a"\nmethods = ["ccs"]\nrun = { methods = "tpc" }',
+        "not in the run",
+    ),
     "reveal-not-a-fraction": ('[[steps]]\ntype = "sweep"\ntitle = "a"\nreveal = 2', "strictly between"),
     "reveal-below-the-levels": ('[[steps]]\ntype = "sweep"\ntitle = "a"\nreveal = 0.2', "nothing would be drawn"),
     "remedy-unknown": ('[[steps]]\ntype = "remedies"\ntitle = "a"\nremedies = ["median"]', "list of remedies"),
@@ -73,22 +77,31 @@ BAD = {
     "theory-not-a-flag": ('[[steps]]\ntype = "sweep"\ntitle = "a"\ntheory = "yes"', "true or false"),
     "compare-without-runs": ('[[steps]]\ntype = "compare"\ntitle = "a"', "needs runs"),
     "compare-one-run": ('[[steps]]\ntype = "compare"\ntitle = "a"\nruns = [{}]', "2 to 8 tables"),
-    "compare-run-path": ('[[steps]]\ntype = "compare"\ntitle = "a"\nruns = [{}, { model = "/etc" }]',
-                         "links carry no paths"),
-    "compare-labels-count": ('[[steps]]\ntype = "compare"\ntitle = "a"\nruns = [{}, { seeds = 3 }]\nlabels = ["x"]',
-                             "one label a run"),
-    "compare-facet": ('[[steps]]\ntype = "compare"\ntitle = "a"\nruns = [{}, { seeds = 3 }]\nfacet = "grid"',
-                      "none, method, run"),
+    "compare-run-path": (
+        '[[steps]]\ntype = "compare"\ntitle = "a"\nruns = [{}, { model = "/etc" }]',
+        "links carry no paths",
+    ),
+    "compare-labels-count": (
+        '[[steps]]\ntype = "compare"\ntitle = "a"\nruns = [{}, { seeds = 3 }]\nlabels = ["x"]',
+        "one label a run",
+    ),
+    "compare-facet": (
+        '[[steps]]\ntype = "compare"\ntitle = "a"\nruns = [{}, { seeds = 3 }]\nfacet = "grid"',
+        "none, method, run",
+    ),
     "layers-without-layers": ('[[steps]]\ntype = "layers"\ntitle = "a"', "needs layers"),
     "layers-repeated": ('[[steps]]\ntype = "layers"\ntitle = "a"\nlayers = [3, 3]', "distinct layers"),
     "layers-negative": ('[[steps]]\ntype = "layers"\ntitle = "a"\nlayers = [3, -1]', "whole number"),
-    "inspector-method-not-in-run": ('[[steps]]\ntype = "inspector"\ntitle = "a"\nmethod = "ccs"\n'
-                                    'run = { methods = "tpc" }', "not in the run"),
-    "inspector-seed-not-in-run": ('[[steps]]\ntype = "inspector"\ntitle = "a"\nseed = 12\nrun = { seeds = 3 }',
-                                  "not one of the run's seeds"),
+    "inspector-method-not-in-run": (
+        '[[steps]]\ntype = "inspector"\ntitle = "a"\nmethod = "ccs"\nrun = { methods = "tpc" }',
+        "not in the run",
+    ),
+    "inspector-seed-not-in-run": (
+        '[[steps]]\ntype = "inspector"\ntitle = "a"\nseed = 12\nrun = { seeds = 3 }',
+        "not one of the run's seeds",
+    ),
     "inspector-example-empty": ('[[steps]]\ntype = "inspector"\ntitle = "a"\nexample = ""', "non-empty text"),
-    "mechanism-chart-unknown": ('[[steps]]\ntype = "mechanism"\ntitle = "a"\ncharts = ["pie"]',
-                                "centering, variance"),
+    "mechanism-chart-unknown": ('[[steps]]\ntype = "mechanism"\ntitle = "a"\ncharts = ["pie"]', "centering, variance"),
 }
 
 

@@ -23,8 +23,15 @@ from core.extraction.extract import activation_key, extract
 from core.store.activations import ActivationStore
 
 # Truth a = 2, distractor c = 1.2: centering leaves truth a^2 4p(1-p), below c^2 past p = 0.93.
-CONFIG = SweepConfig(layer=0, p_levels=(0.5, 0.95), n_train=400, n_test=600, seeds=(0, 1, 2),
-                     methods=("ccs", "tpc", "vinc", "lr_norm"), ccs=CCSConfig(epochs=300, restarts=3))
+CONFIG = SweepConfig(
+    layer=0,
+    p_levels=(0.5, 0.95),
+    n_train=400,
+    n_test=600,
+    seeds=(0, 1, 2),
+    methods=("ccs", "tpc", "vinc", "lr_norm"),
+    ccs=CCSConfig(epochs=300, restarts=3),
+)
 
 
 @pytest.fixture(scope="module")
@@ -36,8 +43,12 @@ def found(data, normalization: str) -> dict:
     acts = data.as_activation_set()
     result = run_sweep(acts, dataclasses.replace(CONFIG, normalization=normalization))
     report = distractor_report(distractor_cells(acts, result)).set_index(["method", "p"])
-    return {cell: ("truth" if row.seeds_finding_truth == 3 else "distractor" if row.seeds_finding_distractor == 3
-                   else "mixed") for cell, row in report.iterrows()}
+    return {
+        cell: (
+            "truth" if row.seeds_finding_truth == 3 else "distractor" if row.seeds_finding_distractor == 3 else "mixed"
+        )
+        for cell, row in report.iterrows()
+    }
 
 
 def test_imbalance_hands_the_unsupervised_probes_to_the_distractor(distracted):
@@ -64,8 +75,9 @@ def test_signs_are_balanced_within_each_class_and_reproducible():
     assert np.array_equal(signs, distractor_signs(labels, 3)) and not np.array_equal(signs, distractor_signs(labels, 4))
 
 
-@pytest.mark.parametrize("words", [("Banana", "Banana"), ("", "Shed"), ("x" * 41, "Shed"), ("{text}", "Shed"),
-                                   ("Banana",)])
+@pytest.mark.parametrize(
+    "words", [("Banana", "Banana"), ("", "Shed"), ("x" * 41, "Shed"), ("{text}", "Shed"), ("Banana",)]
+)
 def test_a_bad_distractor_is_one_clear_error(words):
     with pytest.raises(UserError, match="distractor"):
         validate_template(Template(distractor=words))
@@ -78,8 +90,13 @@ def test_a_distractor_changes_the_key_and_no_distractor_keeps_the_old_one():
 
 def test_extraction_renders_the_words_on_the_recorded_sides(tiny_llama, sentiment_csv):
     template = Template(distractor=("Banana", "Shed"))
-    config = ExtractConfig(model=ModelSpec(model_id=str(tiny_llama)), dataset=DatasetSpec("csv", str(sentiment_csv)),
-                           n_examples=40, layers=(2,), template=template)
+    config = ExtractConfig(
+        model=ModelSpec(model_id=str(tiny_llama)),
+        dataset=DatasetSpec("csv", str(sentiment_csv)),
+        n_examples=40,
+        layers=(2,),
+        template=template,
+    )
     store = ActivationStore()
     acts = store.load(extract(config, store, device="cpu").key)
     signs = np.asarray(acts.meta["distractor_signs"])
@@ -90,14 +107,42 @@ def test_extraction_renders_the_words_on_the_recorded_sides(tiny_llama, sentimen
 
 
 def test_the_cli_reports_truth_or_distractor(tiny_llama, sentiment_csv):
-    command = [sys.executable, "-m", "core", "sweep", "--model", str(tiny_llama), "--dataset", "csv",
-               "--dataset-name", str(sentiment_csv), "--n-examples", "40", "--device", "cpu", "--layer", "2",
-               "--n-train", "12", "--n-test", "12", "--p-levels", "0.5,0.75", "--seeds", "2", "--epochs", "20",
-               "--restarts", "1", "--distractor", "Banana,Shed"]
+    command = [
+        sys.executable,
+        "-m",
+        "core",
+        "sweep",
+        "--model",
+        str(tiny_llama),
+        "--dataset",
+        "csv",
+        "--dataset-name",
+        str(sentiment_csv),
+        "--n-examples",
+        "40",
+        "--device",
+        "cpu",
+        "--layer",
+        "2",
+        "--n-train",
+        "12",
+        "--n-test",
+        "12",
+        "--p-levels",
+        "0.5,0.75",
+        "--seeds",
+        "2",
+        "--epochs",
+        "20",
+        "--restarts",
+        "1",
+        "--distractor",
+        "Banana,Shed",
+    ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "truth or distractor?" in done.stdout and "seeds: truth / distractor / neither" in done.stdout
-    bad = subprocess.run(command[:-1] + ["Banana,Banana"], capture_output=True, text=True, timeout=300)
+    bad = subprocess.run([*command[:-1], "Banana,Banana"], capture_output=True, text=True, timeout=300)
     assert bad.returncode == 2 and "distractor" in bad.stderr and "Traceback" not in bad.stderr
 
 

@@ -21,15 +21,24 @@ from core.experiments.layers import run_layer_scan
 from core.experiments.sweep import run_sweep
 from core.store.activations import ActivationSet, ActivationStore
 
-CONFIG = SweepConfig(layer=0, p_levels=(0.5, 0.7, 0.95), n_train=300, n_test=200, seeds=(0, 1),
-                     ccs=CCSConfig(epochs=300, restarts=3))
+CONFIG = SweepConfig(
+    layer=0, p_levels=(0.5, 0.7, 0.95), n_train=300, n_test=200, seeds=(0, 1), ccs=CCSConfig(epochs=300, restarts=3)
+)
 
 
 @pytest.fixture(scope="module")
 def synthetic():
     data = synthetic_pairs(800, 20, p=0.5, truth_strength=2.0, distractor_strength=1.2, noise=0.5, seed=0)
-    acts = ActivationSet("synthetic", data.pos[None], data.neg[None], data.labels,
-                         tuple(f"review <b>{i}</b>" for i in range(800)), tuple(map(str, range(800))), (0,), {})
+    acts = ActivationSet(
+        "synthetic",
+        data.pos[None],
+        data.neg[None],
+        data.labels,
+        tuple(f"review <b>{i}</b>" for i in range(800)),
+        tuple(map(str, range(800))),
+        (0,),
+        {},
+    )
     return acts, data, run_sweep(acts, CONFIG)
 
 
@@ -50,7 +59,7 @@ def test_example_table_reproduces_the_reported_accuracy(synthetic, method):
 
 
 def test_trajectory_follows_p_and_scatter_separates_classes(synthetic):
-    acts, data, result = synthetic
+    acts, _data, result = synthetic
     example = int(result.test_indices[3])
     trajectory = prediction_trajectory(acts, result, "ccs", 0, example)
     assert trajectory.p.tolist() == list(CONFIG.p_levels)
@@ -62,7 +71,7 @@ def test_trajectory_follows_p_and_scatter_separates_classes(synthetic):
 
 
 def test_truth_direction_recovers_the_planted_one(synthetic):
-    acts, data, _ = synthetic
+    _acts, data, _ = synthetic
     u = truth_direction(data.pos, data.neg, data.labels)
     assert abs(float(u @ data.truth_direction)) > 0.98
 
@@ -91,8 +100,11 @@ def test_layer_scan_runs_each_layer(tmp_path):
     data = synthetic_pairs(300, 8, seed=1)
     layers = (0, 1, 2)
     writer = store.begin("k" * 64, 300, layers, 8)
-    writer.write(np.arange(300), torch.stack([data.pos * s for s in (0.0, 1.0, 2.0)]),
-                 torch.stack([data.neg * s for s in (0.0, 1.0, 2.0)]))
+    writer.write(
+        np.arange(300),
+        torch.stack([data.pos * s for s in (0.0, 1.0, 2.0)]),
+        torch.stack([data.neg * s for s in (0.0, 1.0, 2.0)]),
+    )
     writer.commit(data.labels, [f"t{i}" for i in range(300)], [str(i) for i in range(300)], {"layers": list(layers)})
     config = SweepConfig(layer=0, p_levels=(0.5, 0.9), n_train=100, n_test=100, seeds=(0,), methods=("lr_raw",))
     table = run_layer_scan(store, "k" * 64, config, [1, 2])
@@ -115,6 +127,7 @@ def test_logistic_threshold_shift_reports_equal_auroc_and_a_lower_normalized_acc
     assert shift["accuracy_norm"] == pytest.approx(table[table.method == "lr_norm"].accuracy.mean())
     assert shift["accuracy_raw"] > shift["accuracy_norm"] + 0.1
     assert shift["auroc_norm"] == pytest.approx(shift["auroc_raw"]) and shift["max_auroc_difference"] < 1e-12
-    with_std = run_sweep(acts, SweepConfig(**{**CONFIG.__dict__, "normalization": "meanstd",
-                                              "methods": ("lr_raw", "lr_norm")}))
+    with_std = run_sweep(
+        acts, SweepConfig(**{**CONFIG.__dict__, "normalization": "meanstd", "methods": ("lr_raw", "lr_norm")})
+    )
     assert logistic_threshold_shift(with_std) is None

@@ -86,10 +86,16 @@ def test_csv_key_follows_content_not_file_name(sentiment_csv, tiny_llama, tmp_pa
 
 def test_keys_follow_every_input_that_changes_the_numbers(sentiment_csv, tiny_llama):
     base = config_for(tiny_llama, sentiment_csv)
-    keys = {activation_key(c, "cpu") for c in [
-        base, config_for(tiny_llama, sentiment_csv, n_examples=42), config_for(tiny_llama, sentiment_csv, layers=(1,)),
-        config_for(tiny_llama, sentiment_csv, storage_dtype="float16"),
-        config_for(tiny_llama, sentiment_csv, selection_seed=1)]}
+    keys = {
+        activation_key(c, "cpu")
+        for c in [
+            base,
+            config_for(tiny_llama, sentiment_csv, n_examples=42),
+            config_for(tiny_llama, sentiment_csv, layers=(1,)),
+            config_for(tiny_llama, sentiment_csv, storage_dtype="float16"),
+            config_for(tiny_llama, sentiment_csv, selection_seed=1),
+        ]
+    }
     assert len(keys) == 5
 
 

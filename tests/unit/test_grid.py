@@ -34,19 +34,33 @@ def grid_text(tiny_llama, sentiment_csv) -> str:
     return GOOD.format(model=tiny_llama, csv=sentiment_csv)
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda t: "colour = 1\n" + t, "unknown field"),
-    (lambda t: t.replace("layers = [1, 2]", "layers = [1, 99]"), "do not exist"),
-    (lambda t: t.replace('"tpc"', '"svm"'), "Methods must be"),
-    (lambda t: t.replace('"oracle_balanced"', '"median"'), "normalization"),
-    (lambda t: t.replace("seeds = 2", "layer = 3"), "run cannot set"),
-    (lambda t: t.replace("n = 40", "n = 2"), "out of bounds"),
-    (lambda t: t.replace('prompt = \'Review: "{text}" Sentiment:\'', 'prompt = "no slot"'), "slot"),
-    (lambda t: t.replace('source = "csv"\nname', 'source = "csv"\nnam'), "needs a name"),
-    (lambda t: t + "\n[[datasets]]\nname = \"no_such_set\"", "Unknown bundled dataset"),
-    (lambda t: "models = [", "not valid TOML"),
-], ids=["unknown-field", "layer-missing", "method-unknown", "normalization-unknown", "run-sets-an-axis",
-        "too-few-examples", "prompt-without-slot", "dataset-without-name", "bundled-unknown", "not-toml"])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda t: "colour = 1\n" + t, "unknown field"),
+        (lambda t: t.replace("layers = [1, 2]", "layers = [1, 99]"), "do not exist"),
+        (lambda t: t.replace('"tpc"', '"svm"'), "Methods must be"),
+        (lambda t: t.replace('"oracle_balanced"', '"median"'), "normalization"),
+        (lambda t: t.replace("seeds = 2", "layer = 3"), "run cannot set"),
+        (lambda t: t.replace("n = 40", "n = 2"), "out of bounds"),
+        (lambda t: t.replace("prompt = 'Review: \"{text}\" Sentiment:'", 'prompt = "no slot"'), "slot"),
+        (lambda t: t.replace('source = "csv"\nname', 'source = "csv"\nnam'), "needs a name"),
+        (lambda t: t + '\n[[datasets]]\nname = "no_such_set"', "Unknown bundled dataset"),
+        (lambda t: "models = [", "not valid TOML"),
+    ],
+    ids=[
+        "unknown-field",
+        "layer-missing",
+        "method-unknown",
+        "normalization-unknown",
+        "run-sets-an-axis",
+        "too-few-examples",
+        "prompt-without-slot",
+        "dataset-without-name",
+        "bundled-unknown",
+        "not-toml",
+    ],
+)
 def test_a_bad_grid_is_one_message_before_anything_runs(change, message, tiny_llama, sentiment_csv):
     with pytest.raises(UserError, match=message):
         parse_grid(change(grid_text(tiny_llama, sentiment_csv)), "g.toml")
@@ -73,8 +87,10 @@ def test_the_cli_writes_one_csv_and_one_chart(tiny_llama, sentiment_csv, tmp_pat
     assert main(["grid", str(tmp_path / "missing.toml"), "--out", str(tmp_path / "out")]) == 2
 
 
-@pytest.mark.skipif(shutil.which("ray") is None and not __import__("importlib").util.find_spec("ray"),
-                    reason="Ray is not installed (pip install -r requirements-ray.txt)")
+@pytest.mark.skipif(
+    shutil.which("ray") is None and not __import__("importlib").util.find_spec("ray"),
+    reason="Ray is not installed (pip install -r requirements-ray.txt)",
+)
 def test_the_ray_executor_gives_the_same_table_as_in_process(tiny_llama, sentiment_csv, tmp_path, monkeypatch):
     from core.experiments.grid_ray import run_on_ray
 
@@ -84,6 +100,16 @@ def test_the_ray_executor_gives_the_same_table_as_in_process(tiny_llama, sentime
     monkeypatch.setenv("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0")
     remote = run_on_ray(grid, device="cpu")
     assert (remote.extracted, remote.swept) == (2, 8)
-    columns = ["model", "dataset", "layer", "normalization", "method", "p", "seed", "accuracy", "auroc",
-               "accuracy_calibrated"]
+    columns = [
+        "model",
+        "dataset",
+        "layer",
+        "normalization",
+        "method",
+        "p",
+        "seed",
+        "accuracy",
+        "auroc",
+        "accuracy_calibrated",
+    ]
     pd.testing.assert_frame_equal(remote.table[columns], local[columns])

@@ -50,8 +50,9 @@ def hub_cache(tmp_path, monkeypatch):
     return cache
 
 
-def test_hub_model_loads_from_the_hub_cache_not_a_same_named_folder(hub_cache, tiny_llama, tiny_gpt2, tmp_path,
-                                                                   monkeypatch):
+def test_hub_model_loads_from_the_hub_cache_not_a_same_named_folder(
+    hub_cache, tiny_llama, tiny_gpt2, tmp_path, monkeypatch
+):
     lay_snapshot(hub_cache, "model", "tiny/llama", tiny_llama)
     decoy = tmp_path / "work" / "tiny" / "llama"
     shutil.copytree(tiny_gpt2, decoy)  # a folder named like the hub id, holding another model
@@ -63,8 +64,9 @@ def test_hub_model_loads_from_the_hub_cache_not_a_same_named_folder(hub_cache, t
 def test_hub_dataset_loads_from_the_hub_cache(hub_cache, tmp_path):
     files = tmp_path / "files"
     files.mkdir()
-    pd.DataFrame({"text": ["nice", "awful", "lovely", "bad"], "label": [1, 0, 1, 0]}).to_csv(files / "train.csv",
-                                                                                           index=False)
+    pd.DataFrame({"text": ["nice", "awful", "lovely", "bad"], "label": [1, 0, 1, 0]}).to_csv(
+        files / "train.csv", index=False
+    )
     lay_snapshot(hub_cache, "dataset", "someone/reviews", files)
     data = load_dataset(DatasetSpec(source="hf", name="someone/reviews", split="train"))
     assert data.texts == ("nice", "awful", "lovely", "bad")
@@ -87,11 +89,17 @@ def test_a_relative_name_reveals_nothing_about_the_servers_folders(hub_cache, ex
     assert messages[0] == messages[1]
 
 
-@pytest.mark.parametrize("path", ["/etc", "/no/such/folder", "/root/.ssh", str(REPO)],
-                         ids=["etc", "missing-folder", "ssh-keys", "the-app-itself"])
+@pytest.mark.parametrize(
+    "path",
+    ["/etc", "/no/such/folder", "/root/.ssh", str(REPO)],
+    ids=["etc", "missing-folder", "ssh-keys", "the-app-itself"],
+)
 def test_shared_mode_refuses_every_path_with_the_same_words(path):
-    for changes in ({"model": ModelSpec(model_id=path)}, {"dataset": DatasetSpec("hf", path)},
-                    {"dataset": DatasetSpec("csv", path)}):
+    for changes in (
+        {"model": ModelSpec(model_id=path)},
+        {"dataset": DatasetSpec("hf", path)},
+        {"dataset": DatasetSpec("csv", path)},
+    ):
         with pytest.raises(UserError) as error:
             check_extract(dataclasses.replace(DEMO[0], **changes), shared=True)
         assert "loads no files or folders of its own" in str(error.value) and path not in str(error.value)
@@ -99,12 +107,23 @@ def test_shared_mode_refuses_every_path_with_the_same_words(path):
 
 def test_shared_mode_runs_no_remote_code():
     with pytest.raises(UserError, match="without remote code"):
-        check_extract(dataclasses.replace(DEMO[0], model=ModelSpec(model_id="org/model", trust_remote_code=True)),
-                      shared=True)
+        check_extract(
+            dataclasses.replace(DEMO[0], model=ModelSpec(model_id="org/model", trust_remote_code=True)), shared=True
+        )
 
 
-@pytest.mark.parametrize("address, shared", [("localhost", False), ("127.0.0.1", False), ("::1", False),
-                                             ("0.0.0.0", True), ("", True), (None, True), ("192.168.1.5", True)])
+@pytest.mark.parametrize(
+    "address, shared",
+    [
+        ("localhost", False),
+        ("127.0.0.1", False),
+        ("::1", False),
+        ("0.0.0.0", True),
+        ("", True),
+        (None, True),
+        ("192.168.1.5", True),
+    ],
+)
 def test_any_address_beyond_this_machine_means_shared_mode(address, shared, monkeypatch):
     monkeypatch.delenv("CCS_LAB_SHARED", raising=False)
     assert is_shared(address) is shared
@@ -147,8 +166,9 @@ HOSTILE_TEXTS = [
 ]
 
 
-@pytest.mark.parametrize("text", HOSTILE_TEXTS, ids=["image-and-link", "heading-and-html", "maths-emoji-colour",
-                                                   "table"])
+@pytest.mark.parametrize(
+    "text", HOSTILE_TEXTS, ids=["image-and-link", "heading-and-html", "maths-emoji-colour", "table"]
+)
 def test_plain_text_stays_text_in_markdown(text):
     from ui.render import plain
 
@@ -165,7 +185,12 @@ def test_errors_show_names_not_paths():
 
 def test_spreadsheet_exports_defuse_formulas():
     assert spreadsheet_safe("=cmd|' /C calc'!A0") == "'=cmd|' /C calc'!A0"
-    assert [spreadsheet_safe(v) for v in ("+1", "-1", "@SUM(A1)", "plain", 3)] == ["'+1", "'-1", "'@SUM(A1)",
-                                                                                  "plain", 3]
-    csv = safe_csv(pd.DataFrame({"text": ["=HYPERLINK(\"http://x\")", "ok"], "n": [1, 2]}))
+    assert [spreadsheet_safe(v) for v in ("+1", "-1", "@SUM(A1)", "plain", 3)] == [
+        "'+1",
+        "'-1",
+        "'@SUM(A1)",
+        "plain",
+        3,
+    ]
+    csv = safe_csv(pd.DataFrame({"text": ['=HYPERLINK("http://x")', "ok"], "n": [1, 2]}))
     assert csv.splitlines()[1].startswith("\"'=HYPERLINK")

@@ -17,24 +17,50 @@ EXTRACT, SWEEP = DEMO
 
 
 def test_a_changed_sweep_round_trips_through_its_link():
-    changed = dataclasses.replace(SWEEP, layer=7, p_levels=(0.5, 0.9), n_train=123, seeds=(0, 1, 2),
-                                  methods=("ccs", "lr_raw"), normalization="meanstd", test_normalization="train",
-                                  ccs=dataclasses.replace(FAST_CCS, restarts=3))
+    changed = dataclasses.replace(
+        SWEEP,
+        layer=7,
+        p_levels=(0.5, 0.9),
+        n_train=123,
+        seeds=(0, 1, 2),
+        methods=("ccs", "lr_raw"),
+        normalization="meanstd",
+        test_normalization="train",
+        ccs=dataclasses.replace(FAST_CCS, restarts=3),
+    )
     params = sweep_to_params(changed)
-    assert params == {"layer": "7", "p": "0.5,0.9", "n_train": "123", "seeds": "3", "methods": "ccs,lr_raw",
-                      "norm": "meanstd", "test_norm": "train", "epochs": "500", "lr": "0.002", "restarts": "3"}
+    assert params == {
+        "layer": "7",
+        "p": "0.5,0.9",
+        "n_train": "123",
+        "seeds": "3",
+        "methods": "ccs,lr_raw",
+        "norm": "meanstd",
+        "test_norm": "train",
+        "epochs": "500",
+        "lr": "0.002",
+        "restarts": "3",
+    }
     assert sweep_from_params(params) == changed
     assert sweep_to_params(SWEEP) == {} and sweep_from_params({}) == SWEEP
 
 
 def test_a_changed_extraction_round_trips_through_its_link():
-    changed = dataclasses.replace(EXTRACT, n_examples=50,
-                                  template=dataclasses.replace(EXTRACT.template, positive=" good"))
+    changed = dataclasses.replace(
+        EXTRACT, n_examples=50, template=dataclasses.replace(EXTRACT.template, positive=" good")
+    )
     assert extract_from_params(extract_to_params(changed)) == changed
 
 
-@pytest.mark.parametrize("params, name", [({"lr": "0"}, "'lr'"), ({"lr": "0.1,0.2"}, "'lr'"),
-                                          ({"epochs": "many"}, "'epochs'"), ({"norm": "zscore"}, "'norm'")])
+@pytest.mark.parametrize(
+    "params, name",
+    [
+        ({"lr": "0"}, "'lr'"),
+        ({"lr": "0.1,0.2"}, "'lr'"),
+        ({"epochs": "many"}, "'epochs'"),
+        ({"norm": "zscore"}, "'norm'"),
+    ],
+)
 def test_bad_link_values_name_the_parameter(params, name):
     with pytest.raises(UserError, match=name):
         sweep_from_params(params)

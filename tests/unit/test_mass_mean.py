@@ -71,8 +71,9 @@ def test_a_shift_of_every_input_moves_only_the_intercept(fit):
 
 def test_in_a_sweep_imbalance_moves_their_threshold_not_their_ranking():
     data = synthetic_pairs(4000, 16, truth_strength=2.0, token_offset=4.0, noise=0.5, seed=3)
-    config = SweepConfig(layer=0, p_levels=(0.5, 0.95), n_train=400, n_test=600, seeds=(0, 1, 2),
-                         methods=("mass_mean", "lda"))
+    config = SweepConfig(
+        layer=0, p_levels=(0.5, 0.95), n_train=400, n_test=600, seeds=(0, 1, 2), methods=("mass_mean", "lda")
+    )
     table = run_sweep(data.as_activation_set("planted"), config).table
     by = table.groupby(["method", "p"])[["accuracy", "auroc"]].mean()
     for method in config.methods:

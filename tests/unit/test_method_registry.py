@@ -16,7 +16,7 @@ from core.views.style import method_color, method_label
 
 
 def test_the_registry_is_the_list_of_methods_everywhere():
-    assert METHOD_IDS == tuple(METHOD_REGISTRY)
+    assert tuple(METHOD_REGISTRY) == METHOD_IDS
     assert SweepConfig().methods == DEFAULT_METHODS == ("ccs", "tpc", "lr_raw", "lr_norm", "random")  # the demo's
     entries = list(METHOD_REGISTRY.values())
     assert len({m.label for m in entries}) == len({m.color for m in entries}) == len(entries)

@@ -26,9 +26,14 @@ def test_unsupervised_accuracy_is_sign_resolved_and_auroc_follows():
     # pairs 1 and 5, so the median threshold gets four of five right. Calibration: bins
     # of the predicted side's confidence hold {0.8, 0.8} both right, {0.85} wrong, {0.9}
     # right, {0.6} wrong: 0.4 * 0.2 + 0.2 * 0.85 + 0.2 * 0.1 + 0.2 * 0.6 = 0.39.
-    assert flipped == {"accuracy": pytest.approx(0.6), "accuracy_raw": pytest.approx(0.4),
-                       "auroc": pytest.approx(5 / 6), "accuracy_calibrated": pytest.approx(0.8),
-                       "ece": pytest.approx(0.39), "sign_flipped": True}
+    assert flipped == {
+        "accuracy": pytest.approx(0.6),
+        "accuracy_raw": pytest.approx(0.4),
+        "auroc": pytest.approx(5 / 6),
+        "accuracy_calibrated": pytest.approx(0.8),
+        "ece": pytest.approx(0.39),
+        "sign_flipped": True,
+    }
     supervised = evaluate(labels, confidence, resolve_sign=False)
     assert supervised["accuracy"] == pytest.approx(0.4) and supervised["auroc"] == pytest.approx(1 / 6)
 
@@ -49,9 +54,13 @@ def test_batched_metrics_equal_scikit_learn_probe_by_probe():
         oriented = 1 - confidences[row] if flip else confidences[row]
         calibrated = accuracy_score(labels, oriented > np.median(oriented))
         assert 0 <= got.pop("ece") <= 1
-        assert got == {"accuracy": pytest.approx(1 - raw if flip else raw), "accuracy_raw": pytest.approx(raw),
-                       "auroc": pytest.approx(1 - auc if flip else auc, abs=1e-12),
-                       "accuracy_calibrated": pytest.approx(calibrated), "sign_flipped": flip}
+        assert got == {
+            "accuracy": pytest.approx(1 - raw if flip else raw),
+            "accuracy_raw": pytest.approx(raw),
+            "auroc": pytest.approx(1 - auc if flip else auc, abs=1e-12),
+            "accuracy_calibrated": pytest.approx(calibrated),
+            "sign_flipped": flip,
+        }
     assert any(row["sign_flipped"] for row in evaluate_many(labels, confidences, resolve_sign))
 
 
@@ -70,8 +79,13 @@ def test_intervals_stay_within_zero_and_one_and_few_seeds_are_flagged():
 
 
 def test_summarize_groups_by_method_and_p():
-    table = pd.DataFrame({"method": ["ccs"] * 4 + ["tpc"] * 2, "p": [0.5, 0.5, 0.9, 0.9, 0.5, 0.5],
-                          "accuracy": [0.8, 0.9, 0.6, 0.7, 0.5, 0.7]})
+    table = pd.DataFrame(
+        {
+            "method": ["ccs"] * 4 + ["tpc"] * 2,
+            "p": [0.5, 0.5, 0.9, 0.9, 0.5, 0.5],
+            "accuracy": [0.8, 0.9, 0.6, 0.7, 0.5, 0.7],
+        }
+    )
     summary = summarize(table)
     row = summary[(summary.method == "ccs") & (summary.p == 0.9)].iloc[0]
     assert row["mean"] == pytest.approx(0.65) and row["n_seeds"] == 2 and row["metric"] == "accuracy"
@@ -80,8 +94,15 @@ def test_summarize_groups_by_method_and_p():
 
 
 def summary_frame():
-    return summarize(pd.DataFrame({"method": ["ccs", "ccs", "lr_raw", "lr_raw"] * 2, "p": [0.5] * 4 + [0.9] * 4,
-                                   "accuracy": [0.8, 0.85, 0.9, 0.92, 0.6, 0.7, 0.88, 0.9]}))
+    return summarize(
+        pd.DataFrame(
+            {
+                "method": ["ccs", "ccs", "lr_raw", "lr_raw"] * 2,
+                "p": [0.5] * 4 + [0.9] * 4,
+                "accuracy": [0.8, 0.85, 0.9, 0.92, 0.6, 0.7, 0.88, 0.9],
+            }
+        )
+    )
 
 
 def test_chart_has_band_line_chance_and_optional_theory():
@@ -139,8 +160,7 @@ def test_in_a_sweep_the_normalized_logistic_regression_loses_its_threshold_not_i
     from core.experiments.sweep import run_sweep
 
     data = synthetic_pairs(4000, 16, seed=3)
-    config = SweepConfig(layer=0, p_levels=(0.5, 0.95), n_train=400, n_test=600, seeds=(0, 1, 2),
-                         methods=("lr_norm",))
+    config = SweepConfig(layer=0, p_levels=(0.5, 0.95), n_train=400, n_test=600, seeds=(0, 1, 2), methods=("lr_norm",))
     by = run_sweep(data.as_activation_set("planted"), config).table.groupby("p").mean(numeric_only=True)
     assert by.loc[0.95, "accuracy"] < by.loc[0.5, "accuracy"] - 0.1
     assert by.loc[0.95, "accuracy_calibrated"] > by.loc[0.5, "accuracy_calibrated"] - 0.03

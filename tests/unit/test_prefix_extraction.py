@@ -14,8 +14,10 @@ from core.extraction.models import load_model
 from core.store.activations import ActivationStore
 from tests.conftest import sentiment_rows
 
-TEMPLATES = [Template(), Template(prompt="Review: {text}\nIs it positive? Answer:", positive=" yes it is",
-                                  negative=" no")]
+TEMPLATES = [
+    Template(),
+    Template(prompt="Review: {text}\nIs it positive? Answer:", positive=" yes it is", negative=" no"),
+]
 
 
 def test_shared_prefix_length_keeps_a_token_on_each_side():
@@ -54,8 +56,9 @@ def test_out_of_memory_halves_the_batch_and_keeps_every_pair(tiny_llama, sentime
         return real(loaded, pairs, layers)
 
     monkeypatch.setattr(extraction, "pair_states", picky)
-    config = ExtractConfig(model=ModelSpec(model_id=str(tiny_llama)), dataset=DatasetSpec("csv", str(sentiment_csv)),
-                           n_examples=20)
+    config = ExtractConfig(
+        model=ModelSpec(model_id=str(tiny_llama)), dataset=DatasetSpec("csv", str(sentiment_csv)), n_examples=20
+    )
     store = ActivationStore()
     outcome = extraction.extract(config, store, device="cpu", batch_size=16, status=messages.append)
     acts = store.load(outcome.key)

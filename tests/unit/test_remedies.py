@@ -25,8 +25,13 @@ def imbalanced(p: float = 0.95, truth: float = 2.0, noise: float = 0.4, n: int =
 
 
 def fit_on(data, kind: str) -> NormStats:
-    return fit_stats(data.pos, data.neg, kind, data.labels, dict(negation_pooled=data.negated,
-                                                                   content_free=data.content_free).get(kind))
+    return fit_stats(
+        data.pos,
+        data.neg,
+        kind,
+        data.labels,
+        {"negation_pooled": data.negated, "content_free": data.content_free}.get(kind),
+    )
 
 
 def truth_in_centers(stats: NormStats, data) -> float:
@@ -50,9 +55,11 @@ def test_only_a_normalization_that_says_so_reads_labels():
     data = imbalanced(0.8)
     shuffled = np.random.default_rng(0).permutation(data.labels)
     for kind in NORMALIZATIONS:
-        companion = dict(negation_pooled=data.negated, content_free=data.content_free).get(kind)
-        same = torch.equal(fit_stats(data.pos, data.neg, kind, data.labels, companion).mean_pos,
-                           fit_stats(data.pos, data.neg, kind, shuffled, companion).mean_pos)
+        companion = {"negation_pooled": data.negated, "content_free": data.content_free}.get(kind)
+        same = torch.equal(
+            fit_stats(data.pos, data.neg, kind, data.labels, companion).mean_pos,
+            fit_stats(data.pos, data.neg, kind, shuffled, companion).mean_pos,
+        )
         assert same != NORMALIZATION_REGISTRY[kind].uses_labels, kind
 
 
@@ -96,8 +103,10 @@ def test_self_balancing_stops_between_burns_and_the_oracle_under_heavy_overlap()
 
 
 def test_a_content_free_lean_and_a_negation_offset_are_fixed_errors_the_same_at_every_p():
-    leaning = [truth_in_centers(fit_on(imbalanced(p, content_free_lean=0.6), "content_free"), imbalanced(p))
-               for p in (0.5, 0.95)]
+    leaning = [
+        truth_in_centers(fit_on(imbalanced(p, content_free_lean=0.6), "content_free"), imbalanced(p))
+        for p in (0.5, 0.95)
+    ]
     assert leaning[0] == pytest.approx(0.3, abs=0.02) and leaning[1] == pytest.approx(leaning[0], abs=0.02)
     offsets = []
     for p in (0.5, 0.95):
@@ -109,9 +118,17 @@ def test_a_content_free_lean_and_a_negation_offset_are_fixed_errors_the_same_at_
 
 
 def sweep_accuracy(data, normalization: str, methods: tuple[str, ...], test_normalization: str) -> dict:
-    config = SweepConfig(layer=0, p_levels=(0.5, 0.95), n_train=300, n_test=400, seeds=(0, 1), methods=methods,
-                         normalization=normalization, test_normalization=test_normalization,
-                         ccs=CCSConfig(epochs=300, restarts=2))
+    config = SweepConfig(
+        layer=0,
+        p_levels=(0.5, 0.95),
+        n_train=300,
+        n_test=400,
+        seeds=(0, 1),
+        methods=methods,
+        normalization=normalization,
+        test_normalization=test_normalization,
+        ccs=CCSConfig(epochs=300, restarts=2),
+    )
     acts = data.as_activation_set(companion=NORMALIZATION_REGISTRY[normalization].companion)
     return run_sweep(acts, config).table.groupby(["method", "p"]).accuracy.mean().to_dict()
 
@@ -140,8 +157,9 @@ def test_the_remedies_are_registry_entries_with_a_stated_assumption():
 
 def test_a_sweep_without_its_companion_attached_says_so():
     data = imbalanced(0.5, n=400)
-    config = SweepConfig(layer=0, p_levels=(0.5,), n_train=100, n_test=100, seeds=(0,), methods=("tpc",),
-                         normalization="content_free")
+    config = SweepConfig(
+        layer=0, p_levels=(0.5,), n_train=100, n_test=100, seeds=(0,), methods=("tpc",), normalization="content_free"
+    )
     with pytest.raises(UserError, match="companion"):
         run_sweep(data.as_activation_set(), config)
     assert len(run_sweep(data.as_activation_set(companion="content_free"), dataclasses.replace(config)).table) == 1

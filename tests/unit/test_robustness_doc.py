@@ -9,11 +9,21 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-FILES = {"I": "tests/unit/test_robustness_inputs.py", "S": "tests/unit/test_robustness_store.py",
-         "H": "tests/unit/test_hub_and_serving.py", "A": "tests/app/test_shared_mode.py",
-         "P": "tests/app/test_pages.py", "T": "tests/unit/test_talk.py", "D": "tests/unit/test_deck.py",
-         "R": "tests/app/test_present.py", "C": "tests/unit/test_companions.py", "N": "tests/unit/test_remedies.py",
-         "X": "tests/unit/test_distractors.py", "G": "tests/unit/test_grid.py", "B": "tests/unit/test_bundled.py"}
+FILES = {
+    "I": "tests/unit/test_robustness_inputs.py",
+    "S": "tests/unit/test_robustness_store.py",
+    "H": "tests/unit/test_hub_and_serving.py",
+    "A": "tests/app/test_shared_mode.py",
+    "P": "tests/app/test_pages.py",
+    "T": "tests/unit/test_talk.py",
+    "D": "tests/unit/test_deck.py",
+    "R": "tests/app/test_present.py",
+    "C": "tests/unit/test_companions.py",
+    "N": "tests/unit/test_remedies.py",
+    "X": "tests/unit/test_distractors.py",
+    "G": "tests/unit/test_grid.py",
+    "B": "tests/unit/test_bundled.py",
+}
 
 
 def table_rows() -> list[str]:
@@ -46,8 +56,13 @@ def test_the_table_has_at_least_60_cases():
 
 
 def test_every_test_the_table_names_is_collected():
-    collected = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", *FILES.values()],
-                               capture_output=True, text=True, cwd=REPO, timeout=300).stdout
+    collected = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", *FILES.values()],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=300,
+    ).stdout
     ids = set(collected.splitlines())
     missing = [f"{file}::{name}" for file, name in named_tests() if f"{file}::{name}" not in ids]
     assert not missing and len(named_tests()) >= 60, missing

@@ -74,8 +74,15 @@ def test_csv_over_the_size_limit_is_refused_before_parsing(tmp_path):
 
 
 def test_csv_duplicate_rows_are_dropped_and_counted():
-    rows = [("good film", 1), ("bad film", 0), ("Good  film", 1), ("good film", 1), ("dull", 0), ("mixed", 1),
-            ("mixed", 0)]
+    rows = [
+        ("good film", 1),
+        ("bad film", 0),
+        ("Good  film", 1),
+        ("good film", 1),
+        ("dull", 0),
+        ("mixed", 1),
+        ("mixed", 0),
+    ]
     data = load_csv_bytes(csv_of(rows))
     assert data.texts == ("good film", "bad film", "dull")  # "mixed" has both labels: dropped entirely
     assert data.dropped_duplicates == 4 and "4 duplicate row(s) dropped" in data.description
@@ -220,16 +227,20 @@ def test_shared_mode_caps_sizes():
 
 
 def test_a_run_past_its_time_limit_stops_and_caches_nothing(tiny_llama, sentiment_csv):
-    extract_config = ExtractConfig(model=ModelSpec(model_id=str(tiny_llama)),
-                                   dataset=DatasetSpec(source="csv", name=str(sentiment_csv)), n_examples=40)
+    extract_config = ExtractConfig(
+        model=ModelSpec(model_id=str(tiny_llama)),
+        dataset=DatasetSpec(source="csv", name=str(sentiment_csv)),
+        n_examples=40,
+    )
     sweep = SweepConfig(layer=2, p_levels=(0.5,), n_train=10, n_test=16, seeds=(0,), methods=("tpc",))
     with pytest.raises(UserError, match="stops a run after 0 minutes"):
         run_pipeline(extract_config, sweep, device="cpu", time_limit_s=0.0)
     assert not ActivationStore().has(activation_key(extract_config, "cpu"))
 
 
-@pytest.mark.parametrize("device, message", [("tpu", "Unknown device"), ("cuda:99", "not available"),
-                                             ("cpu; rm -rf", "Unknown device")])
+@pytest.mark.parametrize(
+    "device, message", [("tpu", "Unknown device"), ("cuda:99", "not available"), ("cpu; rm -rf", "Unknown device")]
+)
 def test_unknown_or_unavailable_device(device, message):
     with pytest.raises(UserError, match=message):
         check_device(device)

@@ -58,7 +58,7 @@ def test_flipped_byte_in_a_layer_is_detected_when_that_layer_is_read(tmp_path):
     # The last bytes before the 7 label bytes belong to neg of layer 5 (position 2).
     flip_byte(store.path(KEY) / ACTIVATIONS_FILE, 7 + 3)
     assert store.load(KEY, layers=[0]).pos.shape == (1, 7, 4)  # layer 0 is intact and verified
-    with pytest.raises(CorruptEntry, match="neg.2"):
+    with pytest.raises(CorruptEntry, match=r"neg\.2"):
         store.load(KEY, layers=[5])
     assert_set_aside(store)
 
@@ -86,7 +86,7 @@ def test_tampered_header_is_detected(tmp_path):
     path = store.path(KEY) / ACTIVATIONS_FILE
     raw = bytearray(path.read_bytes())
     index = raw.index(b'"F32"')
-    raw[index:index + 5] = b'"F16"'
+    raw[index : index + 5] = b'"F16"'
     path.write_bytes(bytes(raw))
     with pytest.raises(CorruptEntry, match="header"):
         store.load(KEY)
@@ -160,8 +160,15 @@ def small_set():
 @pytest.mark.parametrize("fault", list(SWEEP_FAULTS))
 def test_damaged_sweep_result_is_recomputed_and_says_so(fault, small_set, tmp_path):
     store = SweepStore(tmp_path)
-    config = SweepConfig(layer=0, p_levels=(0.5, 0.8), n_train=60, n_test=60, seeds=(0, 1),
-                         methods=("tpc", "lr_raw"), ccs=CCSConfig(epochs=20, restarts=2))
+    config = SweepConfig(
+        layer=0,
+        p_levels=(0.5, 0.8),
+        n_train=60,
+        n_test=60,
+        seeds=(0, 1),
+        methods=("tpc", "lr_raw"),
+        ccs=CCSConfig(epochs=20, restarts=2),
+    )
     first = run_sweep(small_set, config, store=store)
     key = sweep_key(small_set.key, config)
     SWEEP_FAULTS[fault](store.path(key))
@@ -178,10 +185,18 @@ def test_damaged_sweep_result_is_recomputed_and_says_so(fault, small_set, tmp_pa
 
 
 def tiny_configs(model_dir, csv_path):
-    extract_config = ExtractConfig(model=ModelSpec(model_id=str(model_dir)),
-                                   dataset=DatasetSpec(source="csv", name=str(csv_path)), n_examples=40)
-    sweep = SweepConfig(layer=2, p_levels=(0.5, 0.75), n_train=12, n_test=16, seeds=(0,), methods=("tpc",),
-                        ccs=CCSConfig(epochs=10, restarts=1))
+    extract_config = ExtractConfig(
+        model=ModelSpec(model_id=str(model_dir)), dataset=DatasetSpec(source="csv", name=str(csv_path)), n_examples=40
+    )
+    sweep = SweepConfig(
+        layer=2,
+        p_levels=(0.5, 0.75),
+        n_train=12,
+        n_test=16,
+        seeds=(0,),
+        methods=("tpc",),
+        ccs=CCSConfig(epochs=10, restarts=1),
+    )
     return extract_config, sweep
 
 
@@ -191,8 +206,7 @@ def test_corrupt_activations_are_extracted_again_by_the_pipeline(tiny_llama, sen
     store = ActivationStore()
     flip_byte(store.path(first.extraction.key) / ACTIVATIONS_FILE, 50)
     notices = []
-    second = run_pipeline(extract_config, dataclasses.replace(sweep, seeds=(1,)), device="cpu",
-                          status=notices.append)
+    second = run_pipeline(extract_config, dataclasses.replace(sweep, seeds=(1,)), device="cpu", status=notices.append)
     assert not second.extraction.cached  # recomputed, not used
     assert any("failed its check" in notice for notice in notices)
     assert torch.equal(store.load(first.extraction.key).pos[:, :, :2], store.load(second.extraction.key).pos[:, :, :2])
@@ -241,8 +255,12 @@ extract(config, device="cpu", batch_size=4, progress=progress)
 
 
 def test_kill_9_during_extraction_leaves_no_entry_and_a_rerun_completes(tiny_llama, sentiment_csv):
-    process = subprocess.Popen([sys.executable, "-c", KILL_SCRIPT, str(tiny_llama), str(sentiment_csv)],
-                               stdout=subprocess.PIPE, text=True, env=os.environ.copy())
+    process = subprocess.Popen(
+        [sys.executable, "-c", KILL_SCRIPT, str(tiny_llama), str(sentiment_csv)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=os.environ.copy(),
+    )
     assert process.stdout.readline().strip() == "writing"  # the staging file exists and is being written
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=30)

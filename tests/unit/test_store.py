@@ -29,8 +29,9 @@ def write_entry(store, key=KEY, n=7, layers=(0, 3, 5), dim=4, dtype="float32", s
     order = np.array([4, 0, 6, 2, 1, 5, 3])[:n]
     for chunk in np.array_split(order, 3):  # out of order, as length-sorted batches come
         writer.write(chunk, pos[:, chunk], neg[:, chunk])
-    writer.commit(labels, [f"text {i}" for i in range(n)], [f"id{i}" for i in range(n)],
-                  {"layers": list(layers), "created": 1.0})
+    writer.commit(
+        labels, [f"text {i}" for i in range(n)], [f"id{i}" for i in range(n)], {"layers": list(layers), "created": 1.0}
+    )
     return pos, neg, labels
 
 

@@ -19,21 +19,48 @@ from core.normalizations import fit_stats
 from core.store.activations import ActivationSet
 from core.store.sweeps import SweepStore
 
-COLUMNS = ["method", "normalization", "test_normalization", "layer", "p", "p_actual", "seed", "n_train",
-           "n_train_true", "n_test", "accuracy", "accuracy_raw", "auroc", "accuracy_calibrated", "ece", "sign_flipped",
-           "loss", "config_hash", "activation_key"]
+COLUMNS = [
+    "method",
+    "normalization",
+    "test_normalization",
+    "layer",
+    "p",
+    "p_actual",
+    "seed",
+    "n_train",
+    "n_train_true",
+    "n_test",
+    "accuracy",
+    "accuracy_raw",
+    "auroc",
+    "accuracy_calibrated",
+    "ece",
+    "sign_flipped",
+    "loss",
+    "config_hash",
+    "activation_key",
+]
 
 
 @pytest.fixture(scope="module")
 def distractor_set() -> ActivationSet:
     """Truth (strength 2) beats a consistent distractor (1.2) only while 4p(1-p) * 4 > 1.44, i.e. p < ~0.9."""
     data = synthetic_pairs(800, 20, p=0.5, truth_strength=2.0, distractor_strength=1.2, noise=0.5, seed=0)
-    return ActivationSet("synthetic-distractor", data.pos[None], data.neg[None], data.labels,
-                         tuple(f"text {i}" for i in range(800)), tuple(map(str, range(800))), (0,), {})
+    return ActivationSet(
+        "synthetic-distractor",
+        data.pos[None],
+        data.neg[None],
+        data.labels,
+        tuple(f"text {i}" for i in range(800)),
+        tuple(map(str, range(800))),
+        (0,),
+        {},
+    )
 
 
-CONFIG = SweepConfig(layer=0, p_levels=(0.5, 0.7, 0.95), n_train=300, n_test=200, seeds=(0, 1, 2),
-                     ccs=CCSConfig(epochs=400, restarts=4))
+CONFIG = SweepConfig(
+    layer=0, p_levels=(0.5, 0.7, 0.95), n_train=300, n_test=200, seeds=(0, 1, 2), ccs=CCSConfig(epochs=400, restarts=4)
+)
 
 
 @pytest.fixture(scope="module")
@@ -106,15 +133,20 @@ def test_a_new_ccs_optimizer_reuses_the_cached_baselines(distractor_set, result,
     uncached = run_sweep(distractor_set, faster).table
     pd.testing.assert_frame_equal(mixed.table, uncached, check_dtype=False)
     baselines = result.table[result.table.method != "ccs"].reset_index(drop=True)
-    pd.testing.assert_frame_equal(mixed.table[mixed.table.method != "ccs"].reset_index(drop=True).drop(
-        columns="config_hash"), baselines.drop(columns="config_hash"), check_dtype=False)
+    pd.testing.assert_frame_equal(
+        mixed.table[mixed.table.method != "ccs"].reset_index(drop=True).drop(columns="config_hash"),
+        baselines.drop(columns="config_hash"),
+        check_dtype=False,
+    )
     assert set(mixed.table.config_hash) == {config_hash(faster)}
     assert run_sweep(distractor_set, faster, store=store).cached
 
 
 def test_training_statistics_on_the_test_split_change_normalized_methods_only(distractor_set, result):
-    train_norm = run_sweep(distractor_set, SweepConfig(**{**CONFIG.__dict__, "test_normalization": "train",
-                                                        "methods": ("lr_raw", "lr_norm")})).table
+    train_norm = run_sweep(
+        distractor_set,
+        SweepConfig(**{**CONFIG.__dict__, "test_normalization": "train", "methods": ("lr_raw", "lr_norm")}),
+    ).table
     assert mean(train_norm, "lr_raw", 0.95) == mean(result.table, "lr_raw", 0.95)
     # Normalized with the training statistics, the balanced test split keeps the
     # threshold the imbalanced training set taught: LR recovers its accuracy.
@@ -136,14 +168,17 @@ def test_lr_on_mean_normalized_inputs_keeps_the_raw_direction_and_moves_only_its
     assert mean(result.table, "lr_norm", 0.95) < mean(result.table, "lr_raw", 0.95) - 0.1
 
 
-@pytest.mark.parametrize("change, message", [
-    ({"methods": ("ccs", "svm")}, "Methods must be distinct"),
-    ({"layer": 3}, "Layer 3 was not extracted"),
-    ({"normalization": "zscore"}, "Unknown normalization"),
-    ({"p_levels": (0.5, 1.0)}, "strictly between 0 and 1"),
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"methods": ("ccs", "svm")}, "Methods must be distinct"),
+        ({"layer": 3}, "Layer 3 was not extracted"),
+        ({"normalization": "zscore"}, "Unknown normalization"),
+        ({"p_levels": (0.5, 1.0)}, "strictly between 0 and 1"),
         ({"p_levels": (0.5, 0.999)}, "single class"),
-    ({"n_test": 900}, "balanced test split of 900"),
-])
+        ({"n_test": 900}, "balanced test split of 900"),
+    ],
+)
 def test_bad_configs_are_user_errors(distractor_set, change, message):
     with pytest.raises(UserError, match=message):
         run_sweep(distractor_set, SweepConfig(**{**CONFIG.__dict__, **change}))

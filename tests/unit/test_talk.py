@@ -105,18 +105,32 @@ def plant_demo_activations(root: Path, n: int = 1600, d: int = 12, seed: int = 0
         neg.append(shared - signal + rng.normal(scale=0.3, size=(n, d)).astype(np.float32))
     writer.write(np.arange(n), torch.from_numpy(np.stack(pos)), torch.from_numpy(np.stack(neg)))
     identity = extraction_identity(config, pick_device("auto"))
-    writer.commit(labels, [f"review number {i}" for i in range(n)], [f"rt-{i}" for i in range(n)],
-                  {"identity": identity, "config": to_jsonable(config), "key": key, "created": time.time(), "n": n,
-                   "layers": list(LAYERS), "model_name": "planted", "dataset_description": "planted truth along e0"})
+    writer.commit(
+        labels,
+        [f"review number {i}" for i in range(n)],
+        [f"rt-{i}" for i in range(n)],
+        {
+            "identity": identity,
+            "config": to_jsonable(config),
+            "key": key,
+            "created": time.time(),
+            "n": n,
+            "layers": list(LAYERS),
+            "model_name": "planted",
+            "dataset_description": "planted truth along e0",
+        },
+    )
     return key
 
 
 def sweep_runner(root: Path):
     """A run_one for core.story.registry.compute: the sweep on the planted activations."""
+
     def run_one(run):
         extract, sweep = run
         acts = ActivationStore(root).load(activation_key(extract), layers=[sweep.layer])
         return run_sweep(acts, sweep, store=SweepStore(root))
+
     return run_one
 
 
@@ -135,8 +149,10 @@ def computed(isolated_cache):
 @pytest.fixture
 def no_model(monkeypatch):
     """A machine where no model can be loaded or extracted from."""
+
     def refuse(*args, **kwargs):
         raise AssertionError("a model was needed")
+
     monkeypatch.setattr(core.extraction.models, "load_model", refuse)
     monkeypatch.setattr(core.extraction.extract, "extract", refuse)
 
@@ -158,14 +174,13 @@ def test_every_step_type_draws_from_the_cache_and_nothing_is_computed_twice(comp
     assert balanced.accuracy.min() > 0.9
 
 
-def test_pack_then_unpack_into_an_empty_cache_with_no_model_draws_every_step(computed, tmp_path, monkeypatch,
-                                                                             no_model):
+def test_pack_then_unpack_into_an_empty_cache_with_no_model_draws_every_step(computed, tmp_path, monkeypatch, no_model):
     deck, results = computed
     (tmp_path / "talk.toml").write_text(DECK)
     report = pack(str(tmp_path / "talk.toml"), tmp_path / "talk.zip", root=results.root)
     with zipfile.ZipFile(tmp_path / "talk.zip") as archive:
         names = archive.namelist()
-    assert not any("activations" in name or name.endswith(".safetensors") and "sweeps/" not in name for name in names)
+    assert not any("activations" in name or (name.endswith(".safetensors") and "sweeps/" not in name) for name in names)
     assert report.runs == 5 and report.views == 2 and report.size_bytes == (tmp_path / "talk.zip").stat().st_size
 
     elsewhere = tmp_path / "elsewhere"
@@ -181,7 +196,7 @@ def test_pack_then_unpack_into_an_empty_cache_with_no_model_draws_every_step(com
 
 
 def test_pins_find_results_stored_under_another_machines_keys(computed, tmp_path, monkeypatch):
-    deck, results = computed
+    _deck, results = computed
     (tmp_path / "talk.toml").write_text(DECK)
     pack(str(tmp_path / "talk.toml"), tmp_path / "talk.zip", root=results.root)
     unpack(tmp_path / "talk.zip", root=tmp_path / "there")
@@ -210,18 +225,21 @@ def _rewrite(source: Path, target: Path, change) -> Path:
 
 HOSTILE = {
     "not-a-zip": lambda zipped, tmp: (tmp / "x.zip").write_bytes(b"PK\x03\x04 nonsense") and tmp / "x.zip",
-    "path-traversal": lambda zipped, tmp: _rewrite(zipped, tmp / "x.zip", lambda n, d: [(n, d)] + (
-        [("../../evil.txt", b"x")] if n == "deck.toml" else [])),
-    "tampered-results": lambda zipped, tmp: _rewrite(zipped, tmp / "x.zip", lambda n, d: [(n, d.replace(
-        b"0.", b"1.", 1) if n.endswith("results.csv") else d)]),
-    "no-manifest": lambda zipped, tmp: _rewrite(zipped, tmp / "x.zip", lambda n, d: [] if n == "manifest.json"
-                                                else [(n, d)]),
+    "path-traversal": lambda zipped, tmp: _rewrite(
+        zipped, tmp / "x.zip", lambda n, d: [(n, d)] + ([("../../evil.txt", b"x")] if n == "deck.toml" else [])
+    ),
+    "tampered-results": lambda zipped, tmp: _rewrite(
+        zipped, tmp / "x.zip", lambda n, d: [(n, d.replace(b"0.", b"1.", 1) if n.endswith("results.csv") else d)]
+    ),
+    "no-manifest": lambda zipped, tmp: _rewrite(
+        zipped, tmp / "x.zip", lambda n, d: [] if n == "manifest.json" else [(n, d)]
+    ),
 }
 
 
 @pytest.mark.parametrize("case", list(HOSTILE))
 def test_a_damaged_or_hostile_pack_imports_nothing(computed, tmp_path, case):
-    deck, results = computed
+    _deck, results = computed
     (tmp_path / "talk.toml").write_text(DECK)
     pack(str(tmp_path / "talk.toml"), tmp_path / "talk.zip", root=results.root)
     bad = HOSTILE[case](tmp_path / "talk.zip", tmp_path)
@@ -233,7 +251,7 @@ def test_a_damaged_or_hostile_pack_imports_nothing(computed, tmp_path, case):
 
 
 def test_a_pack_whose_record_and_manifest_were_both_forged_is_refused(computed, tmp_path):
-    deck, results = computed
+    _deck, results = computed
     (tmp_path / "talk.toml").write_text(DECK)
     pack(str(tmp_path / "talk.toml"), tmp_path / "talk.zip", root=results.root)
     import hashlib
@@ -291,10 +309,9 @@ def test_compare_on_the_command_line_writes_slide_sized_charts(computed, tmp_pat
     from core.__main__ import main
     from core.experiments.runs import list_runs
 
-    deck, results = computed
+    deck, _results = computed
     base, train = (next(r for r in list_runs() if r.config == run[1]) for run in deck.steps[4].runs())
-    assert main(["compare", base.key[:8], train.key[:8], "--chart", str(tmp_path / "c.png"), "--facet",
-                 "method"]) == 0
+    assert main(["compare", base.key[:8], train.key[:8], "--chart", str(tmp_path / "c.png"), "--facet", "method"]) == 0
     printed = capsys.readouterr().out
     assert "test: train" in printed and "CCS" in printed
     png = (tmp_path / "c.png").read_bytes()
@@ -307,7 +324,7 @@ def test_compare_on_the_command_line_writes_slide_sized_charts(computed, tmp_pat
 
 
 def test_a_pack_that_unpacks_to_more_than_its_caps_is_refused_before_reading(computed, tmp_path, monkeypatch):
-    deck, results = computed
+    _deck, results = computed
     (tmp_path / "talk.toml").write_text(DECK)
     pack(str(tmp_path / "talk.toml"), tmp_path / "talk.zip", root=results.root)
     monkeypatch.setattr("core.story.pack.MAX_MEMBER_BYTES", 1000)  # a zip bomb, to scale
@@ -319,7 +336,7 @@ def test_a_pack_that_unpacks_to_more_than_its_caps_is_refused_before_reading(com
 def test_a_pack_says_what_older_runs_were_extracted_from(computed, tmp_path):
     from core.experiments.runs import describe_run, list_runs
 
-    deck, results = computed
+    _deck, results = computed
     for info_file in (results.root / "sweeps").glob("*/info.json"):  # stored before records carried it
         info = json.loads(info_file.read_text())
         info.pop("extraction")
@@ -337,7 +354,17 @@ def test_more_runs_than_colors_is_one_message():
     from core.views.charts import compare_chart
     from core.views.style import RUN_COLORS
 
-    summary = pd.DataFrame({"method": "ccs", "p": 0.5, "mean": 0.8, "ci_low": 0.7, "ci_high": 0.9, "n_seeds": 3,
-                            "metric": "accuracy", "run": [f"run {i}" for i in range(len(RUN_COLORS) + 1)]})
+    summary = pd.DataFrame(
+        {
+            "method": "ccs",
+            "p": 0.5,
+            "mean": 0.8,
+            "ci_low": 0.7,
+            "ci_high": 0.9,
+            "n_seeds": 3,
+            "metric": "accuracy",
+            "run": [f"run {i}" for i in range(len(RUN_COLORS) + 1)],
+        }
+    )
     with pytest.raises(UserError, match="at most 8"):
         compare_chart(summary)

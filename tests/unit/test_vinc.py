@@ -31,8 +31,11 @@ def cosine(a, b) -> float:
 
 def test_objective_is_elks_with_its_defaults():
     data = synthetic_pairs(300, 8, p=0.7, seed=1)
-    np.testing.assert_allclose(vinc_objective(data.pos, data.neg),
-                               elk_objective(data.pos.double().numpy(), data.neg.double().numpy()), atol=1e-10)
+    np.testing.assert_allclose(
+        vinc_objective(data.pos, data.neg),
+        elk_objective(data.pos.double().numpy(), data.neg.double().numpy()),
+        atol=1e-10,
+    )
 
 
 @pytest.mark.parametrize("p", [0.5, 0.8])

@@ -24,10 +24,13 @@ def compare_runs(step: Step) -> list[Run]:
 def run_labels(runs: list[Run]) -> list[str]:
     """Short names for runs side by side: the link parameters in which they differ."""
     params = [{**extract_to_params(e), **sweep_to_params(s)} for e, s in runs]
-    differing = [name for name in dict.fromkeys(k for p in params for k in p)
-                 if len({p.get(name, "(demo)") for p in params}) > 1]
-    return [" · ".join(f"{name}={p.get(name, '(demo)')}" for name in differing) or f"run {i}"
-            for i, p in enumerate(params, start=1)]
+    differing = [
+        name for name in dict.fromkeys(k for p in params for k in p) if len({p.get(name, "(demo)") for p in params}) > 1
+    ]
+    return [
+        " · ".join(f"{name}={p.get(name, '(demo)')}" for name in differing) or f"run {i}"
+        for i, p in enumerate(params, start=1)
+    ]
 
 
 def draw_compare(step: Step, results: Results) -> Slide | None:
@@ -37,8 +40,9 @@ def draw_compare(step: Step, results: Results) -> Slide | None:
         return None
     labels = step.options.get("labels") or run_labels(runs)
     summary = pd.concat([step_summary(result, step).assign(run=label) for result, label in zip(found, labels)])
-    chart = compare_chart(summary, facet=step.options.get("facet", "none"),
-                          title=f"{metric_title(step)}: mean over seeds, 95% band")
+    chart = compare_chart(
+        summary, facet=step.options.get("facet", "none"), title=f"{metric_title(step)}: mean over seeds, 95% band"
+    )
     return Slide(chart, caption=compare_caption(found, labels))
 
 
@@ -54,6 +58,14 @@ STEP = StepType(
     "compare",
     "several runs on one chart: `runs` (a list of link-parameter tables, each applied on top of `run`), "
     "`labels` (one per run; default: what differs), `methods`, `metric`, `facet` (none, method or run)",
-    {"runs": options.runs, "labels": options.labels, "methods": options.methods,
-     "metric": options.choice(tuple(METRICS)), "facet": options.choice(COMPARE_FACETS)},
-    draw_compare, compare_runs, required=("runs",))
+    {
+        "runs": options.runs,
+        "labels": options.labels,
+        "methods": options.methods,
+        "metric": options.choice(tuple(METRICS)),
+        "facet": options.choice(COMPARE_FACETS),
+    },
+    draw_compare,
+    compare_runs,
+    required=("runs",),
+)

@@ -17,13 +17,17 @@ def draw_decomposition(step: Step, results: Results) -> Slide | None:
         return None
     methods = step.options.get("methods", result.config.methods)
     parts = decomposition(result.table[result.table.method.isin(methods)])
-    caption = ("Accuracy lost since balance = moved threshold (won back by a threshold at the median test score) + "
-               "lost direction (the drop in that calibrated accuracy); means over seeds. "
-               + chart_caption(result.config))
+    caption = (
+        "Accuracy lost since balance = moved threshold (won back by a threshold at the median test score) + "
+        "lost direction (the drop in that calibrated accuracy); means over seeds. " + chart_caption(result.config)
+    )
     return Slide(decomposition_chart(parts, title="Accuracy lost since p = 0.5, by method"), caption=caption)
 
 
 STEP = StepType(
     "decomposition",
     "each method's accuracy drop split into a moved threshold and a lost direction: `methods`",
-    {"methods": options.methods}, draw_decomposition, own_run)
+    {"methods": options.methods},
+    draw_decomposition,
+    own_run,
+)

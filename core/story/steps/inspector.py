@@ -28,8 +28,15 @@ def measure_inspector(step: Step, acts: ActivationSet, result: SweepResult) -> d
     else:
         example = flipping_example(acts, result, method, seed)
     trajectory = prediction_trajectory(acts, result, method, seed, example)
-    pair = pd.DataFrame({"id": [acts.ids[example]], "text": [acts.texts[example]],
-                         "label": [int(acts.labels[example])], "method": [method], "seed": [seed]})
+    pair = pd.DataFrame(
+        {
+            "id": [acts.ids[example]],
+            "text": [acts.texts[example]],
+            "label": [int(acts.labels[example])],
+            "method": [method],
+            "seed": [seed],
+        }
+    )
     return {"trajectory": trajectory, "pair": pair}
 
 
@@ -39,9 +46,11 @@ def draw_inspector(step: Step, results: Results) -> Slide | None:
         return None
     extract, sweep = step.configs()
     pair = view["pair"].iloc[0]
-    caption = (f"{method_label(pair['method'])}, seed {int(pair['seed'])}, layer {sweep.layer}: the probe trained at "
-               f"each p on {sweep.n_train} pairs judges this held-out test pair; confidence that + is true, oriented "
-               "as the reported accuracy (max(acc, 1 - acc) for unsupervised methods).")
+    caption = (
+        f"{method_label(pair['method'])}, seed {int(pair['seed'])}, layer {sweep.layer}: the probe trained at "
+        f"each p on {sweep.n_train} pairs judges this held-out test pair; confidence that + is true, oriented "
+        "as the reported accuracy (max(acc, 1 - acc) for unsupervised methods)."
+    )
     chart = trajectory_chart(view["trajectory"])
     return Slide(chart, Pair(str(pair["id"]), str(pair["text"]), int(pair["label"]), extract.template), caption)
 
@@ -51,4 +60,8 @@ STEP = StepType(
     "one test pair's verdict as p grows: `method` (default ccs), `seed` (default the run's first), `example` "
     "(an example id; default the pair whose verdict flips most)",
     {"method": options.choice(METHOD_IDS), "seed": options.whole, "example": options.text},
-    draw_inspector, own_run, measure_inspector, ("method", "seed", "example"))
+    draw_inspector,
+    own_run,
+    measure_inspector,
+    ("method", "seed", "example"),
+)

@@ -28,8 +28,9 @@ def draw_layers(step: Step, results: Results) -> Slide | None:
         return None
     table = pd.concat([result.table for result in found], ignore_index=True)
     methods = step.options.get("methods", found[0].config.methods)
-    summary = summarize(table[table.method.isin(methods)], step.options.get("metric", "accuracy"),
-                        by=("method", "p", "layer"))
+    summary = summarize(
+        table[table.method.isin(methods)], step.options.get("metric", "accuracy"), by=("method", "p", "layer")
+    )
     caption = chart_caption(found[0].config).replace(f", layer {found[0].config.layer}", "")
     return Slide(layer_chart(summary), caption=caption)
 
@@ -38,4 +39,7 @@ STEP = StepType(
     "layers",
     "accuracy by layer: `layers` (hidden-state indices, each a run of `run` at that layer), `methods`, `metric`",
     {"layers": options.layers, "methods": options.methods, "metric": options.choice(tuple(METRICS))},
-    draw_layers, layer_runs, required=("layers",))
+    draw_layers,
+    layer_runs,
+    required=("layers",),
+)

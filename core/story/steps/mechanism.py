@@ -36,15 +36,19 @@ def draw_mechanism(step: Step, results: Results) -> Slide | None:
     if view is None:
         return None
     table = view["centering"]
-    makers = {"centering": (centering_chart, "Where centered pairs sit"),
-              "variance": (variance_chart, "Truth variance left")}
+    makers = {
+        "centering": (centering_chart, "Where centered pairs sit"),
+        "variance": (variance_chart, "Truth variance left"),
+    }
     shown = step.options.get("charts", MECHANISM_CHARTS)
     width = 960 if len(shown) == 1 else 470
     charts = [makers[name][0](table).properties(width=width, height=380, title=makers[name][1]) for name in shown]
     sweep = step.configs()[1]
-    caption = (f"Points: measured on the training draws of layer {sweep.layer} ({len(sweep.seeds)} seeds per level, "
-               f"n_train {sweep.n_train}, mean over seeds); dashed: the two-point prediction. The truth direction is "
-               "the mass-mean direction of the pair differences on the training pool.")
+    caption = (
+        f"Points: measured on the training draws of layer {sweep.layer} ({len(sweep.seeds)} seeds per level, "
+        f"n_train {sweep.n_train}, mean over seeds); dashed: the two-point prediction. The truth direction is "
+        "the mass-mean direction of the pair differences on the training pool."
+    )
     chart = charts[0] if len(charts) == 1 else alt.hconcat(*charts).resolve_scale(color="independent")
     return Slide(chart, caption=caption)
 
@@ -52,4 +56,8 @@ def draw_mechanism(step: Step, results: Results) -> Slide | None:
 STEP = StepType(
     "mechanism",
     "what centering does along the truth direction, measured: `charts` (centering, variance)",
-    {"charts": mechanism_charts}, draw_mechanism, own_run, measure_mechanism)
+    {"charts": mechanism_charts},
+    draw_mechanism,
+    own_run,
+    measure_mechanism,
+)

@@ -28,8 +28,10 @@ def draw_remedies(step: Step, results: Results) -> Slide | None:
     method = step.options.get("method", "ccs")
     summary = remedy_summary({run[1].normalization: result.table for run, result in zip(runs, found)}, method)
     chart = remedy_chart(summary, f"{method_label(method)} under each normalization: mean over seeds, 95% band")
-    caption = (f"The same run with only its normalization changed: {chart_caption(runs[0][1])}. Oracle-balanced "
-               "(dashed) reads labels: the upper bound of a normalization fix.")
+    caption = (
+        f"The same run with only its normalization changed: {chart_caption(runs[0][1])}. Oracle-balanced "
+        "(dashed) reads labels: the upper bound of a normalization fix."
+    )
     return Slide(chart, caption=caption)
 
 
@@ -37,4 +39,7 @@ STEP = StepType(
     "remedies",
     "one method's accuracy and AUROC against p under Burns centering and each remedy: `method` (default ccs), "
     "`remedies` (default all)",
-    {"method": options.choice(METHOD_IDS), "remedies": options.remedies}, draw_remedies, step_remedy_runs)
+    {"method": options.choice(METHOD_IDS), "remedies": options.remedies},
+    draw_remedies,
+    step_remedy_runs,
+)

@@ -1,0 +1,135 @@
+"""`inspect` and `remedies`: one trained probe's verdict on every test pair (the inspector),
+and one method under Burns centering beside each remedy (the Remedies page).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pandas as pd
+
+from core.analysis.examples import example_table
+from core.analysis.remedies import decomposition, recovered_share, reference_p, remedy_runs, remedy_summary
+from core.cli.arguments import (
+    add_extract_arguments,
+    add_output_arguments,
+    add_sweep_arguments,
+    checked_run,
+    comma_words,
+)
+from core.cli.experiments import pipeline_run
+from core.cli.output import checked_outputs, short_text, status_printer, tqdm_progress
+from core.errors import UserError
+from core.experiments.pipeline import run_pipeline
+from core.extraction.companions import sweep_activations
+from core.normalizations import BASELINE, REMEDIES
+from core.probes import METHOD_IDS
+from core.store.activations import ActivationStore
+from core.views.export import safe_csv, save_chart
+from core.views.remedy_charts import remedy_chart
+from core.views.report import chart_caption, recovered_share_table
+from core.views.style import method_label, normalization_label
+
+
+def command_inspect(args: argparse.Namespace) -> int:
+    """One cell's probe on every test pair of the run, as the inspector shows it."""
+    _, run = pipeline_run(args)
+    sweep = run.sweep.config
+    if args.method not in sweep.methods or args.p not in sweep.p_levels or args.seed not in sweep.seeds:
+        raise UserError(
+            f"The run has no cell {args.method} at p = {args.p:g}, seed {args.seed}: it trains "
+            f"{', '.join(sweep.methods)} at p {', '.join(f'{p:g}' for p in sweep.p_levels)} with seeds "
+            f"{', '.join(map(str, sweep.seeds))}."
+        )
+    acts = sweep_activations(ActivationStore(), run.extraction.key, sweep)
+    table = example_table(acts, run.sweep, args.method, args.p, args.seed)
+    row = run.sweep.table[
+        (run.sweep.table.method == args.method) & (run.sweep.table.p == args.p) & (run.sweep.table.seed == args.seed)
+    ].iloc[0]
+    print(
+        f"\n{method_label(args.method)}, p = {args.p:g}, seed {args.seed}: accuracy {row.accuracy:.3f}, AUROC "
+        f"{row.auroc:.3f} on {len(table)} balanced test pairs ({int((~table.correct).sum())} errors)"
+        + ("; the orientation was flipped to match max(acc, 1 - acc)" if row.sign_flipped else "")
+    )
+    shown = table[~table.correct] if args.errors else table
+    print(f"{'id':<12}{'+ true':>7}{'predicted':>10}{'confidence(+ true)':>20}  ok  text")
+    for row in shown.head(args.rows).itertuples():
+        print(
+            f"{short_text(str(row.id), 12):<12}{row.label:>7}{row.prediction:>10}{row.confidence:>20.3f}  "
+            f"{'✓' if row.correct else '✗'}   {short_text(row.text, 90)}"
+        )
+    if len(shown) > args.rows:
+        print(f"... {len(shown) - args.rows} more (--rows, or --out for all)")
+    if args.out:
+        args.out.write_text(safe_csv(table), encoding="utf-8")
+        print(f"pairs: {args.out}")
+    return 0
+
+
+def command_remedies(args: argparse.Namespace) -> int:
+    """One method under Burns centering and each remedy, each run computed if missing."""
+    extract_config, sweep_config = checked_run(args)
+    checked_outputs(args)
+    unknown = [name for name in args.remedies if name not in REMEDIES]
+    if unknown or not args.remedies:
+        raise UserError(f"--remedies must name at least one of {', '.join(REMEDIES)}; got {', '.join(unknown)}.")
+    if args.method not in sweep_config.methods:
+        raise UserError(f"The run does not train {args.method} (it trains {', '.join(sweep_config.methods)}).")
+    tables = {}
+    for extract, config in remedy_runs((extract_config, sweep_config), tuple(args.remedies)):
+        status_printer(f"Sweep with {normalization_label(config.normalization)}")
+        tables[config.normalization] = run_pipeline(
+            extract,
+            config,
+            device=args.device,
+            batch_size=args.batch_size,
+            extract_progress=tqdm_progress("extract", " tokens"),
+            sweep_progress=tqdm_progress("sweep", " steps"),
+            status=status_printer,
+        ).sweep.table
+    shares = recovered_share(tables, args.method)
+    with pd.option_context("display.width", 200):
+        if len(shares):
+            start = reference_p(tables[BASELINE])
+            print(f"\n{method_label(args.method)}: share of the drop since p = {start:g} each remedy wins back")
+            print(recovered_share_table(shares).to_string(index=False))
+            print(
+                f"Mean accuracy over {len(sweep_config.seeds)} seeds; gain = remedy minus Burns, paired by seed, "
+                f"with its 95% t-interval; share = gain / drop. Every run: {chart_caption(sweep_config)}."
+            )
+        parts = decomposition(tables[BASELINE])
+        print("\nUnder Burns centering: accuracy lost since balance = moved threshold + lost direction")
+        print(parts.assign(method=parts.method.map(method_label)).round(3).to_string(index=False))
+    if args.out:
+        args.out.write_text(safe_csv(pd.concat(tables.values())), encoding="utf-8")
+        print(f"results: {args.out}")
+    if args.chart:
+        summary = remedy_summary(tables, args.method)
+        title = f"{method_label(args.method)} under each normalization: mean over seeds, 95% band"
+        print(f"chart: {save_chart(remedy_chart(summary, title), args.chart)}")
+    return 0
+
+
+def register(commands) -> None:
+    """Add the `inspect` and `remedies` commands to the CLI's subparsers."""
+    inspect = commands.add_parser("inspect", help="one trained probe's verdict on every test pair (the inspector)")
+    add_extract_arguments(inspect)
+    add_sweep_arguments(inspect)
+    cell = inspect.add_argument_group("the cell")
+    cell.add_argument("--method", choices=METHOD_IDS, default="ccs")
+    cell.add_argument("--p", type=float, required=True, help="the training p of the cell (one of --p-levels)")
+    cell.add_argument("--seed", type=int, default=0)
+    cell.add_argument("--errors", action="store_true", help="show only the pairs the probe gets wrong")
+    cell.add_argument("--rows", type=int, default=20, help="pairs to print (default 20)")
+    inspect.add_argument("--out", type=Path, help="write every test pair of the cell here (CSV)")
+    inspect.set_defaults(run=command_inspect)
+    remedies = commands.add_parser("remedies", help="one method under Burns centering and each remedy")
+    add_extract_arguments(remedies)
+    add_sweep_arguments(remedies)
+    add_output_arguments(remedies, "every normalization's per-cell results")
+    remedies.add_argument("--method", choices=METHOD_IDS, default="ccs")
+    remedies.add_argument(
+        "--remedies", type=comma_words, default=REMEDIES, help=f"comma-separated subset of {','.join(REMEDIES)}"
+    )
+    remedies.set_defaults(run=command_remedies)
