@@ -3,8 +3,12 @@ the mechanism makes about it.
 
 Model of a hidden state: for example i with s_i = +1 when its + completion is true
 and -1 when false,
-    phi(x+_i) = c_i + s_i * (a / 2) * t + (b / 2) * o + e+_i
-    phi(x-_i) = c_i - s_i * (a / 2) * t - (b / 2) * o + e-_i
+
+```text
+phi(x+_i) = c_i + s_i * (a / 2) * t + (b / 2) * o + e+_i
+phi(x-_i) = c_i - s_i * (a / 2) * t - (b / 2) * o + e-_i
+```
+
 with c_i content shared by both sides (the review itself), t the unit truth direction,
 a the truth strength, o a unit "ends in positive/negative" token direction with offset
 b, and independent noise e. Optionally a distractor: a second feature that flips

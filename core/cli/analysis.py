@@ -18,10 +18,9 @@ from core.cli.arguments import (
     checked_run,
     comma_words,
 )
-from core.cli.experiments import pipeline_run
-from core.cli.output import checked_outputs, short_text, status_printer, tqdm_progress
+from core.cli.experiments import pipeline_run, run_with_bars
+from core.cli.output import checked_outputs, short_text, status_printer
 from core.errors import UserError
-from core.experiments.pipeline import run_pipeline
 from core.extraction.companions import sweep_activations
 from core.normalizations import BASELINE, REMEDIES
 from core.probes import METHOD_IDS
@@ -79,15 +78,7 @@ def command_remedies(args: argparse.Namespace) -> int:
     tables = {}
     for extract, config in remedy_runs((extract_config, sweep_config), tuple(args.remedies)):
         status_printer(f"Sweep with {normalization_label(config.normalization)}")
-        tables[config.normalization] = run_pipeline(
-            extract,
-            config,
-            device=args.device,
-            batch_size=args.batch_size,
-            extract_progress=tqdm_progress("extract", " tokens"),
-            sweep_progress=tqdm_progress("sweep", " steps"),
-            status=status_printer,
-        ).sweep.table
+        tables[config.normalization] = run_with_bars((extract, config), args.device, args.batch_size).sweep.table
     shares = recovered_share(tables, args.method)
     with pd.option_context("display.width", 200):
         if len(shares):

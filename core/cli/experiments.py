@@ -15,7 +15,7 @@ from core.cli.arguments import (
     extract_config_from,
 )
 from core.cli.output import checked_outputs, status_printer, tqdm_progress
-from core.config import ExtractConfig
+from core.config import ExtractConfig, Run
 from core.errors import short_path
 from core.experiments.layers import scan_every_layer
 from core.experiments.pipeline import PipelineRun, run_pipeline
@@ -40,20 +40,25 @@ def data_line(key: str) -> str:
     )
 
 
+def run_with_bars(run: Run, device: str = "auto", batch_size: int | None = None) -> PipelineRun:
+    """The pipeline on one run (extract, or find cached, then sweep), with progress bars
+    and status lines on stderr."""
+    return run_pipeline(
+        *run,
+        device=device,
+        batch_size=batch_size,
+        extract_progress=tqdm_progress("extract", " tokens"),
+        sweep_progress=tqdm_progress("sweep", " steps"),
+        status=status_printer,
+    )
+
+
 def pipeline_run(args: argparse.Namespace) -> tuple[ExtractConfig, PipelineRun]:
     """The run the command line describes, checked, extracted and swept (or found in the
     cache), with progress bars, and the two lines that say where its activations came from."""
     extract_config, sweep_config = checked_run(args)
     checked_outputs(args)
-    run = run_pipeline(
-        extract_config,
-        sweep_config,
-        device=args.device,
-        batch_size=args.batch_size,
-        extract_progress=tqdm_progress("extract", " tokens"),
-        sweep_progress=tqdm_progress("sweep", " steps"),
-        status=status_printer,
-    )
+    run = run_with_bars((extract_config, sweep_config), args.device, args.batch_size)
     extraction = "cache hit, model not loaded" if run.extraction.cached else f"{run.extraction.seconds:.1f} s"
     print(f"activations {run.extraction.key[:12]} ({extraction})")
     print(data_line(run.extraction.key))

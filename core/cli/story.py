@@ -7,8 +7,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from core.cli.output import checked_output, status_printer, tqdm_progress
-from core.experiments.pipeline import run_pipeline
+from core.cli.experiments import run_with_bars
+from core.cli.output import checked_output, status_printer
 from core.story.deck import resolve_deck
 from core.story.pack import pack, unpack
 from core.story.registry import compute, missing
@@ -20,15 +20,7 @@ def pipeline_runner(device: str = "auto"):
     """A run_one for core.story.registry.compute: the pipeline with progress bars on stderr."""
 
     def run_one(run):
-        extract_config, sweep_config = run
-        return run_pipeline(
-            extract_config,
-            sweep_config,
-            device=device,
-            status=status_printer,
-            extract_progress=tqdm_progress("extract", " tokens"),
-            sweep_progress=tqdm_progress("sweep", " steps"),
-        ).sweep
+        return run_with_bars(run, device).sweep
 
     return run_one
 

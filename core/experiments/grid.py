@@ -8,19 +8,22 @@ tidy CSV (a sweep row per cell, with model, data set and extraction key) and one
 combination against core.settings.validate, before anything runs.
 
 The file is TOML:
-    title = "My grid"                       # optional
-    models = ["bundled"]                    # "bundled", hub ids, or (owner) local folders
-    layers = [15, 23]                       # hidden-state indices, or "all"
-    normalizations = ["mean"]               # default ["mean"] (core.normalizations)
-    methods = ["ccs", "tpc", "lr_norm"]     # default: the demo's
-    run = { p = "0.5,0.9", seeds = 3, n = 800 }   # link parameters on the demo preset
-    [[datasets]]
-    name = "rotten_tomatoes_snippets"       # a bundled set, with its template
-    [[datasets]]
-    source = "hf"                           # or a hub dataset / (owner) CSV file, with
-    name = "imdb"                           # split, text, label, positive, and the
-    split = "test"                          # template as prompt, pos, neg
-    prompt = 'Review: "{text}" Sentiment:'
+
+```toml
+title = "My grid"                       # optional
+models = ["bundled"]                    # "bundled", hub ids, or (owner) local folders
+layers = [15, 23]                       # hidden-state indices, or "all"
+normalizations = ["mean"]               # default ["mean"] (core.normalizations)
+methods = ["ccs", "tpc", "lr_norm"]     # default: the demo's
+run = { p = "0.5,0.9", seeds = 3, n = 800 }   # link parameters on the demo preset
+[[datasets]]
+name = "rotten_tomatoes_snippets"       # a bundled set, with its template
+[[datasets]]
+source = "hf"                           # or a hub dataset / (owner) CSV file, with
+name = "imdb"                           # split, text, label, positive, and the
+split = "test"                          # template as prompt, pos, neg
+prompt = 'Review: "{text}" Sentiment:'
+```
 
 Where the work runs is an executor: "inprocess" (the default) or "ray" (core.experiments.grid_ray).
 """

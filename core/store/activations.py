@@ -1,5 +1,5 @@
 """Activation sets: hidden states of contrast pairs, in memory (ActivationSet) and on disk
-under <cache>/activations/<key>/ (ActivationStore).
+under `<cache>/activations/<key>/` (ActivationStore).
 
 Activation files are written while extraction runs: the safetensors header is laid out
 first (shapes are known in advance) and each batch is written straight to its place in
@@ -160,7 +160,7 @@ class ActivationWriter:
 
 
 class ActivationStore:
-    """Activation sets under <cache>/activations/<key>/."""
+    """Activation sets under `<cache>/activations/<key>/`."""
 
     def __init__(self, root: Path | None = None):
         self.root = (root or cache_root()) / "activations"

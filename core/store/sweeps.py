@@ -1,4 +1,4 @@
-"""Sweep results under <cache>/sweeps/<key>/: the table (results.csv), every cell's probe
+"""Sweep results under `<cache>/sweeps/<key>/`: the table (results.csv), every cell's probe
 (probes.safetensors) and the record (info.json, with the checksums of the other two).
 """
 
@@ -24,7 +24,7 @@ SWEEP_FILES = ("results.csv", "probes.safetensors")
 
 
 class SweepStore:
-    """Sweep results under <cache>/sweeps/<key>/: results.csv, probes.safetensors,
+    """Sweep results under `<cache>/sweeps/<key>/`: results.csv, probes.safetensors,
     config.json. A sweep is a pure function of (activation key, sweep config)."""
 
     def __init__(self, root: Path | None = None):

@@ -1,5 +1,5 @@
 """Stored views: the small tables a deck step measures on activations (one pair's verdict
-as p grows, the centering statistics), kept under <cache>/views/<key>.json so the step
+as p grows, the centering statistics), kept under `<cache>/views/<key>.json` so the step
 draws, and travels in a pack, without the activations it was measured on.
 
 A view is one JSON file: its identity, its tables (pandas' "split" JSON) and the xxh3 digest of
@@ -29,7 +29,7 @@ def _payload_digest(tables: dict[str, Any]) -> str:
 
 
 class ViewStore:
-    """Measured step views under <cache>/views/<key>.json."""
+    """Measured step views under `<cache>/views/<key>.json`."""
 
     def __init__(self, root: Path | None = None):
         self.root = (root or cache_root()) / "views"

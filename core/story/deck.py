@@ -6,7 +6,7 @@ configs exactly as a shared link does: strictly parsed, held to the same bounds,
 server path.
 
 Decks are found by name: the ones shipped in core/decks/ and the ones a pack imported
-into <cache>/decks/ (with the keys its results had where they were computed, its pins).
+into `<cache>/decks/` (with the keys its results had where they were computed, its pins).
 A deck is text written by a person, so every problem is a UserError naming the deck, the
 step and the field.
 """

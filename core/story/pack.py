@@ -2,8 +2,8 @@
 with no model, no activations and no network.
 
 A pack holds manifest.json (format, deck name, the keys each run's results have here,
-the sha256 of every other member), deck.toml, sweeps/<key>/ (results, probes, record)
-for every run the deck draws, and views/<key>.json for every measured step. Nothing
+the sha256 of every other member), deck.toml, `sweeps/<key>/` (results, probes, record)
+for every run the deck draws, and `views/<key>.json` for every measured step. Nothing
 else: no model, no activations, no paths.
 
 `unpack` checks everything before it writes anything: member names from a fixed pattern
