@@ -67,10 +67,10 @@ lint: $(DEV_STAMP)
 
 # The documentation site on http://localhost:8000 (docs/, mkdocs.yml); docs-build checks it strictly.
 docs: $(DEV_STAMP)
-	$(VENV)/bin/mkdocs serve --dev-addr localhost:8000
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs serve --dev-addr localhost:8000
 
 docs-build: $(DEV_STAMP)
-	$(VENV)/bin/mkdocs build --strict --site-dir .cache/site
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --site-dir .cache/site
 
 bench: $(STAMP)
 	$(PY) -m tests.benchmarks.run
