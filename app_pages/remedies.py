@@ -40,6 +40,9 @@ with st.expander("What each remedy assumes"):
         entry = NORMALIZATION_REGISTRY[norm]
         st.markdown(f"**{entry.label}** (`{norm}`): {entry.description}")
 
+chosen_remedies = ["--remedies", ",".join(chosen)] if set(chosen) != set(REMEDIES) else []
+options = ["--method", method, *chosen_remedies]
+reproduce(command_line("remedies", run_arguments(extract, sweep, skip=("norm",)) + options), names_local_files(extract))
 runs = remedy_runs((extract, sweep), tuple(chosen))
 found = {run[1].normalization: finished_sweep(*run) for run in runs}
 missing = [run for run in runs if found[run[1].normalization] is None]
@@ -63,9 +66,6 @@ if BASELINE not in tables:
     st.stop()
 
 summary = remedy_summary(tables, method)
-chosen_remedies = ["--remedies", ",".join(chosen)] if set(chosen) != set(REMEDIES) else []
-options = ["--method", method, *chosen_remedies]
-reproduce(command_line("remedies", run_arguments(extract, sweep, skip=("norm",)) + options), names_local_files(extract))
 title = f"{method_label(method)} under each normalization: mean over seeds, 95% band"
 st.altair_chart(remedy_chart(summary, title), theme=None)
 st.caption(

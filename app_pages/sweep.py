@@ -60,6 +60,8 @@ theory = view[1].toggle(
 )
 view_params = {**({"metric": metric} if metric != "accuracy" else {}), **({"theory": "1"} if theory else {})}
 write_link(view_params)
+view_options = (["--metric", metric] if metric != "accuracy" else []) + (["--theory"] if theory else [])
+reproduce(command_line("sweep", run_arguments(extract, sweep) + view_options), names_local_files(extract))
 
 if result is None:
     if not run_clicked:
@@ -83,8 +85,6 @@ picked = (event.selection.get("pick") or []) if event else []
 if picked:
     select(method=picked[0]["method"], p=float(picked[0]["p"]))
 st.caption(provenance)
-view_options = (["--metric", metric] if metric != "accuracy" else []) + (["--theory"] if theory else [])
-reproduce(command_line("sweep", run_arguments(extract, sweep) + view_options), names_local_files(extract))
 
 chosen = selection()
 if chosen["method"] in sweep.methods and chosen["p"] in sweep.p_levels:

@@ -71,8 +71,10 @@ def command_remedies(args: argparse.Namespace) -> int:
     extract_config, sweep_config = checked_run(args)
     checked_outputs(args)
     unknown = [name for name in args.remedies if name not in REMEDIES]
-    if unknown or not args.remedies:
-        raise UserError(f"--remedies must name at least one of {', '.join(REMEDIES)}; got {', '.join(unknown)}.")
+    if unknown:
+        raise UserError(
+            f"--remedies takes names from {', '.join(REMEDIES)} (none: Burns alone); got {', '.join(unknown)}."
+        )
     if args.method not in sweep_config.methods:
         raise UserError(f"The run does not train {args.method} (it trains {', '.join(sweep_config.methods)}).")
     tables = {}
@@ -121,6 +123,9 @@ def register(commands) -> None:
     add_output_arguments(remedies, "every normalization's per-cell results")
     remedies.add_argument("--method", choices=METHOD_IDS, default="ccs")
     remedies.add_argument(
-        "--remedies", type=comma_words, default=REMEDIES, help=f"comma-separated subset of {','.join(REMEDIES)}"
+        "--remedies",
+        type=comma_words,
+        default=REMEDIES,
+        help=f"comma-separated subset of {','.join(REMEDIES)} (default all; '' for Burns alone)",
     )
     remedies.set_defaults(run=command_remedies)

@@ -4,6 +4,7 @@ chart, the recovered-share table and the decomposition, and a method change redr
 
 from __future__ import annotations
 
+from core.__main__ import main
 from core.normalizations import REMEDIES
 from tests.app.conftest import charts, command_configs, open_page, shown_command, texts
 
@@ -34,7 +35,11 @@ def test_remedies_page_computes_every_remedy_then_draws(tiny_run, local_options)
     assert command_configs(words, *local_options) == tiny_run
 
 
-def test_remedies_page_with_no_remedy_chosen_shows_burns_alone(tiny_run):
+def test_remedies_page_with_no_remedy_chosen_shows_burns_alone(tiny_run, local_options, capsys):
     app = open_page("app_pages/remedies.py", *tiny_run)
     app.multiselect(key="remedies_chosen").set_value([]).run()
     assert not app.exception and not app.error and not texts(app, "info") and len(charts(app)) == 2
+    words = shown_command(app)
+    assert words[-2:] == ["--remedies", ""]  # Burns alone, on the command line too
+    assert main([*words[3:], *local_options]) == 0
+    assert "moved threshold + lost direction" in capsys.readouterr().out

@@ -110,4 +110,4 @@ def test_layers_inspect_and_remedies_reproduce_their_pages(tiny_llama, sentiment
     assert remedies.returncode == 0, remedies.stderr
     assert "moved threshold + lost direction" in remedies.stdout and (tmp_path / "r.svg").read_text().startswith("<svg")
     bad = run_cli("remedies", *run, "--remedies", "mean")
-    assert bad.returncode == 2 and "--remedies must name at least one of" in bad.stderr
+    assert bad.returncode == 2 and "--remedies takes names from" in bad.stderr
