@@ -123,6 +123,8 @@ def distractor_lines(run: PipelineRun) -> str:
 
 def command_layers(args: argparse.Namespace) -> int:
     """The sweep at every layer the extraction keeps (the Layers page)."""
+    if args.layers:  # the scan covers the layers extracted; the sweep's own layer is checked as the first
+        args.layer = args.layers[0]
     extract_config, sweep_config = checked_run(args)
     checked_outputs(args)
     outcome, table = scan_every_layer(

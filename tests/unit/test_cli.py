@@ -96,6 +96,9 @@ def test_layers_inspect_and_remedies_reproduce_their_pages(tiny_llama, sentiment
     table = pd.read_csv(tmp_path / "layers.csv")
     assert set(table.layer) == {0, 1, 2} and set(table.method) == {"ccs", "lr_norm"}  # every hidden state
     assert "CCS p=0.75" in layers.stdout and "by layer" in layers.stdout
+    some = run_cli("layers", *run, "--layers", "1,2", "--methods", "lr_norm", "--out", str(tmp_path / "some.csv"))
+    assert some.returncode == 0, some.stderr
+    assert set(pd.read_csv(tmp_path / "some.csv").layer) == {1, 2}  # an extraction of those layers alone
 
     inspect = run_cli("inspect", *run, "--layer", "2", "--p", "0.75", "--seed", "1", "--out", str(tmp_path / "p.csv"))
     assert inspect.returncode == 0, inspect.stderr
