@@ -31,6 +31,7 @@ from core.experiments.cells import (
     probes_to_tensors,
 )
 from core.experiments.training import train_cells
+from core.normalizations import NEGATED, NORMALIZATION_REGISTRY
 from core.settings.validate import check_sweep
 from core.store.activations import ActivationSet
 from core.store.entries import CorruptEntry, content_key, key_lock, quarantine
@@ -45,15 +46,29 @@ from core.store.sweeps import SweepStore
 SWEEP_REVISION = 4
 
 
+def read_config(config: SweepConfig) -> SweepConfig:
+    """`config` with every field that its methods and normalization do not read at its
+    default, so that two configs that train the same cells are one run, under one key: the
+    negated prompt only under a normalization that asks for the negated pairs, the CCS
+    settings only when CCS is among the methods."""
+    changes = {}
+    if NORMALIZATION_REGISTRY[config.normalization].companion != NEGATED:
+        changes["negated_prompt"] = None
+    if "ccs" not in config.methods:
+        changes["ccs"] = CCSConfig()
+    return dataclasses.replace(config, **changes)
+
+
 def sweep_key(activation_key: str, config: SweepConfig) -> str:
-    """Cache key of a sweep: activation set + config + library version + SWEEP_REVISION."""
+    """Cache key of a sweep: activation set + what the config reads (read_config) + library
+    version + SWEEP_REVISION."""
     return content_key(
         {
             "kind": "sweep",
             "library": __version__,
             "revision": SWEEP_REVISION,
             "activations": activation_key,
-            "config": to_jsonable(config),
+            "config": to_jsonable(read_config(config)),
         }
     )
 
@@ -106,6 +121,7 @@ def run_sweep(
     aside and recomputed (`status` says so). `ccs_layout` only changes how CCS cells are
     batched (see _ccs_problems), not what they compute."""
     validate_config(config, acts)
+    config = read_config(config)
     say = status or (lambda _message: None)
     key = sweep_key(acts.key, config)
     if store is None:
@@ -199,6 +215,7 @@ def load_sweep(store: SweepStore, key: str, config: SweepConfig, activation_key:
     """A saved sweep, with its probes, marked as cached (CorruptEntry, the entry set aside,
     if its files pass their checksums but do not hold what `config` needs)."""
     table, tensors, info = store.load(key)
+    config = read_config(config)
     try:
         probes = probes_from_tensors(tensors, config)
         return SweepResult(

@@ -23,6 +23,7 @@ FILES = {
     "X": "tests/unit/test_distractors.py",
     "G": "tests/unit/test_grid.py",
     "B": "tests/unit/test_bundled.py",
+    "K": "tests/unit/test_run_keys.py",
 }
 
 
@@ -38,7 +39,7 @@ def named_tests() -> list[tuple[str, str]]:
     for row in table_rows():
         cell = row.rstrip(" |").rsplit(" | ", 1)[1]
         file, function = None, None
-        for token in re.findall(r"(?<![\w.])[ISHAPTDRCNXGB](?= `)|`[^`]+`", cell):
+        for token in re.findall(r"(?<![\w.])[ISHAPTDRCNXGBK](?= `)|`[^`]+`", cell):
             if token in FILES:
                 file = FILES[token]
                 continue
