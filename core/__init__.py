@@ -12,7 +12,7 @@ contract keeps the order):
     extraction   models, the forward pass, extraction, companion prompts
     settings     bounds and checks, presets, link parameters
     data | store | probes | normalizations   (independent of each other)
-    config, errors, metrics, names, paths    (the foundation)
+    config | metrics | names | paths        (the foundation, over errors)
 
 The library never imports streamlit; the dashboard (app.py, app_pages/, ui/) sits on top of it.
 """

@@ -22,6 +22,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from core.errors import UserError
+
 CI_LEVEL = 0.95
 ECE_BINS = 10
 
@@ -137,7 +139,16 @@ def few_seeds_note(n_seeds: int) -> str:
 
 def summarize(table: pd.DataFrame, metric: str = "accuracy", by: tuple[str, ...] = ("method", "p")) -> pd.DataFrame:
     """One row per group of `by` (default method and p): mean of `metric` over seeds, its
-    95% interval, sd and n_seeds."""
+    95% interval, sd and n_seeds. A table whose rows repeat a cell (the same `by` values and
+    seed: a run listed twice, say) is refused, since its interval would count a seed twice."""
+    repeated = table.duplicated([*by, "seed"])
+    if repeated.any():
+        first = table[repeated].iloc[0]
+        cell = ", ".join(f"{name} {first[name]}" for name in (*by, "seed"))
+        raise UserError(
+            f"{int(repeated.sum())} row(s) repeat a cell already in the table ({cell}); each seed would count "
+            "twice and the 95% interval would be too narrow. Give every run its own label."
+        )
     rows = []
     for keys, group in table.groupby(list(by), sort=False):
         mean, low, high = mean_ci(group[metric].to_numpy())

@@ -5,12 +5,14 @@ or on Ray, written as one CSV and one chart.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
-from core.cli.output import status_printer, tqdm_progress
+from core.cli.output import checked_folder, status_printer, tqdm_progress
 from core.errors import UserError
 from core.experiments.grid import load_grid, run_inprocess
-from core.experiments.grid_ray import run_on_ray
+from core.experiments.grid_plan import plan_grid
+from core.experiments.grid_ray import check_ray_address, run_on_ray
 from core.extraction.models import check_device
 from core.metrics import METRICS, summarize
 from core.views.charts import grid_chart
@@ -19,13 +21,21 @@ from core.views.style import method_label
 
 
 def command_grid(args: argparse.Namespace) -> int:
-    """Run an experiment grid (core.experiments.grid): one CSV and one chart into --out."""
+    """Run an experiment grid (core.experiments.grid): its plan first, then one CSV and one
+    chart into --out."""
     grid = load_grid(args.file)
     check_device(args.device)
-    out = args.out.expanduser()
-    if out.exists() and not out.is_dir():
-        raise UserError(f"--out {out.name} exists and is not a folder.")
-    out.mkdir(parents=True, exist_ok=True)
+    out = checked_folder(args.out, "--out", ("grid.csv", "grid.png"))
+    if args.executor == "ray":
+        check_ray_address(args.ray_address)
+    plan = plan_grid(grid)
+    print("\n".join(plan.lines()))
+    if plan.needs_confirmation() and not args.yes:
+        if not sys.stdin.isatty():
+            raise UserError("This grid is large (see its plan); run it again with --yes to start it.")
+        if input("Run it? [y/N] ").strip().lower() not in ("y", "yes"):
+            print("nothing was run")
+            return 0
     if args.executor == "ray":
         outcome = run_on_ray(grid, args.ray_address, device=args.device, progress=tqdm_progress("grid", " jobs"))
     else:
@@ -69,7 +79,10 @@ def register(commands) -> None:
         default="inprocess",
         help="ray: extractions and sweeps as Ray tasks (pip install -r requirements-ray.txt)",
     )
-    grid.add_argument("--ray-address", help="a running Ray cluster (default: start a local one)")
+    grid.add_argument(
+        "--ray-address", help="a running Ray cluster, host:port or ray://host:port (default: start a local one)"
+    )
+    grid.add_argument("--yes", action="store_true", help="start without asking, however large the plan (for scripts)")
     grid.add_argument("--metric", choices=list(METRICS), default="accuracy")
     grid.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (in-process executor)")
     grid.set_defaults(run=command_grid)

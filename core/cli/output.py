@@ -4,6 +4,7 @@ and the checks of output paths before any work starts.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -41,11 +42,30 @@ def checked_output(path: Path, suffixes: tuple[str, ...] | None, flag: str) -> P
     """`path` if it ends in one of `suffixes` (any, when None) and its folder exists (a
     UserError naming `flag` otherwise): checked before any work, so a bad path never
     wastes a run."""
+    if path.is_dir():
+        raise UserError(f"{flag} {path.name} is a folder; name a file to write.")
     if suffixes is not None and path.suffix.lower() not in suffixes:
         choices = " or ".join([", ".join(suffixes[:-1]), suffixes[-1]] if len(suffixes) > 1 else suffixes)
         raise UserError(f"{flag} must end in {choices}, got {path.name!r}.")
     if not path.resolve().parent.is_dir():
         raise UserError(f"{flag}: the folder for {path.name} does not exist.")
+    if not os.access(path.resolve().parent, os.W_OK):
+        raise UserError(f"{flag}: the folder for {path.name} is not writable.")
+    return path
+
+
+def checked_folder(path: Path, flag: str, files: tuple[str, ...]) -> Path:
+    """`path` as a folder to write `files` into, created if need be, and checked before any
+    work: not a file, writable, and none of `files` in it a folder."""
+    path = path.expanduser()
+    if path.exists() and not path.is_dir():
+        raise UserError(f"{flag} {path.name} exists and is not a folder.")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UserError(f"{flag}: cannot make the folder {path.name} ({error.strerror}).") from None
+    for name in files:
+        checked_output(path / name, None, flag)
     return path
 
 

@@ -96,6 +96,7 @@ class Grid:
     layers: tuple[int, ...] | None
     normalizations: tuple[str, ...]
     sweep: SweepConfig
+    notes: tuple[str, ...] = ()  # what parsing merged or renamed, one line each
 
     def sweeps(self, layers: tuple[int, ...]) -> list[SweepConfig]:
         """The sweep of every layer of `layers` under every normalization."""
@@ -104,6 +105,35 @@ class Grid:
             for layer in layers
             for norm in self.normalizations
         ]
+
+
+def _merged(values: list, what: str, notes: list[str], name=str) -> list:
+    """`values` with repeats merged (first place kept), and a note for each value listed
+    more than once: a repeated model, data set, layer, method or normalization would run
+    the same cells twice and count their seeds twice."""
+    counts: dict = {}
+    for value in values:
+        counts[value] = counts.get(value, 0) + 1
+    notes += [
+        f"{what} {name(value)} is listed {count} times; merged into one" for value, count in counts.items() if count > 1
+    ]
+    return list(counts)
+
+
+def _unique_labels(labels: list[str], what: str, notes: list[str]) -> list[str]:
+    """Labels that tell different entries apart in the results: a repeated label gets
+    " (2)", " (3)", ... after its first use, with a note."""
+    seen: dict[str, int] = {}
+    unique = []
+    for label in labels:
+        seen[label] = seen.get(label, 0) + 1
+        if seen[label] > 1:
+            notes.append(
+                f"{what} {label!r} names more than one entry; entry {seen[label]} is shown as '{label} ({seen[label]})'"
+            )
+            label = f"{label} ({seen[label]})"
+        unique.append(label)
+    return unique
 
 
 def _list(raw: dict, key: str, where: str, default: list | None = None) -> list:
@@ -173,11 +203,15 @@ def parse_grid(text: str, name: str = "grid", shared: bool = False) -> Grid:
         base_extract, base_sweep = extract_from_params(params, shared=shared), sweep_from_params(params, shared=shared)
     except UserError as error:
         raise UserError(f"{name}: run: {error}") from None
-    models = [_text(m, f"{name}: models") for m in _list(raw, "models", name)]
+    notes: list[str] = []
+    models = _merged([_text(m, f"{name}: models") for m in _list(raw, "models", name)], "model", notes, repr)
     datasets = [
         _dataset(entry, f"{name}: datasets {i}", shared)
         for i, entry in enumerate(_list(raw, "datasets", name), start=1)
     ]
+    datasets = _merged(datasets, "data set", notes, lambda entry: repr(entry[0]))
+    dataset_labels = _unique_labels([label for label, _, _ in datasets], "data set", notes)
+    model_labels = _unique_labels([Path(model).name for model in models], "model", notes)
     layers_raw = raw.get("layers", [base_sweep.layer])
     if layers_raw == ALL:
         layers = None
@@ -186,20 +220,27 @@ def parse_grid(text: str, name: str = "grid", shared: bool = False) -> Grid:
         and layers_raw
         and all(isinstance(x, int) and not isinstance(x, bool) for x in layers_raw)
     ):
-        layers = tuple(dict.fromkeys(layers_raw))
+        layers = tuple(_merged(layers_raw, "layer", notes))
     else:
         raise UserError(f'{name}: layers must be a list of hidden-state indices or "all", got {layers_raw!r}.')
-    normalizations = tuple(_text(n, f"{name}: normalizations") for n in _list(raw, "normalizations", name, ["mean"]))
-    methods = tuple(_text(m, f"{name}: methods") for m in _list(raw, "methods", name, list(base_sweep.methods)))
+    normalizations = tuple(
+        _merged([_text(n, f"{name}: normalizations") for n in _list(raw, "normalizations", name, ["mean"])],
+                "normalization", notes)
+    )  # fmt: skip
+    methods = tuple(
+        _merged([_text(m, f"{name}: methods") for m in _list(raw, "methods", name, list(base_sweep.methods))],
+                "method", notes)
+    )  # fmt: skip
     sweep = dataclasses.replace(base_sweep, methods=methods)
     extractions = []
-    for model in models:
+    for model, model_label in zip(models, model_labels):
         spec = ModelSpec(model_id=model if shared else local_or_id(model))
-        for label, dataset, template in datasets:
+        for (_, dataset, template), label in zip(datasets, dataset_labels):
             template = dataclasses.replace(template, distractor=base_extract.template.distractor)
             config = dataclasses.replace(base_extract, model=spec, dataset=dataset, template=template, layers=layers)
-            extractions.append(Extraction(Path(model).name, label, config))
-    grid = Grid(_text(raw.get("title", name), f"{name}: title"), tuple(extractions), layers, normalizations, sweep)
+            extractions.append(Extraction(model_label, label, config))
+    title = _text(raw.get("title", name), f"{name}: title")
+    grid = Grid(title, tuple(extractions), layers, normalizations, sweep, tuple(notes))
     _check(grid, name, shared)
     return grid
 

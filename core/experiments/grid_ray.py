@@ -11,8 +11,10 @@ Ray is optional: `pip install -r requirements-ray.txt` (`make test` installs it)
 from __future__ import annotations
 
 import os
+import socket
 import time
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pandas as pd
 
@@ -25,9 +27,11 @@ from core.paths import cache_root
 from core.store.activations import ActivationStore
 from core.store.sweeps import SweepStore
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]  # the folder that holds core/, for the workers
 # Passed on to the workers, so they find the same cache, assets and offline settings.
 FORWARDED_ENV = ("CCS_LAB_CACHE", "CCS_LAB_ASSETS", "HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "HF_HOME")
+# How long a named Ray cluster may take to answer a connection before the grid gives up.
+RAY_CONNECT_TIMEOUT_S = 5.0
 
 
 def _extract_remote(config_json: dict, device: str, threads: int) -> dict:
@@ -43,6 +47,29 @@ def _extract_remote(config_json: dict, device: str, threads: int) -> dict:
 def _sweep_remote(extracted: dict, sweep_json: dict, device: str) -> dict:
     result, cached = run_grid_sweep(extracted["key"], from_dict(SweepConfig, sweep_json), device)
     return {"key": result.key, "cached": cached}
+
+
+def check_ray_address(address: str | None, timeout: float = RAY_CONNECT_TIMEOUT_S) -> None:
+    """A UserError within `timeout` seconds unless the Ray cluster at `address` (host:port
+    or ray://host:port) answers a TCP connection; nothing to check without an address (a
+    local Ray is started) or for "auto" (Ray finds the local one and says so itself)."""
+    if not address or address == "auto":
+        return
+    parsed = urlparse(address if "://" in address else f"ray://{address}")
+    try:
+        host, port = parsed.hostname, parsed.port
+    except ValueError:
+        host = port = None
+    if not host or not port:
+        raise UserError(f"--ray-address {address!r} is not host:port or ray://host:port.")
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+    except OSError as error:
+        reason = "no answer" if isinstance(error, TimeoutError) else (error.strerror or type(error).__name__)
+        raise UserError(
+            f"The Ray cluster at {address} does not answer ({reason} within {timeout:g} s); start it with "
+            "`ray start --head`, or leave --ray-address out to start a local one."
+        ) from None
 
 
 def _start(ray, address: str | None) -> None:

@@ -35,7 +35,8 @@ MIN_PREFIX = 6
 @dataclass(frozen=True)
 class RunRecord:
     """One cached sweep: its key, its activation set's key, its config (None when its
-    record cannot be read), what it was extracted from, when and how large."""
+    record cannot be read), what it was extracted from, when, how large, and how long it
+    took to compute."""
 
     key: str
     activation_key: str
@@ -43,6 +44,7 @@ class RunRecord:
     extraction: dict[str, Any] = field(default_factory=dict)
     created: float = 0.0
     size_bytes: int = 0
+    seconds: float = 0.0
 
     @property
     def damaged(self) -> bool:
@@ -64,7 +66,8 @@ def _record(store: SweepStore, activations: ActivationStore, folder: Path) -> Ru
         except (OSError, ValueError):
             extraction = {}
     created = info.get("created") or (folder / "info.json").stat().st_mtime
-    return RunRecord(folder.name, activation_key, config, extraction, float(created), size)
+    seconds = info.get("seconds") if isinstance(info.get("seconds"), (int, float)) else 0.0
+    return RunRecord(folder.name, activation_key, config, extraction, float(created), size, float(seconds))
 
 
 def list_runs(root: Path | None = None) -> list[RunRecord]:

@@ -1,17 +1,26 @@
-"""Experiment grids (core.experiments.grid, core.experiments.grid_ray) on a tiny model: a bad grid file is one
-message before anything runs; a grid extracts each model x data set once, sweeps every
-layer and normalization, writes one CSV and one chart; a rerun does no extraction and no
-sweep; and the Ray executor on a local Ray with 2 CPUs gives the same table, cell by cell."""
+"""Experiment grids (core.experiments.grid, grid_plan, grid_ray) on a tiny model: a bad grid
+file is one message before anything runs; repeated entries are merged and same-named ones
+told apart; the plan is printed before any work and a large grid asks first; bad output
+paths and an unreachable Ray cluster fail at once; a grid extracts each model x data set
+once, sweeps every layer and normalization, writes one CSV and one chart; a rerun does no
+extraction and no sweep; and the Ray executor on a local Ray with 2 CPUs gives the same
+table, cell by cell."""
 
 from __future__ import annotations
 
 import shutil
+import time
 
 import pandas as pd
 import pytest
 
+from core.__main__ import main
 from core.errors import UserError
 from core.experiments.grid import parse_grid, run_inprocess
+from core.experiments.grid_plan import CONFIRM_SWEEPS, plan_grid
+from core.experiments.grid_ray import REPO, check_ray_address
+from core.normalizations import NORMALIZATIONS
+from core.store.activations import ActivationStore
 
 GOOD = """
 title = "tiny"
@@ -72,19 +81,95 @@ def test_a_grid_runs_every_cell_once_and_resumes_from_the_cache(tiny_llama, sent
     assert (first.extracted, first.extractions_cached, first.swept, first.sweeps_cached) == (2, 0, 8, 0)
     table = first.table
     assert len(table) == 2 * 2 * 2 * 3 * 2 * 2  # data sets x layers x normalizations x methods x p x seeds
-    assert set(table.dataset) == {sentiment_csv.name} and table.groupby("activation_key").ngroups == 2
+    # Two entries of one file (one with its own prompt) stay apart in the results under two labels.
+    assert set(table.dataset) == {sentiment_csv.name, f"{sentiment_csv.name} (2)"}
+    assert table.groupby("activation_key").ngroups == 2
+    assert grid.notes == (f"data set {sentiment_csv.name!r} names more than one entry; entry 2 is shown as "
+                          f"'{sentiment_csv.name} (2)'",)  # fmt: skip
     again = run_inprocess(grid, device="cpu")
     assert (again.extracted, again.extractions_cached, again.swept, again.sweeps_cached) == (0, 2, 0, 8)
     pd.testing.assert_frame_equal(again.table, table)
 
 
 def test_the_cli_writes_one_csv_and_one_chart(tiny_llama, sentiment_csv, tmp_path):
-    from core.__main__ import main
-
     (tmp_path / "g.toml").write_text(grid_text(tiny_llama, sentiment_csv))
     assert main(["grid", str(tmp_path / "g.toml"), "--out", str(tmp_path / "out"), "--device", "cpu"]) == 0
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["grid.csv", "grid.png"]
     assert main(["grid", str(tmp_path / "missing.toml"), "--out", str(tmp_path / "out")]) == 2
+
+
+def test_repeated_entries_are_merged_with_a_line_each(tiny_llama, sentiment_csv):
+    text = grid_text(tiny_llama, sentiment_csv).replace(
+        f'models = ["{tiny_llama}"]', f'models = ["{tiny_llama}", "{tiny_llama}"]'
+    )
+    text = text.replace("layers = [1, 2]", "layers = [1, 2, 1]").replace('"ccs", "tpc"', '"ccs", "tpc", "ccs"')
+    text = text.replace('normalizations = ["mean", "oracle_balanced"]', 'normalizations = ["mean", "mean"]')
+    text += f'[[datasets]]\nsource = "csv"\nname = "{sentiment_csv}"\n'  # the first data set again
+    grid = parse_grid(text)
+    assert len(grid.extractions) == 2 and grid.layers == (1, 2) and grid.normalizations == ("mean",)
+    assert grid.sweep.methods == ("ccs", "tpc", "lr_norm")
+    merged = [note for note in grid.notes if "merged into one" in note]
+    assert [note.split(" is listed")[0].split(" ")[0] for note in merged] == [
+        "model",
+        "data",
+        "layer",
+        "normalization",
+        "method",
+    ]
+    assert plan_grid(grid).sweeps == 2 * 2  # extractions x layers, each once
+
+
+LARGE = """
+models = ["{model}"]
+layers = "all"
+normalizations = [{normalizations}]
+run = {{ p = "0.5,0.75", seeds = 2, n = 40, n_train = 12, n_test = 12, epochs = 20, restarts = 1 }}
+{datasets}
+"""
+
+
+def large_grid(tmp_path, tiny_llama) -> str:
+    """A short file that describes more sweeps than CONFIRM_SWEEPS: every bundled data set,
+    every layer of the tiny model (3), every normalization."""
+    from core.data.bundled import BUNDLED_DATASETS
+
+    datasets = "".join(f'[[datasets]]\nname = "{name}"\n' for name in BUNDLED_DATASETS)
+    text = LARGE.format(model=tiny_llama, normalizations=", ".join(f'"{n}"' for n in NORMALIZATIONS), datasets=datasets)
+    (tmp_path / "large.toml").write_text(text)
+    return str(tmp_path / "large.toml")
+
+
+def test_the_plan_comes_before_any_work_and_a_large_grid_asks(tiny_llama, tmp_path, capsys, monkeypatch):
+    from core.data.bundled import BUNDLED_DATASETS
+
+    file, out = large_grid(tmp_path, tiny_llama), str(tmp_path / "out")
+    sweeps = len(BUNDLED_DATASETS) * 3 * len(NORMALIZATIONS)
+    assert sweeps > CONFIRM_SWEEPS
+    assert main(["grid", file, "--out", out, "--device", "cpu"]) == 2  # not a terminal, no --yes: refused
+    printed = capsys.readouterr()
+    assert f"plan: {len(BUNDLED_DATASETS)} extraction(s), 0 already in the cache; {sweeps} sweep(s)" in printed.out
+    assert "estimate for the rest:" in printed.out and "run it again with --yes" in printed.err
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    monkeypatch.setattr("builtins.input", lambda prompt: "n")
+    assert main(["grid", file, "--out", out, "--device", "cpu"]) == 0
+    assert "nothing was run" in capsys.readouterr().out
+    assert ActivationStore().entries() == []  # nothing was extracted either time
+
+
+def test_bad_output_paths_and_an_unreachable_ray_cluster_fail_before_any_work(tiny_llama, sentiment_csv, tmp_path):
+    (tmp_path / "g.toml").write_text(grid_text(tiny_llama, sentiment_csv))
+    grid = ["grid", str(tmp_path / "g.toml"), "--device", "cpu", "--yes"]
+    (tmp_path / "a-file").write_text("")
+    assert main([*grid, "--out", str(tmp_path / "a-file")]) == 2
+    (tmp_path / "out" / "grid.csv").mkdir(parents=True)  # where the table would go
+    assert main([*grid, "--out", str(tmp_path / "out")]) == 2
+    started = time.monotonic()
+    assert main([*grid, "--out", str(tmp_path / "ok"), "--executor", "ray", "--ray-address", "127.0.0.1:9"]) == 2
+    assert time.monotonic() - started < 30
+    with pytest.raises(UserError, match="not host:port"):
+        check_ray_address("ray://:abc")
+    assert ActivationStore().entries() == []
+    assert (REPO / "core" / "__init__.py").is_file()  # where Ray's workers find the library
 
 
 @pytest.mark.skipif(

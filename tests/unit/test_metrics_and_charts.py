@@ -83,6 +83,7 @@ def test_summarize_groups_by_method_and_p():
         {
             "method": ["ccs"] * 4 + ["tpc"] * 2,
             "p": [0.5, 0.5, 0.9, 0.9, 0.5, 0.5],
+            "seed": [0, 1, 0, 1, 0, 1],
             "accuracy": [0.8, 0.9, 0.6, 0.7, 0.5, 0.7],
         }
     )
@@ -93,12 +94,20 @@ def test_summarize_groups_by_method_and_p():
     assert len(summary) == 3
 
 
+def test_summarize_refuses_a_table_that_repeats_a_cell():
+    table = pd.DataFrame({"method": "ccs", "p": 0.5, "seed": [0, 1, 0, 1], "accuracy": [0.8, 0.9, 0.8, 0.9]})
+    with pytest.raises(UserError, match=r"2 row\(s\) repeat a cell .*method ccs, p 0.5, seed 0"):
+        summarize(table)  # the same run listed twice: four "seeds" where there are two
+    assert summarize(table.assign(run=["a", "a", "b", "b"]), by=("run", "method", "p"))["n_seeds"].tolist() == [2, 2]
+
+
 def summary_frame():
     return summarize(
         pd.DataFrame(
             {
                 "method": ["ccs", "ccs", "lr_raw", "lr_raw"] * 2,
                 "p": [0.5] * 4 + [0.9] * 4,
+                "seed": [0, 1] * 4,
                 "accuracy": [0.8, 0.85, 0.9, 0.92, 0.6, 0.7, 0.88, 0.9],
             }
         )

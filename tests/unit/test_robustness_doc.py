@@ -24,6 +24,7 @@ FILES = {
     "G": "tests/unit/test_grid.py",
     "B": "tests/unit/test_bundled.py",
     "K": "tests/unit/test_run_keys.py",
+    "M": "tests/unit/test_metrics_and_charts.py",
 }
 
 
@@ -39,7 +40,7 @@ def named_tests() -> list[tuple[str, str]]:
     for row in table_rows():
         cell = row.rstrip(" |").rsplit(" | ", 1)[1]
         file, function = None, None
-        for token in re.findall(r"(?<![\w.])[ISHAPTDRCNXGBK](?= `)|`[^`]+`", cell):
+        for token in re.findall(r"(?<![\w.])[ISHAPTDRCNXGBKM](?= `)|`[^`]+`", cell):
             if token in FILES:
                 file = FILES[token]
                 continue

@@ -316,6 +316,8 @@ CLI_CASES = {
     "cli-model-garbage": (["extract", "--model", "no such model!"], "neither 'bundled'"),
     "cli-layer-beyond-the-model": (["sweep", "--layer", "40"], "hidden states 0..30"),
     "cli-layers-beyond-the-model": (["extract", "--layers", "3,50"], "hidden states 0..30"),
+    "cli-out-is-a-folder": (["sweep", "--out", "/tmp"], "is a folder"),
+    "cli-html-is-a-folder": (["present", "--html", "/tmp"], "is a folder"),
 }
 
 
