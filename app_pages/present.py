@@ -4,10 +4,12 @@ core.story.registry; the step is in the URL (?step=3), Next and Back also answer
 speaker notes show on request, and a deck whose results are missing computes them with
 one button."""
 
+import re
+
 import streamlit as st
 
 from core.errors import UserError
-from core.story.deck import DEFAULT_NAME, deck_by_name
+from core.story.deck import DEFAULT_NAME, deck_by_name, deck_version
 from core.story.model import Deck
 from core.story.registry import compute, missing, slide
 from core.story.talk_html import PAIR_SLIDE_SIZE, pair_html
@@ -17,8 +19,9 @@ from ui.render import chart_exports, plain, show_error, slide_mode, warm_up_char
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
-def cached_deck(name: str) -> Deck:
-    """A deck by name, parsed once per server (a Deck is frozen, so every session can share it)."""
+def cached_deck(name: str, version: tuple[int, ...]) -> Deck:
+    """A deck by name, parsed once per server and version of its file (a Deck is frozen, so
+    every session can share it; an edited or re-imported deck is read again)."""
     return deck_by_name(name)
 
 
@@ -30,16 +33,16 @@ def chosen_deck() -> tuple[str, Deck]:
     """The deck the URL names (?deck=), or the demo deck; a bad name shows one error."""
     name = st.query_params.get("deck", DEFAULT_NAME)
     try:
-        return name, cached_deck(name)
+        return name, cached_deck(name, deck_version(name))
     except UserError as error:
         show_error(error)
-        return DEFAULT_NAME, cached_deck(DEFAULT_NAME)
+        return DEFAULT_NAME, cached_deck(DEFAULT_NAME, deck_version(DEFAULT_NAME))
 
 
 def step_number(total: int) -> int:
     """The 1-based step the URL asks for; a bad value shows one error and opens step 1."""
     text = st.query_params.get("step", "1")
-    if not text.isdigit() or not 1 <= int(text) <= total:
+    if not re.fullmatch(r"[0-9]{1,6}", text) or not 1 <= int(text) <= total:
         show_error(f"There is no step {text!r}; this deck has steps 1 to {total}.")
         return 1
     return int(text)

@@ -55,6 +55,10 @@ BOUNDS = {
     "weight_decay": Bound("CCS weight decay", 0.0, 1.0, whole=False),
 }
 MAX_PROMPT_CHARS = 4_000
+# Free text a shared server takes from a visitor's link or form, at most this long: a
+# template's prompt (MAX_PROMPT_CHARS) and completions, a data set's config, split, columns
+# and positive label. The owner's own runs take any length.
+SHARED_TEXT_CHARS = 200
 DTYPE_CHOICES = ("auto", "float32", "bfloat16", "float16")
 STORAGE_DTYPES = ("float32", "float16")
 DATASET_SOURCES = ("bundled", "hf", "csv")
@@ -121,6 +125,24 @@ def check_dataset(config: ExtractConfig, shared: bool = False) -> None:
         raise UserError(NO_PATHS)
 
 
+def check_shared_texts(config: ExtractConfig) -> None:
+    """Every free text of an extraction within a shared server's caps (SHARED_TEXT_CHARS)."""
+    spec, template = config.dataset, config.template
+    texts = [
+        ("prompt", template.prompt, MAX_PROMPT_CHARS),
+        ("+ completion", template.positive, SHARED_TEXT_CHARS),
+        ("- completion", template.negative, SHARED_TEXT_CHARS),
+        ("dataset's config", spec.config, SHARED_TEXT_CHARS),
+        ("dataset's split", spec.split, SHARED_TEXT_CHARS),
+        ("dataset's text column", spec.text_column, SHARED_TEXT_CHARS),
+        ("dataset's label column", spec.label_column, SHARED_TEXT_CHARS),
+        ("dataset's positive label", spec.positive_label, SHARED_TEXT_CHARS),
+    ]
+    for label, text, cap in texts:
+        if isinstance(text, str) and len(text) > cap:
+            raise UserError(f"The {label} has {len(text):,} characters; this shared server takes at most {cap:,}.")
+
+
 def check_extract(config: ExtractConfig, shared: bool = False) -> None:
     """Every extraction setting, before anything is loaded."""
     for name in ("n_examples", "max_tokens", "selection_seed"):
@@ -128,6 +150,8 @@ def check_extract(config: ExtractConfig, shared: bool = False) -> None:
     check_model(config, shared)
     check_dataset(config, shared)
     validate_template(config.template)
+    if shared:
+        check_shared_texts(config)
     if config.storage_dtype not in STORAGE_DTYPES:
         raise UserError(f"Unknown storage dtype {config.storage_dtype!r} (use float32 or float16).")
     if config.token_position != "last":

@@ -43,7 +43,7 @@ def _step(raw: Any, where: str) -> Step:
     if not isinstance(raw, dict):
         raise UserError(f"{where} must be a table ([[steps]]), got {type(raw).__name__}.")
     kind = raw.get("type")
-    if kind not in STEP_TYPES:
+    if not isinstance(kind, str) or kind not in STEP_TYPES:
         raise UserError(f"{where}: type must be one of {', '.join(STEP_TYPES)}, got {kind!r}.")
     spec = STEP_TYPES[kind]
     unknown = sorted(set(raw) - set(COMMON) - set(spec.options))
@@ -138,6 +138,19 @@ def _deck_file(name: str, root: Path | None) -> Path | None:
         if (folder / f"{name}.toml").is_file():
             return folder / f"{name}.toml"
     return None
+
+
+def deck_version(name: str, root: Path | None = None) -> tuple[int, ...]:
+    """What changes when the deck `name` is edited or imported again: the modification time
+    and size of its file and of its pins (a cache of parsed decks keys on it); empty for
+    a name with no deck, which deck_by_name refuses."""
+    path = _deck_file(check_deck_name(name), root)
+    if path is None:
+        return ()
+    files = [path, path.with_suffix(".pins.json")]
+    return tuple(
+        number for file in files if file.is_file() for number in (file.stat().st_mtime_ns, file.stat().st_size)
+    )
 
 
 def deck_by_name(name: str, root: Path | None = None) -> Deck:

@@ -32,7 +32,7 @@ def test_a_step_in_the_url_opens_that_step_and_leaves_the_run_alone():
 
 
 def test_a_step_that_does_not_exist_is_one_error_and_opens_step_one():
-    for bad in ("99", "0", "two", "-1"):
+    for bad in ("99", "0", "two", "-1", "²", "٣", "1.0", " 2", "9" * 400, ""):  # odd digits, spaces, no end
         app = open_page("app_pages/present.py", query={"step": bad})
         assert not app.exception
         assert len(texts(app, "error")) == 1 and "There is no step" in texts(app, "error")[0]
@@ -61,3 +61,15 @@ def test_a_deck_parameter_that_is_a_path_or_unknown_is_one_error_and_opens_the_d
         assert not app.exception
         assert len(texts(app, "error")) == 1
         assert app.title[0].value.replace("\\", "") == deck.steps[0].title
+
+
+def test_a_deck_edited_or_imported_again_is_read_again(isolated_cache):
+    folder = isolated_cache / "decks"
+    folder.mkdir()
+    deck = folder / "edited.toml"
+    deck.write_text('title = "A talk"\n[[steps]]\ntype = "text"\ntitle = "The first version"\n')
+    app = open_page("app_pages/present.py", query={"deck": "edited"})
+    assert app.title[0].value == "The first version"
+    deck.write_text('title = "A talk"\n[[steps]]\ntype = "text"\ntitle = "The version after an edit"\n')
+    again = open_page("app_pages/present.py", query={"deck": "edited"})
+    assert not again.exception and again.title[0].value == "The version after an edit"

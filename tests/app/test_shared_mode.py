@@ -62,8 +62,20 @@ def test_shared_model_field_says_the_same_for_an_existing_and_a_missing_folder_n
         {"model": "/root"},
         {"n": "50000"},
         {"epochs": "100000"},
+        {"prompt": "Review: {text} " + "very " * 1000 + "long"},
+        {"pos": " " + "yes" * 100},
+        {"data": "hf:owner/set::" + "s" * 300 + ":text:label:"},
     ],
-    ids=["csv-path", "hf-folder", "model-folder", "examples-over-cap", "epochs-over-cap"],
+    ids=[
+        "csv-path",
+        "hf-folder",
+        "model-folder",
+        "examples-over-cap",
+        "epochs-over-cap",
+        "prompt-over-cap",
+        "completion-over-cap",
+        "split-over-cap",
+    ],
 )
 def test_shared_link_cannot_reach_files_or_exceed_the_caps(shared_server, link):
     app = open_page("app_pages/sweep.py", query=link)

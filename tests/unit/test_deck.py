@@ -126,3 +126,24 @@ def test_bad_deck_files(tmp_path):
     binary.write_bytes(b"\xff\xfe\x00title")
     with pytest.raises(UserError, match="not UTF-8"):
         load_deck(binary)
+
+
+# TOML values of every kind, put in every field of every step type: each deck is either read,
+# or refused with the documented message, naming the deck, the step and the field.
+ODD_VALUES = ["[1, 2]", "{ a = 1 }", "1979-05-27T07:32:00Z", "true", "-1", "1e400", '"x"', '[["a"]]', "[{a=1}]", '""',
+              "0", "3.5", "[]"]  # fmt: skip
+REQUIRED = {"runs": '[{ p = "0.5,0.9" }, { p = "0.5,0.8" }]', "layers": "[1, 2]"}
+
+
+@pytest.mark.parametrize("kind", list(STEP_TYPES))
+def test_any_odd_value_in_any_field_is_the_documented_message(kind):
+    spec = STEP_TYPES[kind]
+    for name in ("type", "title", "body", "notes", "run", *spec.options):
+        for value in ODD_VALUES:
+            fields = {"type": f'"{kind}"', "title": '"T"', **{field: REQUIRED[field] for field in spec.required}}
+            fields[name] = value
+            text = "[[steps]]\n" + "\n".join(f"{key} = {val}" for key, val in fields.items())
+            try:
+                parse_deck(text, "odd.toml")
+            except UserError as error:
+                assert str(error).startswith("odd.toml, step 1") and name in str(error), (name, value, str(error))

@@ -341,3 +341,16 @@ def test_cli_unexpected_error_is_one_line_and_debug_shows_the_traceback(tmp_path
     assert str(tmp_path) not in plain.stderr  # paths shortened to names
     debug = subprocess.run([*argv[:3], "--debug", *argv[3:]], capture_output=True, text=True, timeout=120, env=env)
     assert "Traceback" in debug.stderr
+
+
+def test_long_free_text_is_capped_only_on_a_shared_server():
+    from core.settings.validate import SHARED_TEXT_CHARS, check_extract
+
+    long_prompt = dataclasses.replace(EXTRACT.template, prompt="Review: {text} " + "very " * 1000)
+    config = dataclasses.replace(EXTRACT, template=long_prompt)
+    check_extract(config)  # the owner's own run takes it
+    with pytest.raises(UserError, match="The prompt has 5,015 characters; this shared server takes at most 4,000"):
+        check_extract(config, shared=True)
+    label = dataclasses.replace(EXTRACT.dataset, positive_label="p" * (SHARED_TEXT_CHARS + 1))
+    with pytest.raises(UserError, match="positive label"):
+        check_extract(dataclasses.replace(EXTRACT, dataset=label), shared=True)
