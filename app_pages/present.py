@@ -67,7 +67,7 @@ def compute_button(deck: Deck, results: PageResults) -> None:
 
 slide_mode()
 name, deck = chosen_deck()
-results = PageResults(pins=deck.pins)
+results = PageResults.of_deck(deck)
 number = step_number(len(deck.steps))
 step = deck.steps[number - 1]
 st.title(plain(step.title))
@@ -90,6 +90,8 @@ elif shown is not None:
         st.altair_chart(shown.chart, theme=None)
     if shown.caption:
         st.caption(plain(shown.caption))
+    if shown.origin:
+        st.caption(plain(shown.origin[:1].upper() + shown.origin[1:]))
 
 st.divider()
 back, where, forward, notes_toggle, export = st.columns([1, 2, 1, 2, 1], vertical_alignment="center")

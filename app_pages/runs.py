@@ -6,9 +6,18 @@ import streamlit as st
 
 from core.cli.reproduce import command_line
 from core.errors import UserError
-from core.experiments.runs import delete_run, describe_run, list_runs, load_run, overlay, record_labels
+from core.experiments.runs import (
+    COMPUTED_HERE,
+    delete_run,
+    describe_run,
+    list_runs,
+    load_run,
+    overlay,
+    record_labels,
+)
 from core.metrics import METRICS
 from core.probes import METHOD_IDS
+from core.store.imports import remove_pack
 from core.views.charts import COMPARE_FACETS, compare_chart
 from core.views.export import safe_csv
 from core.views.style import RUN_COLORS, method_label, metric_label
@@ -21,7 +30,16 @@ if not records:
     st.info("No finished runs yet: run the demo on the Overview page, or a sweep on the Imbalance sweep page.")
     st.stop()
 
-st.caption("Every finished sweep in this machine's cache, newest first (imported packs included).")
+st.caption(
+    "Every finished sweep in this machine's cache, newest first. Runs an imported pack brought keep their origin, "
+    "live apart and never stand in for this machine's own."
+)
+origins = ["every origin", COMPUTED_HERE, *dict.fromkeys(record.pack for record in records if record.pack)]
+shown_origin = st.selectbox(
+    "Show runs", origins, key="runs_origin", format_func=lambda o: o if o in origins[:2] else f"from pack {o}"
+)
+if shown_origin != "every origin":
+    records = [record for record in records if (record.pack or COMPUTED_HERE) == shown_origin]
 rows = [describe_run(record) for record in records]
 st.dataframe(
     pd.DataFrame(rows),
@@ -32,12 +50,20 @@ st.dataframe(
         "template": st.column_config.TextColumn(width="medium"),
     },
 )
-by_key = {record.key: (record, row) for record, row in zip(records, rows) if not record.damaged}
 
 
-def run_name(key: str) -> str:
-    row = by_key[key][1]
-    return f"{key[:12]} · {row['model']} · layer {row['layer']} · {row['normalization']} · {row['seeds']} seeds"
+def run_choice(record) -> str:
+    """How the multiselect names a run: its key, after its pack's id when a pack brought it."""
+    return f"{record.pack}/{record.key}" if record.pack else record.key
+
+
+by_key = {run_choice(record): (record, row) for record, row in zip(records, rows) if not record.damaged}
+
+
+def run_name(choice: str) -> str:
+    record, row = by_key[choice]
+    name = f"{record.key[:12]} · {row['model']} · layer {row['layer']} · {row['normalization']} · {row['seeds']} seeds"
+    return name + (f" · pack {record.pack}" if record.pack else "")
 
 
 keys = st.multiselect(
@@ -63,11 +89,19 @@ if chosen:
         )
     except UserError as error:
         show_error(error)
-    if not shared():  # visitors of a shared server do not delete what others computed
-        confirm = c[2].checkbox(f"Yes, delete the {len(chosen)} chosen")
+    own = [record for record in chosen if not record.pack]
+    packs = list(dict.fromkeys(record.pack for record in chosen if record.pack))
+    if not shared() and own:  # visitors of a shared server do not delete what others computed
+        confirm = c[2].checkbox(f"Yes, delete the {len(own)} chosen computed here")
         if c[1].button("Delete chosen", disabled=not confirm):
-            for record in chosen:
+            for record in own:
                 delete_run(record)
+            st.rerun()
+    if not shared() and packs:  # what a pack brought goes with its pack, and only then
+        confirm = c[2].checkbox(f"Yes, remove pack {', '.join(packs)} and everything it brought")
+        if c[1].button("Remove pack", disabled=not confirm):
+            for identifier in packs:
+                remove_pack(identifier)
             st.rerun()
 
 if len(chosen) < 2:

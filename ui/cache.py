@@ -124,18 +124,19 @@ def cached_centering(extract: ExtractConfig, sweep: SweepConfig):
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
-def _stored_sweep(key: str, activation_key: str, config: SweepConfig) -> SweepResult:
-    """A sweep from the disk cache by its key (LookupError when absent: not memoized)."""
-    store = SweepStore()
+def _stored_sweep(folder: str, key: str, activation_key: str, config: SweepConfig) -> SweepResult:
+    """A sweep from the sweep store in `folder` by its key (LookupError when absent: not memoized)."""
+    store = SweepStore(Path(folder).parent)
     if not store.has(key):
         raise LookupError
     return load_sweep(store, key, config, activation_key)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def _stored_view(key: str) -> dict:
-    """A measured step view by its key (LookupError when absent: not memoized)."""
-    tables = ViewStore().load(key)
+def _stored_view(folder: str, key: str) -> dict:
+    """A measured step view from the view store in `folder` by its key (LookupError when
+    absent: not memoized)."""
+    tables = ViewStore(Path(folder).parent).load(key)
     if tables is None:
         raise LookupError
     return tables
@@ -146,20 +147,25 @@ class PageResults(Results):
     again without reading the disk; a damaged entry shows one line and counts as missing."""
 
     def sweep(self, run):
-        activations, key = self.keys(run)
         try:
-            return _stored_sweep(key, activations, run[1])
+            return super().sweep(run)
+        except LookupError:  # removed since it was found
+            return None
+        except CorruptEntry as error:
+            show_error(error)
+            return None
+
+    def load_sweep(self, store, activations, key, config):
+        return _stored_sweep(str(store.root), key, activations, config)
+
+    def view(self, step):
+        try:
+            return super().view(step)
         except LookupError:
             return None
         except CorruptEntry as error:
             show_error(error)
             return None
 
-    def view(self, step):
-        try:
-            return _stored_view(self.view_key(step))
-        except LookupError:
-            return None
-        except CorruptEntry as error:
-            show_error(error)
-            return None
+    def load_view(self, store, key):
+        return _stored_view(str(store.root), key)

@@ -19,9 +19,9 @@ from core.views.report import format_summary
 
 
 def command_runs(args: argparse.Namespace) -> int:
-    records = list_runs()
+    records = [record for record in list_runs() if _has_origin(record, args.origin)]
     if not records:
-        print("no finished runs in the cache")
+        print("no finished runs in the cache" + ("" if args.origin == "all" else f" from {args.origin}"))
     for record in records:
         row = describe_run(record)
         if record.damaged:
@@ -31,9 +31,17 @@ def command_runs(args: argparse.Namespace) -> int:
             f"{row['key']}  {row['created']}  {row['model']}; {short_text(row['dataset'])}; layer {row['layer']}; "
             f"norm {row['normalization']}; {row['seeds']} seeds; p {row['p levels']}; {row['methods']}"
             + (f"; CCS {row['CCS optimizer']}" if row["CCS optimizer"] else "")
-            + f"; {row['size (MB)']} MB"
+            + f"; {row['size (MB)']} MB; {record.origin}"
         )
     return 0
+
+
+def _has_origin(record, origin: str) -> bool:
+    """Whether a run comes from `origin`: all, here (computed on this machine), imported
+    (any pack), or a pack's id."""
+    return origin == "all" or {"here": not record.pack, "imported": bool(record.pack)}.get(
+        origin, record.pack == origin
+    )
 
 
 def command_compare(args: argparse.Namespace) -> int:
@@ -56,6 +64,9 @@ def command_compare(args: argparse.Namespace) -> int:
 def register(commands) -> None:
     """Add the `runs` and `compare` commands to the CLI's subparsers."""
     runs = commands.add_parser("runs", help="list the finished runs in the cache (keys for compare)")
+    runs.add_argument(
+        "--origin", default="all", help="all (default), here (computed on this machine), imported, or a pack's id"
+    )
     runs.set_defaults(run=command_runs)
     compare = commands.add_parser("compare", help="several cached runs side by side")
     compare.add_argument("keys", nargs="+", metavar="KEY", help="run keys or their first 6+ hex digits")

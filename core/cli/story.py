@@ -9,7 +9,8 @@ from pathlib import Path
 
 from core.cli.experiments import run_with_bars
 from core.cli.output import checked_output, status_printer
-from core.story.deck import resolve_deck
+from core.store.imports import imported_packs, remove_pack
+from core.story.deck import resolve_deck, shipped_deck_names
 from core.story.pack import pack, unpack
 from core.story.registry import compute, missing
 from core.story.results import Results
@@ -36,16 +37,52 @@ def command_pack(args: argparse.Namespace) -> int:
 
 
 def command_unpack(args: argparse.Namespace) -> int:
-    name, deck, report = unpack(args.pack)
-    print(f"imported deck {name!r} ({len(deck.steps)} steps): {report.runs} run(s), {report.views} measured view(s)")
-    print(f"present it: make run, then open /present?deck={name}  (or python -m core present {name} --html talk.html)")
+    address, deck, report = unpack(args.pack)
+    state = "was imported before; nothing written" if report.already else "imported"
+    print(
+        f"pack {report.pack} {state}: deck {address!r} ({len(deck.steps)} steps), {report.runs} run(s), "
+        f"{report.views} measured view(s), kept apart from this machine's results (nothing of theirs replaced)"
+    )
+    print(
+        f"present it: make run, then open /present?deck={address}  (or python -m core present {address} --html "
+        f"talk.html); remove it: python -m core packs --remove {report.pack}"
+    )
+    return 0
+
+
+def command_decks(args: argparse.Namespace) -> int:
+    """The decks that can be presented by name: shipped, then imported, apart."""
+    print("shipped:")
+    for name in shipped_deck_names():
+        print(f"  {name}")
+    packs = imported_packs()
+    print("imported:" if packs else "imported: none (python -m core unpack PACK.zip)")
+    for imported in packs:
+        print(f"  {imported.address}  ({imported.title}; {imported.origin()})")
+    return 0
+
+
+def command_packs(args: argparse.Namespace) -> int:
+    """The imported packs, or one removed with everything it brought."""
+    if args.remove:
+        removed = remove_pack(args.remove)
+        print(f"removed pack {removed.id}: its deck {removed.address!r} and every result it brought")
+        return 0
+    packs = imported_packs()
+    if not packs:
+        print("no imported packs")
+    for imported in packs:
+        runs = len(list(imported.sweeps.root.glob("*/info.json"))) if imported.sweeps.root.is_dir() else 0
+        print(
+            f"{imported.id}  deck {imported.address!r}, {runs} run(s), {imported.origin()}, from {imported.file_name}"
+        )
     return 0
 
 
 def command_present(args: argparse.Namespace) -> int:
     out = checked_output(args.html, (".html",), "--html")
     name, deck, _ = resolve_deck(args.deck)
-    results = Results(pins=deck.pins)
+    results = Results.of_deck(deck)
     if any(missing(deck, results)):
         compute(deck, results, pipeline_runner(args.device), status_printer)
     out.write_text(deck_html(deck, results), encoding="utf-8")
@@ -54,7 +91,7 @@ def command_present(args: argparse.Namespace) -> int:
 
 
 def register(commands) -> None:
-    """Add the `pack`, `unpack` and `present` commands to the CLI's subparsers."""
+    """Add the `pack`, `unpack`, `present`, `decks` and `packs` commands to the CLI's subparsers."""
     deck_help = "a deck file (.toml) or a deck's name (default: the demo deck)"
     pack_parser = commands.add_parser("pack", help="a deck and every result it draws, in one zip file")
     pack_parser.add_argument("deck", nargs="?", help=deck_help)
@@ -69,3 +106,8 @@ def register(commands) -> None:
     present.add_argument("--html", type=Path, required=True, help="the .html file to write")
     present.add_argument("--device", default="auto", help="for results that must be computed first")
     present.set_defaults(run=command_present)
+    decks = commands.add_parser("decks", help="the decks that can be presented by name: shipped and imported, apart")
+    decks.set_defaults(run=command_decks)
+    packs = commands.add_parser("packs", help="the imported packs, each apart from this machine's results")
+    packs.add_argument("--remove", metavar="PACK_ID", help="remove an imported pack and everything it brought")
+    packs.set_defaults(run=command_packs)

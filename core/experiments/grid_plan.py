@@ -102,7 +102,7 @@ def plan_grid(grid: Grid) -> GridPlan:
     """What running `grid` would do, from the cache as it is now; loads no model."""
     activations, sweeps = ActivationStore(), SweepStore()
     extraction_records = _extraction_records(activations)
-    sweep_records = [record for record in list_runs() if not record.damaged and record.seconds > 0]
+    sweep_records = [r for r in list_runs() if not r.damaged and not r.pack and r.seconds > 0]  # computed here
     extractions_cached = sweep_count = sweeps_cached = 0
     seconds: float | None = 0.0
     disk: int | None = 0

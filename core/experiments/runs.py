@@ -27,9 +27,11 @@ from core.metrics import summarize
 from core.settings.presets import optimizer_name
 from core.store.activations import ActivationStore
 from core.store.entries import folder_bytes
+from core.store.imports import ImportedPack, imported_pack, imported_packs
 from core.store.sweeps import SweepStore
 
 MIN_PREFIX = 6
+COMPUTED_HERE = "computed here"
 
 
 @dataclass(frozen=True)
@@ -45,20 +47,25 @@ class RunRecord:
     created: float = 0.0
     size_bytes: int = 0
     seconds: float = 0.0
+    pack: str = ""  # the imported pack it came from; "" when computed here
+    origin: str = COMPUTED_HERE
 
     @property
     def damaged(self) -> bool:
         return self.config is None
 
 
-def _record(store: SweepStore, activations: ActivationStore, folder: Path) -> RunRecord:
+def _record(
+    store: SweepStore, activations: ActivationStore, folder: Path, pack: ImportedPack | None = None
+) -> RunRecord:
     size = folder_bytes(folder)
+    origin = {"pack": pack.id, "origin": pack.origin()} if pack is not None else {}
     try:
         info = json.loads((folder / "info.json").read_text())
         config = from_dict(SweepConfig, info["config"])
         activation_key = str(info["activation_key"])
     except (OSError, ValueError, KeyError, TypeError):
-        return RunRecord(folder.name, "", None, size_bytes=size)
+        return RunRecord(folder.name, "", None, size_bytes=size, **origin)
     extraction = info.get("extraction") or {}
     if not extraction and activations.has(activation_key):
         try:
@@ -67,17 +74,25 @@ def _record(store: SweepStore, activations: ActivationStore, folder: Path) -> Ru
             extraction = {}
     created = info.get("created") or (folder / "info.json").stat().st_mtime
     seconds = info.get("seconds") if isinstance(info.get("seconds"), (int, float)) else 0.0
-    return RunRecord(folder.name, activation_key, config, extraction, float(created), size, float(seconds))
+    return RunRecord(folder.name, activation_key, config, extraction, float(created), size, float(seconds), **origin)
 
 
 def list_runs(root: Path | None = None) -> list[RunRecord]:
-    """Every finished sweep in the cache, newest first, without the per-method parts of
-    sweeps that are listed themselves."""
-    store, activations = SweepStore(root), ActivationStore(root)
-    if not store.root.is_dir():
-        return []
+    """Every finished sweep in the cache, newest first: this machine's and each imported
+    pack's (each record saying which), without the per-method parts of sweeps that are
+    listed themselves."""
+    activations = ActivationStore(root)
+    sources = [(SweepStore(root), None), *((pack.sweeps, pack) for pack in imported_packs(root))]
     records = [
-        _record(store, activations, folder)
+        record for store, pack in sources if store.root.is_dir() for record in _records(store, activations, pack)
+    ]
+    return sorted(records, key=lambda r: r.created, reverse=True)
+
+
+def _records(store: SweepStore, activations: ActivationStore, pack: ImportedPack | None) -> list[RunRecord]:
+    """The runs of one store, without the per-method parts of the runs it lists."""
+    records = [
+        _record(store, activations, folder, pack)
         for folder in store.root.iterdir()
         if not folder.name.startswith(".") and store.has(folder.name)
     ]
@@ -87,8 +102,7 @@ def list_runs(root: Path | None = None) -> list[RunRecord]:
         if not r.damaged and len(r.config.methods) > 1
         for m in r.config.methods
     }
-    shown = [r for r in records if r.damaged or (r.activation_key, r.config) not in parts]
-    return sorted(shown, key=lambda r: r.created, reverse=True)
+    return [r for r in records if r.damaged or (r.activation_key, r.config) not in parts]
 
 
 def find_runs(prefixes: list[str], root: Path | None = None) -> list[RunRecord]:
@@ -103,6 +117,8 @@ def find_runs(prefixes: list[str], root: Path | None = None) -> list[RunRecord]:
                 "(python -m core runs lists them)."
             )
         matches = [r for r in records if r.key.startswith(prefix)]
+        if len(matches) > 1 and sum(not r.pack for r in matches) == 1:  # this machine's, before a pack's copy
+            matches = [r for r in matches if not r.pack]
         if len(matches) != 1:
             raise UserError(
                 f"{'No' if not matches else 'More than one'} cached run has a key starting with "
@@ -114,20 +130,27 @@ def find_runs(prefixes: list[str], root: Path | None = None) -> list[RunRecord]:
     return found
 
 
+def run_store(record: RunRecord, root: Path | None = None) -> SweepStore:
+    """The store a listed run lives in: this machine's, or its pack's."""
+    return imported_pack(record.pack, root).sweeps if record.pack else SweepStore(root)
+
+
 def load_run(record: RunRecord, root: Path | None = None) -> SweepResult:
     """The sweep of a listed run (CorruptEntry, the entry set aside, if it fails its check)."""
-    return load_sweep(SweepStore(root), record.key, record.config, record.activation_key)
+    return load_sweep(run_store(record, root), record.key, record.config, record.activation_key)
 
 
 def describe_run(record: RunRecord) -> dict[str, Any]:
     """What defines a run, as one row of the library's table."""
     if record.damaged:
-        return {"key": record.key[:12], "model": "(unreadable record)", "size (MB)": record.size_bytes / 1e6}
+        return {"key": record.key[:12], "origin": record.origin, "model": "(unreadable record)",
+                "size (MB)": record.size_bytes / 1e6}  # fmt: skip
     config, extraction = record.config, record.extraction
     extract_config = extraction.get("config") or {}
     template = extract_config.get("template", {})
     return {
         "key": record.key[:12],
+        "origin": record.origin,
         "model": extraction.get("model_name", "?"),
         "dataset": extraction.get("dataset_description", "?"),
         "template": f"{template.get('prompt', '?')} [{template.get('positive', '?')} /{template.get('negative', '?')}]",
@@ -181,7 +204,13 @@ def overlay(
 def delete_run(record: RunRecord, root: Path | None = None) -> None:
     """Remove one run and the per-method parts kept for its reuse from the cache (only
     ever on its owner's explicit request; another run that shared a part keeps its own
-    whole copy, so it loses nothing)."""
+    whole copy, so it loses nothing). A run an imported pack brought goes only with its
+    pack (core.store.imports.remove_pack)."""
+    if record.pack:
+        raise UserError(
+            f"Run {record.key[:12]} came with pack {record.pack}; remove the pack to remove what it brought "
+            f"(python -m core packs --remove {record.pack})."
+        )
     store = SweepStore(root)
     parts = (
         [sweep_key(record.activation_key, method_config(record.config, m)) for m in record.config.methods]

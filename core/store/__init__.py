@@ -6,4 +6,5 @@ block, and loaded without pickle. A damaged entry is set aside and recomputed, n
 - activations: ActivationSet and ActivationStore (hidden states, streamed to disk)
 - sweeps: SweepStore (a sweep's table and probes)
 - views: ViewStore (the small tables a deck step measures)
+- imports: imported packs, each in a folder of its own, apart from what was computed here
 """

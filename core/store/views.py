@@ -22,6 +22,8 @@ from core.paths import cache_root
 from core.store.entries import CorruptEntry, content_key, digest, quarantine
 
 VIEW_SUFFIX = ".json"
+# The most a stored view may hold (the demo's are a few kB): a pack's view is refused beyond it.
+MAX_VIEW_BYTES = 1024 * 1024
 
 
 def _payload_digest(tables: dict[str, Any]) -> str:

@@ -5,8 +5,10 @@ results, the run it shows written as link parameters (core.settings.links), so a
 configs exactly as a shared link does: strictly parsed, held to the same bounds, never a
 server path.
 
-Decks are found by name: the ones shipped in core/decks/ and the ones a pack imported
-into `<cache>/decks/` (with the keys its results had where they were computed, its pins).
+Decks are found by name: the ones shipped in core/story/decks/ by theirs, and the one each
+imported pack brought (core.store.imports) as `<pack id>/<deck name>`, with its pins (the
+keys its results had where they were computed) and its pack; an imported deck never
+shadows a shipped one.
 A deck is text written by a person, so every problem is a UserError naming the deck, the
 step and the field.
 """
@@ -20,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import UserError
-from core.paths import cache_root
+from core.store.imports import PACK_DECK, PACK_ID, PACK_PINS, ImportedPack, imported_pack, imported_packs
 from core.story.model import Deck, Step
 from core.story.options import link_params
 from core.story.registry import STEP_TYPES, check_step
@@ -113,62 +115,73 @@ def load_deck(path: str | Path | None = None) -> Deck:
     return parse_deck(read_deck_text(path), path.name)
 
 
-def imported_decks_folder(root: Path | None = None) -> Path:
-    return (root or cache_root()) / "decks"
+def shipped_deck_names() -> list[str]:
+    """The decks that come with the lab (core/story/decks/), the demo's first."""
+    return list(dict.fromkeys([DEFAULT_NAME, *sorted(path.stem for path in BUNDLED_DECKS.glob("*.toml"))]))
 
 
 def deck_names(root: Path | None = None) -> list[str]:
-    """Every deck that can be opened by name: the shipped ones, then the imported ones."""
-    shipped = sorted(path.stem for path in BUNDLED_DECKS.glob("*.toml"))
-    folder = imported_decks_folder(root)
-    imported = sorted(path.stem for path in folder.glob("*.toml")) if folder.is_dir() else []
-    return list(dict.fromkeys([DEFAULT_NAME, *shipped, *imported]))
+    """Every deck that can be opened by name: the shipped ones, then each imported pack's,
+    as `<pack id>/<deck name>`."""
+    return [*shipped_deck_names(), *(pack.address for pack in imported_packs(root))]
 
 
 def check_deck_name(name: str) -> str:
-    if not isinstance(name, str) or not DECK_NAME.fullmatch(name):
-        raise UserError(f"{name!r} is not a deck name (lower-case letters, digits, - and _, at most 64).")
+    """`name` if it names a deck the way links and the CLI may: a shipped deck's name, or
+    `<pack id>/<deck name>` for an imported one; never a path."""
+    shipped, _, deck = name.partition("/") if isinstance(name, str) else ("", "", "")
+    if not isinstance(name, str) or not (
+        DECK_NAME.fullmatch(name) or (PACK_ID.fullmatch(shipped) and DECK_NAME.fullmatch(deck))
+    ):
+        raise UserError(
+            f"{name!r} is not a deck name (a shipped deck's name: lower-case letters, digits, - and _; or an "
+            "imported one's, pack-id/name)."
+        )
     return name
 
 
-def _deck_file(name: str, root: Path | None) -> Path | None:
-    """The file of the deck `name`: an imported one (a pack's, with pins) before a shipped
-    one of the same name."""
-    for folder in (imported_decks_folder(root), BUNDLED_DECKS):
-        if (folder / f"{name}.toml").is_file():
-            return folder / f"{name}.toml"
-    return None
+def _deck_files(name: str, root: Path | None) -> tuple[Path, ImportedPack | None] | None:
+    """(deck file, its pack if imported) of the deck `name`, or None when there is none."""
+    if "/" in name:
+        pack_id, _, deck = name.partition("/")
+        try:
+            pack = imported_pack(pack_id, root)
+        except UserError:
+            return None
+        return (pack.folder / PACK_DECK, pack) if pack.deck == deck else None
+    path = BUNDLED_DECKS / f"{name}.toml"
+    return (path, None) if path.is_file() else None
 
 
 def deck_version(name: str, root: Path | None = None) -> tuple[int, ...]:
-    """What changes when the deck `name` is edited or imported again: the modification time
-    and size of its file and of its pins (a cache of parsed decks keys on it); empty for
-    a name with no deck, which deck_by_name refuses."""
-    path = _deck_file(check_deck_name(name), root)
-    if path is None:
+    """What changes when the deck `name` is edited: the modification time and size of its
+    file (a cache of parsed decks keys on it); empty for a name with no deck, which
+    deck_by_name refuses."""
+    found = _deck_files(check_deck_name(name), root)
+    if found is None:
         return ()
-    files = [path, path.with_suffix(".pins.json")]
-    return tuple(
-        number for file in files if file.is_file() for number in (file.stat().st_mtime_ns, file.stat().st_size)
-    )
+    return found[0].stat().st_mtime_ns, found[0].stat().st_size
 
 
 def deck_by_name(name: str, root: Path | None = None) -> Deck:
-    """A shipped or imported deck by name (never a path), with its pins if imported."""
-    path = _deck_file(check_deck_name(name), root)
-    if path is None:
+    """A shipped deck by name, or an imported one as `<pack id>/<deck name>` with its pins
+    and its pack (never a path)."""
+    found = _deck_files(check_deck_name(name), root)
+    if found is None:
         raise UserError(f"There is no deck named {name!r}; decks here: {', '.join(deck_names(root))}.")
+    path, pack = found
     deck = load_deck(path)
-    pins_file = path.with_suffix(".pins.json")
-    if not pins_file.is_file():
+    if pack is None:
         return deck
     try:
-        pins = json.loads(pins_file.read_text())
-        if not all(isinstance(v, list) and len(v) == 2 for v in pins.values()):
+        pins = json.loads((pack.folder / PACK_PINS).read_text())
+        if not isinstance(pins, dict) or not all(isinstance(v, list) and len(v) == 2 for v in pins.values()):
             raise ValueError
-    except (OSError, ValueError, AttributeError):
-        raise UserError(f"The imported deck {name!r} has unreadable pins; unpack its pack again.") from None
-    return Deck(deck.title, deck.steps, pins)
+    except (OSError, ValueError):
+        raise UserError(
+            f"The imported deck {name!r} has unreadable pins; remove its pack and unpack it again."
+        ) from None
+    return Deck(deck.title, deck.steps, pins, pack)
 
 
 def resolve_deck(argument: str | None, root: Path | None = None) -> tuple[str, Deck, str]:
@@ -181,4 +194,4 @@ def resolve_deck(argument: str | None, root: Path | None = None) -> tuple[str, D
         name = re.sub(r"[^a-z0-9_-]", "-", path.stem.lower()).strip("-_")[:64] or "deck"
         return name, parse_deck(text, path.name), text
     deck = deck_by_name(argument, root)
-    return argument, deck, _deck_file(argument, root).read_text(encoding="utf-8")
+    return argument, deck, _deck_files(argument, root)[0].read_text(encoding="utf-8")

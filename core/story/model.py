@@ -16,6 +16,7 @@ from core.config import Run
 from core.experiments.cells import SweepResult
 from core.settings.links import extract_from_params, sweep_from_params
 from core.store.activations import ActivationSet
+from core.store.imports import ImportedPack
 from core.story.slides import Slide
 
 
@@ -76,12 +77,14 @@ class Step:
 
 @dataclass(frozen=True)
 class Deck:
-    """A titled sequence of steps. `pins` (from an imported pack) maps a run's identity to
-    the activation and sweep keys its results were stored under."""
+    """A titled sequence of steps. An imported deck has its `pack` (core.store.imports), and
+    `pins`, which map a run's identity to the activation and sweep keys its results had
+    where the pack was made."""
 
     title: str
     steps: tuple[Step, ...]
     pins: dict[str, list[str]] = field(default_factory=dict)
+    pack: ImportedPack | None = None
 
     def runs(self) -> list[Run]:
         """The distinct runs the steps draw from, in order of first use."""

@@ -59,11 +59,13 @@ def check_step(step: Step) -> None:
 
 def slide(step: Step, results: Results) -> Slide | None:
     """The step's Slide from cached results (None while any are missing), its chart in
-    slide style (core.views.style.slide_style)."""
+    slide style (core.views.style.slide_style), saying where its numbers came from when an
+    imported pack drew it."""
     drawn = step.spec.draw(step, results)
-    if drawn is None or drawn.chart is None:
-        return drawn
-    return dataclasses.replace(drawn, chart=slide_style(drawn.chart))
+    if drawn is None:
+        return None
+    chart = None if drawn.chart is None else slide_style(drawn.chart)
+    return dataclasses.replace(drawn, chart=chart, origin=results.origin(step))
 
 
 def missing(deck: Deck, results: Results) -> tuple[list[Run], list[Step]]:

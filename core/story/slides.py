@@ -25,8 +25,10 @@ class Pair:
 @dataclass(frozen=True)
 class Slide:
     """What a step shows under its title and body: a chart (slide-sized), the pair it
-    inspects, and a caption saying how its numbers were computed."""
+    inspects, a caption saying how its numbers were computed, and where they came from
+    when not from this machine ("from pack NAME, imported DATE")."""
 
     chart: alt.TopLevelMixin | None = None
     pair: Pair | None = None
     caption: str = ""
+    origin: str = ""

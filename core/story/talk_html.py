@@ -96,6 +96,8 @@ def deck_html(deck: Deck, results: Results) -> str:
             parts.append(f"<div class='chart' id='chart-{number}'></div>")
         if shown.caption:
             parts.append(_paragraphs(shown.caption, "caption"))
+        if shown.origin:
+            parts.append(_paragraphs(shown.origin, "caption"))
         if step.notes:
             parts.append(f"<details><summary>Speaker notes</summary>{_paragraphs(step.notes)}</details>")
         parts.append(f"<p class='where'>Step {number} of {len(deck.steps)}</p>")

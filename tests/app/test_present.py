@@ -63,10 +63,9 @@ def test_a_deck_parameter_that_is_a_path_or_unknown_is_one_error_and_opens_the_d
         assert app.title[0].value.replace("\\", "") == deck.steps[0].title
 
 
-def test_a_deck_edited_or_imported_again_is_read_again(isolated_cache):
-    folder = isolated_cache / "decks"
-    folder.mkdir()
-    deck = folder / "edited.toml"
+def test_a_deck_edited_while_the_server_runs_is_read_again(tmp_path, monkeypatch):
+    monkeypatch.setattr("core.story.deck.BUNDLED_DECKS", tmp_path)  # the shipped decks' folder, to edit
+    deck = tmp_path / "edited.toml"
     deck.write_text('title = "A talk"\n[[steps]]\ntype = "text"\ntitle = "The first version"\n')
     app = open_page("app_pages/present.py", query={"deck": "edited"})
     assert app.title[0].value == "The first version"

@@ -4,6 +4,8 @@ what differs in the legend, and the owner can delete a run."""
 from __future__ import annotations
 
 import dataclasses
+import json
+import shutil
 
 from core.__main__ import main
 from core.experiments.pipeline import run_pipeline
@@ -38,3 +40,25 @@ def test_two_runs_overlay_on_one_chart_and_one_can_be_deleted(tiny_run):
     [delete] = [b for b in app.button if b.label == "Delete chosen"]
     delete.click().run()
     assert not app.exception and len(list_runs()) == 1
+
+
+def test_a_run_a_pack_brought_shows_its_origin_and_goes_only_with_its_pack(tiny_run, isolated_cache):
+    """A run in an imported pack's folder (as unpack leaves it) is listed with its origin,
+    filtered by it, not deleted by Delete chosen, and removed with its pack alone."""
+    [own] = list_runs()
+    folder = isolated_cache / "imported" / "talk-0123abcd"
+    shutil.copytree(isolated_cache / "sweeps" / own.key, folder / "sweeps" / own.key)
+    record = {"deck": "talk", "title": "T", "file_name": "talk.zip", "sha256": "0123abcd" + "0" * 56,
+              "imported": 1_800_014_400}  # noon UTC, the 15th in every time zone within 11 hours  # fmt: skip
+    (folder / "pack.json").write_text(json.dumps(record))
+    app = open_page("app_pages/runs.py")
+    assert not app.exception
+    origins = list(app.dataframe[0].value["origin"])
+    assert sorted(origins) == ["computed here", "from pack talk-0123abcd, imported 2027-01-15"]
+    app.selectbox(key="runs_origin").set_value("talk-0123abcd").run()
+    assert list(app.dataframe[0].value["origin"]) == ["from pack talk-0123abcd, imported 2027-01-15"]
+    app.multiselect(key="runs_chosen").set_value([f"talk-0123abcd/{own.key}"]).run()
+    assert [b.label for b in app.button if b.label in ("Delete chosen", "Remove pack")] == ["Remove pack"]
+    app.checkbox[0].check().run()
+    next(b for b in app.button if b.label == "Remove pack").click().run()
+    assert not app.exception and not folder.exists() and [r.key for r in list_runs()] == [own.key]

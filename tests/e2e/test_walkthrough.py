@@ -102,9 +102,10 @@ def test_layer_scan(page: Page, app_server: str, screenshot_dir):
     page.screenshot(path=screenshot_dir / "layers.png", full_page=True)
 
 
-def walk_deck(page: Page, url: str, deck, screenshot_dir, prefix: str) -> list[float]:
+def walk_deck(page: Page, url: str, deck, screenshot_dir, prefix: str, origin: str | None = None) -> list[float]:
     """Step through `deck` from step 1 with Next (and the arrow key every other step),
-    checking each step draws with no error; returns the seconds from Next to each step drawn."""
+    checking each step draws with no error (and, with `origin`, that each step with results
+    says where they came from); returns the seconds from Next to each step drawn."""
     page.goto(url)
     settle(page)
     times = []
@@ -115,6 +116,8 @@ def walk_deck(page: Page, url: str, deck, screenshot_dir, prefix: str) -> list[f
         expect(page.locator("[data-testid='stAlertContentInfo']")).to_have_count(0)
         if step.shows_results:
             expect(page.locator("svg.marks >> visible=true")).to_have_count(1)
+            if origin is not None:
+                expect(page.get_by_text(origin, exact=False)).to_be_visible()
         page.screenshot(path=screenshot_dir / f"{prefix}_{number}.png", full_page=True)
         if number < len(deck.steps):
             started = time.perf_counter()
@@ -241,12 +244,14 @@ def test_a_packed_deck_presents_offline_on_a_machine_without_the_model(
         timeout=300,
     )
     assert unpacked.returncode == 0, unpacked.stderr
+    address = re.search(r"/present\?deck=(\S+)", unpacked.stdout).group(1)  # pack-id/demo: never the shipped demo
+    assert re.fullmatch(r"talk-[0-9a-f]{8}/demo", address), unpacked.stdout
     room = serve(
         tmp_path_factory, Path(there["CCS_LAB_CACHE"]), PYTHONPATH=str(stand_in), CCS_LAB_ASSETS=there["CCS_LAB_ASSETS"]
     )
     url = next(room)
     try:
-        times = walk_deck(page, f"{url}/present?deck=demo", deck, screenshot_dir, "room")
+        times = walk_deck(page, f"{url}/present?deck={address}", deck, screenshot_dir, "room", "From pack talk-")
     finally:
         next(room, None)
     print("unpacked deck, seconds from Next to the step drawn: " + ", ".join(f"{t:.2f}" for t in times))

@@ -10,6 +10,7 @@ balanced data every probe finds it and the answers are known.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import time
@@ -184,13 +185,16 @@ def test_pack_then_unpack_into_an_empty_cache_with_no_model_draws_every_step(com
     assert report.runs == 5 and report.views == 2 and report.size_bytes == (tmp_path / "talk.zip").stat().st_size
 
     elsewhere = tmp_path / "elsewhere"
-    name, imported, _ = unpack(tmp_path / "talk.zip", root=elsewhere)
-    assert name == "talk" and not (elsewhere / "activations").exists()
-    reopened = deck_by_name("talk", root=elsewhere)
-    assert reopened.pins == imported.pins and len(reopened.pins) == 5
-    there = Results(elsewhere, reopened.pins)
+    name, imported, report = unpack(tmp_path / "talk.zip", root=elsewhere)
+    assert name == f"{report.pack}/talk" and re.fullmatch(r"talk-[0-9a-f]{8}", report.pack)
+    assert not (elsewhere / "activations").exists() and not (elsewhere / "sweeps").exists()  # kept apart
+    reopened = deck_by_name(name, root=elsewhere)
+    assert reopened.pins == imported.pins and len(reopened.pins) == 5 and reopened.pack.id == report.pack
+    there = Results.of_deck(reopened, elsewhere)
     for step in reopened.steps:
-        assert slide(step, there) is not None, step.title
+        shown = slide(step, there)
+        assert shown is not None, step.title
+        assert shown.origin.startswith(f"from pack {report.pack}, imported ") or not step.shows_results
     original = results.sweep(deck.steps[1].configs()).table
     assert there.sweep(reopened.steps[1].configs()).table.equals(original)
 
@@ -199,12 +203,12 @@ def test_pins_find_results_stored_under_another_machines_keys(computed, tmp_path
     _deck, results = computed
     (tmp_path / "talk.toml").write_text(DECK)
     pack(str(tmp_path / "talk.toml"), tmp_path / "talk.zip", root=results.root)
-    unpack(tmp_path / "talk.zip", root=tmp_path / "there")
+    name, _deck, _report = unpack(tmp_path / "talk.zip", root=tmp_path / "there")
     # another machine computes other activation keys (say, another dtype): only the pins find the results
     monkeypatch.setattr("core.story.results.activation_key", lambda config, device="auto": "f" * 64)
-    reopened = deck_by_name("talk", root=tmp_path / "there")
+    reopened = deck_by_name(name, root=tmp_path / "there")
     assert slide(reopened.steps[1], Results(tmp_path / "there")) is None
-    assert slide(reopened.steps[1], Results(tmp_path / "there", reopened.pins)) is not None
+    assert slide(reopened.steps[1], Results.of_deck(reopened, tmp_path / "there")) is not None
 
 
 def test_pack_refuses_a_deck_whose_results_are_missing_without_a_pipeline(isolated_cache, tmp_path):
@@ -270,7 +274,7 @@ def test_a_pack_whose_record_and_manifest_were_both_forged_is_refused(computed, 
             out.writestr(name, data)
     with pytest.raises(UserError, match="does not match its record"):
         unpack(tmp_path / "forged.zip", root=tmp_path / "target")
-    assert not (tmp_path / "target" / "sweeps").exists()
+    assert not (tmp_path / "target" / "sweeps").exists() and not (tmp_path / "target" / "imported").exists()
 
 
 def test_the_html_export_holds_every_chart_inline_and_escapes_all_text(computed):
@@ -368,3 +372,100 @@ def test_more_runs_than_colors_is_one_message():
     )
     with pytest.raises(UserError, match="at most 8"):
         compare_chart(summary)
+
+
+def packed(computed, tmp_path, deck_text: str = DECK, name: str = "talk") -> Path:
+    """The computed planted deck (or `deck_text` on the same runs) packed as NAME.zip."""
+    _deck, results = computed
+    (tmp_path / f"{name}.toml").write_text(deck_text)
+    pack(str(tmp_path / f"{name}.toml"), tmp_path / f"{name}.zip", root=results.root)
+    return tmp_path / f"{name}.zip"
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_a_planted_pack_never_answers_this_machines_lookups(computed, tmp_path):
+    """Results a pack brings under this machine's own keys (planted, or honest) change nothing
+    this machine computes or shows outside that pack's deck, and unpack replaces nothing."""
+    deck, results = computed
+    zipped = packed(computed, tmp_path)
+    elsewhere = tmp_path / "elsewhere"  # a machine that has computed none of it
+    _address, imported, _report = unpack(zipped, root=elsewhere)
+    run = deck.steps[1].configs()
+    assert Results(elsewhere).sweep(run) is None  # a shipped deck or a page: nothing found
+    assert missing(deck, Results(elsewhere)) != ([], [])  # and the deck's own results would be computed here
+    assert Results.of_deck(imported, elsewhere).sweep(run) is not None  # only its own deck reads it
+    assert not SweepStore(elsewhere).root.exists()
+
+    own = _snapshot(results.root / "sweeps") | _snapshot(results.root / "views")
+    again_here, _, _ = unpack(zipped, root=results.root)  # into the machine that computed it all
+    assert _snapshot(results.root / "sweeps") | _snapshot(results.root / "views") == own  # nothing replaced
+    slides = [slide(step, Results.of_deck(deck_by_name(again_here), results.root)) for step in deck.steps]
+    assert all(shown is not None and not shown.origin for shown in slides)  # this machine's own results first
+
+
+def test_an_imported_deck_never_shadows_a_shipped_one(computed, tmp_path, capsys):
+    from core.__main__ import main
+    from core.story.deck import deck_names
+
+    zipped = packed(computed, tmp_path, name="demo")  # a pack whose deck is called like the shipped demo
+    address, _deck, report = unpack(zipped)
+    assert address == f"{report.pack}/demo" and deck_by_name("demo").pack is None
+    assert deck_by_name("demo").title != "Planted </script> talk"
+    assert deck_names()[:2] == ["demo", "remedies"] and deck_names()[-1] == address
+    assert main(["decks"]) == 0
+    shipped, imported = capsys.readouterr().out.split("imported:")
+    assert "demo" in shipped and address not in shipped and address in imported
+
+
+def test_the_same_pack_imports_once_and_removing_it_removes_what_it_brought(computed, tmp_path, capsys):
+    from core.__main__ import main
+    from core.experiments.runs import delete_run, list_runs
+    from core.store.imports import imported_packs
+
+    _deck, results = computed
+    zipped = packed(computed, tmp_path)
+    own = _snapshot(results.root / "sweeps")
+    _address, _deck, first = unpack(zipped)
+    _address, _deck, again = unpack(zipped)
+    assert not first.already and again.already and again.pack == first.pack and len(imported_packs()) == 1
+    records = list_runs()
+    assert len(records) == 10 and {r.origin for r in records if r.pack} == {imported_packs()[0].origin()}
+    assert main(["runs", "--origin", "here"]) == 0 and main(["runs", "--origin", first.pack]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert len(printed) == 10 and sum("computed here" in line for line in printed) == 5
+    with pytest.raises(UserError, match="remove the pack"):
+        delete_run(next(r for r in records if r.pack))
+    assert main(["packs", "--remove", first.pack]) == 0
+    assert imported_packs() == [] and _snapshot(results.root / "sweeps") == own and len(list_runs()) == 5
+
+
+PACK_CASES = {
+    "pin-not-hex": lambda m, d: m["pins"].update({"../../etc": next(iter(m["pins"].values()))}),
+    "pin-path": lambda m, d: m["pins"].update({k: ["../../x", v[1]] for k, v in m["pins"].items()}),
+    "name-path": lambda m, d: m.update(name="../decks/demo"),
+    "deck-over-its-cap": lambda m, d: d.update({"deck.toml": d["deck.toml"] + b"\n#" + b"x" * 300_000}),
+    "results-over-its-config": lambda m, d: d.update(
+        {k: v + b"\n" + b"9" * 2_000_000 for k, v in d.items() if k.endswith("results.csv")}
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(PACK_CASES))
+def test_every_manifest_key_and_member_is_held_to_its_format_and_cap(computed, tmp_path, case):
+    zipped = packed(computed, tmp_path)
+    with zipfile.ZipFile(zipped) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    manifest = json.loads(members.pop("manifest.json"))
+    PACK_CASES[case](manifest, members)
+    manifest["members"] = {name: hashlib.sha256(data).hexdigest() for name, data in members.items()}
+    with zipfile.ZipFile(tmp_path / "bad.zip", "w") as out:
+        out.writestr("manifest.json", json.dumps(manifest))
+        for name, data in members.items():
+            out.writestr(name, data)
+    with pytest.raises(UserError) as error:
+        unpack(tmp_path / "bad.zip", root=tmp_path / "target")
+    assert "\n" not in str(error.value) and "nothing was imported" in str(error.value)
+    assert not (tmp_path / "target").exists()
