@@ -29,6 +29,15 @@ PACK_RECORD = "pack.json"
 PACK_DECK = "deck.toml"
 PACK_PINS = "pins.json"
 PACK_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}-[0-9a-f]{8}")
+KEY = re.compile(r"[0-9a-f]{64}")  # a cache key, a run id or a sha256, as a pack's pins and checksums hold them
+
+
+def valid_pins(pins: object) -> bool:
+    """Whether `pins` maps run ids to [activation key, sweep key], every one a cache key."""
+    return isinstance(pins, dict) and all(
+        KEY.fullmatch(str(run)) and isinstance(pin, list) and len(pin) == 2 and all(KEY.fullmatch(str(k)) for k in pin)
+        for run, pin in pins.items()
+    )
 
 
 @dataclass(frozen=True)

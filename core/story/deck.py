@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import UserError
-from core.store.imports import PACK_DECK, PACK_ID, PACK_PINS, ImportedPack, imported_pack, imported_packs
+from core.store.imports import PACK_DECK, PACK_ID, PACK_PINS, ImportedPack, imported_pack, imported_packs, valid_pins
 from core.story.model import Deck, Step
 from core.story.options import link_params
 from core.story.registry import STEP_TYPES, check_step
@@ -175,7 +175,7 @@ def deck_by_name(name: str, root: Path | None = None) -> Deck:
         return deck
     try:
         pins = json.loads((pack.folder / PACK_PINS).read_text())
-        if not isinstance(pins, dict) or not all(isinstance(v, list) and len(v) == 2 for v in pins.values()):
+        if not valid_pins(pins):
             raise ValueError
     except (OSError, ValueError):
         raise UserError(

@@ -38,7 +38,7 @@ from core.errors import UserError
 from core.experiments.cells import SweepResult
 from core.experiments.sweep import extraction_record, load_sweep, sweep_key
 from core.store.entries import digest, publish
-from core.store.imports import PACK_DECK, PACK_PINS, PACK_RECORD, imported_folder, pack_id, read_pack
+from core.store.imports import KEY, PACK_DECK, PACK_PINS, PACK_RECORD, imported_folder, pack_id, read_pack, valid_pins
 from core.store.sweeps import SWEEP_FILES, SweepStore
 from core.store.views import MAX_VIEW_BYTES, ViewStore
 from core.story.deck import DECK_NAME, MAX_DECK_BYTES, parse_deck, resolve_deck
@@ -59,7 +59,6 @@ MANIFEST = "manifest.json"
 MAX_RECORD_BYTES = 1024 * 1024  # a manifest or a run's record
 MAX_ROW_BYTES = 1024  # a results row: about 260 bytes on the demo
 MAX_HIDDEN = 16_384  # the widest hidden state of a model this lab would load
-HEX = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass(frozen=True)
@@ -260,14 +259,9 @@ def _manifest(raw: bytes, where: str) -> dict:
     except (ValueError, KeyError, TypeError):
         raise UserError(f"{where} has an unreadable manifest; nothing was imported.") from None
     hexes = (
-        isinstance(pins, dict)
+        valid_pins(pins)
         and isinstance(members, dict)
-        and all(HEX.fullmatch(str(run)) for run in pins)
-        and all(
-            isinstance(pin, list) and len(pin) == 2 and all(HEX.fullmatch(str(key)) for key in pin)
-            for pin in pins.values()
-        )
-        and all(isinstance(sum_, str) and HEX.fullmatch(sum_) for sum_ in members.values())
+        and all(isinstance(sum_, str) and KEY.fullmatch(sum_) for sum_ in members.values())
     )
     if not isinstance(name, str) or not DECK_NAME.fullmatch(name) or not hexes:
         raise UserError(f"{where}: its manifest names a deck, a pin or a checksum out of format; nothing was imported.")
