@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 from urllib.parse import urlparse
@@ -32,6 +34,10 @@ REPO = Path(__file__).resolve().parents[2]  # the folder that holds core/, for t
 FORWARDED_ENV = ("CCS_LAB_CACHE", "CCS_LAB_ASSETS", "HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "HF_HOME")
 # How long a named Ray cluster may take to answer a connection before the grid gives up.
 RAY_CONNECT_TIMEOUT_S = 5.0
+# How long a driver waits to join it once it answers (Ray's own default is about 20 s).
+RAY_JOIN_WINDOW_S = 5
+RAY_JOIN_WINDOW_ENV = "RAY_gcs_server_port_wait_time_s"  # Ray's own name for it
+RAY_JOIN_TIMEOUT_S = 15  # importing Ray and joining, at most: with the connect check, under 30 s in all
 
 
 def _extract_remote(config_json: dict, device: str, threads: int) -> dict:
@@ -50,9 +56,10 @@ def _sweep_remote(extracted: dict, sweep_json: dict, device: str) -> dict:
 
 
 def check_ray_address(address: str | None, timeout: float = RAY_CONNECT_TIMEOUT_S) -> None:
-    """A UserError within `timeout` seconds unless the Ray cluster at `address` (host:port
-    or ray://host:port) answers a TCP connection; nothing to check without an address (a
-    local Ray is started) or for "auto" (Ray finds the local one and says so itself)."""
+    """A UserError in seconds, one line, unless the Ray cluster at `address` (host:port or
+    ray://host:port) answers a TCP connection within `timeout` and a driver can join it;
+    nothing to check without an address (a local Ray is started) or for "auto" (Ray finds
+    the local one and says so itself)."""
     if not address or address == "auto":
         return
     parsed = urlparse(address if "://" in address else f"ray://{address}")
@@ -70,6 +77,28 @@ def check_ray_address(address: str | None, timeout: float = RAY_CONNECT_TIMEOUT_
             f"The Ray cluster at {address} does not answer ({reason} within {timeout:g} s); start it with "
             "`ray start --head`, or leave --ray-address out to start a local one."
         ) from None
+    # Something answers; whether it is a Ray cluster a driver can join is asked in a process of
+    # its own, with Ray's connect window cut to RAY_JOIN_WINDOW_S, so its retries and its own log
+    # lines stay out of this one and a port that is not Ray's fails in seconds with one line.
+    join = "import ray, sys; ray.init(address=sys.argv[1], include_dashboard=False); ray.shutdown()"
+    window = os.environ.get(RAY_JOIN_WINDOW_ENV, str(RAY_JOIN_WINDOW_S))
+    try:
+        joined = (
+            subprocess.run(
+                [sys.executable, "-c", join, address],
+                capture_output=True,
+                env={**os.environ, RAY_JOIN_WINDOW_ENV: window},
+                timeout=RAY_JOIN_TIMEOUT_S,
+            ).returncode
+            == 0
+        )
+    except subprocess.TimeoutExpired:  # it answers a connection and then says nothing
+        joined = False
+    if not joined:
+        raise UserError(
+            f"{address} answers, but not as a Ray cluster this driver can join (tried for at most "
+            f"{RAY_JOIN_TIMEOUT_S} s); check the address, or leave --ray-address out to start a local one."
+        )
 
 
 def _start(ray, address: str | None) -> None:
@@ -82,10 +111,14 @@ def _start(ray, address: str | None) -> None:
         "log_to_driver": False,
         "configure_logging": False,
     }
-    if address:
-        ray.init(address=address, **options)
-    else:
-        ray.init(num_cpus=os.cpu_count() or 1, **options)
+    try:
+        if address:
+            ray.init(address=address, **options)
+        else:
+            ray.init(num_cpus=os.cpu_count() or 1, **options)
+    except (ConnectionError, RuntimeError) as error:
+        where = f"the Ray cluster at {address}" if address else "a local Ray"
+        raise UserError(f"Could not start the grid on {where}: {str(error).splitlines()[0][:200]}") from None
 
 
 def run_on_ray(

@@ -9,6 +9,7 @@ table, cell by cell."""
 from __future__ import annotations
 
 import shutil
+import socket
 import time
 
 import pandas as pd
@@ -168,6 +169,11 @@ def test_bad_output_paths_and_an_unreachable_ray_cluster_fail_before_any_work(ti
     assert time.monotonic() - started < 30
     with pytest.raises(UserError, match="not host:port"):
         check_ray_address("ray://:abc")
+    with socket.create_server(("127.0.0.1", 0)) as listener:  # something answers, but it is not Ray
+        started = time.monotonic()
+        with pytest.raises(UserError, match="answers, but not as a Ray cluster"):
+            check_ray_address(f"127.0.0.1:{listener.getsockname()[1]}")
+        assert time.monotonic() - started < 30
     assert ActivationStore().entries() == []
     assert (REPO / "core" / "__init__.py").is_file()  # where Ray's workers find the library
 
