@@ -160,7 +160,7 @@ def test_story_mode_steps_through_the_default_deck(page: Page, app_server: str, 
 def test_two_runs_overlay_on_the_runs_page(page: Page, app_server: str, screenshot_dir):
     page.goto(f"{app_server}/runs")
     settle(page)
-    chooser = page.get_by_role("combobox").first
+    chooser = page.locator("[data-testid='stMultiSelect']").get_by_role("combobox")  # the runs to compare
     for _ in range(2):
         chooser.click()
         page.get_by_role("option").filter(has_text=" · ").first.click()
