@@ -15,6 +15,7 @@ from core.views.style import (
     RUN_COLORS,
     _bottom_legend,
     chance_rules,
+    mean_tooltips,
     method_color,
     method_label,
     metric_domain,
@@ -49,14 +50,7 @@ def imbalance_chart(
     )
     y_scale = alt.Scale(domain=domain)
     color = method_color(_bottom_legend(values=list(dict.fromkeys(data["Method"]))))
-    tooltip = [
-        alt.Tooltip("Method:N"),
-        alt.Tooltip("p:Q", format=".2f"),
-        alt.Tooltip("mean:Q", format=".3f"),
-        alt.Tooltip("ci_low:Q", format=".3f", title="95% CI low"),
-        alt.Tooltip("ci_high:Q", format=".3f", title="95% CI high"),
-        alt.Tooltip("n_seeds:Q"),
-    ]
+    tooltip = mean_tooltips("Method:N")
     base = alt.Chart(data).encode(x=x, color=color)
     band = (
         base.transform_filter("isValid(datum.ci_low)")
@@ -131,15 +125,7 @@ def compare_chart(
     if facet == "none":
         encodings["strokeDash"] = alt.StrokeDash("Method:N", legend=_bottom_legend(3))
     base = alt.Chart().encode(**encodings)
-    tooltip = [
-        alt.Tooltip("Run:N"),
-        alt.Tooltip("Method:N"),
-        alt.Tooltip("p:Q", format=".2f"),
-        alt.Tooltip("mean:Q", format=".3f"),
-        alt.Tooltip("ci_low:Q", format=".3f", title="95% CI low"),
-        alt.Tooltip("ci_high:Q", format=".3f", title="95% CI high"),
-        alt.Tooltip("n_seeds:Q"),
-    ]
+    tooltip = mean_tooltips("Run:N", "Method:N")
     band = (
         base.transform_filter("isValid(datum.ci_low)")
         .mark_area(opacity=0.15)

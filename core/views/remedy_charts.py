@@ -11,6 +11,7 @@ from core.normalizations import NORMALIZATION_REGISTRY
 from core.views.style import (
     _bottom_legend,
     chance_rules,
+    mean_tooltips,
     method_label,
     metric_domain,
     metric_label,
@@ -53,15 +54,7 @@ def remedy_chart(summary: pd.DataFrame, title: str) -> alt.TopLevelMixin:
         axis=p_axis(data["p"]),
         scale=alt.Scale(domain=[float(data["p"].min()), float(data["p"].max())]),
     )
-    tooltip = [
-        alt.Tooltip("Normalization:N"),
-        alt.Tooltip("Metric:N"),
-        alt.Tooltip("p:Q", format=".2f"),
-        alt.Tooltip("mean:Q", format=".3f"),
-        alt.Tooltip("ci_low:Q", format=".3f", title="95% CI low"),
-        alt.Tooltip("ci_high:Q", format=".3f", title="95% CI high"),
-        alt.Tooltip("n_seeds:Q"),
-    ]
+    tooltip = mean_tooltips("Normalization:N", "Metric:N")
     base = alt.Chart().encode(x=x, color=color)
     band = (
         base.transform_filter("isValid(datum.ci_low)")

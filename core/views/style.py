@@ -74,6 +74,19 @@ def _bottom_legend(columns: int = 3, values: list[str] | None = None) -> alt.Leg
     )
 
 
+def mean_tooltips(*fields: str) -> list[alt.Tooltip]:
+    """The tooltips of a point that is a mean over seeds: `fields` (what the point belongs
+    to), then p, the mean, its 95% interval and the number of seeds."""
+    return [
+        *(alt.Tooltip(field) for field in fields),
+        alt.Tooltip("p:Q", format=".2f"),
+        alt.Tooltip("mean:Q", format=".3f"),
+        alt.Tooltip("ci_low:Q", format=".3f", title="95% CI low"),
+        alt.Tooltip("ci_high:Q", format=".3f", title="95% CI high"),
+        alt.Tooltip("n_seeds:Q"),
+    ]
+
+
 def p_axis(levels) -> alt.Axis:
     """An axis with a tick at each level of p that was run, not at round numbers between them."""
     return alt.Axis(values=sorted({float(p) for p in levels}), format="g")
