@@ -15,7 +15,7 @@ PORT ?= 8501
 ADDRESS ?= 0.0.0.0
 PYTEST_ARGS ?=
 
-.PHONY: run serve test test-fast test-e2e lint docs docs-build bench demo setup setup-ray setup-dev clean
+.PHONY: run serve test test-fast test-e2e lint docs docs-build bench gpu-check demo setup setup-ray setup-dev setup-gemma clean
 
 setup: $(STAMP)
 
@@ -36,6 +36,11 @@ setup-ray: $(RAY_STAMP)
 $(RAY_STAMP): $(STAMP) requirements-ray.txt
 	$(PY) -m pip install --quiet -r requirements-ray.txt
 	touch $(RAY_STAMP)
+
+# The second offline model, Gemma 3 270M: opt-in, as the Gemma Terms of Use apply
+# (https://ai.google.dev/gemma/terms); running this target is accepting them.
+setup-gemma: $(STAMP)
+	$(PY) -m core assets --install-model gemma3-270m --accept-license
 
 # The checks and the documentation site: ruff, import-linter, MkDocs Material.
 setup-dev: $(DEV_STAMP)
@@ -74,6 +79,11 @@ docs-build: $(DEV_STAMP)
 
 bench: $(STAMP)
 	$(PY) -m tests.benchmarks.run
+
+# On a CUDA machine: the demo extracted on the GPU (float32, bfloat16) against the CPU, and
+# a grid on Ray there; elsewhere one line saying there is no GPU (tests/benchmarks/gpu_check.py).
+gpu-check: $(RAY_STAMP)
+	@$(PY) -m tests.benchmarks.gpu_check
 
 demo: $(STAMP)
 	$(PY) -m core sweep --preset demo --out results.csv --chart chart.png

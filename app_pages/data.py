@@ -13,6 +13,9 @@ from core.data.prompts import MAX_DISTRACTOR_CHARS, TEMPLATES, render_pair
 from core.data.uploads import load_csv_bytes, save_upload
 from core.errors import UserError, short_path
 from core.extraction.extract import activation_key, extract
+from core.models import OFFLINE_MODELS, model_label, offline_model_id
+from core.models.depth import depth_label, depth_layer
+from core.models.known import known_hidden_states
 from core.names import is_local_path, local_or_id
 from core.settings.validate import BOUNDS, DTYPE_CHOICES, check_extract, class_sizes
 from core.store.activations import ActivationStore
@@ -29,6 +32,22 @@ current = current_extract()
 SHARED = shared()
 
 
+def offline_choice(model_id: str) -> str:
+    """An offline model as the model list shows it: label, size, depth, whether installed."""
+    entry = OFFLINE_MODELS[model_id]
+    state = "" if entry.installed else "; not installed"
+    return f"{entry.label} ({entry.parameters} parameters, {entry.blocks} layers{state})"
+
+
+def install_hint(model_id: str) -> str:
+    """How the owner installs an offline model; a shared server's visitors cannot."""
+    if SHARED:
+        return "Only the owner of this server can install it."
+    entry = OFFLINE_MODELS[model_id]
+    terms = f"; installing accepts the {entry.license}" if entry.accept_license else ""
+    return f"Install it with: {entry.install_command(model_id)}{terms}."
+
+
 def typed_name(text: str) -> str:
     """A model or dataset field as a config value: on the owner's server an existing path
     becomes absolute (core.names.local_or_id); a shared server never looks at its disk."""
@@ -37,18 +56,29 @@ def typed_name(text: str) -> str:
 
 st.subheader("1. Model")
 hub_label = "Hugging Face id" if SHARED else "Hugging Face id or local folder"
-bundled = st.radio(
-    "Model",
-    ["Bundled SmolLM2-135M-Instruct (offline)", hub_label],
-    index=0 if current.model.model_id == BUNDLED else 1,
-    horizontal=True,
-)
+offline_label = "Offline model"
+current_offline = offline_model_id(current.model.model_id)
+kind = st.radio("Model", [offline_label, hub_label], index=0 if current_offline else 1, horizontal=True)
 model = ModelSpec()
-if bundled == hub_label:
+if kind == offline_label:
+    model_ids = list(OFFLINE_MODELS)
+    chosen = st.selectbox(
+        "Offline model",
+        model_ids,
+        index=model_ids.index(current_offline) if current_offline else 0,
+        format_func=offline_choice,
+        key="data_offline_model",
+        help="Models shipped as GGUF files in PyPI packages, converted once to safetensors. "
+        "SmolLM2 is installed with the lab; Gemma 3 270M is opt-in (Gemma Terms of Use).",
+    )
+    model = ModelSpec(model_id=chosen)
+    if not OFFLINE_MODELS[chosen].installed:
+        st.info(plain(f"{OFFLINE_MODELS[chosen].label} is not installed here. {install_hint(chosen)}"))
+else:
     columns = st.columns([3, 1, 1])
     shown_id = (
         ""
-        if current.model.model_id == BUNDLED
+        if current_offline
         else (model_name(current) if is_local_path(current.model.model_id) and SHARED else current.model.model_id)
     )
     model_id = columns[0].text_input(
@@ -180,14 +210,19 @@ float16 = c[2].checkbox(
     current.storage_dtype == "float16",
     help="Halves disk use; stated in the metadata. Hidden states are still computed in the model's dtype.",
 )
+depth = known_hidden_states(model) if offline_model_id(model.model_id) else None
 layer = bounded_input(
     c[3],
     "layer",
-    current_sweep().layer,
-    "data_layer",
+    depth_layer(75, depth) if depth and model != current.model else current_sweep().layer,
+    f"data_layer_{model.model_id}",  # another model starts at its own 75% depth
     "Layer to probe",
     help="The layer to probe, as a hidden-state index: 0 = embeddings, i = output of block i. All layers are stored.",
 )
+if depth:
+    c[3].caption(
+        depth_label(int(layer), depth) if layer < depth else f"{model_label(model.model_id)} has layers 0..{depth - 1}"
+    )
 candidate = ExtractConfig(
     model=model,
     dataset=dataset,

@@ -9,9 +9,10 @@ contract keeps the order):
     views        charts, provenance text, exports
     analysis     mechanism, theory, examples, remedies, distractors
     experiments  the sweep engine, pipeline, layer scans, grids (and Ray), the runs library
-    extraction   models, the forward pass, extraction, companion prompts
+    extraction   loading a model, the forward pass, extraction, companion prompts
     settings     bounds and checks, presets, link parameters
-    data | store | probes | normalizations   (independent of each other)
+    data | models | store | probes | normalizations   (independent of each other;
+                 models: the offline models' registry, depths, conversion)
     config | metrics | names | paths        (the foundation, over errors)
 
 The library never imports streamlit; the dashboard (app.py, app_pages/, ui/) sits on top of it.

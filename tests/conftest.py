@@ -61,19 +61,44 @@ def build_tokenizer(folder: Path):
     return fast
 
 
-def build_tiny_model(folder: Path, architecture: str) -> Path:
-    """Save a 2-layer, hidden-32 random model (Llama: rotary positions; GPT-2: absolute
-    positions) and its tokenizer to `folder`."""
-    from transformers import GPT2Config, GPT2LMHeadModel, LlamaConfig, LlamaForCausalLM
+def build_tiny_model(folder: Path, architecture: str, layers: int = 2) -> Path:
+    """Save a `layers`-layer, hidden-32 random model (Llama: rotary positions; GPT-2:
+    absolute positions; Gemma 3: sliding-window and full attention mixed, a window of 4
+    tokens so it matters) and its tokenizer to `folder`."""
+    from transformers import (
+        Gemma3ForCausalLM,
+        Gemma3TextConfig,
+        GPT2Config,
+        GPT2LMHeadModel,
+        LlamaConfig,
+        LlamaForCausalLM,
+    )
 
     tokenizer = build_tokenizer(folder)
     torch.manual_seed(0)
-    if architecture == "llama":
+    if architecture == "gemma3":
+        config = Gemma3TextConfig(
+            vocab_size=len(tokenizer),
+            hidden_size=32,
+            intermediate_size=64,
+            num_hidden_layers=layers,
+            num_attention_heads=4,
+            num_key_value_heads=2,
+            head_dim=8,
+            sliding_window=4,
+            layer_types=[("full_attention" if i % 3 == 2 else "sliding_attention") for i in range(layers)],
+            max_position_embeddings=512,
+            pad_token_id=tokenizer.pad_token_id,
+            eos_token_id=tokenizer.eos_token_id,
+            bos_token_id=tokenizer.eos_token_id,
+        )
+        model = Gemma3ForCausalLM(config)
+    elif architecture == "llama":
         config = LlamaConfig(
             vocab_size=len(tokenizer),
             hidden_size=32,
             intermediate_size=64,
-            num_hidden_layers=2,
+            num_hidden_layers=layers,
             num_attention_heads=4,
             num_key_value_heads=2,
             max_position_embeddings=512,
@@ -85,7 +110,7 @@ def build_tiny_model(folder: Path, architecture: str) -> Path:
         config = GPT2Config(
             vocab_size=len(tokenizer),
             n_embd=32,
-            n_layer=2,
+            n_layer=layers,
             n_head=4,
             n_positions=512,
             pad_token_id=tokenizer.pad_token_id,
@@ -104,6 +129,15 @@ def tiny_llama(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_gpt2(tmp_path_factory) -> Path:
     return build_tiny_model(tmp_path_factory.mktemp("tiny-gpt2"), "gpt2")
+
+
+@pytest.fixture(scope="session")
+def deep_tiny_models(tmp_path_factory) -> dict[str, Path]:
+    """4-layer tiny models of each architecture, for stopping the forward pass early."""
+    return {
+        architecture: build_tiny_model(tmp_path_factory.mktemp(f"deep-{architecture}"), architecture, layers=4)
+        for architecture in ("llama", "gpt2", "gemma3")
+    }
 
 
 @pytest.fixture

@@ -10,8 +10,9 @@ import streamlit as st
 from core.config import BUNDLED, ExtractConfig, SweepConfig
 from core.data.bundled import BUNDLED_DATASETS
 from core.errors import UserError
+from core.models import model_label, offline_model_id
 from core.names import is_digest, is_local_path
-from core.settings.links import extract_from_params, extract_to_params, sweep_from_params, sweep_to_params
+from core.settings.links import extract_to_params, run_from_params, sweep_to_params
 from core.settings.presets import DEMO
 from core.settings.validate import check_run
 from ui.render import show_error
@@ -62,8 +63,7 @@ def apply_link() -> None:
         return
     st.session_state[APPLIED_LINK_KEY] = config_params
     try:
-        extract = extract_from_params(config_params, shared=shared())
-        sweep = sweep_from_params(config_params, shared=shared())
+        extract, sweep = run_from_params(config_params, shared=shared())
         check_run(extract, sweep, shared())
     except UserError as error:
         show_error(f"This link could not be applied, so nothing changed: {error}")
@@ -82,8 +82,8 @@ def write_link(extra: dict[str, str] | None = None) -> None:
 def model_name(config: ExtractConfig) -> str:
     """Display name of the configured model (a local folder by its name only)."""
     model_id = config.model.model_id
-    if model_id == BUNDLED:
-        return "SmolLM2-135M-Instruct (bundled)"
+    if offline_model_id(model_id):
+        return f"{model_label(model_id)} (offline)"
     return f"{Path(model_id).name} (local folder)" if is_local_path(model_id) else model_id
 
 

@@ -6,14 +6,18 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import sys
 from pathlib import Path
 
-from core.config import BUNDLED, TEST_NORMALIZATIONS, DatasetSpec, ExtractConfig, SweepConfig
+from core.config import BUNDLED, TEST_NORMALIZATIONS, DatasetSpec, ExtractConfig, ModelSpec, SweepConfig
 from core.data.bundled import BUNDLED_DATASETS
 from core.data.prompts import TEMPLATES
 from core.errors import UserError
 from core.extraction.models import check_device
 from core.metrics import METRICS
+from core.models import OFFLINE_MODELS, model_label, offline_model_id
+from core.models.depth import depth_label, is_depth, resolve_layer
+from core.models.known import known_hidden_states
 from core.names import is_digest, local_or_id
 from core.normalizations import NORMALIZATION_REGISTRY, NORMALIZATIONS
 from core.probes import METHOD_IDS
@@ -48,7 +52,11 @@ def add_extract_arguments(parser: argparse.ArgumentParser) -> None:
     """Options that choose model, data, template and extraction (defaults: the preset)."""
     group = parser.add_argument_group("extraction")
     group.add_argument("--preset", default="demo", choices=sorted(PRESETS), help="starting point (default: demo)")
-    group.add_argument("--model", help="'bundled', a Hugging Face model id, or a local checkpoint folder")
+    group.add_argument(
+        "--model",
+        help=f"an offline model ({', '.join(OFFLINE_MODELS)}; bundled is SmolLM2-135M-Instruct), "
+        "a Hugging Face model id, or a local checkpoint folder",
+    )
     group.add_argument("--revision", help="model revision (hub models)")
     group.add_argument("--dtype", choices=["auto", "float32", "bfloat16", "float16"])
     group.add_argument("--trust-remote-code", action="store_true", help="run model code from the hub (off by default)")
@@ -79,7 +87,9 @@ def add_extract_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--n-examples", type=int, help="balanced number of examples to extract")
     group.add_argument("--selection-seed", type=int)
-    group.add_argument("--layers", type=comma_ints, help="hidden-state indices to keep (default: all)")
+    group.add_argument(
+        "--layers", type=comma_words, help="hidden-state indices or depths (75%%, middle, last) to keep (default: all)"
+    )
     group.add_argument("--max-tokens", type=int, help="drop examples whose x+ or x- is longer")
     group.add_argument("--float16", action="store_true", help="store activations as float16")
     group.add_argument("--batch-size", type=int, help="sequences per forward pass")
@@ -89,7 +99,9 @@ def add_extract_arguments(parser: argparse.ArgumentParser) -> None:
 def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of the imbalance sweep (defaults: the preset)."""
     group = parser.add_argument_group("sweep")
-    group.add_argument("--layer", type=int, help="hidden-state index to probe")
+    group.add_argument(
+        "--layer", help="hidden-state index to probe, or a depth: 75%% (of the model's layers), middle or last"
+    )
     group.add_argument("--p-levels", type=comma_floats, help="comma-separated fractions of true-+ training pairs")
     group.add_argument("--n-train", type=int)
     group.add_argument("--n-test", type=int)
@@ -135,7 +147,7 @@ def extract_config_from(args: argparse.Namespace) -> ExtractConfig:
     base, _ = PRESETS[args.preset]
     model = _replace(
         base.model,
-        model_id=local_or_id(args.model) if args.model else None,
+        model_id=(offline_model_id(args.model) or local_or_id(args.model)) if args.model else None,
         revision=args.revision,
         dtype=args.dtype,
         trust_remote_code=True if args.trust_remote_code else None,
@@ -175,20 +187,33 @@ def extract_config_from(args: argparse.Namespace) -> ExtractConfig:
         template=template,
         n_examples=args.n_examples,
         selection_seed=args.selection_seed,
-        layers=args.layers,
+        layers=None if args.layers is None else tuple(resolved_layer(value, model) for value in args.layers),
         max_tokens=args.max_tokens,
         storage_dtype="float16" if args.float16 else None,
     )
 
 
-def sweep_config_from(args: argparse.Namespace) -> SweepConfig:
-    """The preset's SweepConfig with the command line's overrides."""
+def resolved_layer(value: str, model: ModelSpec) -> int:
+    """The hidden-state index `value` names in `model`; a relative depth is resolved
+    through the model's depth and the resolution printed (on stderr, as progress is)."""
+    if not is_depth(value):
+        return resolve_layer(value, None)
+    hidden_states = known_hidden_states(model)
+    layer = resolve_layer(value, hidden_states, model_label(model.model_id))
+    print(f"layer {value} of {model_label(model.model_id)}: {depth_label(layer, hidden_states)}", file=sys.stderr)
+    return layer
+
+
+def sweep_config_from(args: argparse.Namespace, model: ModelSpec | None = None) -> SweepConfig:
+    """The preset's SweepConfig with the command line's overrides (a depth placed in
+    `model`, by default the command line's)."""
     _, base = PRESETS[args.preset]
+    model = model or extract_config_from(args).model
     ccs = with_optimizer(base.ccs, args.ccs_optimizer) if args.ccs_optimizer else base.ccs
     ccs = _replace(ccs, epochs=args.epochs, lr=args.lr, restarts=args.restarts)
     return _replace(
         base,
-        layer=args.layer,
+        layer=None if args.layer is None else resolved_layer(args.layer, model),
         p_levels=args.p_levels,
         n_train=args.n_train,
         n_test=args.n_test,
@@ -204,7 +229,8 @@ def sweep_config_from(args: argparse.Namespace) -> SweepConfig:
 
 def checked_run(args: argparse.Namespace) -> tuple[ExtractConfig, SweepConfig]:
     """The run the command line describes, every setting checked before anything loads."""
-    extract_config, sweep_config = extract_config_from(args), sweep_config_from(args)
+    extract_config = extract_config_from(args)
+    sweep_config = sweep_config_from(args, extract_config.model)
     check_run(extract_config, sweep_config)
     check_device(args.device)
     if args.batch_size is not None:

@@ -1,6 +1,6 @@
-"""`python -m core assets`: what of the offline default is installed, and where, with the
-command that installs what is missing.
-"""
+"""`python -m core assets`: every offline model and data set, whether it is installed and
+where, with the command that installs what is missing; `--install-model NAME` installs one
+model (a model whose license asks for it needs `--accept-license` too)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import argparse
 from dataclasses import dataclass
 
 from core.data.assets import DATASET_FILE, DATASET_INSTALL_COMMAND, assets_dir, install_dataset
-from core.errors import UserError
-from core.extraction.offline_model import MODEL_INSTALL_COMMAND, bundled_gguf_path, converted_model_dir
+from core.models import OFFLINE_MODELS
+from core.models.convert import converted_model_dir, is_converted
+from core.models.install import install_model
 
 
 @dataclass(frozen=True)
@@ -23,26 +24,23 @@ class AssetStatus:
 
 
 def asset_report() -> list[AssetStatus]:
-    """What of the offline default is installed, and where."""
+    """What of the offline models and data is installed, and where."""
     rows = []
-    gguf_label = "model: SmolLM2-135M-Instruct (GGUF)"
-    try:
-        rows.append(AssetStatus(gguf_label, True, str(bundled_gguf_path()), MODEL_INSTALL_COMMAND))
-    except UserError:
-        rows.append(AssetStatus(gguf_label, False, "-", MODEL_INSTALL_COMMAND))
-    converted = converted_model_dir()
-    rows.append(
-        AssetStatus(
-            "model: converted safetensors checkpoint",
-            (converted / "config.json").is_file(),
-            str(converted),
-            "made on first use",
+    for model_id, model in OFFLINE_MODELS.items():
+        default = ", the default" if model.default else ", opt-in"
+        label = (
+            f"model {model_id}: {model.label} ({model.parameters} parameters, {model.blocks} layers, "
+            f"width {model.hidden_size}; {model.license.split(' (')[0]}{default})"
         )
-    )
+        converted = converted_model_dir(model)
+        where = str(converted) if is_converted(model) else "packages installed, converted on first use"
+        rows.append(
+            AssetStatus(label, model.installed, where if model.installed else "-", model.install_command(model_id))
+        )
     dataset = assets_dir() / DATASET_FILE
     rows.append(
         AssetStatus(
-            "dataset: Rotten Tomatoes snippets (Hutto & Gilbert 2014)",
+            "dataset: Hutto & Gilbert (2014) snippets (Rotten Tomatoes, Amazon, NYT, tweets)",
             dataset.is_file(),
             str(dataset),
             DATASET_INSTALL_COMMAND,
@@ -54,6 +52,12 @@ def asset_report() -> list[AssetStatus]:
 def command_assets(args: argparse.Namespace) -> int:
     if args.install_dataset:
         print(f"dataset installed at {install_dataset()}")
+    if args.install_model:
+        folder = install_model(args.install_model, args.accept_license, status=print)
+        terms = OFFLINE_MODELS[args.install_model].license_file()
+        if terms is not None:
+            print(f"The terms are at {terms}")
+        print(f"model installed and converted at {folder}")
     for row in asset_report():
         mark = "ok " if row.installed else "MISSING"
         print(f"{mark:8}{row.name}\n        {row.location}")
@@ -64,6 +68,17 @@ def command_assets(args: argparse.Namespace) -> int:
 
 def register(commands) -> None:
     """Add the `assets` command to the CLI's subparsers."""
-    assets = commands.add_parser("assets", help="what of the offline default is installed, and where")
-    assets.add_argument("--install-dataset", action="store_true", help="download and unpack the bundled dataset")
+    assets = commands.add_parser("assets", help="which offline models and data are installed, and where")
+    assets.add_argument("--install-dataset", action="store_true", help="download and unpack the bundled data sets")
+    assets.add_argument(
+        "--install-model",
+        metavar="NAME",
+        choices=list(OFFLINE_MODELS),
+        help=f"install an offline model ({', '.join(OFFLINE_MODELS)}) and convert it once",
+    )
+    assets.add_argument(
+        "--accept-license",
+        action="store_true",
+        help="accept the model's license (Gemma Terms of Use) after reading it; needed for gemma3-270m",
+    )
     assets.set_defaults(run=command_assets)

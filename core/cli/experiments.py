@@ -20,8 +20,9 @@ from core.errors import short_path
 from core.experiments.layers import scan_every_layer
 from core.experiments.pipeline import PipelineRun, run_pipeline
 from core.extraction.extract import extract
-from core.extraction.models import check_device, known_hidden_states
+from core.extraction.models import check_device
 from core.metrics import summarize
+from core.models.known import known_hidden_states
 from core.settings.validate import check_extract, check_layers_exist, check_number
 from core.store.activations import ActivationStore
 from core.views.charts import imbalance_chart, layer_chart

@@ -8,6 +8,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from core.analysis.grids import grid_summary
 from core.cli.output import checked_folder, status_printer, tqdm_progress
 from core.errors import UserError
 from core.experiments.grid import load_grid, run_inprocess
@@ -17,6 +18,7 @@ from core.extraction.models import check_device
 from core.metrics import METRICS, summarize
 from core.views.charts import grid_chart
 from core.views.export import save_chart
+from core.views.report import grid_summary_markdown
 from core.views.style import method_label
 
 
@@ -44,7 +46,7 @@ def command_grid(args: argparse.Namespace) -> int:
         )
     table = outcome.table
     table.to_csv(out / "grid.csv", index=False)
-    summary = summarize(table, args.metric, by=("model", "dataset", "layer", "normalization", "method", "p"))
+    summary = summarize(table, args.metric, by=("model", "dataset", "depth", "layer", "normalization", "method", "p"))
     save_chart(grid_chart(summary, f"{grid.title}: {args.metric}, mean over seeds, 95% band"), out / "grid.png")
     print(
         f"grid '{grid.title}' ({outcome.executor}): {outcome.extracted} extraction(s) run, "
@@ -60,7 +62,9 @@ def command_grid(args: argparse.Namespace) -> int:
             f"{model:24} {dataset:26} layer {layer:<3} {norm:16} {method_label(method):24} "
             f"{rows.loc[low]:.3f} -> {rows.loc[high]:.3f}"
         )
-    print(f"results: {out / 'grid.csv'}\nchart: {out / 'grid.png'}")
+    summary_of_cells = grid_summary(table)
+    (out / "summary.md").write_text(grid_summary_markdown(summary_of_cells), encoding="utf-8")
+    print(f"results: {out / 'grid.csv'}\nchart: {out / 'grid.png'}\nsummary per cell and method: {out / 'summary.md'}")
     return 0
 
 

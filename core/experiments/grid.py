@@ -11,8 +11,8 @@ The file is TOML:
 
 ```toml
 title = "My grid"                       # optional
-models = ["bundled"]                    # "bundled", hub ids, or (owner) local folders
-layers = [15, 23]                       # hidden-state indices, or "all"
+models = ["bundled", "gemma3-270m"]     # offline models (core.models), hub ids, or (owner) local folders
+layers = ["middle", "75%"]              # hidden-state indices, relative depths (per model), or "all"
 normalizations = ["mean"]               # default ["mean"] (core.normalizations)
 methods = ["ccs", "tpc", "lr_norm"]     # default: the demo's
 run = { p = "0.5,0.9", seeds = 3, n = 800 }   # link parameters on the demo preset
@@ -47,9 +47,11 @@ from core.experiments.cells import SweepResult
 from core.experiments.sweep import run_sweep, sweep_key
 from core.extraction.companions import ensure_companion, sweep_activations
 from core.extraction.extract import extract
-from core.extraction.models import known_hidden_states
+from core.models import model_label, offline_model_id
+from core.models.depth import is_depth, resolve_layer
+from core.models.known import known_hidden_states
 from core.names import local_or_id
-from core.settings.links import extract_from_params, sweep_from_params
+from core.settings.links import run_from_params
 from core.settings.validate import check_layers_exist, check_run
 from core.store.activations import ActivationStore
 from core.store.sweeps import SweepStore
@@ -78,22 +80,28 @@ ALL = "all"
 
 @dataclass(frozen=True)
 class Extraction:
-    """One model x data set of a grid: what it is called in the results, and its config
-    (layers: the grid's, or None for all)."""
+    """One model x data set of a grid: what it is called in the results, its config, and
+    the layers it sweeps (the grid's, resolved for this model: None for all), with the
+    relative depth each came from where the grid named depths."""
 
     model: str
     dataset: str
     config: ExtractConfig
+    depths: tuple[tuple[int, str], ...] = ()  # (hidden-state index, depth as written)
+
+    @property
+    def layers(self) -> tuple[int, ...] | None:
+        """The hidden-state indices this extraction holds and sweeps (None: every one)."""
+        return self.config.layers
 
 
 @dataclass(frozen=True)
 class Grid:
-    """A checked grid: its extractions, and the sweeps each runs (layers None: every layer
-    the extraction holds, known once it exists)."""
+    """A checked grid: its extractions, and the sweeps each runs (an extraction's layers
+    None: every layer it holds, known once it exists)."""
 
     title: str
     extractions: tuple[Extraction, ...]
-    layers: tuple[int, ...] | None
     normalizations: tuple[str, ...]
     sweep: SweepConfig
     notes: tuple[str, ...] = ()  # what parsing merged or renamed, one line each
@@ -200,7 +208,7 @@ def parse_grid(text: str, name: str = "grid", shared: bool = False) -> Grid:
         )
     params = {key: str(value) for key, value in run.items()}
     try:
-        base_extract, base_sweep = extract_from_params(params, shared=shared), sweep_from_params(params, shared=shared)
+        base_extract, base_sweep = run_from_params(params, shared=shared)
     except UserError as error:
         raise UserError(f"{name}: run: {error}") from None
     notes: list[str] = []
@@ -211,18 +219,18 @@ def parse_grid(text: str, name: str = "grid", shared: bool = False) -> Grid:
     ]
     datasets = _merged(datasets, "data set", notes, lambda entry: repr(entry[0]))
     dataset_labels = _unique_labels([label for label, _, _ in datasets], "data set", notes)
-    model_labels = _unique_labels([Path(model).name for model in models], "model", notes)
+    model_labels = _unique_labels([model_label(model) for model in models], "model", notes)
     layers_raw = raw.get("layers", [base_sweep.layer])
-    if layers_raw == ALL:
-        layers = None
-    elif (
+    if layers_raw != ALL and not (
         isinstance(layers_raw, list)
         and layers_raw
-        and all(isinstance(x, int) and not isinstance(x, bool) for x in layers_raw)
+        and all((isinstance(x, int) and not isinstance(x, bool)) or is_depth(x) for x in layers_raw)
     ):
-        layers = tuple(_merged(layers_raw, "layer", notes))
-    else:
-        raise UserError(f'{name}: layers must be a list of hidden-state indices or "all", got {layers_raw!r}.')
+        raise UserError(
+            f'{name}: layers must be a list of hidden-state indices or depths (75%, middle, last), or "all", '
+            f"got {layers_raw!r}."
+        )
+    layers_raw = layers_raw if layers_raw == ALL else _merged(layers_raw, "layer", notes)
     normalizations = tuple(
         _merged([_text(n, f"{name}: normalizations") for n in _list(raw, "normalizations", name, ["mean"])],
                 "normalization", notes)
@@ -233,16 +241,48 @@ def parse_grid(text: str, name: str = "grid", shared: bool = False) -> Grid:
     )  # fmt: skip
     sweep = dataclasses.replace(base_sweep, methods=methods)
     extractions = []
-    for model, model_label in zip(models, model_labels):
-        spec = ModelSpec(model_id=model if shared else local_or_id(model))
+    for model, label_of_model in zip(models, model_labels):
+        spec = ModelSpec(model_id=offline_model_id(model) or (model if shared else local_or_id(model)))
+        layers, depths = model_layers(layers_raw, spec, label_of_model, name, notes)
         for (_, dataset, template), label in zip(datasets, dataset_labels):
-            template = dataclasses.replace(template, distractor=base_extract.template.distractor)
-            config = dataclasses.replace(base_extract, model=spec, dataset=dataset, template=template, layers=layers)
-            extractions.append(Extraction(model_label, label, config))
+            config = grid_extraction(base_extract, spec, dataset, template, layers)
+            extractions.append(Extraction(label_of_model, label, config, depths))
     title = _text(raw.get("title", name), f"{name}: title")
-    grid = Grid(title, tuple(extractions), layers, normalizations, sweep, tuple(notes))
+    grid = Grid(title, tuple(extractions), normalizations, sweep, tuple(notes))
     _check(grid, name, shared)
     return grid
+
+
+def model_layers(
+    layers_raw: list | str, spec: ModelSpec, label: str, name: str, notes: list[str]
+) -> tuple[tuple[int, ...] | None, tuple[tuple[int, str], ...]]:
+    """The grid's layers for one model: relative depths resolved through its depth (two
+    depths that land on one layer of a shallow model are merged, with a note), and the
+    (index, depth) of each depth."""
+    if layers_raw == ALL:
+        return None, ()
+    hidden_states = known_hidden_states(spec) if any(is_depth(x) for x in layers_raw) else None
+    resolved: dict[int, str | None] = {}
+    for value in layers_raw:
+        try:
+            layer = resolve_layer(value, hidden_states, label)
+        except UserError as error:
+            raise UserError(f"{name}: {label}: {error}") from None
+        if layer in resolved:
+            notes.append(f"{label}: layers {resolved[layer] or layer} and {value} are both layer {layer}; merged")
+            continue
+        resolved[layer] = value if is_depth(value) else None
+    return tuple(resolved), tuple((layer, depth) for layer, depth in resolved.items() if depth is not None)
+
+
+def grid_extraction(
+    base: ExtractConfig, model: ModelSpec, dataset: DatasetSpec, template: Template, layers: tuple[int, ...] | None
+) -> ExtractConfig:
+    """One cell of a grid: `base` (the run's settings) on `model` and `dataset` with the
+    data set's `template` (keeping the run's distractor) and only `layers` extracted. A
+    deck's across-models step builds its runs here too, so it finds a grid's results."""
+    template = dataclasses.replace(template, distractor=base.template.distractor)
+    return dataclasses.replace(base, model=model, dataset=dataset, template=template, layers=layers)
 
 
 def _text(value: Any, where: str) -> str:
@@ -255,7 +295,7 @@ def _check(grid: Grid, name: str, shared: bool) -> None:
     """Every extraction with every sweep it will run, before anything loads."""
     for extraction in grid.extractions:
         known = known_hidden_states(extraction.config.model)
-        layers = grid.layers or ((grid.sweep.layer,) if known is None else tuple(range(known)))
+        layers = extraction.layers or ((grid.sweep.layer,) if known is None else tuple(range(known)))
         for sweep in grid.sweeps(layers):
             try:
                 check_run(extraction.config, sweep, shared)
@@ -293,8 +333,13 @@ class GridOutcome:
 
 
 def tag(table: pd.DataFrame, extraction: Extraction) -> pd.DataFrame:
-    """A sweep table with the grid's model and data set names in front."""
-    return table.assign(model=extraction.model, dataset=extraction.dataset)[["model", "dataset", *table.columns]]
+    """A sweep table with the grid's model and data set names in front, and the relative
+    depth each layer was named by (empty for a layer named by its index)."""
+    depths = dict(extraction.depths)
+    table = table.assign(
+        model=extraction.model, dataset=extraction.dataset, depth=[depths.get(int(x), "") for x in table["layer"]]
+    )
+    return table[["model", "dataset", "depth", *[c for c in table.columns if c not in ("model", "dataset", "depth")]]]
 
 
 def run_grid_sweep(
@@ -321,16 +366,16 @@ def run_inprocess(
     acts_store = ActivationStore()
     outcome = GridOutcome(pd.DataFrame())
     tables = []
-    total = len(grid.extractions) * (1 + len(grid.sweeps(grid.layers or (0,))))
+    total = sum(1 + len(grid.sweeps(e.layers or (0,))) for e in grid.extractions)
     done = 0
     for extraction in grid.extractions:
         report(done, total, f"extracting {extraction.model} x {extraction.dataset}")
         extracted = extract(extraction.config, acts_store, device=device, status=status)
         outcome.extracted += not extracted.cached
         outcome.extractions_cached += extracted.cached
-        layers = grid.layers or tuple(acts_store.meta(extracted.key)["layers"])
+        layers = extraction.layers or tuple(acts_store.meta(extracted.key)["layers"])
         configs = grid.sweeps(layers)
-        total += len(configs) - len(grid.sweeps(grid.layers or (0,)))
+        total += len(configs) - len(grid.sweeps(extraction.layers or (0,)))
         done += 1
         for sweep in configs:
             report(

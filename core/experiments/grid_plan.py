@@ -15,7 +15,7 @@ from core.experiments.grid import Grid
 from core.experiments.runs import RunRecord, list_runs
 from core.experiments.sweep import sweep_key
 from core.extraction.extract import activation_key
-from core.extraction.models import known_hidden_states
+from core.models.known import known_hidden_states
 from core.store.activations import ActivationStore
 from core.store.sweeps import SweepStore
 
@@ -55,8 +55,8 @@ class GridPlan:
     def lines(self) -> list[str]:
         """The plan as a person reads it."""
         sweeps = "an unknown number of" if self.sweeps is None else f"{self.sweeps}"
-        time = "unknown" if self.seconds is None else _duration(self.seconds)
-        disk = "unknown" if self.bytes is None else f"{self.bytes / 1e9:.2f} GB"
+        time = "time unknown" if self.seconds is None else _duration(self.seconds)
+        disk = "an unknown size" if self.bytes is None else f"{self.bytes / 1e9:.2f} GB"
         return [
             *self.notes,
             f"plan: {self.extractions} extraction(s), {self.extractions_cached} already in the cache; {sweeps} "
@@ -112,7 +112,7 @@ def plan_grid(grid: Grid) -> GridPlan:
         cached = activations.has(key)
         extractions_cached += cached
         known = len(activations.meta(key)["layers"]) if cached else known_hidden_states(extraction.config.model)
-        layers = grid.layers or (tuple(range(known)) if known is not None else None)
+        layers = extraction.layers or (tuple(range(known)) if known is not None else None)
         if layers is None:
             unknown_size = True
             continue

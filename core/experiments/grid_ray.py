@@ -144,7 +144,7 @@ def run_on_ray(
         extracted = [extract_task.remote(to_jsonable(e.config), device, threads) for e in grid.extractions]
         jobs = []  # (extraction index, sweep config, its task)
         for index, reference in enumerate(extracted):
-            layers = grid.layers
+            layers = grid.extractions[index].layers
             if layers is None:  # every layer the set holds: known once it exists
                 layers = tuple(ActivationStore().meta(ray.get(reference)["key"])["layers"])
             jobs += [

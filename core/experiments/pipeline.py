@@ -16,7 +16,8 @@ from core.experiments.cells import SweepResult
 from core.experiments.sweep import load_sweep, run_sweep, sweep_key
 from core.extraction.companions import ensure_companion, sweep_activations
 from core.extraction.extract import ExtractionOutcome, activation_key, extract
-from core.extraction.models import LoadedModel, known_hidden_states, load_model
+from core.extraction.models import LoadedModel, load_model
+from core.models.known import known_hidden_states
 from core.settings.validate import check_layers_exist, check_run
 from core.store.activations import ActivationStore
 from core.store.entries import CorruptEntry

@@ -5,16 +5,19 @@ Batches are sorted by length so little padding is computed. Padding goes on the 
 counted over real tokens only, so a padded row gets the same positions, and the same
 hidden states, as the example run on its own (checked by the tests on models with
 rotary and with absolute position embeddings). On a causal model the tokens x+ and x-
-share run once, and a template's opening tokens once per batch shape.
+share run once, and a template's opening tokens once per batch shape. The decoder runs
+only as deep as the deepest layer asked for (stopping_at).
 """
 
 from __future__ import annotations
 
 import copy
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 import torch
+from torch import nn
 
 from core.extraction.models import LoadedModel
 
@@ -80,11 +83,55 @@ def _common_length(sequences: list[list[int]]) -> int:
     return length
 
 
-def _head_cache(loaded: LoadedModel, head: list[int], rows: int):
+# (blocks, final norm) attribute names of the base models whose forward runs a list of
+# blocks in order and then a final norm: Llama, Gemma, Mistral, Qwen and the like; GPT-2.
+TRUNKS = (("layers", "norm"), ("h", "ln_f"))
+
+
+def _trunk(model) -> tuple[str, str] | None:
+    """The (blocks, final norm) attribute names of `model`, if it has a trunk of TRUNKS."""
+    for blocks, norm in TRUNKS:
+        if isinstance(getattr(model, blocks, None), nn.ModuleList) and isinstance(
+            getattr(model, norm, None), nn.Module
+        ):
+            return blocks, norm
+    return None
+
+
+@contextmanager
+def stopping_at(loaded: LoadedModel, deepest: int):
+    """Run the model only through block `deepest` while inside: its block list cut after
+    that block and its final norm bypassed, so hidden state `deepest` is the block's raw
+    output, as in the full forward (where only the last hidden state is normed). The
+    deepest layer of all, a model spread over GPUs or one of unknown shape runs whole.
+
+    The model is shared (the dashboard keeps one for every visitor), so every forward
+    pass holds the model's lock, and the cut is undone before it is released."""
+    with loaded.lock:
+        model, trunk = loaded.model, _trunk(loaded.model)
+        spread = getattr(model, "hf_device_map", None)
+        if trunk is None or spread or not 0 < deepest < loaded.num_hidden_states - 1:
+            yield
+            return
+        blocks_name, norm_name = trunk
+        blocks, norm = getattr(model, blocks_name), getattr(model, norm_name)
+        if len(blocks) != loaded.num_hidden_states - 1:
+            yield
+            return
+        setattr(model, blocks_name, nn.ModuleList(list(blocks)[:deepest]))
+        setattr(model, norm_name, nn.Identity())
+        try:
+            yield
+        finally:
+            setattr(model, blocks_name, blocks)
+            setattr(model, norm_name, norm)
+
+
+def _head_cache(loaded: LoadedModel, head: list[int], rows: int, deepest: int):
     """The KV cache of the tokens every prompt starts with, repeated for `rows` rows. It is
-    computed once per model and head, then copied: every batch of an extraction starts
-    with the same template words."""
-    key = tuple(head)
+    computed once per model, head and depth, then copied: every batch of an extraction
+    starts with the same template words."""
+    key = (tuple(head), deepest)
     if key not in loaded.head_caches:
         loaded.head_caches.clear()
         loaded.head_caches[key] = loaded.model(
@@ -121,7 +168,7 @@ def pair_states_shared_prefix(
     middle = left_pad([p[head:] if single else p[head:k] for (p, _), k in zip(pairs, cut)], pad)
     seen_mask = torch.cat([torch.ones((len(pairs), head), dtype=torch.long), middle["attention_mask"]], 1)
     with torch.inference_mode():
-        cache = _head_cache(loaded, pairs[0][0][:head], len(pairs)) if head else None
+        cache = _head_cache(loaded, pairs[0][0][:head], len(pairs), max(layers)) if head else None
         output = loaded.model(
             input_ids=middle["input_ids"].to(device),
             attention_mask=seen_mask.to(device),
@@ -176,12 +223,36 @@ def can_share_prefix(loaded: LoadedModel) -> bool:
     return loaded.causal and loaded.accepts_position_ids
 
 
+def sliding_window(loaded: LoadedModel) -> int | None:
+    """The attention window of a model with sliding-window layers (Gemma 3, Mistral), else None."""
+    config = loaded.model.config
+    window = getattr(config, "sliding_window", None)
+    kinds = getattr(config, "layer_types", None)
+    return window if window and (kinds is None or "sliding_attention" in kinds) else None
+
+
+def fits_window(loaded: LoadedModel, pairs: list[Pair]) -> bool:
+    """Whether the shared-prefix passes keep every token of the batch inside the model's
+    attention window. A sliding window counts cache slots, and those passes add slots
+    (padding after the head, the masked x+ token) that a full run does not have, so a
+    batch longer than the window runs in full."""
+    window = sliding_window(loaded)
+    return window is None or max(len(p) + len(n) for p, n in pairs) <= window
+
+
 def pair_states(loaded: LoadedModel, pairs: list[Pair], layers: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
     """Hidden states of x+ and x- at their last tokens, sharing the common prefix where
-    the model allows it (causal attention and explicit positions), else in full."""
-    if can_share_prefix(loaded) and all(shared_prefix_length(p, n) for p, n in pairs):
-        return pair_states_shared_prefix(loaded, pairs, layers)
-    return pair_states_plain(loaded, pairs, layers)
+    the model allows it (causal attention, explicit positions, the batch inside its
+    attention window), else in full; the decoder runs only as deep as the deepest of
+    `layers`."""
+    with stopping_at(loaded, max(layers)):
+        if (
+            can_share_prefix(loaded)
+            and fits_window(loaded, pairs)
+            and all(shared_prefix_length(p, n) for p, n in pairs)
+        ):
+            return pair_states_shared_prefix(loaded, pairs, layers)
+        return pair_states_plain(loaded, pairs, layers)
 
 
 def pair_batches(pairs: list[tuple[list[int], list[int]]], batch_size: int) -> Iterator[np.ndarray]:

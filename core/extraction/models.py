@@ -11,6 +11,7 @@ import inspect
 import json
 import os
 import re
+import threading
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,10 +20,12 @@ from typing import Any
 
 import torch
 
-from core.config import BUNDLED, ModelSpec
+from core.config import ModelSpec
 from core.data.hub import hub_snapshot
 from core.errors import UserError
-from core.extraction.offline_model import GGUF_SHA256, MODEL_HIDDEN_STATES, MODEL_NAME, bundled_model_dir
+from core.models import OFFLINE_MODELS, offline_model_id
+from core.models.convert import converted_model
+from core.models.known import quiet_transformers
 from core.names import is_hub_id
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
@@ -80,35 +83,14 @@ def model_identity(spec: ModelSpec, device: torch.device) -> dict[str, Any]:
     """What makes two models' hidden states the same, computed without loading the model
     (it goes into the activation cache key)."""
     dtype = dtype_name(pick_dtype(spec.dtype, device))
-    if spec.model_id == BUNDLED:
-        return {"model_id": BUNDLED, "name": MODEL_NAME, "gguf_sha256": GGUF_SHA256, "dtype": dtype}
+    model_id = offline_model_id(spec.model_id)
+    if model_id is not None:
+        offline = OFFLINE_MODELS[model_id]
+        return {"model_id": model_id, "name": offline.name, "gguf_sha256": offline.gguf_sha256, "dtype": dtype}
     if Path(spec.model_id).is_absolute():
         path = local_model_folder(spec.model_id)
         return {"model_id": str(path.resolve()), "fingerprint": local_fingerprint(path), "dtype": dtype}
     return {"model_id": spec.model_id, "revision": spec.revision or "main", "dtype": dtype}
-
-
-def known_hidden_states(spec: ModelSpec) -> int | None:
-    """How many hidden states (embeddings + blocks) `spec` has, where that is known without
-    loading weights or touching the network: the bundled model, a local folder or a hub id
-    already in the hub cache. None otherwise (extraction checks it after loading)."""
-    if spec.model_id == BUNDLED:
-        return MODEL_HIDDEN_STATES
-    from transformers import AutoConfig
-
-    try:
-        if Path(spec.model_id).is_absolute():
-            source = spec.model_id
-        else:
-            from huggingface_hub import snapshot_download
-
-            source = snapshot_download(spec.model_id, revision=spec.revision, local_files_only=True)
-        with quiet_transformers():
-            config = AutoConfig.from_pretrained(source, local_files_only=True, trust_remote_code=False)
-        text_config = config.get_text_config() if hasattr(config, "get_text_config") else config
-        return int(text_config.num_hidden_layers) + 1
-    except Exception:  # unknown here: the extraction, which loads the model, checks it
-        return None
 
 
 @dataclass
@@ -124,22 +106,8 @@ class LoadedModel:
     accepts_position_ids: bool
     name: str
     causal: bool = False  # attention looks only backwards, so a shared prefix can be run once
-    head_caches: dict = field(default_factory=dict)  # KV cache of a template's opening tokens (core.extraction.extract)
-
-
-@contextmanager
-def quiet_transformers():
-    """Silence transformers' load report and progress bars for the duration of a load."""
-    from transformers.utils import logging as hf_logging
-
-    verbosity = hf_logging.get_verbosity()
-    hf_logging.set_verbosity_error()
-    hf_logging.disable_progress_bar()
-    try:
-        yield
-    finally:
-        hf_logging.set_verbosity(verbosity)
-        hf_logging.enable_progress_bar()
+    head_caches: dict = field(default_factory=dict)  # KV cache of a template's opening tokens (core.extraction.forward)
+    lock: threading.Lock = field(default_factory=threading.Lock)  # held by every forward pass (forward.stopping_at)
 
 
 def _hub_offline_message(model_id: str, error: Exception | None) -> str:
@@ -188,19 +156,21 @@ class _Located:
 
 
 def _locate(spec: ModelSpec, say: Callable[[str], None]) -> _Located:
-    """Where the checkpoint comes from (the bundled folder, an absolute local folder, or a
+    """Where the checkpoint comes from (an offline model's converted folder, an absolute local folder, or a
     hub id's snapshot in the hub cache, downloaded first if need be) and its config. A hub
     id is resolved through core.data.hub, never read as a relative folder."""
     from transformers import AutoConfig
 
-    if spec.model_id == BUNDLED:
-        source, name = str(bundled_model_dir(status=say)), MODEL_NAME
+    model_id = offline_model_id(spec.model_id)
+    if model_id is not None:
+        offline = OFFLINE_MODELS[model_id]
+        source, name = str(converted_model(offline, model_id, status=say)), offline.name
     elif Path(spec.model_id).is_absolute():
         source, name = str(local_model_folder(spec.model_id)), Path(spec.model_id).name
     elif is_hub_id(spec.model_id):
         source, name = hub_snapshot(spec.model_id, spec.revision, "model", spec.trust_remote_code), spec.model_id
     else:
-        raise UserError(f"Model {spec.model_id!r} is neither 'bundled', a Hugging Face id nor a folder path.")
+        raise UserError(f"Model {spec.model_id!r} is neither an offline model, a Hugging Face id nor a folder path.")
     kwargs = {"trust_remote_code": spec.trust_remote_code}
     with _load_errors(name):
         try:
@@ -300,6 +270,11 @@ def load_model(
     else:
         model.to(device)
     model.eval()
+    with torch.inference_mode():
+        # transformers installs the hooks that record hidden states on the blocks present
+        # at the first such call; one whole pass now, so that a pass cut short later
+        # (core.extraction.forward.stopping_at) cannot leave the deeper blocks unhooked.
+        model(input_ids=torch.zeros((1, 1), dtype=torch.long, device=device), output_hidden_states=True)
     accepts_position_ids = "position_ids" in inspect.signature(model.forward).parameters
     config = located.config
     text_config = config.get_text_config() if hasattr(config, "get_text_config") else config

@@ -16,9 +16,21 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from core.config import BUNDLED, BUNDLED_DEFAULT, TEST_NORMALIZATIONS, DatasetSpec, ExtractConfig, SweepConfig
+from core.config import (
+    BUNDLED,
+    BUNDLED_DEFAULT,
+    TEST_NORMALIZATIONS,
+    DatasetSpec,
+    ExtractConfig,
+    ModelSpec,
+    Run,
+    SweepConfig,
+)
 from core.data.uploads import csv_identity
 from core.errors import UserError
+from core.models import OFFLINE_MODELS, model_label, offline_model_id
+from core.models.depth import is_depth, resolve_layer
+from core.models.known import known_hidden_states
 from core.names import is_digest, is_hub_id
 from core.normalizations import NORMALIZATIONS
 from core.probes import METHOD_IDS
@@ -76,6 +88,13 @@ def _choice(text: str, name: str, allowed) -> str:
     return text
 
 
+def run_from_params(params: Mapping[str, str], shared: bool = False) -> Run:
+    """The run a link (or a deck step, or a grid's `run`) describes, on the demo's
+    defaults: its extraction, then its sweep, whose layer may be a depth in its model."""
+    extract = extract_from_params(params, shared=shared)
+    return extract, sweep_from_params(params, shared=shared, model=extract.model)
+
+
 def sweep_to_params(config: SweepConfig, base: SweepConfig = DEMO[1]) -> dict[str, str]:
     """Query parameters for the fields of `config` that differ from `base`."""
     params = {}
@@ -107,13 +126,26 @@ def sweep_to_params(config: SweepConfig, base: SweepConfig = DEMO[1]) -> dict[st
     return params
 
 
-def sweep_from_params(params: Mapping[str, str], base: SweepConfig = DEMO[1], shared: bool = False) -> SweepConfig:
+def sweep_from_params(
+    params: Mapping[str, str],
+    base: SweepConfig = DEMO[1],
+    shared: bool = False,
+    model: ModelSpec = DEMO[0].model,
+) -> SweepConfig:
     """The SweepConfig a link describes: `base` with the link's parameters applied, held
-    to core.settings.validate's bounds (with shared mode's caps when `shared`)."""
+    to core.settings.validate's bounds (with shared mode's caps when `shared`). A layer
+    given as a relative depth (75%, middle, last) is placed in `model`."""
     changes: dict[str, Any] = {}
     ccs: dict[str, Any] = {}
     if "layer" in params:
-        changes["layer"] = _int(params["layer"], "layer")
+        text = params["layer"]
+        if is_depth(text):
+            try:
+                changes["layer"] = resolve_layer(text, known_hidden_states(model), model_label(model.model_id))
+            except UserError as error:
+                raise UserError(f"Link parameter 'layer': {error}") from None
+        else:
+            changes["layer"] = _int(text, "layer")
     if "p" in params:
         changes["p_levels"] = _floats(params["p"], "p")
     for name in ("n_train", "n_test", "split_seed"):
@@ -186,9 +218,13 @@ def extract_from_params(
     names a path is refused whatever the path, so it reveals nothing about the server."""
     changes: dict[str, Any] = {}
     if "model" in params:
-        if params["model"] != BUNDLED and not is_hub_id(params["model"]):
-            raise UserError("Link parameter 'model' must be 'bundled' or a Hugging Face id; links carry no paths.")
-        changes["model"] = dataclasses.replace(base.model, model_id=params["model"])
+        model_id = offline_model_id(params["model"]) or params["model"]
+        if not is_hub_id(model_id):
+            raise UserError(
+                f"Link parameter 'model' must be an offline model ({', '.join(OFFLINE_MODELS)}) or a Hugging Face id; "
+                "links carry no paths."
+            )
+        changes["model"] = dataclasses.replace(base.model, model_id=model_id)
     if "data" in params:
         parts = params["data"].split(":")
         if len(parts) != 7 or parts[0] not in ("bundled", "hf", "csv"):

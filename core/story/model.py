@@ -14,7 +14,7 @@ import pandas as pd
 
 from core.config import Run
 from core.experiments.cells import SweepResult
-from core.settings.links import extract_from_params, sweep_from_params
+from core.settings.links import run_from_params
 from core.store.activations import ActivationSet
 from core.store.imports import ImportedPack
 from core.story.slides import Slide
@@ -59,7 +59,7 @@ class Step:
         """The (extraction, sweep) configs of the link parameters `params` (default: the
         step's `run`), starting from the demo's."""
         params = self.run if params is None else params
-        return extract_from_params(params, shared=shared), sweep_from_params(params, shared=shared)
+        return run_from_params(params, shared=shared)
 
     def runs(self) -> list[Run]:
         """Every run the step draws from (none for a text step)."""

@@ -8,7 +8,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from core.data.bundled import BUNDLED_DATASETS
 from core.errors import UserError
+from core.models import OFFLINE_MODELS, offline_model_id
+from core.models.depth import depth_percent, is_depth
+from core.names import is_hub_id
 from core.normalizations import REMEDIES
 from core.probes import METHOD_IDS
 
@@ -82,4 +86,39 @@ def labels(value: Any, where: str) -> tuple[str, ...]:
 def remedies(value: Any, where: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not value or any(norm not in REMEDIES for norm in value):
         raise UserError(f"{where} must be a non-empty list of remedies from {', '.join(REMEDIES)}, got {value!r}.")
+    return tuple(dict.fromkeys(value))
+
+
+def models(value: Any, where: str) -> tuple[str, ...]:
+    """Offline models (core.models) or hub ids, 2 to 4 of them; never paths (decks travel)."""
+    if not isinstance(value, list) or not 2 <= len(value) <= 4:
+        raise UserError(f"{where} must be a list of 2 to 4 models, got {value!r}.")
+    named = [offline_model_id(model) or (model if is_hub_id(model) else None) for model in value]
+    if None in named or len(set(named)) != len(named):
+        raise UserError(
+            f"{where} must name distinct offline models ({', '.join(OFFLINE_MODELS)}) or Hugging Face ids, "
+            f"got {value!r}."
+        )
+    return tuple(named)
+
+
+def bundled_sets(value: Any, where: str) -> tuple[str, ...]:
+    names_ok = isinstance(value, list) and all(isinstance(name, str) and name in BUNDLED_DATASETS for name in value)
+    if not names_ok or not 1 <= len(value) <= 5:
+        raise UserError(f"{where} must be a list of 1 to 5 bundled data sets from {', '.join(BUNDLED_DATASETS)}.")
+    return tuple(dict.fromkeys(value))
+
+
+def depths(value: Any, where: str) -> tuple[str | int, ...]:
+    """Layers as indices or relative depths (75%, middle, last), 1 to 3 of them."""
+    if not isinstance(value, list) or not 1 <= len(value) <= 3:
+        raise UserError(f"{where} must be a list of 1 to 3 layers or depths such as 75%, got {value!r}.")
+    for layer in value:
+        if not is_depth(layer):
+            whole(layer, where)
+            continue
+        try:
+            depth_percent(layer)
+        except UserError as error:
+            raise UserError(f"{where}: {error}") from None
     return tuple(dict.fromkeys(value))

@@ -15,7 +15,7 @@ from core.extraction.companions import sweep_activations
 from core.story.model import Deck, Step
 from core.story.results import Results
 from core.story.slides import Slide
-from core.story.steps import compare, decomposition, inspector, layers, mechanism, remedies, text
+from core.story.steps import compare, decomposition, inspector, layers, mechanism, models, remedies, text
 from core.story.steps import sweep as sweep_step
 from core.views.style import slide_style
 
@@ -30,6 +30,7 @@ STEP_TYPES = {
         remedies.STEP,
         decomposition.STEP,
         mechanism.STEP,
+        models.STEP,
     )
 }
 

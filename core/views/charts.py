@@ -187,6 +187,14 @@ def layer_chart(summary: pd.DataFrame) -> alt.Chart:
     return alt.layer(band, line, *chance_rules(metric)).properties(title=f"{metric_label(metric)} by layer", height=360)
 
 
+def _depth_note(summary: pd.DataFrame) -> pd.Series | str:
+    """ " (75%)" after a layer a grid named by its relative depth, else nothing."""
+    if "depth" not in summary:
+        return ""
+    depth = summary["depth"].fillna("").astype(str)
+    return depth.where(depth == "", " (" + depth + ")")
+
+
 def grid_chart(summary: pd.DataFrame, title: str) -> alt.TopLevelMixin:
     """A grid's results: a panel per data set (rows) and model and layer (columns), a line
     per method with its 95% band, a dash per normalization when there are several;
@@ -196,7 +204,7 @@ def grid_chart(summary: pd.DataFrame, title: str) -> alt.TopLevelMixin:
     data = summary.assign(
         Method=summary["method"].map(method_label),
         Normalization=summary["normalization"].map(normalization_label),
-        Panel=summary["model"] + " · layer " + summary["layer"].astype(str),
+        Panel=summary["model"] + " · layer " + summary["layer"].astype(str) + _depth_note(summary),
     )
     y_scale = alt.Scale(domain=metric_domain(metric, data[["mean", "ci_low", "ci_high"]].to_numpy()))
     encodings = {
@@ -210,10 +218,14 @@ def grid_chart(summary: pd.DataFrame, title: str) -> alt.TopLevelMixin:
         "detail": "Normalization:N",
     }
     if data["Normalization"].nunique() > 1:
-        encodings["strokeDash"] = alt.StrokeDash("Normalization:N", legend=_bottom_legend(2))
+        dashes = _bottom_legend(2)
+        dashes.symbolType = "stroke"  # the dash pattern is what tells normalizations apart
+        dashes.symbolStrokeColor = "#333333"
+        encodings["strokeDash"] = alt.StrokeDash("Normalization:N", legend=dashes)
     base = alt.Chart().encode(**encodings)
     band = (
-        base.transform_filter("isValid(datum.ci_low)")
+        base.encode(strokeDash=alt.value([1, 0]))  # bands have no outline, so no part in the dash legend
+        .transform_filter("isValid(datum.ci_low)")
         .mark_area(opacity=0.15)
         .encode(y=alt.Y("ci_low:Q", scale=y_scale, title=metric_label(metric)), y2="ci_high:Q")
     )
@@ -228,13 +240,24 @@ def grid_chart(summary: pd.DataFrame, title: str) -> alt.TopLevelMixin:
         alt.Tooltip("ci_high:Q", format=".3f"),
         alt.Tooltip("n_seeds:Q"),
     ]
-    line = base.mark_line(point=True).encode(y=alt.Y("mean:Q", scale=y_scale), tooltip=tooltip)
+    line = base.mark_line().encode(y=alt.Y("mean:Q", scale=y_scale), tooltip=tooltip)
+    # Points as a layer of their own: a line drawn with point=True hides its dash in the legend.
+    points = base.mark_circle(size=28, opacity=1).encode(
+        y=alt.Y("mean:Q", scale=y_scale), tooltip=tooltip, strokeDash=alt.value([1, 0])
+    )
     return (
-        alt.layer(band, line, *chance_rules(metric, inherit_data=True), data=data)
+        alt.layer(band, line, points, *chance_rules(metric, inherit_data=True), data=data)
         .properties(width=220, height=170)
         .facet(
-            row=alt.Row("dataset:N", title=None, header=alt.Header(labelFontSize=13, labelAngle=0, labelAlign="left")),
-            column=alt.Column("Panel:N", title=None, header=alt.Header(labelFontSize=13)),
+            row=alt.Row(
+                "dataset:N",
+                title=None,
+                header=alt.Header(labelFontSize=13, labelAngle=0, labelAlign="left"),
+                sort=list(dict.fromkeys(data["dataset"])),
+            ),
+            column=alt.Column(
+                "Panel:N", title=None, header=alt.Header(labelFontSize=13), sort=list(dict.fromkeys(data["Panel"]))
+            ),
         )
         .properties(title=alt.TitleParams(title, anchor="start"))
     )

@@ -121,3 +121,50 @@ def recovered_share_table(shares: pd.DataFrame) -> pd.DataFrame:
             "share recovered": [f"{r:.0%}" if r == r else "no drop to recover" for r in shares.recovered],
         }
     )
+
+
+def _interval(mean: float, bounds) -> str:
+    low, high = bounds
+    return f"{mean:.3f} [{low:.3f}, {high:.3f}]" if high == high else f"{mean:.3f}"
+
+
+def _share(summary_row, norm: str) -> str:
+    """A remedy's recovered share as the table shows it: the share where its paired gain's
+    interval is above zero, "(n.s.)" after it where it is not, a dash where nothing dropped."""
+    share = summary_row.get(f"recovered_{norm}")
+    if share is None or share != share:
+        return "no drop"
+    low, _high = summary_row[f"gain_{norm}_ci"]
+    return f"{share:.0%}" + ("" if low > 0 else " (n.s.)")
+
+
+def grid_summary_markdown(summary: pd.DataFrame) -> str:
+    """core.analysis.grids.grid_summary as a Markdown table, a row per cell and method."""
+    remedies = [c.removeprefix("recovered_") for c in summary.columns if c.startswith("recovered_")]
+    low, high = summary.p_low.iloc[0], summary.p_high.iloc[0]
+    header = [
+        "model",
+        "data set",
+        "layer",
+        "method",
+        f"accuracy at p = {low:g} [95% CI]",
+        f"accuracy at p = {high:g} [95% CI]",
+        f"AUROC {low:g} → {high:g}",
+        *[f"{normalization_label(norm)}: drop won back at {high:g}" for norm in remedies],
+    ]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for _, row in summary.iterrows():
+        depth = f" ({row['depth']})" if row.get("depth") else ""
+        chance = " (at chance at balance)" if row.at_chance else ""
+        cells = [
+            str(row.model),
+            str(row.dataset),
+            f"{row.layer}{depth}",
+            method_label(row.method) + chance,
+            _interval(row.accuracy_low, row.accuracy_low_ci),
+            _interval(row.accuracy_high, row.accuracy_high_ci),
+            f"{row.auroc_low:.3f} → {row.auroc_high:.3f}",
+            *[_share(row, norm) for norm in remedies],
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"

@@ -3,8 +3,9 @@ pairs (each at its best batch size on this CPU: the plain path is fastest at 16
 sequences, the prefix-shared one at 64) and against one prompt at a time the way the
 reference repository's notebook does it (the causal-LM model, batch size one; without
 its appended EOS token, so that the hidden states are comparable), same examples, with
-the largest hidden-state difference; then the memory of a streamed 20,000-example
-all-layer write."""
+the largest hidden-state difference; the decoder stopped at the middle and at 75% depth
+against running every block for the same one layer; then the memory of a streamed
+20,000-example all-layer write."""
 
 from __future__ import annotations
 
@@ -21,9 +22,17 @@ from core.data.loaders import load_bundled
 from core.data.prompts import render_pair
 from core.data.sampling import balanced_subset
 from core.extraction.extract import DEFAULT_CPU_BATCH
-from core.extraction.forward import pair_batches, pair_states_plain, pair_states_shared_prefix, tokenize
+from core.extraction.forward import (
+    pair_batches,
+    pair_states,
+    pair_states_plain,
+    pair_states_shared_prefix,
+    tokenize,
+)
 from core.extraction.models import load_model
-from core.extraction.offline_model import bundled_model_dir
+from core.models import OFFLINE_MODELS
+from core.models.convert import converted_model_dir
+from core.models.depth import resolve_layer
 from core.store.activations import ActivationStore
 from tests.benchmarks.common import bench_line, device_line, timed
 
@@ -94,6 +103,24 @@ def streamed_write(layers: int, dim: int) -> str:
     )
 
 
+def stopped_early(loaded, pairs, depth: str) -> str:
+    """One layer extracted with the decoder stopped there, against every block run (the
+    reference: a cut past the last block runs them all), same pairs, prefix-shared."""
+    layer = resolve_layer(depth, loaded.num_hidden_states)
+    times: dict = {}
+    with timed(times, "stopped"):
+        stopped = run_batches(pair_states, loaded, pairs, [layer], DEFAULT_CPU_BATCH)
+    every_block = [layer, loaded.num_hidden_states - 1]  # the last layer makes every block run
+    with timed(times, "whole"):
+        whole = run_batches(pair_states, loaded, pairs, every_block, DEFAULT_CPU_BATCH)
+    diff = max((stopped[i][0] - whole[i][0]).abs().max().item() for i in (0, 1))
+    print(
+        f"layer {layer} ({depth}): decoder stopped there {times['stopped']:.1f} s; every block run "
+        f"{times['whole']:.1f} s; max |difference| {diff:.1e}"
+    )
+    return bench_line(f"extract_stop_{depth.rstrip('%')}", times["whole"] / times["stopped"], f"{diff:.1e}")
+
+
 def main() -> list[str]:
     print("== extraction ==", flush=True)
     print(device_line())
@@ -112,7 +139,7 @@ def main() -> list[str]:
         plain = run_batches(pair_states_plain, loaded, pairs, layers, PLAIN_BATCH)
     with timed(times, "prefix"):
         shared = run_batches(pair_states_shared_prefix, loaded, pairs, layers, DEFAULT_CPU_BATCH)
-    causal_lm = AutoModelForCausalLM.from_pretrained(bundled_model_dir()).eval()
+    causal_lm = AutoModelForCausalLM.from_pretrained(converted_model_dir(OFFLINE_MODELS["bundled"])).eval()
     with timed(times, "single"):
         single = one_at_a_time(causal_lm, pairs, layers)
     prefix_diff = max((shared[i] - plain[i]).abs().max().item() for i in (0, 1))
@@ -126,10 +153,12 @@ def main() -> list[str]:
         f"max |hidden-state difference|: prefix-shared vs plain {prefix_diff:.2e}, prefix-shared vs one at a "
         f"time {single_diff:.2e} (largest hidden-state value {scale:.0f})"
     )
+    truncation = [stopped_early(loaded, pairs, depth) for depth in ("middle", "75%")]
     print(streamed_write(len(layers), loaded.hidden_size))
     lines = [
         bench_line("extract_prefix", times["plain"] / times["prefix"], f"{prefix_diff:.1e}"),
         bench_line("extract_vs_single", times["single"] / times["prefix"], f"{single_diff:.1e}"),
+        *truncation,
     ]
     for line in lines:
         print(line, flush=True)

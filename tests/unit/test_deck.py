@@ -17,8 +17,10 @@ def test_the_default_deck_tells_the_demo_story():
     assert deck.steps[0].type == "text" and deck.steps[-1].type == "text"
     runs = deck.runs()
     assert runs[0] == DEMO and runs[1][1].test_normalization == "train"
-    # the shipped decks (the demo's story, then its remedies) show every kind of view between them
-    assert set(STEP_TYPES) <= {step.type for name in ("demo", "remedies") for step in deck_by_name(name).steps}
+    # the shipped decks (the demo's story, its remedies, across models) show every kind of view between them
+    assert set(STEP_TYPES) <= {
+        step.type for name in ("demo", "remedies", "models") for step in deck_by_name(name).steps
+    }
     reveals = [step.options["reveal"] for step in deck.steps if "reveal" in step.options]
     assert reveals == sorted(reveals)  # the sweep is revealed level by level
     assert DEFAULT_DECK.name == "demo.toml"
@@ -101,6 +103,25 @@ BAD = {
         "not one of the run's seeds",
     ),
     "inspector-example-empty": ('[[steps]]\ntype = "inspector"\ntitle = "a"\nexample = ""', "non-empty text"),
+    "models-without-models": ('[[steps]]\ntype = "models"\ntitle = "a"', "needs models"),
+    "models-one-model": ('[[steps]]\ntype = "models"\ntitle = "a"\nmodels = ["bundled"]', "2 to 4 models"),
+    "models-path": ('[[steps]]\ntype = "models"\ntitle = "a"\nmodels = ["bundled", "/root/m"]', "distinct offline"),
+    "models-same-twice": (
+        '[[steps]]\ntype = "models"\ntitle = "a"\nmodels = ["bundled", "smollm2-135m"]',
+        "distinct offline",
+    ),
+    "models-dataset-unknown": (
+        '[[steps]]\ntype = "models"\ntitle = "a"\nmodels = ["bundled", "gemma3-270m"]\ndatasets = ["imdb"]',
+        "bundled data sets",
+    ),
+    "models-depth-too-deep": (
+        '[[steps]]\ntype = "models"\ntitle = "a"\nmodels = ["bundled", "gemma3-270m"]\ndepths = ["120%"]',
+        "beyond the last layer",
+    ),
+    "models-layer-missing-in-one": (
+        '[[steps]]\ntype = "models"\ntitle = "a"\nmodels = ["bundled", "gemma3-270m"]\ndepths = [23]',
+        "Gemma 3 270M",
+    ),
     "mechanism-chart-unknown": ('[[steps]]\ntype = "mechanism"\ntitle = "a"\ncharts = ["pie"]', "centering, variance"),
 }
 
@@ -132,7 +153,11 @@ def test_bad_deck_files(tmp_path):
 # or refused with the documented message, naming the deck, the step and the field.
 ODD_VALUES = ["[1, 2]", "{ a = 1 }", "1979-05-27T07:32:00Z", "true", "-1", "1e400", '"x"', '[["a"]]', "[{a=1}]", '""',
               "0", "3.5", "[]"]  # fmt: skip
-REQUIRED = {"runs": '[{ p = "0.5,0.9" }, { p = "0.5,0.8" }]', "layers": "[1, 2]"}
+REQUIRED = {
+    "runs": '[{ p = "0.5,0.9" }, { p = "0.5,0.8" }]',
+    "layers": "[1, 2]",
+    "models": '["bundled", "gemma3-270m"]',
+}
 
 
 @pytest.mark.parametrize("kind", list(STEP_TYPES))

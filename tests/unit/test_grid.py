@@ -16,12 +16,14 @@ import pandas as pd
 import pytest
 
 from core.__main__ import main
+from core.analysis.grids import grid_summary
 from core.errors import UserError
 from core.experiments.grid import parse_grid, run_inprocess
 from core.experiments.grid_plan import CONFIRM_SWEEPS, plan_grid
 from core.experiments.grid_ray import REPO, check_ray_address
 from core.normalizations import NORMALIZATIONS
 from core.store.activations import ActivationStore
+from core.views.report import grid_summary_markdown
 
 GOOD = """
 title = "tiny"
@@ -95,7 +97,7 @@ def test_a_grid_runs_every_cell_once_and_resumes_from_the_cache(tiny_llama, sent
 def test_the_cli_writes_one_csv_and_one_chart(tiny_llama, sentiment_csv, tmp_path):
     (tmp_path / "g.toml").write_text(grid_text(tiny_llama, sentiment_csv))
     assert main(["grid", str(tmp_path / "g.toml"), "--out", str(tmp_path / "out"), "--device", "cpu"]) == 0
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["grid.csv", "grid.png"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["grid.csv", "grid.png", "summary.md"]
     assert main(["grid", str(tmp_path / "missing.toml"), "--out", str(tmp_path / "out")]) == 2
 
 
@@ -107,7 +109,11 @@ def test_repeated_entries_are_merged_with_a_line_each(tiny_llama, sentiment_csv)
     text = text.replace('normalizations = ["mean", "oracle_balanced"]', 'normalizations = ["mean", "mean"]')
     text += f'[[datasets]]\nsource = "csv"\nname = "{sentiment_csv}"\n'  # the first data set again
     grid = parse_grid(text)
-    assert len(grid.extractions) == 2 and grid.layers == (1, 2) and grid.normalizations == ("mean",)
+    assert (
+        len(grid.extractions) == 2
+        and {e.layers for e in grid.extractions} == {(1, 2)}
+        and grid.normalizations == ("mean",)
+    )
     assert grid.sweep.methods == ("ccs", "tpc", "lr_norm")
     merged = [note for note in grid.notes if "merged into one" in note]
     assert [note.split(" is listed")[0].split(" ")[0] for note in merged] == [
@@ -204,3 +210,35 @@ def test_the_ray_executor_gives_the_same_table_as_in_process(tiny_llama, sentime
         "accuracy_calibrated",
     ]
     pd.testing.assert_frame_equal(remote.table[columns], local[columns])
+
+
+def test_the_grid_summary_reports_the_effect_chance_and_what_remedies_win_back():
+    rows = []
+    accuracy = {  # (normalization, method, p) -> accuracy of seed s: value + s / 1000
+        ("mean", "ccs", 0.5): 0.80,
+        ("mean", "ccs", 0.95): 0.60,
+        ("oracle_balanced", "ccs", 0.5): 0.80,
+        ("oracle_balanced", "ccs", 0.95): 0.80,
+        ("mean", "tpc", 0.5): 0.50,
+        ("mean", "tpc", 0.95): 0.50,
+        ("oracle_balanced", "tpc", 0.5): 0.50,
+        ("oracle_balanced", "tpc", 0.95): 0.50,
+        ("mean", "random", 0.5): 0.52,
+        ("mean", "random", 0.95): 0.52,
+        ("oracle_balanced", "random", 0.5): 0.52,
+        ("oracle_balanced", "random", 0.95): 0.52,
+    }
+    cell = {"model": "m", "dataset": "d", "depth": "75%", "layer": 3}
+    for (norm, method, p), value in accuracy.items():
+        rows += [
+            {**cell, "normalization": norm, "method": method, "p": p, "seed": s, "accuracy": value + s / 1000,
+             "auroc": value + 0.1}
+            for s in range(5)
+        ]  # fmt: skip
+    summary = grid_summary(pd.DataFrame(rows)).set_index("method")
+    ccs, tpc = summary.loc["ccs"], summary.loc["tpc"]
+    assert ccs.accuracy_low == pytest.approx(0.802) and ccs.accuracy_high == pytest.approx(0.602)
+    assert ccs.recovered_oracle_balanced == pytest.approx(1.0) and not ccs.at_chance
+    assert tpc.at_chance and tpc.recovered_oracle_balanced != tpc.recovered_oracle_balanced  # no drop: NaN
+    text = grid_summary_markdown(summary.reset_index())
+    assert "| m | d | 3 (75%) | CCS | 0.802 [" in text and "100%" in text and "at chance at balance" in text

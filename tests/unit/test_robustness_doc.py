@@ -25,6 +25,7 @@ FILES = {
     "B": "tests/unit/test_bundled.py",
     "K": "tests/unit/test_run_keys.py",
     "M": "tests/unit/test_metrics_and_charts.py",
+    "O": "tests/unit/test_models.py",
 }
 
 
@@ -40,7 +41,7 @@ def named_tests() -> list[tuple[str, str]]:
     for row in table_rows():
         cell = row.rstrip(" |").rsplit(" | ", 1)[1]
         file, function = None, None
-        for token in re.findall(r"(?<![\w.])[ISHAPTDRCNXGBKM](?= `)|`[^`]+`", cell):
+        for token in re.findall(r"(?<![\w.])[ISHAPTDRCNXGBKMO](?= `)|`[^`]+`", cell):
             if token in FILES:
                 file = FILES[token]
                 continue

@@ -208,7 +208,7 @@ def test_pipeline_checks_the_run_before_loading_anything(monkeypatch):
 
 
 def test_layers_beyond_the_model_are_refused_before_extraction(tiny_llama):
-    from core.extraction.models import known_hidden_states
+    from core.models.known import known_hidden_states
     from core.settings.validate import check_layers_exist
 
     local = dataclasses.replace(EXTRACT, model=ModelSpec(model_id=str(tiny_llama)), layers=(0, 5))

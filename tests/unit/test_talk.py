@@ -86,19 +86,19 @@ methods = ["lr_norm", "ccs"]
 """
 
 
-def plant_demo_activations(root: Path, n: int = 1600, d: int = 12, seed: int = 0) -> str:
-    """Write synthetic hidden states under the demo's activation key: label 1 puts x+ a
-    step along e0 and x- a step against it, plus noise and an answer-token offset."""
-    config = DEMO[0]
+def plant_demo_activations(root: Path, n: int = 1600, d: int = 12, seed: int = 0, config=DEMO[0], layers=LAYERS) -> str:
+    """Write synthetic hidden states under the activation key of `config` (the demo's):
+    label 1 puts x+ a step along e0 and x- a step against it, plus noise and an
+    answer-token offset."""
     key = activation_key(config)
     rng = np.random.default_rng(seed)
     labels = np.repeat([0, 1], n // 2)
     rng.shuffle(labels)
     truth = (2 * labels - 1)[:, None].astype(np.float32)
     store = ActivationStore(root)
-    writer = store.begin(key, n, LAYERS, d)
+    writer = store.begin(key, n, layers, d)
     pos, neg = [], []
-    for position in range(len(LAYERS)):
+    for position in range(len(layers)):
         shared = rng.normal(size=(n, d)).astype(np.float32)
         signal = np.zeros((n, d), dtype=np.float32)
         signal[:, 0] = 1.5 * truth[:, 0] / (position + 1)
@@ -116,7 +116,7 @@ def plant_demo_activations(root: Path, n: int = 1600, d: int = 12, seed: int = 0
             "key": key,
             "created": time.time(),
             "n": n,
-            "layers": list(LAYERS),
+            "layers": list(layers),
             "model_name": "planted",
             "dataset_description": "planted truth along e0",
         },
@@ -160,7 +160,8 @@ def no_model(monkeypatch):
 
 def test_every_step_type_draws_from_the_cache_and_nothing_is_computed_twice(computed):
     deck, results = computed
-    assert {step.type for step in deck.steps} == set(STEP_TYPES)
+    # every step type but the across-models one, which needs two models' activations (the next test)
+    assert {step.type for step in deck.steps} == set(STEP_TYPES) - {"models"}
     assert missing(deck, results) == ([], [])
     assert compute(deck, results, sweep_runner(results.root)) == 0
     for step in deck.steps:
@@ -173,6 +174,32 @@ def test_every_step_type_draws_from_the_cache_and_nothing_is_computed_twice(comp
     sweep = results.sweep(deck.steps[1].configs())
     balanced = sweep.table[(sweep.table.p == 0.5) & (sweep.table.method != "random")]
     assert balanced.accuracy.min() > 0.9
+
+
+def test_the_across_models_step_draws_a_panel_per_model_from_the_cache(isolated_cache):
+    deck = parse_deck(
+        f"""[[steps]]\ntype = "models"\ntitle = "Across models"\nrun = {RUN}\nmodels = ["smollm2-135m", "gemma3-270m"]
+depths = ["middle", 2]\nmethods = ["ccs", "lr_norm"]\n""",
+        "models.toml",
+    )
+    step = deck.steps[0]
+    runs = step.runs()
+    assert [sweep.layer for _, sweep in runs] == [15, 2, 9, 2]  # the middle of 30 and of 18 layers
+    for extract in dict.fromkeys(extract for extract, _ in runs):
+        plant_demo_activations(isolated_cache, config=extract, layers=extract.layers)
+    results = Results(isolated_cache)
+    assert slide(step, results) is None  # nothing computed yet
+    assert compute(deck, results, sweep_runner(isolated_cache)) == 4
+    shown = slide(step, results)
+    spec = shown.chart.to_dict()
+    panels = {row["Panel"] for row in spec["datasets"][spec["data"]["name"]]}
+    assert panels == {
+        "SmolLM2-135M-Instruct · layer 15 (middle)",
+        "SmolLM2-135M-Instruct · layer 2",
+        "Gemma 3 270M · layer 9 (middle)",
+        "Gemma 3 270M · layer 2",
+    }
+    assert shown.caption.startswith("Models: SmolLM2-135M-Instruct, Gemma 3 270M, each at the layer its depth names.")
 
 
 def test_pack_then_unpack_into_an_empty_cache_with_no_model_draws_every_step(computed, tmp_path, monkeypatch, no_model):
@@ -414,7 +441,7 @@ def test_an_imported_deck_never_shadows_a_shipped_one(computed, tmp_path, capsys
     address, _deck, report = unpack(zipped)
     assert address == f"{report.pack}/demo" and deck_by_name("demo").pack is None
     assert deck_by_name("demo").title != "Planted </script> talk"
-    assert deck_names()[:2] == ["demo", "remedies"] and deck_names()[-1] == address
+    assert deck_names()[:3] == ["demo", "models", "remedies"] and deck_names()[-1] == address
     assert main(["decks"]) == 0
     shipped, imported = capsys.readouterr().out.split("imported:")
     assert "demo" in shipped and address not in shipped and address in imported

@@ -1,0 +1,60 @@
+"""What a grid found, one row per model x data set x layer x method: the effect (accuracy
+and AUROC at the most balanced and the highest p, under Burns centering), whether the
+method found anything at balance, and the share of the drop each remedy the grid ran wins
+back. The across-models table of the docs is this, written by `python -m core grid`."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from core.analysis.remedies import BASELINE, recovered_share, reference_p
+from core.metrics import mean_ci
+
+CELL = ("model", "dataset", "depth", "layer")
+
+
+def _at(rows: pd.DataFrame, p: float, metric: str) -> tuple[float, float, float]:
+    return mean_ci(rows.loc[np.isclose(rows.p, p), metric].to_numpy(dtype=float))
+
+
+def grid_summary(table: pd.DataFrame) -> pd.DataFrame:
+    """The summary of a grid's tidy table (core.experiments.grid): per cell and method under
+    Burns centering, mean accuracy and AUROC over seeds with 95% t-intervals at the reference
+    p (0.5 when swept) and at the highest p; `at_chance` when the accuracy interval at the
+    reference p reaches down to the random direction's mean there (then the drop means
+    nothing); and `recovered_<remedy>`, the share of the accuracy drop each other
+    normalization wins back at the highest p, paired by seed (core.analysis.remedies)."""
+    rows = []
+    cell_columns = [c for c in CELL if c in table]
+    for cell, part in table.groupby(cell_columns, sort=False):
+        baseline = part[part.normalization == BASELINE]
+        if baseline.empty:
+            continue
+        low, high = reference_p(baseline), float(baseline.p.max())
+        random = baseline[baseline.method == "random"]
+        floor = _at(random, low, "accuracy")[0] if len(random) else 0.5
+        remedies = dict(list(part.groupby("normalization", sort=False)))
+        for method, rows_of_method in baseline.groupby("method", sort=False):
+            acc_low, acc_high = _at(rows_of_method, low, "accuracy"), _at(rows_of_method, high, "accuracy")
+            row = dict(zip(cell_columns, cell if isinstance(cell, tuple) else (cell,)))
+            row.update(
+                method=method,
+                p_low=low,
+                p_high=high,
+                accuracy_low=acc_low[0],
+                accuracy_low_ci=acc_low[1:],
+                accuracy_high=acc_high[0],
+                accuracy_high_ci=acc_high[1:],
+                auroc_low=_at(rows_of_method, low, "auroc")[0],
+                auroc_high=_at(rows_of_method, high, "auroc")[0],
+                at_chance=method != "random" and acc_low[1] <= floor,
+            )
+            if len(remedies) > 1:
+                shares = recovered_share(remedies, method)
+                for norm, share in shares[np.isclose(shares.p, high)].groupby("normalization"):
+                    share = share.iloc[0]
+                    row[f"recovered_{norm}"] = share.recovered
+                    row[f"gain_{norm}_ci"] = (share.gain_low, share.gain_high)
+            rows.append(row)
+    return pd.DataFrame(rows)
