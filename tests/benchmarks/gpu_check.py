@@ -7,7 +7,8 @@ and in bfloat16, and compares:
 - hidden states at the demo layer: float32 on the GPU within 1e-3 of the CPU's (relative
   to the largest value; TF32 is off for float32 matmuls by default), bfloat16 with every
   vector's cosine similarity to the CPU's at least 0.99;
-- the demo sweep's accuracies (CCS, TPC, LR normalized; 5 seeds, p = 0.5 and 0.95):
+- the demo sweep's accuracies (CCS, TPC, LR normalized; 5 seeds, p = 0.5 and 0.95; a
+  quarter of the examples to train, three eighths to test, as the demo):
   every cell's mean within 0.02 of the CPU's for float32, 0.05 for bfloat16;
 
 then runs examples/grid-demo.toml with the Ray executor on the GPU, and prints timings and
@@ -43,6 +44,13 @@ STATE_TOLERANCE = {"float32": 1e-3}  # max |difference| / max |value|
 COSINE_FLOOR = {"bfloat16": 0.99}  # least cosine similarity of any hidden-state vector
 ACCURACY_TOLERANCE = {"float32": 0.02, "bfloat16": 0.05}  # per cell, mean over seeds
 SWEEP = dataclasses.replace(DEMO[1], p_levels=(0.5, 0.95), seeds=tuple(range(5)), methods=("ccs", "tpc", "lr_norm"))
+
+
+def sweep_for(examples: int):
+    """SWEEP with the demo's shares of training and test pairs (400 and 600 of 1,600)."""
+    return dataclasses.replace(SWEEP, n_train=examples // 4, n_test=examples * 3 // 8)
+
+
 GRID = Path(__file__).parents[2] / "examples" / "grid-demo.toml"
 
 
@@ -79,14 +87,15 @@ def check(device: str, dtypes: tuple[str, ...], examples: int) -> list[str]:
         root = Path(folder)
         reference, seconds, reference_acts = extracted(base, "cpu", root / "cpu")
         print(f"cpu float32: extraction {seconds:.1f} s ({examples} examples)", flush=True)
-        reference_sweep = run_sweep(reference_acts, SWEEP, device="cpu")
+        sweep_config = sweep_for(examples)
+        reference_sweep = run_sweep(reference_acts, sweep_config, device="cpu")
         for dtype in dtypes:
             config = dataclasses.replace(base, model=dataclasses.replace(base.model, dtype=dtype))
             if device == "cuda":
                 torch.cuda.reset_peak_memory_stats()
             states, seconds, acts = extracted(config, device, root / f"{device}-{dtype}")
             started = time.perf_counter()
-            sweep = run_sweep(acts, SWEEP, device=device)
+            sweep = run_sweep(acts, sweep_config, device=device)
             sweep_seconds = time.perf_counter() - started
             relative, cosine = state_agreement(reference, states)
             gap = accuracy_gap(reference_sweep, sweep)

@@ -199,7 +199,8 @@ depths = ["middle", 2]\nmethods = ["ccs", "lr_norm"]\n""",
         "Gemma 3 270M · layer 9 (middle)",
         "Gemma 3 270M · layer 2",
     }
-    assert shown.caption.startswith("Models: SmolLM2-135M-Instruct, Gemma 3 270M, each at the layer its depth names.")
+    assert shown.caption.startswith("Models: SmolLM2-135M-Instruct, Gemma 3 270M, each at the layer its panel names.")
+    assert "layer 15" not in shown.caption  # the panels, not the caption, say which layer
 
 
 def test_pack_then_unpack_into_an_empty_cache_with_no_model_draws_every_step(computed, tmp_path, monkeypatch, no_model):

@@ -71,9 +71,8 @@ def draw_models(step: Step, results: Results) -> Slide | None:
     summary = summarize(table, metric, by=("model", "dataset", "depth", "layer", "normalization", "method", "p"))
     chart = grid_chart(summary, f"{metric_title(step)}: mean over seeds, 95% band")
     models = ", ".join(dict.fromkeys(model for model, *_ in cells))
-    return Slide(
-        chart, caption=f"Models: {models}, each at the layer its depth names. {chart_caption(found[0].config)}"
-    )
+    shared = chart_caption(found[0].config).replace(f", layer {found[0].config.layer};", ";")  # panels name layers
+    return Slide(chart, caption=f"Models: {models}, each at the layer its panel names. {shared}")
 
 
 STEP = StepType(
