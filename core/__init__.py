@@ -11,8 +11,10 @@ contract keeps the order):
     experiments  the sweep engine, pipeline, layer scans, grids (and Ray), the runs library
     extraction   loading a model, the forward pass, extraction, companion prompts
     settings     bounds and checks, presets, link parameters
-    data | models | store | probes | normalizations   (independent of each other;
-                 models: the offline models' registry, depths, conversion)
+    normalizations  per-side normalizations and remedies (the label-free ones read a
+                 probe's objective to estimate the classes)
+    data | models | store | probes   (independent of each other; models: the offline
+                 models' registry, depths, conversion)
     config | metrics | names | paths        (the foundation, over errors)
 
 The library never imports streamlit; the dashboard (app.py, app_pages/, ui/) sits on top of it.

@@ -14,9 +14,11 @@ from dataclasses import dataclass
 
 from core.errors import UserError
 from core.normalizations.content_free import fit_content_free
+from core.normalizations.em_balanced import fit_em_balanced
 from core.normalizations.negation_pooled import fit_negation_pooled
 from core.normalizations.oracle_balanced import fit_oracle_balanced
 from core.normalizations.per_side import fit_mean, fit_meanstd, fit_none
+from core.normalizations.prior_shift import fit_prior_shift
 from core.normalizations.self_balanced import fit_self_balanced
 from core.normalizations.stats import FitInputs
 
@@ -81,6 +83,24 @@ NORMALIZATION_REGISTRY = {
             "No labels: pseudo-label along the top principal direction, weight the two pseudo-classes "
             "equally, repeat until the partition stops changing (2-means).",
             fit_self_balanced,
+            remedy=True,
+        ),
+        Normalization(
+            "em_balanced",
+            "EM-balanced means",
+            "#D55E00",
+            "No labels: soft labels from a two-Gaussian mixture along the consistency direction (EM), the "
+            "two soft classes weighted equally in each side's mean, repeated until the soft labels settle.",
+            fit_em_balanced,
+            remedy=True,
+        ),
+        Normalization(
+            "prior_shift",
+            "Prior-shifted means",
+            "#56B4E9",
+            "No labels: Burns centering, then each side's center moved along the consistency direction by "
+            "the shift the share of true pairs estimated from a two-Gaussian mixture predicts (one step).",
+            fit_prior_shift,
             remedy=True,
         ),
         Normalization(

@@ -28,19 +28,27 @@ import torch
 NEG_COV_WEIGHT = 0.5  # elk's default; scales A, so it does not change the eigenvector
 
 
-def vinc_objective(pos: torch.Tensor, neg: torch.Tensor) -> np.ndarray:
+def vinc_objective(pos: torch.Tensor, neg: torch.Tensor, weights: torch.Tensor | None = None) -> np.ndarray:
     """A = -neg_cov_weight * sym(Cov(x+, x-)) [d, d] of [n, d] pairs, each side centered
-    on its own mean, divided by n (elk's contrastive cross-covariance)."""
-    centered_pos = pos.double().numpy() - pos.double().numpy().mean(axis=0)
-    centered_neg = neg.double().numpy() - neg.double().numpy().mean(axis=0)
-    cross = centered_pos.T @ centered_neg / len(centered_pos)
+    on its own mean, divided by n (elk's contrastive cross-covariance). With row
+    `weights`, the weighted means and covariance (a label-free remedy weighs two
+    estimated classes equally this way, core.normalizations.em_balanced)."""
+    pos_np, neg_np = pos.double().numpy(), neg.double().numpy()
+    if weights is None:
+        centered_pos, centered_neg = pos_np - pos_np.mean(axis=0), neg_np - neg_np.mean(axis=0)
+        cross = centered_pos.T @ centered_neg / len(centered_pos)
+    else:
+        share = weights.double().numpy()
+        centered_pos = pos_np - np.average(pos_np, axis=0, weights=share)
+        centered_neg = neg_np - np.average(neg_np, axis=0, weights=share)
+        cross = (centered_pos * (share / share.sum())[:, None]).T @ centered_neg
     return -NEG_COV_WEIGHT * (cross + cross.T) / 2
 
 
-def vinc_direction(pos: torch.Tensor, neg: torch.Tensor) -> torch.Tensor:
+def vinc_direction(pos: torch.Tensor, neg: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
     """Unit eigenvector [d] of vinc_objective with the largest eigenvalue (its sign is
     arbitrary). Where the pairs do not vary at all, any direction is as good as another."""
-    objective = vinc_objective(pos, neg)
+    objective = vinc_objective(pos, neg, weights)
     if not objective.any():
         return torch.nn.functional.one_hot(torch.tensor(0), objective.shape[0]).to(torch.float32)
     _, vectors = np.linalg.eigh(objective)  # ascending eigenvalues

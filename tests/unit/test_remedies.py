@@ -17,6 +17,7 @@ from core.config import CCSConfig, SweepConfig
 from core.errors import UserError
 from core.experiments.sweep import run_sweep
 from core.normalizations import NORMALIZATION_REGISTRY, NORMALIZATIONS, REMEDIES, fit_stats
+from core.normalizations.mixture import two_gaussians
 from core.normalizations.stats import NormStats
 
 
@@ -102,6 +103,42 @@ def test_self_balancing_stops_between_burns_and_the_oracle_under_heavy_overlap()
     assert 0.05 < abs(found) < abs(burns)
 
 
+def test_em_balancing_finds_the_oracle_centers_where_two_means_splits_the_larger_class():
+    data = imbalanced(0.95, truth=2.0, noise=0.6)
+    burns = truth_in_centers(fit_on(data, "mean"), data)
+    assert abs(truth_in_centers(fit_on(data, "self_balanced"), data)) > 0.3  # 2-means cut the larger class
+    assert abs(truth_in_centers(fit_on(data, "em_balanced"), data)) < 0.03  # the mixture did not
+    # One step along the direction found under Burns centering gets part of the way.
+    assert 0.05 < abs(truth_in_centers(fit_on(data, "prior_shift"), data)) < 0.5 * abs(burns)
+
+
+def test_label_free_balancing_cannot_place_heavily_overlapping_classes():
+    """At p = 0.95 with the classes one noise width apart, the minority shows no bump:
+    neither mixture remedy moves the centers toward the oracle's (the documented limit)."""
+    data = imbalanced(0.95, truth=1.0, noise=1.0)
+    burns = truth_in_centers(fit_on(data, "mean"), data)
+    for kind in ("em_balanced", "prior_shift"):
+        assert abs(truth_in_centers(fit_on(data, kind), data)) > 0.9 * abs(burns), kind
+
+
+def test_a_distractor_that_flips_more_strongly_than_truth_leaves_em_balancing_at_burns():
+    """The consistency direction is then the distractor's, whose two halves are balanced:
+    EM finds them equal, so the weights stay even and the centers stay Burns's."""
+    data = imbalanced(0.95, truth=2.0, noise=0.4, distractor_strength=4.0)
+    burns, found = fit_on(data, "mean"), fit_on(data, "em_balanced")
+    assert truth_in_centers(found, data) == pytest.approx(truth_in_centers(burns, data), abs=0.05)
+
+
+def test_the_mixture_recovers_a_small_class_and_both_means():
+    rng = np.random.default_rng(0)
+    scores = np.concatenate([rng.normal(-0.4, 0.5, 1900), rng.normal(3.6, 0.5, 100)])
+    mixture = two_gaussians(scores)
+    small = min(mixture.share_a, 1 - mixture.share_a)
+    assert small == pytest.approx(0.05, abs=0.01) and mixture.sd == pytest.approx(0.5, abs=0.03)
+    assert sorted([mixture.mean_a, mixture.mean_b]) == pytest.approx([-0.4, 3.6], abs=0.1)
+    assert mixture.midpoint == pytest.approx(1.6, abs=0.1)
+
+
 def test_a_content_free_lean_and_a_negation_offset_are_fixed_errors_the_same_at_every_p():
     leaning = [
         truth_in_centers(fit_on(imbalanced(p, content_free_lean=0.6), "content_free"), imbalanced(p))
@@ -138,7 +175,7 @@ def sweep_accuracy(data, normalization: str, methods: tuple[str, ...], test_norm
 # imbalanced draw (CCS, LR); with the training statistics, those that threshold at the
 # training draw's origin too (CCS, TPC).
 @pytest.mark.parametrize("test_normalization, methods", [("own", ("ccs", "lr_norm")), ("train", ("ccs", "tpc"))])
-@pytest.mark.parametrize("remedy", ["oracle_balanced", "content_free", "negation_pooled"])
+@pytest.mark.parametrize("remedy", ["oracle_balanced", "em_balanced", "content_free", "negation_pooled"])
 def test_a_remedy_recovers_the_balanced_accuracy_that_burns_centering_loses(remedy, test_normalization, methods):
     data = synthetic_pairs(2000, 12, truth_strength=2.0, token_offset=6.0, noise=0.6, seed=5)
     burns = sweep_accuracy(data, "mean", methods, test_normalization)
@@ -149,7 +186,15 @@ def test_a_remedy_recovers_the_balanced_accuracy_that_burns_centering_loses(reme
 
 
 def test_the_remedies_are_registry_entries_with_a_stated_assumption():
-    assert set(REMEDIES) == {"oracle_balanced", "self_balanced", "content_free", "negation_pooled"}
+    assert set(REMEDIES) == {
+        "oracle_balanced",
+        "self_balanced",
+        "em_balanced",
+        "prior_shift",
+        "content_free",
+        "negation_pooled",
+    }
+    assert not any(NORMALIZATION_REGISTRY[kind].uses_labels for kind in ("em_balanced", "prior_shift"))
     for kind in REMEDIES:
         module = __import__(f"core.normalizations.{kind}", fromlist=["_"])
         assert "Assumes" in module.__doc__, kind
