@@ -18,13 +18,21 @@ def _at(rows: pd.DataFrame, p: float, metric: str) -> tuple[float, float, float]
     return mean_ci(rows.loc[np.isclose(rows.p, p), metric].to_numpy(dtype=float))
 
 
+def _paired_gap(remedy: pd.DataFrame, baseline: pd.DataFrame, method: str, p: float) -> float:
+    """Mean over seeds of the remedy's accuracy minus Burns's at level `p` (paired by seed):
+    what a remedy costs where there is no imbalance to fix (negative: it loses accuracy)."""
+    at = [t[(t.method == method) & np.isclose(t.p, p)].set_index("seed").accuracy for t in (remedy, baseline)]
+    return float((at[0] - at[1]).dropna().mean())
+
+
 def grid_summary(table: pd.DataFrame) -> pd.DataFrame:
     """The summary of a grid's tidy table (core.experiments.grid): per cell and method under
     Burns centering, mean accuracy and AUROC over seeds with 95% t-intervals at the reference
     p (0.5 when swept) and at the highest p; `at_chance` when the accuracy interval at the
     reference p reaches down to the random direction's mean there (then the drop means
-    nothing); and `recovered_<remedy>`, the share of the accuracy drop each other
-    normalization wins back at the highest p, paired by seed (core.analysis.remedies)."""
+    nothing); `recovered_<remedy>`, the share of the accuracy drop each other
+    normalization wins back at the highest p, paired by seed (core.analysis.remedies), and
+    `cost_<remedy>`, its paired accuracy gain at the reference p (negative: a cost)."""
     rows = []
     cell_columns = [c for c in CELL if c in table]
     for cell, part in table.groupby(cell_columns, sort=False):
@@ -56,5 +64,42 @@ def grid_summary(table: pd.DataFrame) -> pd.DataFrame:
                     share = share.iloc[0]
                     row[f"recovered_{norm}"] = share.recovered
                     row[f"gain_{norm}_ci"] = (share.gain_low, share.gain_high)
+                    row[f"cost_{norm}"] = _paired_gap(remedies[norm], rows_of_method, method, low)
             rows.append(row)
     return pd.DataFrame(rows)
+
+
+# What "works" means for a label-free remedy (issue 21's bar): at the highest p it wins back
+# at least WORKS_SHARE of the method's drop, with a paired interval above zero, on at least
+# WORKS_CELLS cells where the method finds something at balance, and costs less than
+# WORKS_COST at balance on every cell.
+WORKS_SHARE, WORKS_CELLS, WORKS_COST = 0.5, 3, 0.02
+
+
+def remedy_verdicts(summary: pd.DataFrame, method: str) -> pd.DataFrame:
+    """Per remedy in a grid_summary, for `method`: on how many cells (of those where the
+    method is not at chance and dropped) it won back WORKS_SHARE or more with a paired
+    interval above zero, its median share there, its worst cost at balance over every
+    cell, and whether that meets the bar."""
+    rows = summary[(summary.method == method) & ~summary.at_chance]
+    remedies = [c.removeprefix("recovered_") for c in summary.columns if c.startswith("recovered_")]
+    verdicts = []
+    for norm in remedies:
+        dropped = rows[rows[f"recovered_{norm}"].notna()]
+        won = [
+            share >= WORKS_SHARE and ci[0] > 0
+            for share, ci in zip(dropped[f"recovered_{norm}"], dropped[f"gain_{norm}_ci"])
+        ]
+        worst = float(summary.loc[summary.method == method, f"cost_{norm}"].min())
+        verdicts.append(
+            {
+                "normalization": norm,
+                "method": method,
+                "cells_dropped": len(dropped),
+                "cells_won": int(sum(won)),
+                "median_share": float(dropped[f"recovered_{norm}"].median()) if len(dropped) else float("nan"),
+                "worst_cost": worst,
+                "works": sum(won) >= WORKS_CELLS and worst > -WORKS_COST,
+            }
+        )
+    return pd.DataFrame(verdicts)

@@ -8,7 +8,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from core.analysis.grids import grid_summary
+from core.analysis.grids import WORKS_CELLS, WORKS_COST, WORKS_SHARE, grid_summary, remedy_verdicts
 from core.cli.output import checked_folder, status_printer, tqdm_progress
 from core.errors import UserError
 from core.experiments.grid import load_grid, run_inprocess
@@ -18,7 +18,7 @@ from core.extraction.models import check_device
 from core.metrics import METRICS, summarize
 from core.views.charts import grid_chart
 from core.views.export import save_chart
-from core.views.report import grid_summary_markdown
+from core.views.report import grid_summary_markdown, remedy_verdict_lines
 from core.views.style import method_label
 
 
@@ -63,7 +63,23 @@ def command_grid(args: argparse.Namespace) -> int:
             f"{rows.loc[low]:.3f} -> {rows.loc[high]:.3f}"
         )
     summary_of_cells = grid_summary(table)
-    (out / "summary.md").write_text(grid_summary_markdown(summary_of_cells), encoding="utf-8")
+    verdicts = [
+        line
+        for method in dict.fromkeys(summary_of_cells.method)
+        if method != "random" and any(c.startswith("recovered_") for c in summary_of_cells.columns)
+        for line in remedy_verdict_lines(remedy_verdicts(summary_of_cells, method))
+    ]
+    if verdicts:
+        bar = (
+            f"A remedy meets the bar when it wins back {WORKS_SHARE:.0%} or more of the drop at the highest p, "
+            f"with a paired interval above zero, on {WORKS_CELLS} or more cells where the method works, and "
+            f"changes accuracy at balance by less than {WORKS_COST} on every cell."
+        )
+        print("\n" + bar + "\n" + "\n".join(verdicts))
+    text = grid_summary_markdown(summary_of_cells)
+    if verdicts:
+        text += "\n" + bar + "\n\n" + "\n".join(f"- {line}" for line in verdicts) + "\n"
+    (out / "summary.md").write_text(text, encoding="utf-8")
     print(f"results: {out / 'grid.csv'}\nchart: {out / 'grid.png'}\nsummary per cell and method: {out / 'summary.md'}")
     return 0
 

@@ -130,12 +130,14 @@ def _interval(mean: float, bounds) -> str:
 
 def _share(summary_row, norm: str) -> str:
     """A remedy's recovered share as the table shows it: the share where its paired gain's
-    interval is above zero, "(n.s.)" after it where it is not, a dash where nothing dropped."""
-    share = summary_row.get(f"recovered_{norm}")
+    interval is above zero, "(n.s.)" after it where it is not, "no drop" where nothing
+    dropped; and what it changes at balance, where that is 0.02 or more."""
+    share, cost = summary_row.get(f"recovered_{norm}"), summary_row.get(f"cost_{norm}")
+    at_balance = f"; {cost:+.3f} at balance" if cost is not None and cost == cost and abs(cost) >= 0.02 else ""
     if share is None or share != share:
-        return "no drop"
+        return "no drop" + at_balance
     low, _high = summary_row[f"gain_{norm}_ci"]
-    return f"{share:.0%}" + ("" if low > 0 else " (n.s.)")
+    return f"{share:.0%}" + ("" if low > 0 else " (n.s.)") + at_balance
 
 
 def grid_summary_markdown(summary: pd.DataFrame) -> str:
@@ -168,3 +170,16 @@ def grid_summary_markdown(summary: pd.DataFrame) -> str:
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def remedy_verdict_lines(verdicts: pd.DataFrame) -> list[str]:
+    """core.analysis.grids.remedy_verdicts as sentences, one per remedy and method."""
+    lines = []
+    for row in verdicts.itertuples():
+        median = f", median share {row.median_share:.0%}" if row.cells_dropped else ""
+        lines.append(
+            f"{normalization_label(row.normalization)} for {method_label(row.method)}: won back half or more "
+            f"(interval above 0) on {row.cells_won} of {row.cells_dropped} cells that dropped{median}; worst change "
+            f"at balance {row.worst_cost:+.3f}: {'meets' if row.works else 'does not meet'} the bar"
+        )
+    return lines

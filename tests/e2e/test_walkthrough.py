@@ -228,7 +228,7 @@ def test_a_packed_deck_presents_offline_on_a_machine_without_the_model(
         CCS_LAB_ASSETS=str(tmp_path_factory.mktemp("no-assets")),
     )
     probe = subprocess.run(
-        [sys.executable, "-c", "from core.extraction.offline_model import bundled_gguf_path; bundled_gguf_path()"],
+        [sys.executable, "-c", "from core.models.smollm2 import bundled_gguf_path; bundled_gguf_path()"],
         cwd=ROOT,
         env=there,
         capture_output=True,

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from core.__main__ import main
-from core.analysis.grids import grid_summary
+from core.analysis.grids import grid_summary, remedy_verdicts
 from core.errors import UserError
 from core.experiments.grid import parse_grid, run_inprocess
 from core.experiments.grid_plan import CONFIRM_SWEEPS, plan_grid
@@ -240,5 +240,8 @@ def test_the_grid_summary_reports_the_effect_chance_and_what_remedies_win_back()
     assert ccs.accuracy_low == pytest.approx(0.802) and ccs.accuracy_high == pytest.approx(0.602)
     assert ccs.recovered_oracle_balanced == pytest.approx(1.0) and not ccs.at_chance
     assert tpc.at_chance and tpc.recovered_oracle_balanced != tpc.recovered_oracle_balanced  # no drop: NaN
+    assert ccs.cost_oracle_balanced == pytest.approx(0.0)
+    verdict = remedy_verdicts(summary.reset_index(), "ccs").iloc[0]
+    assert (verdict.cells_dropped, verdict.cells_won, verdict.works) == (1, 1, False)  # one cell is not three
     text = grid_summary_markdown(summary.reset_index())
     assert "| m | d | 3 (75%) | CCS | 0.802 [" in text and "100%" in text and "at chance at balance" in text
