@@ -10,6 +10,7 @@ import pandas as pd
 
 from core.analysis.remedies import BASELINE, recovered_share, reference_p
 from core.metrics import mean_ci
+from core.probes import METHOD_REGISTRY
 
 CELL = ("model", "dataset", "depth", "layer")
 
@@ -23,6 +24,26 @@ def _paired_gap(remedy: pd.DataFrame, baseline: pd.DataFrame, method: str, p: fl
     what a remedy costs where there is no imbalance to fix (negative: it loses accuracy)."""
     at = [t[(t.method == method) & np.isclose(t.p, p)].set_index("seed").accuracy for t in (remedy, baseline)]
     return float((at[0] - at[1]).dropna().mean())
+
+
+BALANCED_COVARIANCE = "balanced_covariance"  # how a remedy method's comparison is named in a summary
+
+
+def remedy_methods_as_normalizations(table: pd.DataFrame) -> pd.DataFrame:
+    """Burns-centered rows of a method and of its label-free remedy method (registry
+    `remedy_for`: tpc_em for tpc), relabelled so that grid_summary compares them as it
+    compares a remedy normalization with Burns: the remedy method's rows become the
+    base method's under normalization BALANCED_COVARIANCE."""
+    burns = table[table.normalization == BASELINE]
+    parts = []
+    for variant, spec in METHOD_REGISTRY.items():
+        if spec.remedy_for is None or not {variant, spec.remedy_for} <= set(burns.method):
+            continue
+        parts.append(burns[burns.method == spec.remedy_for])
+        parts.append(burns[burns.method == variant].assign(method=spec.remedy_for, normalization=BALANCED_COVARIANCE))
+    if not parts:
+        return table.iloc[0:0]
+    return pd.concat([*parts, burns[burns.method == "random"]], ignore_index=True)
 
 
 def grid_summary(table: pd.DataFrame) -> pd.DataFrame:
@@ -58,13 +79,14 @@ def grid_summary(table: pd.DataFrame) -> pd.DataFrame:
                 auroc_high=_at(rows_of_method, high, "auroc")[0],
                 at_chance=method != "random" and acc_low[1] <= floor,
             )
-            if len(remedies) > 1:
-                shares = recovered_share(remedies, method)
+            present = {norm: rows for norm, rows in remedies.items() if (rows.method == method).any()}
+            if len(present) > 1:
+                shares = recovered_share(present, method)
                 for norm, share in shares[np.isclose(shares.p, high)].groupby("normalization"):
                     share = share.iloc[0]
                     row[f"recovered_{norm}"] = share.recovered
                     row[f"gain_{norm}_ci"] = (share.gain_low, share.gain_high)
-                    row[f"cost_{norm}"] = _paired_gap(remedies[norm], rows_of_method, method, low)
+                    row[f"cost_{norm}"] = _paired_gap(present[norm], rows_of_method, method, low)
             rows.append(row)
     return pd.DataFrame(rows)
 

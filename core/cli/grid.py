@@ -8,7 +8,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from core.analysis.grids import WORKS_CELLS, WORKS_COST, WORKS_SHARE, grid_summary, remedy_verdicts
+from core.analysis.grids import (
+    WORKS_CELLS,
+    WORKS_COST,
+    WORKS_SHARE,
+    grid_summary,
+    remedy_methods_as_normalizations,
+    remedy_verdicts,
+)
 from core.cli.output import checked_folder, status_printer, tqdm_progress
 from core.errors import UserError
 from core.experiments.grid import load_grid, run_inprocess
@@ -62,26 +69,34 @@ def command_grid(args: argparse.Namespace) -> int:
             f"{model:24} {dataset:26} layer {layer:<3} {norm:16} {method_label(method):24} "
             f"{rows.loc[low]:.3f} -> {rows.loc[high]:.3f}"
         )
-    summary_of_cells = grid_summary(table)
-    verdicts = [
-        line
-        for method in dict.fromkeys(summary_of_cells.method)
-        if method != "random" and any(c.startswith("recovered_") for c in summary_of_cells.columns)
-        for line in remedy_verdict_lines(remedy_verdicts(summary_of_cells, method))
-    ]
-    if verdicts:
-        bar = (
-            f"A remedy meets the bar when it wins back {WORKS_SHARE:.0%} or more of the drop at the highest p, "
-            f"with a paired interval above zero, on {WORKS_CELLS} or more cells where the method works, and "
-            f"changes accuracy at balance by less than {WORKS_COST} on every cell."
-        )
-        print("\n" + bar + "\n" + "\n".join(verdicts))
-    text = grid_summary_markdown(summary_of_cells)
-    if verdicts:
-        text += "\n" + bar + "\n\n" + "\n".join(f"- {line}" for line in verdicts) + "\n"
+    text = summary_text(grid_summary(table))
+    compared = remedy_methods_as_normalizations(table)
+    if len(compared):
+        text += "\n## Label-free remedy methods against their plain forms\n\n" + summary_text(grid_summary(compared))
     (out / "summary.md").write_text(text, encoding="utf-8")
     print(f"results: {out / 'grid.csv'}\nchart: {out / 'grid.png'}\nsummary per cell and method: {out / 'summary.md'}")
     return 0
+
+
+def summary_text(summary) -> str:
+    """A grid summary's Markdown table and, where it compares remedies, each remedy's
+    verdict against the bar (core.analysis.grids), printed too."""
+    text = grid_summary_markdown(summary)
+    if not any(column.startswith("recovered_") for column in summary.columns):
+        return text
+    verdicts = [
+        line
+        for method in dict.fromkeys(summary.method)
+        if method != "random"
+        for line in remedy_verdict_lines(remedy_verdicts(summary, method))
+    ]
+    bar = (
+        f"A remedy meets the bar when it wins back {WORKS_SHARE:.0%} or more of the drop at the highest p, "
+        f"with a paired interval above zero, on {WORKS_CELLS} or more cells where the method works, and "
+        f"changes accuracy at balance by less than {WORKS_COST} on every cell."
+    )
+    print("\n" + bar + "\n" + "\n".join(verdicts))
+    return text + "\n" + bar + "\n\n" + "\n".join(f"- {line}" for line in verdicts) + "\n"
 
 
 def register(commands) -> None:

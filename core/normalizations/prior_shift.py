@@ -3,7 +3,7 @@ direction by the shift the estimated share of true pairs predicts, in one step.
 
 Centering subtracts (2p - 1) times half the truth separation from x+ - x- along truth.
 A two-component Gaussian mixture fitted to the centered differences projected on the
-consistency direction (core.normalizations.mixture) estimates p and both clusters; the
+consistency direction (core.probes.mixture) estimates p and both clusters; the
 midpoint of the clusters is where balanced classes would center, (1 - 2p̂) times half
 their separation. Each side's center moves by half of it, in opposite directions, so
 the differences are centered on the midpoint. Only the one direction moves; the rest of
@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import torch
 
-from core.normalizations.mixture import consistency_direction, two_gaussians
 from core.normalizations.per_side import per_side_means
 from core.normalizations.stats import FitInputs, NormStats
+from core.probes.mixture import consistency_direction, two_gaussians
 
 
 def fit_prior_shift(inputs: FitInputs, weights: torch.Tensor | None = None) -> NormStats:

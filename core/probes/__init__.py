@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from core.probes.crc import top_principal_component
 from core.probes.mass_mean import fit_lda, fit_mass_mean
+from core.probes.mixture import balanced_soft_labels, soft_balancing_weights
 from core.probes.random_direction import random_direction
 from core.probes.supervised import fit_logistic
 from core.probes.vinc import vinc_direction
@@ -47,6 +48,19 @@ def _fit_vinc(pos_n, neg_n, labels, seed) -> FitResult:
     return vinc_direction(pos_n, neg_n), 0.0, math.nan
 
 
+def _em_weights(pos_n, neg_n):
+    """Weights that balance the two classes EM estimates without labels (core.probes.mixture)."""
+    return soft_balancing_weights(balanced_soft_labels(pos_n, neg_n))
+
+
+def _fit_tpc_em(pos_n, neg_n, labels, seed) -> FitResult:
+    return top_principal_component(pos_n, neg_n, _em_weights(pos_n, neg_n)), 0.0, math.nan
+
+
+def _fit_vinc_em(pos_n, neg_n, labels, seed) -> FitResult:
+    return vinc_direction(pos_n, neg_n, _em_weights(pos_n, neg_n)), 0.0, math.nan
+
+
 def _fit_random(pos_n, neg_n, labels, seed) -> FitResult:
     return random_direction(pos_n.shape[1], seed), 0.0, math.nan
 
@@ -61,7 +75,8 @@ class Method:
     which the batched engine (core.probes.ccs) trains. `shift_equivariant`: fitting on
     inputs shifted by a constant gives the same weight with a moved intercept, so under
     a shift-only normalization the sweep reuses one raw fit (core.probes.supervised.
-    shifted_intercept)."""
+    shifted_intercept). `remedy_for`: the method this one remedies (its fit with the
+    classes EM estimates balanced), so results compare the two paired by seed."""
 
     id: str
     label: str
@@ -72,6 +87,7 @@ class Method:
     description: str
     fit: Callable[..., FitResult] | None = None
     shift_equivariant: bool = False
+    remedy_for: str | None = None  # the method this one is a label-free remedy of (same fit, classes balanced)
 
 
 # Colors: Okabe & Ito's colorblind-safe palette (its yellow swapped for grey, which reads on white
@@ -139,6 +155,30 @@ METHOD_REGISTRY = {
             DIFFERENCE,
             "elk's eigen reporter: the direction along which x+ and x- are most anti-correlated (one template).",
             _fit_vinc,
+        ),
+        Method(
+            "tpc_em",
+            "TPC (EM-balanced)",
+            "#A65C00",
+            False,
+            True,
+            DIFFERENCE,
+            "TPC with the two classes EM estimates without labels weighted equally in the covariance, so "
+            "truth regains the variance imbalance took (a label-free remedy).",
+            _fit_tpc_em,
+            remedy_for="tpc",
+        ),
+        Method(
+            "vinc_em",
+            "VINC (EM-balanced)",
+            "#00604A",
+            False,
+            True,
+            DIFFERENCE,
+            "VINC with the two classes EM estimates without labels weighted equally in its cross-covariance "
+            "(a label-free remedy).",
+            _fit_vinc_em,
+            remedy_for="vinc",
         ),
         Method(
             "mass_mean",

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from core.__main__ import main
-from core.analysis.grids import grid_summary, remedy_verdicts
+from core.analysis.grids import grid_summary, remedy_methods_as_normalizations, remedy_verdicts
 from core.errors import UserError
 from core.experiments.grid import parse_grid, run_inprocess
 from core.experiments.grid_plan import CONFIRM_SWEEPS, plan_grid
@@ -245,3 +245,22 @@ def test_the_grid_summary_reports_the_effect_chance_and_what_remedies_win_back()
     assert (verdict.cells_dropped, verdict.cells_won, verdict.works) == (1, 1, False)  # one cell is not three
     text = grid_summary_markdown(summary.reset_index())
     assert "| m | d | 3 (75%) | CCS | 0.802 [" in text and "100%" in text and "at chance at balance" in text
+
+
+def test_a_remedy_method_is_compared_with_its_plain_form_paired_by_seed():
+    cell = {"model": "m", "dataset": "d", "depth": "", "layer": 3, "normalization": "mean"}
+    accuracy = {("tpc", 0.5): 0.8, ("tpc", 0.95): 0.6, ("tpc_em", 0.5): 0.8, ("tpc_em", 0.95): 0.75}
+    accuracy |= {("random", 0.5): 0.55, ("random", 0.95): 0.55, ("lr_norm", 0.5): 0.9, ("lr_norm", 0.95): 0.6}
+    rows = [
+        {**cell, "method": method, "p": p, "seed": s, "accuracy": value + s / 1000, "auroc": value}
+        for (method, p), value in accuracy.items()
+        for s in range(4)
+    ]
+    compared = remedy_methods_as_normalizations(pd.DataFrame(rows))
+    assert set(zip(compared.method, compared.normalization)) == {
+        ("tpc", "mean"),
+        ("tpc", "balanced_covariance"),
+        ("random", "mean"),
+    }
+    tpc = grid_summary(compared).set_index("method").loc["tpc"]
+    assert tpc.recovered_balanced_covariance == pytest.approx(0.75) and tpc.cost_balanced_covariance == pytest.approx(0)

@@ -16,9 +16,11 @@ from core.analysis.theory import mean_truth_shift, synthetic_pairs
 from core.config import CCSConfig, SweepConfig
 from core.errors import UserError
 from core.experiments.sweep import run_sweep
-from core.normalizations import NORMALIZATION_REGISTRY, NORMALIZATIONS, REMEDIES, fit_stats
-from core.normalizations.mixture import two_gaussians
-from core.normalizations.stats import NormStats
+from core.normalizations import NORMALIZATION_REGISTRY, NORMALIZATIONS, REMEDIES, fit_stats, normalize
+from core.normalizations.stats import NormStats, class_balancing_weights
+from core.probes.crc import top_principal_component
+from core.probes.mixture import balanced_soft_labels, soft_balancing_weights, two_gaussians
+from core.probes.vinc import vinc_direction
 
 
 def imbalanced(p: float = 0.95, truth: float = 2.0, noise: float = 0.4, n: int = 2000, **options):
@@ -208,3 +210,37 @@ def test_a_sweep_without_its_companion_attached_says_so():
     with pytest.raises(UserError, match="companion"):
         run_sweep(data.as_activation_set(), config)
     assert len(run_sweep(data.as_activation_set(companion="content_free"), dataclasses.replace(config)).table) == 1
+
+
+def _alignment(direction: torch.Tensor, data) -> float:
+    return abs(float(direction @ data.truth_direction))
+
+
+def test_em_balanced_covariance_gives_tpc_and_vinc_back_the_truth_they_lost():
+    """A balanced distractor that flips as strongly as 0.8 of truth: at p = 0.8 truth keeps
+    0.64 of its variance and TPC turns to the distractor. Weighing the two classes EM
+    estimates equally gives truth its variance back (the consistency guide still leans on
+    truth there), as the labels' own weights do."""
+    data = synthetic_pairs(
+        2000, 12, p=0.8, truth_strength=2.0, token_offset=6.0, noise=0.6, distractor_strength=1.6, seed=4
+    )
+    pos, neg = normalize(data.pos, data.neg, "mean")
+    assert _alignment(top_principal_component(pos, neg), data) < 0.1
+    assert _alignment(top_principal_component(pos, neg, class_balancing_weights(data.labels)), data) > 0.99
+    weights = soft_balancing_weights(balanced_soft_labels(pos, neg))
+    assert _alignment(top_principal_component(pos, neg, weights), data) > 0.99
+    assert _alignment(vinc_direction(pos, neg), data) < 0.8 < 0.99 < _alignment(vinc_direction(pos, neg, weights), data)
+
+
+def test_em_balanced_covariance_cannot_start_from_a_guide_that_lost_truth():
+    """At p = 0.95 the same distractor wins the consistency direction too; along it the two
+    halves are balanced, so EM's weights stay even and nothing changes (the labels' own
+    weights would still find truth: the limit is the guide)."""
+    data = synthetic_pairs(
+        2000, 12, p=0.95, truth_strength=2.0, token_offset=6.0, noise=0.6, distractor_strength=1.2, seed=4
+    )
+    pos, neg = normalize(data.pos, data.neg, "mean")
+    weights = soft_balancing_weights(balanced_soft_labels(pos, neg))
+    assert _alignment(top_principal_component(pos, neg, class_balancing_weights(data.labels)), data) > 0.99
+    assert _alignment(top_principal_component(pos, neg, weights), data) < 0.2
+    assert _alignment(vinc_direction(pos, neg, weights), data) < 0.2

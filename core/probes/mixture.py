@@ -1,7 +1,9 @@
 """Two classes along one direction without labels: a two-component Gaussian mixture with a
-shared variance, fitted by EM to the projections of the pairs' differences, and the
-consistency direction it is fitted along. The label-free balancing remedies
-(em_balanced, prior_shift) read the classes' share and midpoint off it.
+shared variance, fitted by EM to the projections of the pairs' differences, the
+consistency direction it is fitted along, and the soft labels EM settles on when the
+direction is refitted with the two estimated classes weighted equally. The label-free
+remedies read them: the normalizations em_balanced and prior_shift (their centers) and
+the methods tpc_em and vinc_em (their covariance).
 
 Along the truth direction the centered differences x+ - x- of a two-point model are two
 clusters, the true pairs' and the false pairs', with weights p and 1 - p. Unlike 2-means
@@ -96,3 +98,26 @@ def soft_balancing_weights(responsibility: np.ndarray) -> torch.Tensor:
     r = np.clip(responsibility, 0.0, 1.0)
     weights = r / (2 * max(r.sum(), 1e-12)) + (1 - r) / (2 * max((1 - r).sum(), 1e-12))
     return torch.from_numpy(weights).to(torch.float32)
+
+
+MAX_ROUNDS = 30
+SETTLED = 1e-3
+
+
+def balanced_soft_labels(pos: torch.Tensor, neg: torch.Tensor, weights: torch.Tensor | None = None) -> np.ndarray:
+    """Each pair's probability of being in one of two estimated classes (which one is
+    arbitrary), settled by EM: the consistency direction with the current soft classes
+    weighted equally; the differences x+ - x-, each side centered on its equally weighted
+    mean, projected on it; a two-Gaussian mixture of those projections; repeated until no
+    soft label moves by more than SETTLED (or MAX_ROUNDS). `weights` weigh the rows."""
+    balance, previous = weights, None
+    for _ in range(MAX_ROUNDS):
+        direction = consistency_direction(pos, neg, balance)
+        share = torch.full((len(pos),), 1 / len(pos)) if balance is None else balance / balance.sum()
+        centered = (pos - share @ pos) - (neg - share @ neg)
+        soft = two_gaussians((centered.double() @ direction.double()).numpy()).responsibility
+        if previous is not None and min(np.abs(soft - previous).max(), np.abs(soft - (1 - previous)).max()) < SETTLED:
+            break
+        previous = soft
+        balance = soft_balancing_weights(soft) if weights is None else soft_balancing_weights(soft) * weights
+    return previous if previous is not None else soft
