@@ -9,6 +9,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from core.analysis.grids import BALANCED_COVARIANCE
 from core.metrics import METRICS
 from core.normalizations import NORMALIZATION_REGISTRY
 from core.probes import METHOD_REGISTRY
@@ -107,5 +108,8 @@ def slide_style(chart: alt.TopLevelMixin, width: int = 960, height: int = 480) -
 
 
 def normalization_label(norm: str) -> str:
-    """Display name of a normalization id."""
+    """Display name of a normalization id (and of the comparison of a remedy method with its
+    plain form, core.analysis.grids.BALANCED_COVARIANCE)."""
+    if norm == BALANCED_COVARIANCE:
+        return "EM-balanced covariance"
     return NORMALIZATION_REGISTRY[norm].label if norm in NORMALIZATION_REGISTRY else norm

@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from core.normalizations import NORMALIZATION_REGISTRY, REMEDIES
+
 pytestmark = pytest.mark.e2e
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 DEMO_TIMEOUT_MS = 15 * 60 * 1000
@@ -258,9 +260,9 @@ def test_a_packed_deck_presents_offline_on_a_machine_without_the_model(
 
 
 def test_remedies_page_computes_every_remedy_and_draws(page: Page, app_server: str, screenshot_dir):
-    """After the demo: the Remedies page computes the four remedies of the demo run (the
-    negated prompts are extracted once on the bundled model) and draws the remedy chart,
-    the recovered-share table and the decomposition."""
+    """After the demo: the Remedies page computes every remedy of the registry on the demo
+    run (the negated prompts are extracted once on the bundled model) and draws the remedy
+    chart, the recovered-share table and the decomposition."""
     page.goto(f"{app_server}/remedies")
     settle(page)
     started = time.perf_counter()
@@ -271,6 +273,6 @@ def test_remedies_page_computes_every_remedy_and_draws(page: Page, app_server: s
     expect(page.locator("[data-testid='stException']")).to_have_count(0)
     expect(page.locator("[data-testid='stAlertContentError']")).to_have_count(0)
     expect(page.locator("svg.marks")).to_have_count(2)
-    for remedy in ("Oracle-balanced means", "Self-balanced means", "Content-free offset", "Negation-pooled means"):
-        expect(page.locator("svg.marks").first.get_by_text(remedy)).to_be_visible()
+    for remedy in REMEDIES:
+        expect(page.locator("svg.marks").first.get_by_text(NORMALIZATION_REGISTRY[remedy].label)).to_be_visible()
     page.screenshot(path=screenshot_dir / "remedies.png", full_page=True)
