@@ -6,4 +6,6 @@
 - examples: one probe's verdict on every test pair, and one pair's verdict as p grows
 - remedies: remedies beside Burns centering, and a drop split into threshold and direction
 - distractors: whether a probe found truth or a distractor word
+- grids: what a grid found per cell and method, and each remedy's verdict against the bar
+- balance: why a label-free balancing remedy works or not, measured on training draws
 """

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import torch
 
+from core.analysis.balance import balance_diagnosis
 from core.analysis.theory import mean_truth_shift, synthetic_pairs
 from core.config import CCSConfig, SweepConfig
 from core.errors import UserError
@@ -244,3 +245,15 @@ def test_em_balanced_covariance_cannot_start_from_a_guide_that_lost_truth():
     assert _alignment(top_principal_component(pos, neg, class_balancing_weights(data.labels)), data) > 0.99
     assert _alignment(top_principal_component(pos, neg, weights), data) < 0.2
     assert _alignment(vinc_direction(pos, neg, weights), data) < 0.2
+
+
+def test_the_balance_diagnosis_reads_the_truth_off_a_known_answer():
+    """On Gaussian classes the mixture finds the share and the labels, and Burns's miss is
+    |2p - 1| of the truth signal, as the two-point model says."""
+    data = synthetic_pairs(1000, 12, p=0.5, truth_strength=2.0, token_offset=6.0, noise=0.6, seed=4)
+    sweep = SweepConfig(layer=0, p_levels=(0.5, 0.95), n_train=300, n_test=400, seeds=(0, 1))
+    table = balance_diagnosis(data.as_activation_set(), sweep).groupby("p_level").mean()
+    balanced, imbalanced_draw = table.loc[0.5], table.loc[0.95]
+    assert balanced.p_estimated == pytest.approx(0.5, abs=0.03) and balanced.soft_label_accuracy > 0.97
+    assert balanced.guide_cosine > 0.97 and balanced.miss_mean == pytest.approx(0.0, abs=1e-6)
+    assert imbalanced_draw.miss_mean == pytest.approx(0.9, abs=0.01)
