@@ -5,7 +5,7 @@ chart, the recovered-share table and the decomposition, and a method change redr
 from __future__ import annotations
 
 from core.__main__ import main
-from core.normalizations import REMEDIES
+from core.normalizations import NORMALIZATION_REGISTRY, REMEDIES
 from tests.app.conftest import charts, command_configs, open_page, shown_command, texts
 
 
@@ -21,12 +21,7 @@ def test_remedies_page_computes_every_remedy_then_draws(tiny_run, local_options)
     assert len(charts(again)) == 2
     shares = again.dataframe[0].value
     assert len(shares) == len(REMEDIES)  # one row per remedy at p = 0.75 (the tiny run's only high level)
-    assert set(shares["remedy"]) == {
-        "Oracle-balanced means",
-        "Self-balanced means",
-        "Content-free offset",
-        "Negation-pooled means",
-    }
+    assert set(shares["remedy"]) == {NORMALIZATION_REGISTRY[remedy].label for remedy in REMEDIES}
     spec = again.get("vega_lite_chart")[0].proto.spec
     again.selectbox(key="remedies_method").set_value("lr_norm").run()
     assert not again.exception and again.get("vega_lite_chart")[0].proto.spec != spec
