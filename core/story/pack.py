@@ -37,6 +37,7 @@ from core.config import Run, SweepConfig, from_dict
 from core.errors import UserError
 from core.experiments.cells import SweepResult
 from core.experiments.sweep import extraction_record, load_sweep, sweep_key
+from core.names import file_digest
 from core.store.entries import digest, publish
 from core.store.imports import KEY, PACK_DECK, PACK_PINS, PACK_RECORD, imported_folder, pack_id, read_pack, valid_pins
 from core.store.sweeps import SWEEP_FILES, SweepStore
@@ -229,7 +230,7 @@ def _read_members(path: Path) -> tuple[dict, dict[str, bytes], str]:
         raise UserError(
             f"{path.name}: {bad[0]} does not match its checksum (damaged in transit?); nothing was imported."
         )
-    return manifest, data, _file_sha256(path)
+    return manifest, data, file_digest(path)
 
 
 def _record(raw: bytes, key: str, where: str) -> dict:
@@ -266,14 +267,6 @@ def _manifest(raw: bytes, where: str) -> dict:
     if not isinstance(name, str) or not DECK_NAME.fullmatch(name) or not hexes:
         raise UserError(f"{where}: its manifest names a deck, a pin or a checksum out of format; nothing was imported.")
     return manifest
-
-
-def _file_sha256(path: Path) -> str:
-    digest_ = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(1 << 20):
-            digest_.update(block)
-    return digest_.hexdigest()
 
 
 def _check_sweep_entry(key: str, files: dict[str, bytes], where: str) -> None:
