@@ -208,12 +208,11 @@ def sweep_config_from(args: argparse.Namespace, model: ModelSpec | None = None) 
     """The preset's SweepConfig with the command line's overrides (a depth placed in
     `model`, by default the command line's)."""
     _, base = PRESETS[args.preset]
-    model = model or extract_config_from(args).model
     ccs = with_optimizer(base.ccs, args.ccs_optimizer) if args.ccs_optimizer else base.ccs
     ccs = _replace(ccs, epochs=args.epochs, lr=args.lr, restarts=args.restarts)
     return _replace(
         base,
-        layer=None if args.layer is None else resolved_layer(args.layer, model),
+        layer=None if args.layer is None else resolved_layer(args.layer, model or extract_config_from(args).model),
         p_levels=args.p_levels,
         n_train=args.n_train,
         n_test=args.n_test,

@@ -109,15 +109,17 @@ def stopping_at(loaded: LoadedModel, deepest: int):
     pass holds the model's lock, and the cut is undone before it is released."""
     with loaded.lock:
         model, trunk = loaded.model, _trunk(loaded.model)
-        spread = getattr(model, "hf_device_map", None)
-        if trunk is None or spread or not 0 < deepest < loaded.num_hidden_states - 1:
+        whole = (
+            trunk is None
+            or getattr(model, "hf_device_map", None)
+            or not 0 < deepest < loaded.num_hidden_states - 1
+            or len(getattr(model, trunk[0])) != loaded.num_hidden_states - 1
+        )
+        if whole:
             yield
             return
         blocks_name, norm_name = trunk
         blocks, norm = getattr(model, blocks_name), getattr(model, norm_name)
-        if len(blocks) != loaded.num_hidden_states - 1:
-            yield
-            return
         setattr(model, blocks_name, nn.ModuleList(list(blocks)[:deepest]))
         setattr(model, norm_name, nn.Identity())
         try:

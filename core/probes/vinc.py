@@ -32,7 +32,7 @@ def vinc_objective(pos: torch.Tensor, neg: torch.Tensor, weights: torch.Tensor |
     """A = -neg_cov_weight * sym(Cov(x+, x-)) [d, d] of [n, d] pairs, each side centered
     on its own mean, divided by n (elk's contrastive cross-covariance). With row
     `weights`, the weighted means and covariance (a label-free remedy weighs two
-    estimated classes equally this way, core.normalizations.em_balanced)."""
+    estimated classes equally this way, core.probes.mixture)."""
     pos_np, neg_np = pos.double().numpy(), neg.double().numpy()
     if weights is None:
         centered_pos, centered_neg = pos_np - pos_np.mean(axis=0), neg_np - neg_np.mean(axis=0)
