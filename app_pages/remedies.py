@@ -4,9 +4,18 @@ the share of the drop it wins back, and what each method's drop is made of (core
 import pandas as pd
 import streamlit as st
 
-from core.analysis.remedies import decomposition, recovered_share, reference_p, remedy_runs, remedy_summary
+from core.analysis.remedies import (
+    decomposition,
+    recovered_share,
+    reference_p,
+    remedy_runs,
+    remedy_summary,
+    with_threshold_remedies,
+)
 from core.cli.reproduce import command_line, names_local_files, run_arguments
+from core.config import DEPLOYMENT
 from core.errors import UserError
+from core.metrics import THRESHOLD_REMEDIES
 from core.normalizations import BASELINE, NORMALIZATION_REGISTRY, REMEDIES
 from core.views.export import safe_csv
 from core.views.remedy_charts import decomposition_chart, remedy_chart
@@ -39,6 +48,8 @@ with st.expander("What each remedy assumes"):
     for norm in (BASELINE, *REMEDIES):
         entry = NORMALIZATION_REGISTRY[norm]
         st.markdown(f"**{entry.label}** (`{norm}`): {entry.description}")
+    for metric, threshold in THRESHOLD_REMEDIES.items():
+        st.markdown(f"**{threshold.label}** (metric `{metric}`, always shown): {threshold.description}")
 
 chosen_remedies = ["--remedies", ",".join(chosen)] if set(chosen) != set(REMEDIES) else []
 options = ["--method", method, *chosen_remedies]
@@ -64,17 +75,25 @@ if missing:
 tables = {norm: result.table for norm, result in found.items() if result is not None}
 if BASELINE not in tables:
     st.stop()
+compared = with_threshold_remedies(tables)
 
-summary = remedy_summary(tables, method)
+summary = remedy_summary(compared, method)
 title = f"{method_label(method)} under each normalization: mean over seeds, 95% band"
 st.altair_chart(remedy_chart(summary, title), theme=None)
 st.caption(
     f"Every line is the current sweep with only its normalization changed ({chart_caption(sweep)}); the test "
     f"split is normalized with {'its own' if sweep.test_normalization == 'own' else 'the training'} "
-    "statistics of the same normalization. Oracle-balanced (dashed) reads labels: the upper bound."
+    "statistics of the same normalization. Dashed lines read labels (the oracle: the upper bound). "
+    + (
+        "Estimated-prior threshold: Burns centering's own probes, thresholded where a mixture of their "
+        "training scores puts the classes' midpoint; no labels, no refit."
+        if sweep.test_normalization == DEPLOYMENT
+        else "A label-free threshold for deployment, the estimated-prior threshold, joins them when the sweep "
+        "form normalizes the test split with the training statistics (deployment)."
+    )
 )
 
-shares = recovered_share(tables, method)
+shares = recovered_share(compared, method)
 if len(shares):
     start = reference_p(tables[BASELINE])
     st.subheader(f"Share of the drop since p = {start:g} each remedy wins back")

@@ -105,6 +105,7 @@ class CCSConfig:
 # the others are chosen explicitly, so the demo's results stay as they were).
 DEFAULT_METHODS = ("ccs", "tpc", "lr_raw", "lr_norm", "random")
 TEST_NORMALIZATIONS = ("own", "train")
+DEPLOYMENT = "train"  # the test protocol of a deployment: the test split read with the training statistics
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,12 @@ the threshold at the median test score, elk's label-free fix for a moved thresho
 test split is balanced, so the median is where a balanced threshold belongs). Accuracy
 below calibrated accuracy is a moved threshold; calibrated accuracy below its balanced
 value is a lost direction.
+
+The median threshold knows one thing about the test split's labels: that they are
+balanced. The estimated-prior threshold (ESTIMATED_PRIOR) knows nothing: it reads the
+test split as a deployment does, with the training statistics, and puts the threshold
+where a two-Gaussian mixture of the probe's scores on its own training pairs says the two
+classes meet (issue 21's label-free threshold for deployment).
 """
 
 from __future__ import annotations
@@ -29,21 +35,47 @@ ECE_BINS = 10
 
 
 @dataclass(frozen=True)
+class ThresholdRemedy:
+    """How a metric that is the accuracy at a label-free threshold is shown as a remedy
+    beside the normalizations (core.analysis.remedies.threshold_remedies): its label, its
+    line's color and what it assumes."""
+
+    label: str
+    color: str
+    description: str
+
+
+@dataclass(frozen=True)
 class Metric:
     """A column of the sweep table: its label, the chance level a chart draws (None: no
-    chance line) and whether higher is better."""
+    chance line), whether higher is better, and, for the accuracy at a label-free
+    threshold, how it is shown as a remedy."""
 
     label: str
     chance: float | None
     higher_is_better: bool = True
+    remedy: ThresholdRemedy | None = None
 
 
+ESTIMATED_PRIOR = "accuracy_prior"
 METRICS = {
     "accuracy": Metric("Accuracy", 0.5),
     "auroc": Metric("AUROC", 0.5),
     "accuracy_calibrated": Metric("Calibrated accuracy (median threshold)", 0.5),
+    ESTIMATED_PRIOR: Metric(
+        "Deployed accuracy at the estimated-prior threshold",
+        0.5,
+        remedy=ThresholdRemedy(
+            "Estimated-prior threshold",
+            "#882255",
+            "No labels, no refit: the same probe, the test split read with its training statistics (as "
+            "deployed), thresholded at the midpoint of a two-Gaussian mixture fitted to its scores on its own "
+            "training pairs, where balanced classes would meet.",
+        ),
+    ),
     "ece": Metric("Expected calibration error", None, higher_is_better=False),
 }
+THRESHOLD_REMEDIES = {metric: spec.remedy for metric, spec in METRICS.items() if spec.remedy is not None}
 # Below this many seeds a t-interval is too wide (2 seeds: t = 12.7) to mean much, and
 # every table and caption says so.
 FEW_SEEDS = 3
@@ -93,6 +125,16 @@ def evaluate_many(
         }
         for r, a, c, o, f in zip(raw, auc, calibrated, oriented, flipped)
     ]
+
+
+def threshold_accuracy(
+    labels: np.ndarray, log_odds: np.ndarray, thresholds: np.ndarray, flipped: np.ndarray
+) -> np.ndarray:
+    """Accuracy [P] of P probes whose x+ is called true above their own threshold on the
+    log-odds [P, n] of the same n test pairs, in the orientation their accuracy took
+    (`flipped` [P]: the sign convention above)."""
+    right = ((log_odds > np.asarray(thresholds)[:, None]) == np.asarray(labels).astype(bool)).mean(axis=1)
+    return np.where(np.asarray(flipped, dtype=bool), 1 - right, right)
 
 
 def expected_calibration_error(truth: np.ndarray, confidence: np.ndarray, bins: int = ECE_BINS) -> float:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from core.analysis.remedies import BASELINE, recovered_share, reference_p
+from core.analysis.remedies import BASELINE, recovered_share, reference_p, with_threshold_remedies
 from core.metrics import mean_ci
 from core.probes import METHOD_REGISTRY
 
@@ -46,13 +46,14 @@ def remedy_methods_as_normalizations(table: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([*parts, burns[burns.method == "random"]], ignore_index=True)
 
 
-def grid_summary(table: pd.DataFrame) -> pd.DataFrame:
+def grid_summary(table: pd.DataFrame, thresholds: bool = True) -> pd.DataFrame:
     """The summary of a grid's tidy table (core.experiments.grid): per cell and method under
     Burns centering, mean accuracy and AUROC over seeds with 95% t-intervals at the reference
     p (0.5 when swept) and at the highest p; `at_chance` when the accuracy interval at the
     reference p reaches down to the random direction's mean there (then the drop means
     nothing); `recovered_<remedy>`, the share of the accuracy drop each other
-    normalization wins back at the highest p, paired by seed (core.analysis.remedies), and
+    normalization (and, with `thresholds`, each label-free threshold: with_threshold_remedies)
+    wins back at the highest p, paired by seed (core.analysis.remedies), and
     `cost_<remedy>`, its paired accuracy gain at the reference p (negative: a cost)."""
     rows = []
     cell_columns = [c for c in CELL if c in table]
@@ -64,6 +65,8 @@ def grid_summary(table: pd.DataFrame) -> pd.DataFrame:
         random = baseline[baseline.method == "random"]
         floor = _at(random, low, "accuracy")[0] if len(random) else 0.5
         remedies = dict(list(part.groupby("normalization", sort=False)))
+        if thresholds:
+            remedies = with_threshold_remedies(remedies)
         for method, rows_of_method in baseline.groupby("method", sort=False):
             acc_low, acc_high = _at(rows_of_method, low, "accuracy"), _at(rows_of_method, high, "accuracy")
             row = dict(zip(cell_columns, cell if isinstance(cell, tuple) else (cell,)))

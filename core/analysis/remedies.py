@@ -3,6 +3,8 @@
 - remedy_runs: the runs that compare remedies (each a normalization, core.normalizations)
   with the baseline, Burns centering: the same run with only its normalization changed,
   so every seed draws the same training pairs and the same test split under each.
+- with_threshold_remedies: Burns centering's own probes at a label-free threshold
+  (core.metrics), compared as one more remedy.
 - recovered_share: how much of the baseline's accuracy drop since p = 0.5 a remedy wins
   back at a level of p, paired by seed.
 - decomposition: how much of a method's drop is a moved threshold (what the median
@@ -17,8 +19,8 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
-from core.config import ExtractConfig, SweepConfig
-from core.metrics import mean_ci, summarize
+from core.config import DEPLOYMENT, ExtractConfig, SweepConfig
+from core.metrics import THRESHOLD_REMEDIES, mean_ci, summarize
 from core.normalizations import BASELINE
 
 Run = tuple[ExtractConfig, SweepConfig]
@@ -30,6 +32,25 @@ def remedy_runs(run: Run, remedies: tuple[str, ...]) -> list[Run]:
     """The baseline run, then the run under each remedy."""
     extract, sweep = run
     return [(extract, dataclasses.replace(sweep, normalization=norm)) for norm in dict.fromkeys((BASELINE, *remedies))]
+
+
+def with_threshold_remedies(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """`tables` (normalization -> sweep table) with each label-free threshold
+    (core.metrics.THRESHOLD_REMEDIES) added as a remedy: Burns centering's rows, their
+    accuracy read at that threshold. It needs no run of its own: the same probes, the
+    same seeds, only the threshold differs, so it pairs with Burns by seed as a remedy
+    normalization does. Only under the deployment protocol (the test split read with
+    the training statistics), which is how such a threshold reads the test split: under
+    the reference protocol the two accuracies would be of two protocols."""
+    if BASELINE not in tables or not (tables[BASELINE].test_normalization == DEPLOYMENT).all():
+        return tables
+    baseline = tables[BASELINE]
+    added = {
+        metric: baseline.assign(accuracy=baseline[metric], normalization=metric)
+        for metric in THRESHOLD_REMEDIES
+        if metric in baseline
+    }
+    return {**tables, **added}
 
 
 def reference_p(table: pd.DataFrame) -> float:

@@ -10,7 +10,14 @@ from pathlib import Path
 import pandas as pd
 
 from core.analysis.examples import example_table
-from core.analysis.remedies import decomposition, recovered_share, reference_p, remedy_runs, remedy_summary
+from core.analysis.remedies import (
+    decomposition,
+    recovered_share,
+    reference_p,
+    remedy_runs,
+    remedy_summary,
+    with_threshold_remedies,
+)
 from core.cli.arguments import (
     add_extract_arguments,
     add_output_arguments,
@@ -81,7 +88,8 @@ def command_remedies(args: argparse.Namespace) -> int:
     for extract, config in remedy_runs((extract_config, sweep_config), tuple(args.remedies)):
         status_printer(f"Sweep with {normalization_label(config.normalization)}")
         tables[config.normalization] = run_with_bars((extract, config), args.device, args.batch_size).sweep.table
-    shares = recovered_share(tables, args.method)
+    compared = with_threshold_remedies(tables)
+    shares = recovered_share(compared, args.method)
     with pd.option_context("display.width", 200):
         if len(shares):
             start = reference_p(tables[BASELINE])
@@ -98,7 +106,7 @@ def command_remedies(args: argparse.Namespace) -> int:
         args.out.write_text(safe_csv(pd.concat(tables.values())), encoding="utf-8")
         print(f"results: {args.out}")
     if args.chart:
-        summary = remedy_summary(tables, args.method)
+        summary = remedy_summary(compared, args.method)
         title = f"{method_label(args.method)} under each normalization: mean over seeds, 95% band"
         print(f"chart: {save_chart(remedy_chart(summary, title), args.chart)}")
     return 0

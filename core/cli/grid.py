@@ -72,7 +72,9 @@ def command_grid(args: argparse.Namespace) -> int:
     text = summary_text(grid_summary(table))
     compared = remedy_methods_as_normalizations(table)
     if len(compared):
-        text += "\n## Label-free remedy methods against their plain forms\n\n" + summary_text(grid_summary(compared))
+        text += "\n## Label-free remedy methods against their plain forms\n\n" + summary_text(
+            grid_summary(compared, thresholds=False)
+        )
     (out / "summary.md").write_text(text, encoding="utf-8")
     print(f"results: {out / 'grid.csv'}\nchart: {out / 'grid.png'}\nsummary per cell and method: {out / 'summary.md'}")
     return 0

@@ -6,7 +6,9 @@ test_normalization, layer, p (fraction of training pairs whose + completion is t
 p_actual (the exact fraction drawn), seed, n_train, n_train_true, n_test, accuracy
 (unsupervised methods sign-resolved as max(acc, 1 - acc), see core.metrics),
 accuracy_raw, sign_flipped, auroc, accuracy_calibrated (threshold at the median test
-score), ece (expected calibration error; both in core.metrics), loss (the method's training loss: CCS loss of the
+score), accuracy_prior (the test split read with the training statistics, thresholded
+where a mixture of the probe's training scores puts the classes' midpoint), ece
+(expected calibration error; all in core.metrics), loss (the method's training loss: CCS loss of the
 best restart, logistic log-loss; empty for TPC and random), config_hash, activation_key.
 
 The cells are trained by core.experiments.training; this module keys, caches and
@@ -43,7 +45,8 @@ from core.store.sweeps import SweepStore
 #    test confidences in float64 (float32 sigmoids saturated and tied).
 # 3: training pool disjoint from the test split by text; checksummed entries.
 # 4: calibrated accuracy and expected calibration error in every row.
-SWEEP_REVISION = 4
+# 5: accuracy_prior (the estimated-prior threshold) in every row.
+SWEEP_REVISION = 5
 
 
 def read_config(config: SweepConfig) -> SweepConfig:

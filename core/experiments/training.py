@@ -17,7 +17,7 @@ import pandas as pd
 import torch
 from threadpoolctl import threadpool_limits
 
-from core.config import ProgressFn, SweepConfig
+from core.config import DEPLOYMENT, ProgressFn, SweepConfig
 from core.data.sampling import check_pool, split_test, training_draw
 from core.errors import UserError
 from core.experiments.cells import (
@@ -27,11 +27,12 @@ from core.experiments.cells import (
     method_stats_kind,
 )
 from core.extraction.models import pick_device
-from core.metrics import evaluate_many
+from core.metrics import ESTIMATED_PRIOR, evaluate_many, threshold_accuracy
 from core.normalizations import CONTENT_FREE, NORMALIZATION_REGISTRY, fit_stats
 from core.normalizations.stats import FitInputs, NormStats
 from core.probes import METHOD_REGISTRY, PAIR
 from core.probes.ccs import CCSProblem, initial_parameters, train_ccs
+from core.probes.mixture import two_gaussians_many
 from core.probes.supervised import shifted_intercept
 from core.store.activations import ActivationSet
 
@@ -152,6 +153,30 @@ def _ccs_problems(
     return problems, groups
 
 
+def _deployed_log_odds(probes: dict[CellKey, LinearProbe], test: FitInputs) -> np.ndarray:
+    """Each probe's log-odds [P, n] on the test pairs read with its training statistics,
+    as a deployed probe reads new pairs."""
+    return np.stack([probe.scores(*probe.train_stats.apply(test.pos, test.neg)).log_odds for probe in probes.values()])
+
+
+def _estimated_prior_thresholds(
+    probes: dict[CellKey, LinearProbe], pos: torch.Tensor, neg: torch.Tensor, draws: dict
+) -> np.ndarray:
+    """Each probe's label-free threshold [P]: the midpoint of a two-Gaussian mixture of its
+    log-odds on its own training pairs (core.probes.mixture), where balanced classes meet.
+    The mixtures of draws of one size are fitted in one batched EM."""
+    scores = [
+        probe.scores(*probe.train_stats.apply(pos[draws[(p, seed)]], neg[draws[(p, seed)]])).log_odds
+        for (_, p, seed), probe in probes.items()
+    ]
+    thresholds = np.zeros(len(scores))
+    for size in {len(s) for s in scores}:
+        rows = [i for i, s in enumerate(scores) if len(s) == size]
+        mixtures = two_gaussians_many(np.stack([scores[i] for i in rows]))
+        thresholds[rows] = [mixture.midpoint for mixture in mixtures]
+    return thresholds
+
+
 def train_cells(
     acts: ActivationSet, config: SweepConfig, progress: ProgressFn | None, device: str, ccs_layout: str
 ) -> SweepResult:
@@ -219,10 +244,16 @@ def train_cells(
     ]
     confidences, log_odds = np.stack([s.confidence for s in scores]), np.stack([s.log_odds for s in scores])
     resolve_sign = np.array([not METHOD_REGISTRY[method].supervised for method, _, _ in probes])
+    evaluated = evaluate_many(test.labels, confidences, resolve_sign, log_odds)
+    deployed = log_odds if config.test_normalization == DEPLOYMENT else _deployed_log_odds(probes, test)
+    prior_accuracy = threshold_accuracy(
+        test.labels,
+        deployed,
+        _estimated_prior_thresholds(probes, pos, neg, draws),
+        np.array([metrics["sign_flipped"] for metrics in evaluated]),
+    )
     records = []
-    for ((method, p, seed), probe), metrics in zip(
-        probes.items(), evaluate_many(test.labels, confidences, resolve_sign, log_odds)
-    ):
+    for ((method, p, seed), probe), metrics, at_prior in zip(probes.items(), evaluated, prior_accuracy):
         rows = draws[(p, seed)]
         records.append(
             {
@@ -237,6 +268,7 @@ def train_cells(
                 "n_train_true": int(labels[rows].sum()),
                 "n_test": len(test_idx),
                 **metrics,
+                ESTIMATED_PRIOR: float(at_prior),
                 "loss": probe.loss,
                 "config_hash": "",
                 "activation_key": acts.key,

@@ -18,6 +18,7 @@ from core.normalizations.em_balanced import fit_em_balanced
 from core.normalizations.negation_pooled import fit_negation_pooled
 from core.normalizations.oracle_balanced import fit_oracle_balanced
 from core.normalizations.per_side import fit_mean, fit_meanstd, fit_none
+from core.normalizations.prior_given import fit_prior_given
 from core.normalizations.prior_shift import fit_prior_shift
 from core.normalizations.self_balanced import fit_self_balanced
 from core.normalizations.stats import FitInputs
@@ -101,6 +102,16 @@ NORMALIZATION_REGISTRY = {
             "No labels: Burns centering, then each side's center moved along the consistency direction by "
             "the shift the share of true pairs estimated from a two-Gaussian mixture predicts (one step).",
             fit_prior_shift,
+            remedy=True,
+        ),
+        Normalization(
+            "prior_given",
+            "EM-balanced means, prior given",
+            "#CC79A7",
+            "Reads the share of true pairs, not which pair is which: EM-balanced means with that share held "
+            "fixed, to show what a label-free remedy could reach if its estimate of the prior were right.",
+            fit_prior_given,
+            uses_labels=True,
             remedy=True,
         ),
         Normalization(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from core.metrics import THRESHOLD_REMEDIES
 from core.normalizations import NORMALIZATION_REGISTRY
 from core.views.style import (
     _bottom_legend,
@@ -29,22 +30,20 @@ def remedy_chart(summary: pd.DataFrame, title: str) -> alt.TopLevelMixin:
     data = summary.assign(
         Normalization=summary["normalization"].map(normalization_label), Metric=summary["metric"].map(metric_label)
     )
+    lines = [(n.label, n.color, n.uses_labels) for n in NORMALIZATION_REGISTRY.values()]
+    lines += [(t.label, t.color, False) for t in THRESHOLD_REMEDIES.values()]
     shown = list(dict.fromkeys(data["Normalization"]))
     color = alt.Color(
         "Normalization:N",
         sort=shown,
         legend=_bottom_legend(2, values=shown),
-        scale=alt.Scale(
-            domain=[n.label for n in NORMALIZATION_REGISTRY.values()],
-            range=[n.color for n in NORMALIZATION_REGISTRY.values()],
-        ),
+        scale=alt.Scale(domain=[label for label, _, _ in lines], range=[color for _, color, _ in lines]),
     )
     dash = alt.StrokeDash(
         "Normalization:N",
         legend=None,
         scale=alt.Scale(
-            domain=[n.label for n in NORMALIZATION_REGISTRY.values()],
-            range=[[6, 4] if n.uses_labels else [1, 0] for n in NORMALIZATION_REGISTRY.values()],
+            domain=[label for label, _, _ in lines], range=[[6, 4] if labels else [1, 0] for _, _, labels in lines]
         ),
     )
     y_scale = alt.Scale(domain=metric_domain("accuracy", data[["mean", "ci_low", "ci_high"]].to_numpy()))

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from core.analysis.grids import BALANCED_COVARIANCE
-from core.metrics import METRICS
+from core.metrics import METRICS, THRESHOLD_REMEDIES
 from core.normalizations import NORMALIZATION_REGISTRY
 from core.probes import METHOD_REGISTRY
 
@@ -109,7 +109,10 @@ def slide_style(chart: alt.TopLevelMixin, width: int = 960, height: int = 480) -
 
 def normalization_label(norm: str) -> str:
     """Display name of a normalization id (and of the comparison of a remedy method with its
-    plain form, core.analysis.grids.BALANCED_COVARIANCE)."""
+    plain form, core.analysis.grids.BALANCED_COVARIANCE, and of a label-free threshold read
+    as a remedy, core.metrics.THRESHOLD_REMEDIES)."""
     if norm == BALANCED_COVARIANCE:
         return "EM-balanced covariance"
+    if norm in THRESHOLD_REMEDIES:
+        return THRESHOLD_REMEDIES[norm].label
     return NORMALIZATION_REGISTRY[norm].label if norm in NORMALIZATION_REGISTRY else norm

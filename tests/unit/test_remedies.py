@@ -9,18 +9,21 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
-from core.analysis.balance import balance_diagnosis
+from core.analysis.balance import balance_diagnosis, ideal_mixture_miss
+from core.analysis.remedies import recovered_share, with_threshold_remedies
 from core.analysis.theory import mean_truth_shift, synthetic_pairs
 from core.config import CCSConfig, SweepConfig
 from core.errors import UserError
 from core.experiments.sweep import run_sweep
+from core.metrics import ESTIMATED_PRIOR, threshold_accuracy
 from core.normalizations import NORMALIZATION_REGISTRY, NORMALIZATIONS, REMEDIES, fit_stats, normalize
 from core.normalizations.stats import NormStats, class_balancing_weights
 from core.probes.crc import top_principal_component
-from core.probes.mixture import balanced_soft_labels, soft_balancing_weights, two_gaussians
+from core.probes.mixture import balanced_soft_labels, soft_balancing_weights, two_gaussians, two_gaussians_many
 from core.probes.vinc import vinc_direction
 
 
@@ -56,22 +59,33 @@ def test_every_entry_fits_saves_and_loads_itself():
 
 
 def test_only_a_normalization_that_says_so_reads_labels():
+    """Other labels, with another share of true pairs (which prior_given reads) and other
+    pairs true (which the oracle reads), change only what reads labels."""
     data = imbalanced(0.8)
-    shuffled = np.random.default_rng(0).permutation(data.labels)
+    other = data.labels.copy()
+    other[: len(other) // 4] = 0
     for kind in NORMALIZATIONS:
         companion = {"negation_pooled": data.negated, "content_free": data.content_free}.get(kind)
         same = torch.equal(
             fit_stats(data.pos, data.neg, kind, data.labels, companion).mean_pos,
-            fit_stats(data.pos, data.neg, kind, shuffled, companion).mean_pos,
+            fit_stats(data.pos, data.neg, kind, other, companion).mean_pos,
         )
         assert same != NORMALIZATION_REGISTRY[kind].uses_labels, kind
+
+
+def test_prior_given_reads_only_the_share_of_true_pairs():
+    data = imbalanced(0.8)
+    shuffled = np.random.default_rng(0).permutation(data.labels)
+    torch.testing.assert_close(
+        fit_on(data, "prior_given").mean_pos, fit_stats(data.pos, data.neg, "prior_given", shuffled).mean_pos
+    )
 
 
 def test_an_unknown_normalization_or_a_missing_input_is_a_clear_error():
     data = imbalanced(0.8)
     with pytest.raises(UserError, match="Unknown normalization"):
         fit_stats(data.pos, data.neg, "median")
-    for kind in ("oracle_balanced", "content_free", "negation_pooled"):
+    for kind in ("oracle_balanced", "prior_given", "content_free", "negation_pooled"):
         with pytest.raises(UserError, match=kind):
             fit_stats(data.pos, data.neg, kind)
 
@@ -115,12 +129,18 @@ def test_em_balancing_finds_the_oracle_centers_where_two_means_splits_the_larger
     assert 0.05 < abs(truth_in_centers(fit_on(data, "prior_shift"), data)) < 0.5 * abs(burns)
 
 
+def test_the_given_prior_finds_the_oracle_centers_where_the_estimated_one_does():
+    data = imbalanced(0.95, truth=2.0, noise=0.6)
+    assert abs(truth_in_centers(fit_on(data, "prior_given"), data)) < 0.03
+
+
 def test_label_free_balancing_cannot_place_heavily_overlapping_classes():
     """At p = 0.95 with the classes one noise width apart, the minority shows no bump:
-    neither mixture remedy moves the centers toward the oracle's (the documented limit)."""
+    neither mixture remedy moves the centers toward the oracle's, nor does knowing the
+    share of true pairs (the documented limit: the class means are lost too)."""
     data = imbalanced(0.95, truth=1.0, noise=1.0)
     burns = truth_in_centers(fit_on(data, "mean"), data)
-    for kind in ("em_balanced", "prior_shift"):
+    for kind in ("em_balanced", "prior_shift", "prior_given"):
         assert abs(truth_in_centers(fit_on(data, kind), data)) > 0.9 * abs(burns), kind
 
 
@@ -140,6 +160,24 @@ def test_the_mixture_recovers_a_small_class_and_both_means():
     assert small == pytest.approx(0.05, abs=0.01) and mixture.sd == pytest.approx(0.5, abs=0.03)
     assert sorted([mixture.mean_a, mixture.mean_b]) == pytest.approx([-0.4, 3.6], abs=0.1)
     assert mixture.midpoint == pytest.approx(1.6, abs=0.1)
+    # With the share given, either way round, the fit finds which side holds it.
+    for share, large in ((0.95, -0.4), (0.05, 3.6)):
+        held = two_gaussians(scores, share)
+        assert held.share_a == share and held.mean_a == pytest.approx(large, abs=0.1)
+
+
+def test_the_batched_mixture_fits_each_row_as_alone():
+    rng = np.random.default_rng(1)
+    rows = np.stack([np.concatenate([rng.normal(0, 1, 270), rng.normal(s, 1, 30)]) for s in (0.5, 2.0, 5.0)])
+    for row, fitted in zip(rows, two_gaussians_many(rows)):
+        alone = two_gaussians(row)
+        assert (fitted.share_a, fitted.mean_a, fitted.mean_b, fitted.sd) == (
+            alone.share_a,
+            alone.mean_a,
+            alone.mean_b,
+            alone.sd,
+        )
+        np.testing.assert_array_equal(fitted.responsibility, alone.responsibility)
 
 
 def test_a_content_free_lean_and_a_negation_offset_are_fixed_errors_the_same_at_every_p():
@@ -194,6 +232,7 @@ def test_the_remedies_are_registry_entries_with_a_stated_assumption():
         "self_balanced",
         "em_balanced",
         "prior_shift",
+        "prior_given",
         "content_free",
         "negation_pooled",
     }
@@ -257,3 +296,70 @@ def test_the_balance_diagnosis_reads_the_truth_off_a_known_answer():
     assert balanced.p_estimated == pytest.approx(0.5, abs=0.03) and balanced.soft_label_accuracy > 0.97
     assert balanced.guide_cosine > 0.97 and balanced.miss_mean == pytest.approx(0.0, abs=1e-6)
     assert imbalanced_draw.miss_mean == pytest.approx(0.9, abs=0.01)
+
+
+def test_the_threshold_is_placed_at_the_given_value_and_flipped_with_the_accuracy():
+    log_odds = np.array([[-2.0, -1.0, 1.0, 2.0], [-2.0, -1.0, 1.0, 2.0]])
+    labels = np.array([0, 0, 1, 1])
+    np.testing.assert_allclose(
+        threshold_accuracy(labels, log_odds, np.array([0.0, 1.5]), np.array([False, True])), [1.0, 0.25]
+    )
+
+
+def test_the_estimated_prior_threshold_gives_back_a_moved_threshold_without_labels():
+    """Well separated synthetic pairs, deployment protocol: TPC's threshold moves with
+    Burns centering at p = 0.95; the midpoint of a mixture of its training scores puts it
+    back (the accuracy of balance), costs nothing at balance, and reads the test split the
+    same way under either protocol."""
+    data = synthetic_pairs(2000, 12, truth_strength=2.0, token_offset=6.0, noise=0.6, seed=5)
+    tables = {}
+    for protocol in ("train", "own"):
+        config = SweepConfig(
+            layer=0,
+            p_levels=(0.5, 0.95),
+            n_train=300,
+            n_test=400,
+            seeds=(0, 1),
+            methods=("tpc",),
+            test_normalization=protocol,
+        )
+        tables[protocol] = (
+            run_sweep(data.as_activation_set(), config).table.groupby("p")[["accuracy", ESTIMATED_PRIOR]].mean()
+        )
+    deployed = tables["train"]
+    assert deployed.accuracy[0.5] - deployed.accuracy[0.95] > 0.15
+    assert deployed[ESTIMATED_PRIOR][0.95] > deployed.accuracy[0.5] - 0.01
+    assert abs(deployed[ESTIMATED_PRIOR][0.5] - deployed.accuracy[0.5]) < 0.005
+    pd.testing.assert_series_equal(deployed[ESTIMATED_PRIOR], tables["own"][ESTIMATED_PRIOR])
+
+
+def test_a_threshold_remedy_is_compared_as_a_remedy_of_the_same_probes_when_deployed():
+    rows = [
+        {"method": "tpc", "p": p, "seed": seed, "accuracy": accuracy, ESTIMATED_PRIOR: at_prior, "auroc": 0.9}
+        for seed in (0, 1, 2)
+        for p, accuracy, at_prior in ((0.5, 0.9, 0.9), (0.95, 0.7, 0.8 + 0.01 * seed))
+    ]
+    burns = pd.DataFrame(rows).assign(normalization="mean", test_normalization="train")
+    share = (
+        recovered_share(with_threshold_remedies({"mean": burns}), "tpc").set_index("normalization").loc[ESTIMATED_PRIOR]
+    )
+    assert share.gain == pytest.approx(0.11) and share.recovered == pytest.approx(0.55)
+    # Only beside Burns centering, and only as a deployment reads the test split.
+    assert with_threshold_remedies({"oracle_balanced": burns}).keys() == {"oracle_balanced"}
+    assert with_threshold_remedies({"mean": burns.assign(test_normalization="own")}).keys() == {"mean"}
+
+
+def test_the_diagnosis_along_truth_finds_gaussian_classes_symmetric_and_their_midpoint():
+    data = synthetic_pairs(1000, 12, p=0.5, truth_strength=2.0, token_offset=6.0, noise=0.6, seed=4)
+    sweep = SweepConfig(layer=0, p_levels=(0.5, 0.95), n_train=300, n_test=400, seeds=(0, 1))
+    table = balance_diagnosis(data.as_activation_set(), sweep).groupby("p_level").mean()
+    assert (table.truth_separation_in_sd > 4).all() and (table[["skew_true", "skew_false"]].abs() < 0.5).all().all()
+    assert (table.truth_miss_given < 0.05).all() and (table.truth_miss_free < 0.05).all()
+
+
+def test_an_ideal_mixture_finds_the_classes_when_they_separate_and_not_when_a_small_one_overlaps():
+    far = ideal_mixture_miss(6.0, 0.95, 300, repeats=20)
+    assert far["median_free"] < 0.05 and far["median_given"] < 0.05
+    near = ideal_mixture_miss(1.2, 0.95, 300, repeats=20)
+    assert near["median_free"] > 0.3 and near["q90_given"] > 0.5  # Burns misses by 0.9
+    assert ideal_mixture_miss(1.2, 0.5, 300, repeats=20)["median_given"] < 0.05

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.analysis.remedies import remedy_runs, remedy_summary
+from core.analysis.remedies import remedy_runs, remedy_summary, with_threshold_remedies
 from core.config import Run
 from core.normalizations import REMEDIES
 from core.probes import METHOD_IDS
@@ -26,7 +26,8 @@ def draw_remedies(step: Step, results: Results) -> Slide | None:
     if any(result is None for result in found):
         return None
     method = step.options.get("method", "ccs")
-    summary = remedy_summary({run[1].normalization: result.table for run, result in zip(runs, found)}, method)
+    tables = {run[1].normalization: result.table for run, result in zip(runs, found)}
+    summary = remedy_summary(with_threshold_remedies(tables), method)
     chart = remedy_chart(summary, f"{method_label(method)} under each normalization: mean over seeds, 95% band")
     caption = (
         f"The same run with only its normalization changed: {chart_caption(runs[0][1])}. Oracle-balanced "
