@@ -182,7 +182,14 @@ def few_seeds_note(n_seeds: int) -> str:
 def summarize(table: pd.DataFrame, metric: str = "accuracy", by: tuple[str, ...] = ("method", "p")) -> pd.DataFrame:
     """One row per group of `by` (default method and p): mean of `metric` over seeds, its
     95% interval, sd and n_seeds. A table whose rows repeat a cell (the same `by` values and
-    seed: a run listed twice, say) is refused, since its interval would count a seed twice."""
+    seed: a run listed twice, say) is refused, since its interval would count a seed twice,
+    and so is a table without `metric` (results an older version of the lab computed, from
+    this machine's library of runs or another's pack)."""
+    if metric not in table.columns:
+        raise UserError(
+            f"These results have no '{metric}' column: an older version of the lab computed them. Choose "
+            "another metric, or run them again."
+        )
     repeated = table.duplicated([*by, "seed"])
     if repeated.any():
         first = table[repeated].iloc[0]

@@ -53,8 +53,10 @@ def grid_summary(table: pd.DataFrame, thresholds: bool = True) -> pd.DataFrame:
     reference p reaches down to the random direction's mean there (then the drop means
     nothing); `recovered_<remedy>`, the share of the accuracy drop each other
     normalization (and, with `thresholds`, each label-free threshold: with_threshold_remedies)
-    wins back at the highest p, paired by seed (core.analysis.remedies), and
-    `cost_<remedy>`, its paired accuracy gain at the reference p (negative: a cost)."""
+    wins back at the highest p, paired by seed (core.analysis.remedies), `earlier_<remedy>`,
+    (p, share, low end of the gain's interval) at the other reported level (0.9, when
+    swept), and `cost_<remedy>`, its paired accuracy gain at the reference p (negative: a
+    cost)."""
     rows = []
     cell_columns = [c for c in CELL if c in table]
     for cell, part in table.groupby(cell_columns, sort=False):
@@ -90,6 +92,9 @@ def grid_summary(table: pd.DataFrame, thresholds: bool = True) -> pd.DataFrame:
                     row[f"recovered_{norm}"] = share.recovered
                     row[f"gain_{norm}_ci"] = (share.gain_low, share.gain_high)
                     row[f"cost_{norm}"] = _paired_gap(present[norm], rows_of_method, method, low)
+                for norm, share in shares[~np.isclose(shares.p, high)].groupby("normalization"):
+                    share = share.iloc[0]
+                    row[f"earlier_{norm}"] = (share.p, share.recovered, share.gain_low)
             rows.append(row)
     return pd.DataFrame(rows)
 

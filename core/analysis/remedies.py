@@ -42,9 +42,13 @@ def with_threshold_remedies(tables: dict[str, pd.DataFrame]) -> dict[str, pd.Dat
     normalization does. Only under the deployment protocol (the test split read with
     the training statistics), which is how such a threshold reads the test split: under
     the reference protocol the two accuracies would be of two protocols."""
-    if BASELINE not in tables or not (tables[BASELINE].test_normalization == DEPLOYMENT).all():
+    baseline = tables.get(BASELINE)
+    if (
+        baseline is None
+        or "test_normalization" not in baseline
+        or not (baseline.test_normalization == DEPLOYMENT).all()
+    ):
         return tables
-    baseline = tables[BASELINE]
     added = {
         metric: baseline.assign(accuracy=baseline[metric], normalization=metric)
         for metric in THRESHOLD_REMEDIES

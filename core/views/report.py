@@ -128,16 +128,25 @@ def _interval(mean: float, bounds) -> str:
     return f"{mean:.3f} [{low:.3f}, {high:.3f}]" if high == high else f"{mean:.3f}"
 
 
+def _share_text(share: float, low: float) -> str:
+    """A recovered share, "(n.s.)" after it where its paired gain's interval reaches zero."""
+    return f"{share:.0%}" + ("" if low > 0 else " (n.s.)")
+
+
 def _share(summary_row, norm: str) -> str:
     """A remedy's recovered share as the table shows it: the share where its paired gain's
     interval is above zero, "(n.s.)" after it where it is not, "no drop" where nothing
-    dropped; and what it changes at balance, where that is 0.02 or more."""
+    dropped; the same at the other reported level (0.9) where there was a drop; and what it
+    changes at balance, where that is 0.02 or more."""
     share, cost = summary_row.get(f"recovered_{norm}"), summary_row.get(f"cost_{norm}")
     at_balance = f"; {cost:+.3f} at balance" if cost is not None and cost == cost and abs(cost) >= 0.02 else ""
+    earlier = summary_row.get(f"earlier_{norm}")
+    if isinstance(earlier, tuple) and earlier[1] == earlier[1]:
+        at_balance = f"; at {earlier[0]:g}: {_share_text(earlier[1], earlier[2])}" + at_balance
     if share is None or share != share:
         return "no drop" + at_balance
     low, _high = summary_row[f"gain_{norm}_ci"]
-    return f"{share:.0%}" + ("" if low > 0 else " (n.s.)") + at_balance
+    return _share_text(share, low) + at_balance
 
 
 def grid_summary_markdown(summary: pd.DataFrame) -> str:

@@ -216,8 +216,10 @@ def test_the_grid_summary_reports_the_effect_chance_and_what_remedies_win_back()
     rows = []
     accuracy = {  # (normalization, method, p) -> accuracy of seed s: value + s / 1000
         ("mean", "ccs", 0.5): 0.80,
+        ("mean", "ccs", 0.9): 0.70,
         ("mean", "ccs", 0.95): 0.60,
         ("oracle_balanced", "ccs", 0.5): 0.80,
+        ("oracle_balanced", "ccs", 0.9): 0.75,
         ("oracle_balanced", "ccs", 0.95): 0.80,
         ("mean", "tpc", 0.5): 0.50,
         ("mean", "tpc", 0.95): 0.50,
@@ -244,7 +246,8 @@ def test_the_grid_summary_reports_the_effect_chance_and_what_remedies_win_back()
     verdict = remedy_verdicts(summary.reset_index(), "ccs").iloc[0]
     assert (verdict.cells_dropped, verdict.cells_won, verdict.works) == (1, 1, False)  # one cell is not three
     text = grid_summary_markdown(summary.reset_index())
-    assert "| m | d | 3 (75%) | CCS | 0.802 [" in text and "100%" in text and "at chance at balance" in text
+    assert "| m | d | 3 (75%) | CCS | 0.802 [" in text and "at chance at balance" in text
+    assert "| 100%; at 0.9: 50% |" in text  # the share at the highest p, then at 0.9
 
 
 def test_a_remedy_method_is_compared_with_its_plain_form_paired_by_seed():

@@ -101,6 +101,12 @@ def test_summarize_refuses_a_table_that_repeats_a_cell():
     assert summarize(table.assign(run=["a", "a", "b", "b"]), by=("run", "method", "p"))["n_seeds"].tolist() == [2, 2]
 
 
+def test_summarize_says_which_metric_an_older_table_lacks():
+    older = pd.DataFrame({"method": "ccs", "p": 0.5, "seed": [0, 1], "accuracy": [0.8, 0.9]})
+    with pytest.raises(UserError, match="no 'accuracy_prior' column: an older version"):
+        summarize(older, "accuracy_prior")
+
+
 def summary_frame():
     return summarize(
         pd.DataFrame(
