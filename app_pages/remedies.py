@@ -49,7 +49,7 @@ with st.expander("What each remedy assumes"):
         entry = NORMALIZATION_REGISTRY[norm]
         st.markdown(f"**{entry.label}** (`{norm}`): {entry.description}")
     for metric, threshold in THRESHOLD_REMEDIES.items():
-        st.markdown(f"**{threshold.label}** (metric `{metric}`, always shown): {threshold.description}")
+        st.markdown(f"**{threshold.label}** (`{metric}`, when deployed): {threshold.description}")
 
 chosen_remedies = ["--remedies", ",".join(chosen)] if set(chosen) != set(REMEDIES) else []
 options = ["--method", method, *chosen_remedies]

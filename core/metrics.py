@@ -70,7 +70,8 @@ METRICS = {
             "#882255",
             "No labels, no refit: the same probe, the test split read with its training statistics (as "
             "deployed), thresholded at the midpoint of a two-Gaussian mixture fitted to its scores on its own "
-            "training pairs, where balanced classes would meet.",
+            "training pairs, where balanced classes would meet. Assumes those scores are two Gaussian bumps of "
+            "one spread, one per class.",
         ),
     ),
     "ece": Metric("Expected calibration error", None, higher_is_better=False),

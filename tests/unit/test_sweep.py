@@ -36,6 +36,7 @@ COLUMNS = [
     "accuracy_calibrated",
     "ece",
     "sign_flipped",
+    "accuracy_prior",
     "loss",
     "config_hash",
     "activation_key",
