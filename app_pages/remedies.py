@@ -98,7 +98,7 @@ if len(shares):
     start = reference_p(tables[BASELINE])
     st.subheader(f"Share of the drop since p = {start:g} each remedy wins back")
     shown = recovered_share_table(shares)
-    st.dataframe(shown, hide_index=True, width="stretch")
+    st.dataframe(shown, hide_index=True, width="stretch", height="content")
     st.caption(
         f"Mean accuracy of {method_label(method)} over {len(sweep.seeds)} seeds. Gain: remedy minus Burns, "
         "paired by seed (the same training draw under both), with its 95% t-interval. Share: gain / drop; "

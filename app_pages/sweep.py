@@ -50,7 +50,9 @@ metric = view[0].radio(
     if st.query_params.get("metric", "accuracy") in METRICS
     else 0,
     help="AUROC falling: the direction was lost. Accuracy falling at steady AUROC and steady "
-    "calibrated accuracy (threshold at the median test score): the threshold moved.",
+    "calibrated accuracy (threshold at the median test score): the threshold moved. Deployed accuracy at "
+    "the estimated-prior threshold: the test split read with the training statistics, the threshold where a "
+    "mixture of the probe's training scores puts the classes' midpoint (no labels).",
 )
 theory = view[1].toggle(
     "Overlay 4p(1−p)",

@@ -41,7 +41,8 @@ def with_threshold_remedies(tables: dict[str, pd.DataFrame]) -> dict[str, pd.Dat
     same seeds, only the threshold differs, so it pairs with Burns by seed as a remedy
     normalization does. Only under the deployment protocol (the test split read with
     the training statistics), which is how such a threshold reads the test split: under
-    the reference protocol the two accuracies would be of two protocols."""
+    the reference protocol the two accuracies would be of two protocols. Its rows carry
+    no AUROC: a threshold does not change a ranking, so that would be Burns's drawn twice."""
     baseline = tables.get(BASELINE)
     if (
         baseline is None
@@ -50,7 +51,7 @@ def with_threshold_remedies(tables: dict[str, pd.DataFrame]) -> dict[str, pd.Dat
     ):
         return tables
     added = {
-        metric: baseline.assign(accuracy=baseline[metric], normalization=metric)
+        metric: baseline.assign(accuracy=baseline[metric], normalization=metric).drop(columns="auroc")
         for metric in THRESHOLD_REMEDIES
         if metric in baseline
     }
@@ -67,11 +68,13 @@ def remedy_summary(
     tables: dict[str, pd.DataFrame], method: str, metrics: tuple[str, ...] = ("accuracy", "auroc")
 ) -> pd.DataFrame:
     """Mean and 95% interval over seeds of each metric of `method`, per normalization and p
-    (`tables`: normalization -> its sweep table)."""
+    (`tables`: normalization -> its sweep table; a metric a table lacks is left out for it,
+    as the AUROC of a threshold remedy is)."""
     parts = [
         summarize(table[table.method == method], metric, by=("p",)).assign(normalization=norm, method=method)
         for norm, table in tables.items()
         for metric in metrics
+        if metric in table
     ]
     return pd.concat(parts, ignore_index=True)
 

@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from core.analysis.balance import balance_diagnosis, ideal_mixture_miss
-from core.analysis.remedies import recovered_share, with_threshold_remedies
+from core.analysis.remedies import recovered_share, remedy_summary, with_threshold_remedies
 from core.analysis.theory import mean_truth_shift, synthetic_pairs
 from core.config import CCSConfig, SweepConfig
 from core.errors import UserError
@@ -344,6 +344,8 @@ def test_a_threshold_remedy_is_compared_as_a_remedy_of_the_same_probes_when_depl
         recovered_share(with_threshold_remedies({"mean": burns}), "tpc").set_index("normalization").loc[ESTIMATED_PRIOR]
     )
     assert share.gain == pytest.approx(0.11) and share.recovered == pytest.approx(0.55)
+    drawn = remedy_summary(with_threshold_remedies({"mean": burns}), "tpc")
+    assert set(drawn[drawn.normalization == ESTIMATED_PRIOR].metric) == {"accuracy"}  # its AUROC is Burns's
     # Only beside Burns centering, and only as a deployment reads the test split.
     assert with_threshold_remedies({"oracle_balanced": burns}).keys() == {"oracle_balanced"}
     assert with_threshold_remedies({"mean": burns.assign(test_normalization="own")}).keys() == {"mean"}
