@@ -195,7 +195,8 @@ def test_a_content_free_lean_and_a_negation_offset_are_fixed_errors_the_same_at_
     assert offsets == pytest.approx([5.0, 5.0], abs=0.05)
 
 
-def sweep_accuracy(data, normalization: str, methods: tuple[str, ...], test_normalization: str) -> dict:
+def sweep_table(data, normalization: str, methods: tuple[str, ...], test_normalization: str) -> pd.DataFrame:
+    """Two seeds at p = 0.5 and 0.95 on the synthetic pairs `data`."""
     config = SweepConfig(
         layer=0,
         p_levels=(0.5, 0.95),
@@ -208,7 +209,12 @@ def sweep_accuracy(data, normalization: str, methods: tuple[str, ...], test_norm
         ccs=CCSConfig(epochs=300, restarts=2),
     )
     acts = data.as_activation_set(companion=NORMALIZATION_REGISTRY[normalization].companion)
-    return run_sweep(acts, config).table.groupby(["method", "p"]).accuracy.mean().to_dict()
+    return run_sweep(acts, config).table
+
+
+def sweep_accuracy(data, normalization: str, methods: tuple[str, ...], test_normalization: str) -> dict:
+    table = sweep_table(data, normalization, methods, test_normalization)
+    return table.groupby(["method", "p"]).accuracy.mean().to_dict()
 
 
 # Which probes lose accuracy to a moved threshold depends on how the test split is
@@ -312,20 +318,10 @@ def test_the_estimated_prior_threshold_gives_back_a_moved_threshold_without_labe
     back (the accuracy of balance), costs nothing at balance, and reads the test split the
     same way under either protocol."""
     data = synthetic_pairs(2000, 12, truth_strength=2.0, token_offset=6.0, noise=0.6, seed=5)
-    tables = {}
-    for protocol in ("train", "own"):
-        config = SweepConfig(
-            layer=0,
-            p_levels=(0.5, 0.95),
-            n_train=300,
-            n_test=400,
-            seeds=(0, 1),
-            methods=("tpc",),
-            test_normalization=protocol,
-        )
-        tables[protocol] = (
-            run_sweep(data.as_activation_set(), config).table.groupby("p")[["accuracy", ESTIMATED_PRIOR]].mean()
-        )
+    tables = {
+        protocol: sweep_table(data, "mean", ("tpc",), protocol).groupby("p")[["accuracy", ESTIMATED_PRIOR]].mean()
+        for protocol in ("train", "own")
+    }
     deployed = tables["train"]
     assert deployed.accuracy[0.5] - deployed.accuracy[0.95] > 0.15
     assert deployed[ESTIMATED_PRIOR][0.95] > deployed.accuracy[0.5] - 0.01
