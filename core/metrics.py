@@ -37,7 +37,7 @@ ECE_BINS = 10
 @dataclass(frozen=True)
 class ThresholdRemedy:
     """How a metric that is the accuracy at a label-free threshold is shown as a remedy
-    beside the normalizations (core.analysis.remedies.threshold_remedies): its label, its
+    beside the normalizations (core.analysis.remedies.with_threshold_remedies): its label, its
     line's color and what it assumes."""
 
     label: str

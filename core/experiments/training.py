@@ -156,7 +156,9 @@ def _ccs_problems(
 def _deployed_log_odds(probes: dict[CellKey, LinearProbe], test: FitInputs) -> np.ndarray:
     """Each probe's log-odds [P, n] on the test pairs read with its training statistics,
     as a deployed probe reads new pairs."""
-    return np.stack([probe.scores(*probe.train_stats.apply(test.pos, test.neg)).log_odds for probe in probes.values()])
+    return np.stack(
+        [probe.scores(*normalize_test_pairs(probe, test, DEPLOYMENT)).log_odds for probe in probes.values()]
+    )
 
 
 def _estimated_prior_thresholds(
@@ -164,17 +166,14 @@ def _estimated_prior_thresholds(
 ) -> np.ndarray:
     """Each probe's label-free threshold [P]: the midpoint of a two-Gaussian mixture of its
     log-odds on its own training pairs (core.probes.mixture), where balanced classes meet.
-    The mixtures of draws of one size are fitted in one batched EM."""
-    scores = [
-        probe.scores(*probe.train_stats.apply(pos[draws[(p, seed)]], neg[draws[(p, seed)]])).log_odds
-        for (_, p, seed), probe in probes.items()
-    ]
-    thresholds = np.zeros(len(scores))
-    for size in {len(s) for s in scores}:
-        rows = [i for i, s in enumerate(scores) if len(s) == size]
-        mixtures = two_gaussians_many(np.stack([scores[i] for i in rows]))
-        thresholds[rows] = [mixture.midpoint for mixture in mixtures]
-    return thresholds
+    Every draw holds n_train pairs, so all the mixtures are fitted in one batched EM."""
+    scores = np.stack(
+        [
+            probe.scores(*probe.train_stats.apply(pos[draws[(p, seed)]], neg[draws[(p, seed)]])).log_odds
+            for (_, p, seed), probe in probes.items()
+        ]
+    )
+    return np.array([mixture.midpoint for mixture in two_gaussians_many(scores)])
 
 
 def train_cells(
