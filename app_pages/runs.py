@@ -14,6 +14,7 @@ from core.experiments.runs import (
     load_run,
     overlay,
     record_labels,
+    run_address,
 )
 from core.metrics import METRICS
 from core.probes import METHOD_IDS
@@ -131,12 +132,12 @@ except UserError as error:
     st.stop()
 chart = compare_chart(summary, facet=facet, title=f"{metric_label(metric)}: mean over seeds, 95% band")
 st.altair_chart(chart, theme=None)
-prefixes = [record.key[:12] for record in chosen]
-reproduce(command_line("compare", [*prefixes, "--metric", metric, "--methods", ",".join(methods), "--facet", facet]))
+addresses = [run_address(record) for record in chosen]
+reproduce(command_line("compare", [*addresses, "--metric", metric, "--methods", ",".join(methods), "--facet", facet]))
 for record, label in zip(chosen, labels):
     st.caption(
         plain(
-            f"{label} (run {record.key[:12]}): {len(record.config.seeds)} seeds, n_train "
+            f"{label} (run {run_address(record)}, {record.origin}): {len(record.config.seeds)} seeds, n_train "
             f"{record.config.n_train}, balanced test split of {record.config.n_test}, layer "
             f"{record.config.layer}; unsupervised methods sign-resolved as max(acc, 1 - acc)."
         )

@@ -15,6 +15,7 @@ import argparse
 import sys
 
 from core.cli import analysis, assets, experiments, grid, runs, story
+from core.cli.output import say
 from core.errors import UserError, public_message
 
 COMMAND_GROUPS = (assets, experiments, analysis, runs, story, grid)
@@ -34,13 +35,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args)
     except KeyboardInterrupt:
-        print("interrupted; cached results are untouched", file=sys.stderr)
+        say("interrupted; cached results are untouched", file=sys.stderr)
         return 130
     except Exception as error:  # every failure ends in one line; --debug shows the traceback
         if args.debug:
             raise
         hint = "" if isinstance(error, UserError) else " (run with --debug for the traceback)"
-        print(f"error: {public_message(error)}{hint}", file=sys.stderr)
+        say(f"error: {public_message(error)}{hint}", file=sys.stderr)
         return 2 if isinstance(error, UserError) else 1
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from core.text import visible_text
+
 # An absolute path (or ~/...) of two or more components: shown by its last component only.
 _PATH = re.compile(r"(?<![\w:/.])(?:~/|/)(?:[^\s/'\"`,;:()\[\]{}<>]+/)*([^\s/'\"`,;:()\[\]{}<>]*)")
 MAX_MESSAGE = 400
@@ -23,10 +25,11 @@ def short_path(text: str) -> str:
 
 def public_message(error: BaseException) -> str:
     """One line for any error: a UserError's own message, or the error's type and first
-    line for anything else; paths shortened to names, length capped."""
+    line for anything else; paths shortened to names, control characters shown as escapes
+    (core.text), length capped."""
     text = str(error).strip()
     if not isinstance(error, UserError):
         first = text.splitlines()[0] if text else ""
         text = f"Unexpected {type(error).__name__}" + (f": {first}" if first else "")
-    text = " ".join(short_path(text).split())
+    text = visible_text(" ".join(short_path(text).split()))
     return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"

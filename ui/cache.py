@@ -22,6 +22,7 @@ from core.store.activations import ActivationSet, ActivationStore
 from core.store.entries import CorruptEntry, quarantine
 from core.store.sweeps import SweepStore
 from core.store.views import ViewStore
+from core.story.registry import STEP_TYPES
 from core.story.results import Results
 from ui.render import show_error
 
@@ -133,10 +134,10 @@ def _stored_sweep(folder: str, key: str, activation_key: str, config: SweepConfi
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def _stored_view(folder: str, key: str) -> dict:
-    """A measured step view from the view store in `folder` by its key (LookupError when
-    absent: not memoized)."""
-    tables = ViewStore(Path(folder).parent).load(key)
+def _stored_view(folder: str, key: str, step_type: str) -> dict:
+    """A measured step view from the view store in `folder` by its key, checked against the
+    tables its step type measures (LookupError when absent: not memoized)."""
+    tables = ViewStore(Path(folder).parent).load(key, STEP_TYPES[step_type].view_tables)
     if tables is None:
         raise LookupError
     return tables
@@ -155,8 +156,8 @@ class PageResults(Results):
             show_error(error)
             return None
 
-    def load_sweep(self, store, activations, key, config):
-        return _stored_sweep(str(store.root), key, activations, config)
+    def load_sweep(self, found, config):
+        return _stored_sweep(str(found.store.root), found.key, found.activations, config)
 
     def view(self, step):
         try:
@@ -167,5 +168,5 @@ class PageResults(Results):
             show_error(error)
             return None
 
-    def load_view(self, store, key):
-        return _stored_view(str(store.root), key)
+    def load_view(self, found, step):
+        return _stored_view(str(found.store.root), found.key, step.type)

@@ -26,7 +26,7 @@ from core.cli.arguments import (
     comma_words,
 )
 from core.cli.experiments import pipeline_run, run_with_bars
-from core.cli.output import checked_outputs, short_text, status_printer
+from core.cli.output import checked_outputs, say, say_block, short_text, status_printer
 from core.errors import UserError
 from core.extraction.companions import sweep_activations
 from core.normalizations import BASELINE, REMEDIES
@@ -53,23 +53,24 @@ def command_inspect(args: argparse.Namespace) -> int:
     row = run.sweep.table[
         (run.sweep.table.method == args.method) & (run.sweep.table.p == args.p) & (run.sweep.table.seed == args.seed)
     ].iloc[0]
-    print(
-        f"\n{method_label(args.method)}, p = {args.p:g}, seed {args.seed}: accuracy {row.accuracy:.3f}, AUROC "
+    say(
+        "",
+        f"{method_label(args.method)}, p = {args.p:g}, seed {args.seed}: accuracy {row.accuracy:.3f}, AUROC "
         f"{row.auroc:.3f} on {len(table)} balanced test pairs ({int((~table.correct).sum())} errors)"
-        + ("; the orientation was flipped to match max(acc, 1 - acc)" if row.sign_flipped else "")
+        + ("; the orientation was flipped to match max(acc, 1 - acc)" if row.sign_flipped else ""),
     )
     shown = table[~table.correct] if args.errors else table
-    print(f"{'id':<12}{'+ true':>7}{'predicted':>10}{'confidence(+ true)':>20}  ok  text")
+    say(f"{'id':<12}{'+ true':>7}{'predicted':>10}{'confidence(+ true)':>20}  ok  text")
     for row in shown.head(args.rows).itertuples():
-        print(
+        say(
             f"{short_text(str(row.id), 12):<12}{row.label:>7}{row.prediction:>10}{row.confidence:>20.3f}  "
             f"{'✓' if row.correct else '✗'}   {short_text(row.text, 90)}"
         )
     if len(shown) > args.rows:
-        print(f"... {len(shown) - args.rows} more (--rows, or --out for all)")
+        say(f"... {len(shown) - args.rows} more (--rows, or --out for all)")
     if args.out:
         args.out.write_text(safe_csv(table), encoding="utf-8")
-        print(f"pairs: {args.out}")
+        say(f"pairs: {args.out}")
     return 0
 
 
@@ -93,22 +94,22 @@ def command_remedies(args: argparse.Namespace) -> int:
     with pd.option_context("display.width", 200):
         if len(shares):
             start = reference_p(tables[BASELINE])
-            print(f"\n{method_label(args.method)}: share of the drop since p = {start:g} each remedy wins back")
-            print(recovered_share_table(shares).to_string(index=False))
-            print(
+            say("", f"{method_label(args.method)}: share of the drop since p = {start:g} each remedy wins back")
+            say_block(recovered_share_table(shares).to_string(index=False))
+            say(
                 f"Mean accuracy over {len(sweep_config.seeds)} seeds; gain = remedy minus Burns, paired by seed, "
                 f"with its 95% t-interval; share = gain / drop. Every run: {chart_caption(sweep_config)}."
             )
         parts = decomposition(tables[BASELINE])
-        print("\nUnder Burns centering: accuracy lost since balance = moved threshold + lost direction")
-        print(parts.assign(method=parts.method.map(method_label)).round(3).to_string(index=False))
+        say("", "Under Burns centering: accuracy lost since balance = moved threshold + lost direction")
+        say_block(parts.assign(method=parts.method.map(method_label)).round(3).to_string(index=False))
     if args.out:
         args.out.write_text(safe_csv(pd.concat(tables.values())), encoding="utf-8")
-        print(f"results: {args.out}")
+        say(f"results: {args.out}")
     if args.chart:
         summary = remedy_summary(compared, args.method)
         title = f"{method_label(args.method)} under each normalization: mean over seeds, 95% band"
-        print(f"chart: {save_chart(remedy_chart(summary, title), args.chart)}")
+        say(f"chart: {save_chart(remedy_chart(summary, title), args.chart)}")
     return 0
 
 

@@ -9,6 +9,7 @@ import dataclasses
 import sys
 from pathlib import Path
 
+from core.cli.output import say
 from core.config import BUNDLED, TEST_NORMALIZATIONS, DatasetSpec, ExtractConfig, ModelSpec, SweepConfig
 from core.data.bundled import BUNDLED_DATASETS
 from core.data.prompts import TEMPLATES
@@ -200,7 +201,7 @@ def resolved_layer(value: str, model: ModelSpec) -> int:
         return resolve_layer(value, None)
     hidden_states = known_hidden_states(model)
     layer = resolve_layer(value, hidden_states, model_label(model.model_id))
-    print(f"layer {value} of {model_label(model.model_id)}: {depth_label(layer, hidden_states)}", file=sys.stderr)
+    say(f"layer {value} of {model_label(model.model_id)}: {depth_label(layer, hidden_states)}", file=sys.stderr)
     return layer
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 
+from core.cli.output import say
 from core.data.assets import DATASET_FILE, DATASET_INSTALL_COMMAND, assets_dir, install_dataset
 from core.models import OFFLINE_MODELS
 from core.models.convert import converted_model_dir, is_converted
@@ -51,18 +52,18 @@ def asset_report() -> list[AssetStatus]:
 
 def command_assets(args: argparse.Namespace) -> int:
     if args.install_dataset:
-        print(f"dataset installed at {install_dataset()}")
+        say(f"dataset installed at {install_dataset()}")
     if args.install_model:
-        folder = install_model(args.install_model, args.accept_license, status=print)
+        folder = install_model(args.install_model, args.accept_license, status=say)
         terms = OFFLINE_MODELS[args.install_model].license_file()
         if terms is not None:
-            print(f"The terms are at {terms}")
-        print(f"model installed and converted at {folder}")
+            say(f"The terms are at {terms}")
+        say(f"model installed and converted at {folder}")
     for row in asset_report():
         mark = "ok " if row.installed else "MISSING"
-        print(f"{mark:8}{row.name}\n        {row.location}")
+        say(f"{mark:8}{row.name}", f"        {row.location}")
         if not row.installed:
-            print(f"        install: {row.install_command}")
+            say(f"        install: {row.install_command}")
     return 0
 
 

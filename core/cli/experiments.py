@@ -14,7 +14,7 @@ from core.cli.arguments import (
     checked_run,
     extract_config_from,
 )
-from core.cli.output import checked_outputs, status_printer, tqdm_progress
+from core.cli.output import checked_outputs, say, say_block, status_printer, tqdm_progress
 from core.config import ExtractConfig, Run
 from core.errors import short_path
 from core.experiments.layers import scan_every_layer
@@ -61,8 +61,7 @@ def pipeline_run(args: argparse.Namespace) -> tuple[ExtractConfig, PipelineRun]:
     checked_outputs(args)
     run = run_with_bars((extract_config, sweep_config), args.device, args.batch_size)
     extraction = "cache hit, model not loaded" if run.extraction.cached else f"{run.extraction.seconds:.1f} s"
-    print(f"activations {run.extraction.key[:12]} ({extraction})")
-    print(data_line(run.extraction.key))
+    say(f"activations {run.extraction.key[:12]} ({extraction})", data_line(run.extraction.key))
     return extract_config, run
 
 
@@ -81,8 +80,7 @@ def command_extract(args: argparse.Namespace) -> int:
         status=status_printer,
     )
     state = "cache hit (model not loaded)" if outcome.cached else f"extracted in {outcome.seconds:.1f} s"
-    print(f"activations {outcome.key} ({state})")
-    print(data_line(outcome.key))
+    say(f"activations {outcome.key} ({state})", data_line(outcome.key))
     return 0
 
 
@@ -90,18 +88,18 @@ def command_sweep(args: argparse.Namespace) -> int:
     extract_config, run = pipeline_run(args)
     sweep_config = run.sweep.config
     summary = summarize(run.sweep.table, args.metric)
-    print(f"\nmean {args.metric} over seeds [95% CI]")
-    print(format_summary(summary))
+    say("", f"mean {args.metric} over seeds [95% CI]")
+    say_block(format_summary(summary))
     provenance = describe_sweep(sweep_config, run.sweep.seconds, run.sweep.cached, run.sweep.reused)
-    print(provenance)
+    say_block(provenance)
     if extract_config.template.distractor is not None:
-        print(distractor_lines(run))
+        say_block(distractor_lines(run))
     if args.out:
         run.sweep.table.to_csv(args.out, index=False)
-        print(f"results: {args.out}")
+        say(f"results: {args.out}")
     if args.chart:
         chart = imbalance_chart(summary, subtitle=subtitle_lines(provenance), show_theory=args.theory)
-        print(f"chart: {save_chart(chart, args.chart)}")
+        say(f"chart: {save_chart(chart, args.chart)}")
     return 0
 
 
@@ -136,18 +134,17 @@ def command_layers(args: argparse.Namespace) -> int:
         scan_progress=tqdm_progress("layers", " layers"),
         status=status_printer,
     )
-    print(f"activations {outcome.key[:12]}")
-    print(data_line(outcome.key))
+    say(f"activations {outcome.key[:12]}", data_line(outcome.key))
     summary = summarize(table, args.metric, by=("method", "p", "layer"))
-    print(f"\nmean {args.metric} over {len(sweep_config.seeds)} seeds, by layer")
-    print(layer_table(summary).to_string())
+    say("", f"mean {args.metric} over {len(sweep_config.seeds)} seeds, by layer")
+    say_block(layer_table(summary).to_string())
     caption = chart_caption(sweep_config).replace(f", layer {sweep_config.layer}", "")
-    print(f"Every layer: {caption}; the 95% intervals are in the CSV's cells and on the chart.")
+    say(f"Every layer: {caption}; the 95% intervals are in the CSV's cells and on the chart.")
     if args.out:
         table.to_csv(args.out, index=False)
-        print(f"results: {args.out}")
+        say(f"results: {args.out}")
     if args.chart:
-        print(f"chart: {save_chart(layer_chart(summary), args.chart)}")
+        say(f"chart: {save_chart(layer_chart(summary), args.chart)}")
     return 0
 
 

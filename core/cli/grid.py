@@ -16,7 +16,7 @@ from core.analysis.grids import (
     remedy_methods_as_normalizations,
     remedy_verdicts,
 )
-from core.cli.output import checked_folder, status_printer, tqdm_progress
+from core.cli.output import checked_folder, say, status_printer, tqdm_progress
 from core.errors import UserError
 from core.experiments.grid import load_grid, run_inprocess
 from core.experiments.grid_plan import plan_grid
@@ -38,12 +38,12 @@ def command_grid(args: argparse.Namespace) -> int:
     if args.executor == "ray":
         check_ray_address(args.ray_address)
     plan = plan_grid(grid)
-    print("\n".join(plan.lines()))
+    say(*plan.lines())
     if plan.needs_confirmation() and not args.yes:
         if not sys.stdin.isatty():
             raise UserError("This grid is large (see its plan); run it again with --yes to start it.")
         if input("Run it? [y/N] ").strip().lower() not in ("y", "yes"):
-            print("nothing was run")
+            say("nothing was run")
             return 0
     if args.executor == "ray":
         outcome = run_on_ray(grid, args.ray_address, device=args.device, progress=tqdm_progress("grid", " jobs"))
@@ -55,17 +55,17 @@ def command_grid(args: argparse.Namespace) -> int:
     table.to_csv(out / "grid.csv", index=False)
     summary = summarize(table, args.metric, by=("model", "dataset", "depth", "layer", "normalization", "method", "p"))
     save_chart(grid_chart(summary, f"{grid.title}: {args.metric}, mean over seeds, 95% band"), out / "grid.png")
-    print(
+    say(
         f"grid '{grid.title}' ({outcome.executor}): {outcome.extracted} extraction(s) run, "
         f"{outcome.extractions_cached} from the cache; {outcome.swept} sweep(s) run, {outcome.sweeps_cached} from "
         f"the cache; {outcome.seconds:.0f} s"
     )
     low, high = min(table.p), max(table.p)
     means = table.groupby(["model", "dataset", "layer", "normalization", "method", "p"], sort=False)[args.metric].mean()
-    print(f"\nmean {args.metric} over seeds at p = {low:g} -> {high:g}")
+    say("", f"mean {args.metric} over seeds at p = {low:g} -> {high:g}")
     for (model, dataset, layer, norm, method), rows in means.groupby(level=[0, 1, 2, 3, 4], sort=False):
         rows = rows.droplevel([0, 1, 2, 3, 4])
-        print(
+        say(
             f"{model:24} {dataset:26} layer {layer:<3} {norm:16} {method_label(method):24} "
             f"{rows.loc[low]:.3f} -> {rows.loc[high]:.3f}"
         )
@@ -76,7 +76,11 @@ def command_grid(args: argparse.Namespace) -> int:
             grid_summary(compared, thresholds=False)
         )
     (out / "summary.md").write_text(text, encoding="utf-8")
-    print(f"results: {out / 'grid.csv'}\nchart: {out / 'grid.png'}\nsummary per cell and method: {out / 'summary.md'}")
+    say(
+        f"results: {out / 'grid.csv'}",
+        f"chart: {out / 'grid.png'}",
+        f"summary per cell and method: {out / 'summary.md'}",
+    )
     return 0
 
 
@@ -97,7 +101,7 @@ def summary_text(summary) -> str:
         f"with a paired interval above zero, on {WORKS_CELLS} or more cells where the method works, and "
         f"changes accuracy at balance by less than {WORKS_COST} on every cell."
     )
-    print("\n" + bar + "\n" + "\n".join(verdicts))
+    say("", bar, *verdicts)
     return text + "\n" + bar + "\n\n" + "\n".join(f"- {line}" for line in verdicts) + "\n"
 
 

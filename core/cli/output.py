@@ -1,5 +1,6 @@
-"""What every command prints besides its results: progress bars and status lines on stderr,
-and the checks of output paths before any work starts.
+"""How every command prints: its lines through one helper (`say`) that shows text from
+outside as text, progress bars and status lines on stderr, and the checks of output paths
+before any work starts.
 """
 
 from __future__ import annotations
@@ -12,6 +13,21 @@ from pathlib import Path
 from tqdm import tqdm
 
 from core.errors import UserError
+from core.text import visible_text
+
+
+def say(*lines: object, file=None) -> None:
+    """Print each of `lines` as one line, through core.text.visible_text: a newline, an escape
+    sequence or a bidirectional override inside one (a deck title, a model name, a text of a
+    data set) is shown as its escape, so text from outside never adds a line, moves the
+    cursor, recolours or retitles the terminal. Every command prints through this (ruff's
+    T201 keeps bare print() out of core/)."""
+    print("\n".join(visible_text(line) for line in lines), file=file or sys.stdout)
+
+
+def say_block(text: str, file=None) -> None:
+    """`say` for a block this lab formatted (a table, a plan): one line per newline in it."""
+    say(*text.split("\n"), file=file)
 
 
 def tqdm_progress(description: str, unit: str = ""):
@@ -23,7 +39,7 @@ def tqdm_progress(description: str, unit: str = ""):
         if bar is None:
             bar = tqdm(total=total, desc=description, unit=unit, dynamic_ncols=True, file=sys.stderr)
         bar.n = done
-        bar.set_postfix_str(message, refresh=False)
+        bar.set_postfix_str(visible_text(message), refresh=False)
         bar.refresh()
         if done >= total:
             bar.close()
@@ -32,7 +48,7 @@ def tqdm_progress(description: str, unit: str = ""):
 
 
 def status_printer(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr)
+    say(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr)
 
 
 CHART_SUFFIXES = (".png", ".svg", ".html")

@@ -8,9 +8,9 @@ import argparse
 from pathlib import Path
 
 from core.cli.arguments import comma_words
-from core.cli.output import checked_output, short_text
+from core.cli.output import checked_output, say, say_block, short_text
 from core.errors import UserError
-from core.experiments.runs import describe_run, find_runs, list_runs, overlay, record_labels
+from core.experiments.runs import describe_run, find_runs, list_runs, overlay, record_labels, run_address
 from core.metrics import METRICS
 from core.probes import METHOD_IDS
 from core.views.charts import COMPARE_FACETS, compare_chart
@@ -21,15 +21,16 @@ from core.views.report import format_summary
 def command_runs(args: argparse.Namespace) -> int:
     records = [record for record in list_runs() if _has_origin(record, args.origin)]
     if not records:
-        print("no finished runs in the cache" + ("" if args.origin == "all" else f" from {args.origin}"))
+        say("no finished runs in the cache" + ("" if args.origin == "all" else f" from {args.origin}"))
     for record in records:
         row = describe_run(record)
         if record.damaged:
-            print(f"{row['key']}  (unreadable record)")
+            say(f"{run_address(record)}  (unreadable record; {record.origin})")
             continue
-        print(
-            f"{row['key']}  {row['created']}  {row['model']}; {short_text(row['dataset'])}; layer {row['layer']}; "
-            f"norm {row['normalization']}; {row['seeds']} seeds; p {row['p levels']}; {row['methods']}"
+        say(
+            f"{run_address(record)}  {row['created']}  {row['model']}; {short_text(row['dataset'])}; "
+            f"layer {row['layer']}; norm {row['normalization']}; {row['seeds']} seeds; p {row['p levels']}; "
+            f"{row['methods']}"
             + (f"; CCS {row['CCS optimizer']}" if row["CCS optimizer"] else "")
             + f"; {row['size (MB)']} MB; {record.origin}"
         )
@@ -53,11 +54,11 @@ def command_compare(args: argparse.Namespace) -> int:
     labels = record_labels(records)
     summary = overlay(records, args.metric, list(args.methods) if args.methods else None, labels)
     for record, label in zip(records, labels):
-        print(f"\n{record.key[:12]}: {label}\nmean {args.metric} over seeds [95% CI]")
-        print(format_summary(summary[summary.run == label]))
+        say("", f"{run_address(record)}: {label} ({record.origin})", f"mean {args.metric} over seeds [95% CI]")
+        say_block(format_summary(summary[summary.run == label]))
     if args.chart:
         chart = compare_chart(summary, facet=args.facet, title=f"{args.metric}: mean over seeds, 95% band")
-        print(f"chart: {save_chart(chart, args.chart)}")
+        say(f"chart: {save_chart(chart, args.chart)}")
     return 0
 
 
@@ -69,7 +70,12 @@ def register(commands) -> None:
     )
     runs.set_defaults(run=command_runs)
     compare = commands.add_parser("compare", help="several cached runs side by side")
-    compare.add_argument("keys", nargs="+", metavar="KEY", help="run keys or their first 6+ hex digits")
+    compare.add_argument(
+        "keys",
+        nargs="+",
+        metavar="KEY",
+        help="run keys or their first 6+ hex digits, as `runs` lists them; PACK_ID:KEY names a pack's copy",
+    )
     compare.add_argument("--metric", choices=list(METRICS), default="accuracy")
     compare.add_argument("--methods", type=comma_words, help=f"comma-separated subset of {','.join(METHOD_IDS)}")
     compare.add_argument(

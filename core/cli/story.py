@@ -8,7 +8,7 @@ import argparse
 from pathlib import Path
 
 from core.cli.experiments import run_with_bars
-from core.cli.output import checked_output, status_printer
+from core.cli.output import checked_output, say, status_printer
 from core.store.imports import imported_packs, remove_pack
 from core.story.deck import resolve_deck, shipped_deck_names
 from core.story.pack import pack, unpack
@@ -29,7 +29,7 @@ def pipeline_runner(device: str = "auto"):
 def command_pack(args: argparse.Namespace) -> int:
     out = checked_output(args.out, (".zip",), "--out")
     report = pack(args.deck, out, run_one=pipeline_runner(args.device), status=status_printer)
-    print(
+    say(
         f"pack {out}: deck {report.name!r}, {report.runs} run(s), {report.views} measured view(s), "
         f"{report.size_bytes / 1e6:.2f} MB"
     )
@@ -39,11 +39,11 @@ def command_pack(args: argparse.Namespace) -> int:
 def command_unpack(args: argparse.Namespace) -> int:
     address, deck, report = unpack(args.pack)
     state = "was imported before; nothing written" if report.already else "imported"
-    print(
+    say(
         f"pack {report.pack} {state}: deck {address!r} ({len(deck.steps)} steps), {report.runs} run(s), "
         f"{report.views} measured view(s), kept apart from this machine's results (nothing of theirs replaced)"
     )
-    print(
+    say(
         f"present it: make run, then open /present?deck={address}  (or python -m core present {address} --html "
         f"talk.html); remove it: python -m core packs --remove {report.pack}"
     )
@@ -52,13 +52,13 @@ def command_unpack(args: argparse.Namespace) -> int:
 
 def command_decks(args: argparse.Namespace) -> int:
     """The decks that can be presented by name: shipped, then imported, apart."""
-    print("shipped:")
+    say("shipped:")
     for name in shipped_deck_names():
-        print(f"  {name}")
+        say(f"  {name}")
     packs = imported_packs()
-    print("imported:" if packs else "imported: none (python -m core unpack PACK.zip)")
+    say("imported:" if packs else "imported: none (python -m core unpack PACK.zip)")
     for imported in packs:
-        print(f"  {imported.address}  ({imported.title}; {imported.origin()})")
+        say(f"  {imported.address}  ({imported.title}; {imported.origin()})")
     return 0
 
 
@@ -66,16 +66,14 @@ def command_packs(args: argparse.Namespace) -> int:
     """The imported packs, or one removed with everything it brought."""
     if args.remove:
         removed = remove_pack(args.remove)
-        print(f"removed pack {removed.id}: its deck {removed.address!r} and every result it brought")
+        say(f"removed pack {removed.id}: its deck {removed.address!r} and every result it brought")
         return 0
     packs = imported_packs()
     if not packs:
-        print("no imported packs")
+        say("no imported packs")
     for imported in packs:
         runs = len(list(imported.sweeps.root.glob("*/info.json"))) if imported.sweeps.root.is_dir() else 0
-        print(
-            f"{imported.id}  deck {imported.address!r}, {runs} run(s), {imported.origin()}, from {imported.file_name}"
-        )
+        say(f"{imported.id}  deck {imported.address!r}, {runs} run(s), {imported.origin()}, from {imported.file_name}")
     return 0
 
 
@@ -86,7 +84,7 @@ def command_present(args: argparse.Namespace) -> int:
     if any(missing(deck, results)):
         compute(deck, results, pipeline_runner(args.device), status_printer)
     out.write_text(deck_html(deck, results), encoding="utf-8")
-    print(f"talk {out}: deck {name!r}, {len(deck.steps)} steps, {out.stat().st_size / 1e6:.2f} MB, works offline")
+    say(f"talk {out}: deck {name!r}, {len(deck.steps)} steps, {out.stat().st_size / 1e6:.2f} MB, works offline")
     return 0
 
 

@@ -6,6 +6,7 @@ sweep's probes are flattened into named tensors to be stored (safetensors) and r
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -13,7 +14,7 @@ import pandas as pd
 import torch
 
 from core.config import SweepConfig
-from core.normalizations.stats import NormStats
+from core.normalizations.stats import STAT_FIELDS, NormStats
 from core.probes import METHOD_REGISTRY
 from core.probes.base import PairScores, pair_scores
 
@@ -74,6 +75,67 @@ def probes_to_tensors(cells: dict[CellKey, LinearProbe], test_indices: np.ndarra
         stats = [probe.train_stats.to_tensors(f"{method}.") for probe in probes]
         tensors.update({name: torch.stack([each[name] for each in stats]) for name in stats[0]})
     return tensors
+
+
+# The widest hidden state of a model this lab would load: the bound on a stored probe's width.
+MAX_HIDDEN = 16_384
+# Each stored tensor's safetensors dtype, as probes_to_tensors writes it.
+TENSOR_DTYPES = {torch.float16: "F16", torch.bfloat16: "BF16", torch.float32: "F32", torch.float64: "F64",
+                 torch.int64: "I64"}  # fmt: skip
+FLOATS = ("F16", "BF16", "F32", "F64")
+
+
+def check_probe_layout(layout: Mapping[str, tuple[str, tuple[int, ...]]], config: SweepConfig) -> int:
+    """What probes_to_tensors writes for `config`, checked on the tensors' names, dtypes and
+    shapes (`layout`: name -> (safetensors dtype, shape)) before any is read: the test split,
+    and for each method its cells, weights, biases, losses and normalization statistics, of
+    one width d up to MAX_HIDDEN. Returns d; a one-line ValueError otherwise."""
+    cells = len(config.p_levels) * len(config.seeds)
+    widths = {shape[1] for name, (_, shape) in layout.items() if len(shape) == 2 and not name.endswith(".cells")}
+    if len(widths) != 1 or not 1 <= next(iter(widths)) <= MAX_HIDDEN:
+        raise ValueError(f"its probes are not of one width from 1 to {MAX_HIDDEN}")
+    (width,) = widths
+    expected = {"test_indices": (("I64",), (config.n_test,))}
+    for method in config.methods:
+        expected |= {
+            f"{method}.cells": (("F64",), (cells, 2)),
+            f"{method}.weight": (FLOATS, (cells, width)),
+            f"{method}.bias": (("F64",), (cells,)),
+            f"{method}.loss": (("F64",), (cells,)),
+        }
+        scaled = any(f"{method}.{name}" in layout for name in STAT_FIELDS[2:])  # both spreads, or neither
+        expected |= {f"{method}.{name}": (FLOATS, (cells, width)) for name in STAT_FIELDS[: 4 if scaled else 2]}
+    if set(layout) != set(expected):
+        odd = sorted(set(layout) ^ set(expected))[0]
+        raise ValueError(f"its probes do not hold what its run trains ({odd[:60]!r})")
+    for name, (dtype, shape) in layout.items():
+        dtypes, wanted = expected[name]
+        if dtype not in dtypes or tuple(shape) != wanted:
+            raise ValueError(f"its tensor {name} is {dtype} {list(shape)}, not {'/'.join(dtypes)} {list(wanted)}")
+    return width
+
+
+def check_probe_cells(cells: Mapping[str, np.ndarray], test_indices: np.ndarray, config: SweepConfig) -> None:
+    """Each method's stored cells (`<method>.cells`, [C, 2]: p, seed) are the cells of
+    `config`, once each, and the test split names distinct examples; a ValueError otherwise."""
+    wanted = sorted((round(float(p), 12), int(seed)) for p in config.p_levels for seed in config.seeds)
+    for method in config.methods:
+        found = sorted((round(float(p), 12), float(seed)) for p, seed in np.asarray(cells[f"{method}.cells"]))
+        if found != [(p, float(seed)) for p, seed in wanted]:
+            raise ValueError(f"the cells of its {method} probes are not those of its run")
+    if len(np.unique(test_indices)) != len(test_indices) or (np.asarray(test_indices) < 0).any():
+        raise ValueError("its test split does not name distinct examples")
+
+
+def check_probes(tensors: Mapping[str, torch.Tensor], config: SweepConfig) -> None:
+    """check_probe_layout and check_probe_cells on loaded tensors."""
+    layout = {
+        name: (TENSOR_DTYPES.get(tensor.dtype, str(tensor.dtype)), tuple(tensor.shape))
+        for name, tensor in tensors.items()
+    }
+    check_probe_layout(layout, config)
+    cells = {f"{method}.cells": tensors[f"{method}.cells"].numpy() for method in config.methods}
+    check_probe_cells(cells, tensors["test_indices"].numpy(), config)
 
 
 def probes_from_tensors(tensors: dict[str, torch.Tensor], config: SweepConfig) -> dict[CellKey, LinearProbe]:

@@ -27,7 +27,7 @@ from core.metrics import summarize
 from core.settings.presets import optimizer_name
 from core.store.activations import ActivationStore
 from core.store.entries import folder_bytes
-from core.store.imports import ImportedPack, imported_pack, imported_packs
+from core.store.imports import PACK_ID, ImportedPack, imported_pack, imported_packs
 from core.store.sweeps import SweepStore
 
 MIN_PREFIX = 6
@@ -105,27 +105,38 @@ def _records(store: SweepStore, activations: ActivationStore, pack: ImportedPack
     return [r for r in records if r.damaged or (r.activation_key, r.config) not in parts]
 
 
-def find_runs(prefixes: list[str], root: Path | None = None) -> list[RunRecord]:
-    """The runs named by key prefixes (at least MIN_PREFIX hex digits, each matching one run)."""
+def run_address(record: RunRecord) -> str:
+    """How the command line names a listed run: its key's first 12 hex digits, after its
+    pack's id (`PACK_ID:KEY`) when a pack brought it, so this machine's run and a pack's copy
+    of it are never named alike."""
+    return f"{record.pack}:{record.key[:12]}" if record.pack else record.key[:12]
+
+
+def find_runs(addresses: list[str], root: Path | None = None) -> list[RunRecord]:
+    """The runs named by addresses: a key prefix (at least MIN_PREFIX hex digits) names this
+    machine's run, or a pack's when only one has it; `PACK_ID:PREFIX` names that pack's copy.
+    Each must name exactly one run."""
     records = list_runs(root)
     found = []
-    for prefix in prefixes:
-        prefix = prefix.lower()
+    for address in addresses:
+        pack, _, prefix = address.lower().rpartition(":")
         if len(prefix) < MIN_PREFIX or any(c not in "0123456789abcdef" for c in prefix):
             raise UserError(
-                f"{prefix!r} is not a run key; give at least {MIN_PREFIX} hex digits of one "
-                "(python -m core runs lists them)."
+                f"{address!r} is not a run key; give at least {MIN_PREFIX} hex digits of one, after its pack's id "
+                "and a colon for a pack's copy (python -m core runs lists them)."
             )
-        matches = [r for r in records if r.key.startswith(prefix)]
-        if len(matches) > 1 and sum(not r.pack for r in matches) == 1:  # this machine's, before a pack's copy
+        if pack and not PACK_ID.fullmatch(pack):
+            raise UserError(f"{address!r} names no pack: give PACK_ID:KEY as python -m core runs lists it.")
+        matches = [r for r in records if r.key.startswith(prefix) and (not pack or r.pack == pack)]
+        if not pack and len(matches) > 1 and sum(not r.pack for r in matches) == 1:  # this machine's first
             matches = [r for r in matches if not r.pack]
         if len(matches) != 1:
             raise UserError(
-                f"{'No' if not matches else 'More than one'} cached run has a key starting with "
-                f"{prefix!r}; python -m core runs lists them."
+                f"{'No' if not matches else 'More than one'} cached run has the address {address!r}; "
+                "python -m core runs lists them."
             )
         if matches[0].damaged:
-            raise UserError(f"The cached run {prefix!r} has an unreadable record.")
+            raise UserError(f"The cached run {address!r} has an unreadable record.")
         found.append(matches[0])
     return found
 

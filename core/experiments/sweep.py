@@ -10,6 +10,8 @@ score), accuracy_prior (the test split read with the training statistics, thresh
 where a mixture of the probe's training scores puts the classes' midpoint), ece
 (expected calibration error; all in core.metrics), loss (the method's training loss: CCS loss of the
 best restart, logistic log-loss; empty for TPC and random), config_hash, activation_key.
+RESULT_TABLE says what each holds, and every table is checked against it where it is
+loaded (check_results), so a table from a pack is held to it as well.
 
 The cells are trained by core.experiments.training; this module keys, caches and
 assembles them: each method's cells are also stored on their own, so a later sweep that
@@ -29,15 +31,30 @@ from core.config import CCSConfig, ProgressFn, SweepConfig, config_hash, to_json
 from core.errors import UserError
 from core.experiments.cells import (
     SweepResult,
+    check_probes,
     probes_from_tensors,
     probes_to_tensors,
 )
 from core.experiments.training import train_cells
+from core.metrics import METRICS
 from core.normalizations import NEGATED, NORMALIZATION_REGISTRY
+from core.probes import METHOD_IDS
 from core.settings.validate import check_sweep
 from core.store.activations import ActivationSet
-from core.store.entries import CorruptEntry, content_key, key_lock, quarantine
-from core.store.sweeps import SweepStore
+from core.store.entries import CorruptEntry, content_key, error_reason, key_lock, quarantine
+from core.store.schema import (
+    FLAG,
+    FRACTION,
+    HEX_KEY,
+    INT,
+    MAYBE_FRACTION,
+    MAYBE_NUMBER,
+    TEXT,
+    Column,
+    Table,
+    check_table,
+)
+from core.store.sweeps import SWEEP_FILES, SweepStore
 
 # Raised whenever a change to the code alters a cell's numbers, so that sweeps cached by
 # older code are recomputed instead of mixed with new ones (activations stay cached).
@@ -47,6 +64,81 @@ from core.store.sweeps import SweepStore
 # 4: calibrated accuracy and expected calibration error in every row.
 # 5: accuracy_prior (the estimated-prior threshold) in every row.
 SWEEP_REVISION = 5
+
+# The columns of a results table and what each holds (its rows: one per cell of its run).
+RESULT_COLUMNS = {
+    "method": Column("text", choices=METHOD_IDS),
+    "normalization": TEXT,
+    "test_normalization": TEXT,
+    "layer": INT,
+    "p": FRACTION,
+    "p_actual": FRACTION,
+    "seed": INT,
+    "n_train": INT,
+    "n_train_true": INT,
+    "n_test": INT,
+    **dict.fromkeys(METRICS, MAYBE_FRACTION),
+    "accuracy_raw": MAYBE_FRACTION,
+    "sign_flipped": FLAG,
+    "loss": MAYBE_NUMBER,
+    "config_hash": TEXT,
+    "activation_key": TEXT,
+}
+# What a sweep's record (info.json) holds: the config it ran (checked as a SweepConfig),
+# where its activations came from, and the checksums of its other files.
+RECORD_SCHEMA = {
+    "type": "object",
+    "required": ["config", "seconds", "activation_key", "key", "checksums"],
+    "additionalProperties": False,
+    "properties": {
+        "config": {"type": "object"},
+        "seconds": {"type": "number", "minimum": 0},
+        "activation_key": HEX_KEY,
+        "created": {"type": "number"},
+        "key": HEX_KEY,
+        "checksums": {
+            "type": "object",
+            "required": list(SWEEP_FILES),
+            "additionalProperties": False,
+            "properties": {name: {"type": "string", "pattern": "^[0-9a-f]{32}$"} for name in SWEEP_FILES},
+        },
+        "extraction": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "config": {"type": "object"},
+                "model_name": {"type": "string", "maxLength": 400},
+                "dataset_description": {"type": "string", "maxLength": 2000},
+                "n": {"type": "integer", "minimum": 0},
+            },
+        },
+    },
+}
+
+
+def check_results(table: pd.DataFrame, config: SweepConfig, activation_key: str) -> None:
+    """A one-line ValueError unless `table` is what a sweep of `config` on the activation
+    set `activation_key` writes: the columns of RESULT_COLUMNS, one row for each of its
+    cells, and in every row its method, level of p and seed, its normalizations, layer,
+    config hash and activation key."""
+    config = read_config(config)
+    cells = {(m, round(float(p), 12), int(s)) for m in config.methods for p in config.p_levels for s in config.seeds}
+    check_table(table, Table(RESULT_COLUMNS, len(cells), len(cells)))
+    found = {(m, round(float(p), 12), int(s)) for m, p, s in zip(table.method, table.p, table.seed)}
+    if found != cells:
+        raise ValueError("its rows are not one for each cell (method, p, seed) of its run")
+    fixed = {
+        "normalization": config.normalization,
+        "test_normalization": config.test_normalization,
+        "layer": config.layer,
+        "config_hash": config_hash(config),
+        "activation_key": activation_key,
+    }
+    for name, value in fixed.items():
+        if not (table[name] == value).all():
+            raise ValueError(f"its column {name} is not its run's")
+    if not ((table.n_train_true >= 0) & (table.n_train_true <= table.n_train)).all():
+        raise ValueError("its counts of true training pairs are not within its draws")
 
 
 def read_config(config: SweepConfig) -> SweepConfig:
@@ -214,12 +306,27 @@ def _save(store: SweepStore, result: SweepResult, acts: ActivationSet) -> None:
     )
 
 
+def check_fits(result: SweepResult, acts: ActivationSet) -> None:
+    """A UserError unless the probes of `result` read `acts`: vectors of the same width, and a
+    test split inside it (a sweep from a pack, measured on this machine's activations)."""
+    width = next(iter(result.probes.values())).weight.shape[-1]
+    if acts.pos.shape[-1] != width or int(result.test_indices.max(initial=-1)) >= len(acts.labels):
+        raise UserError(
+            f"Run {result.key[:12]} was not trained on these activations: its probes read {width}-wide vectors "
+            f"and its test split names up to example {int(result.test_indices.max(initial=-1))}; the activations "
+            f"hold {len(acts.labels)} examples {acts.pos.shape[-1]} wide."
+        )
+
+
 def load_sweep(store: SweepStore, key: str, config: SweepConfig, activation_key: str) -> SweepResult:
     """A saved sweep, with its probes, marked as cached (CorruptEntry, the entry set aside,
-    if its files pass their checksums but do not hold what `config` needs)."""
+    if its files pass their checksums but do not hold what `config` needs: its table
+    checked by check_results, its probes by core.experiments.cells.check_probes)."""
     table, tensors, info = store.load(key)
     config = read_config(config)
     try:
+        check_results(table, config, activation_key)
+        check_probes(tensors, config)
         probes = probes_from_tensors(tensors, config)
         return SweepResult(
             key,
@@ -232,4 +339,5 @@ def load_sweep(store: SweepStore, key: str, config: SweepConfig, activation_key:
             cached=True,
         )
     except (KeyError, IndexError, ValueError, TypeError) as error:
-        raise quarantine(store.root, key, f"missing {error}") from None
+        reason = f"missing {error}" if isinstance(error, KeyError) else error_reason(error)
+        raise quarantine(store.root, key, reason) from None

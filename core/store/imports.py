@@ -6,13 +6,15 @@ by a lookup of this machine's own results, and removing a pack removes its folde
 nothing else.
 
 A pack's id is its file's name and the first 8 hex digits of its sha256
-(`talk-1a2b3c4d`), so the same file imports once and two different packs never share a
-folder; its deck is addressed as `<pack id>/<deck name>`, apart from the shipped decks.
+(`talk-1a2b3c4d`), or more of them (16, 32, all 64) when a different pack already holds the
+shorter id: a pack is the same pack only if its whole sha256 is, so the same file imports
+once and two different packs never share a folder. Its deck is addressed as
+`<pack id>/<deck name>`, apart from the shipped decks. Views measured here from a pack's
+sweeps are kept in its folder too, so removing it removes everything derived from it.
 """
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import time
@@ -21,6 +23,7 @@ from pathlib import Path
 
 from core.errors import UserError
 from core.paths import cache_root
+from core.store.schema import HEX_KEY, read_json, validate
 from core.store.sweeps import SweepStore
 from core.store.views import ViewStore
 
@@ -28,16 +31,41 @@ IMPORTED = "imported"
 PACK_RECORD = "pack.json"
 PACK_DECK = "deck.toml"
 PACK_PINS = "pins.json"
-PACK_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}-[0-9a-f]{8}")
-KEY = re.compile(r"[0-9a-f]{64}")  # a cache key, a run id or a sha256, as a pack's pins and checksums hold them
+ID_DIGITS = (8, 16, 32, 64)  # how many hex digits of its sha256 a pack's id takes: the fewest no other pack holds
+PACK_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}-(?:" + "|".join(f"[0-9a-f]{{{n}}}" for n in ID_DIGITS) + ")")
+MAX_PINS = 4096
+# A deck's pins: each run's id -> [activation key, sweep key] where the pack was made.
+PINS_SCHEMA = {
+    "type": "object",
+    "maxProperties": MAX_PINS,
+    "propertyNames": HEX_KEY,
+    "additionalProperties": {"type": "array", "minItems": 2, "maxItems": 2, "items": HEX_KEY},
+}
+RECORD_SCHEMA = {
+    "type": "object",
+    "required": ["deck", "title", "file_name", "sha256", "imported"],
+    "properties": {
+        "deck": {"type": "string"},
+        "title": {"type": "string"},
+        "file_name": {"type": "string"},
+        "sha256": HEX_KEY,
+        "imported": {"type": "number"},
+    },
+}
 
 
 def valid_pins(pins: object) -> bool:
     """Whether `pins` maps run ids to [activation key, sweep key], every one a cache key."""
-    return isinstance(pins, dict) and all(
-        KEY.fullmatch(str(run)) and isinstance(pin, list) and len(pin) == 2 and all(KEY.fullmatch(str(k)) for k in pin)
-        for run, pin in pins.items()
-    )
+    try:
+        validate(pins, PINS_SCHEMA)
+    except ValueError:
+        return False
+    return True
+
+
+def read_pins(path: Path) -> dict[str, list[str]]:
+    """The pins in the file `path` (ValueError or OSError when they are not pins)."""
+    return read_json(path.read_bytes(), PINS_SCHEMA)
 
 
 @dataclass(frozen=True)
@@ -76,17 +104,34 @@ def imported_folder(root: Path | None = None) -> Path:
     return (root or cache_root()) / IMPORTED
 
 
-def pack_id(file_name: str, sha256: str) -> str:
-    """The id of a pack file: its name (lower case, letters, digits, - and _) and the first 8
-    hex digits of its sha256."""
+def pack_id(file_name: str, sha256: str, digits: int = ID_DIGITS[0]) -> str:
+    """The id of a pack file: its name (lower case, letters, digits, - and _) and the first
+    `digits` hex digits of its sha256."""
     stem = re.sub(r"[^a-z0-9_-]+", "-", Path(file_name).stem.lower()).strip("-_")[:40] or "pack"
-    return f"{stem}-{sha256[:8]}"
+    return f"{stem}-{sha256[:digits]}"
+
+
+def free_pack_id(file_name: str, sha256: str, root: Path | None = None) -> tuple[str, bool]:
+    """(id, already) for the pack file of `sha256`: the id with the fewest digits of its
+    sha256 (ID_DIGITS) that no other pack holds, and whether this very pack (the same whole
+    sha256) holds it already. Two packs whose short ids collide get different ids."""
+    for digits in ID_DIGITS:
+        identifier = pack_id(file_name, sha256, digits)
+        folder = imported_folder(root) / identifier
+        if not folder.exists():
+            return identifier, False
+        try:
+            if read_pack(folder).sha256 == sha256:
+                return identifier, True
+        except UserError:
+            continue  # a damaged folder under that id: not this pack
+    raise UserError(f"Every id of pack {file_name} is taken by another pack; remove one (python -m core packs).")
 
 
 def read_pack(folder: Path) -> ImportedPack:
     """The pack in `folder`, from its record; a UserError if the record is unreadable."""
     try:
-        record = json.loads((folder / PACK_RECORD).read_text())
+        record = read_json((folder / PACK_RECORD).read_bytes(), RECORD_SCHEMA)
         return ImportedPack(
             folder.name,
             str(record["deck"]),
@@ -96,7 +141,7 @@ def read_pack(folder: Path) -> ImportedPack:
             float(record["imported"]),
             folder,
         )
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError):
         raise UserError(
             f"The imported pack {folder.name} has an unreadable record; remove it and unpack it again."
         ) from None
@@ -120,7 +165,9 @@ def imported_packs(root: Path | None = None) -> list[ImportedPack]:
 def imported_pack(identifier: str, root: Path | None = None) -> ImportedPack:
     """The imported pack `identifier` (a pack id, never a path), or a UserError."""
     if not isinstance(identifier, str) or not PACK_ID.fullmatch(identifier):
-        raise UserError(f"{identifier!r} is not a pack id (a name and 8 hex digits, as `python -m core packs` lists).")
+        raise UserError(
+            f"{identifier!r} is not a pack id (a name and 8 or more hex digits, as `python -m core packs` lists)."
+        )
     folder = imported_folder(root) / identifier
     if not (folder / PACK_RECORD).is_file():
         raise UserError(f"There is no imported pack {identifier!r}; `python -m core packs` lists them.")

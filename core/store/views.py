@@ -3,8 +3,9 @@ as p grows, the centering statistics), kept under `<cache>/views/<key>.json` so 
 draws, and travels in a pack, without the activations it was measured on.
 
 A view is one JSON file: its identity, its tables (pandas' "split" JSON) and the xxh3 digest of
-the tables' canonical JSON. It is written to a temporary file and renamed into place; a
-file that fails its check is moved to `.quarantine/` and recomputed, like every cache
+the tables' canonical JSON (VIEW_SCHEMA). It is written to a temporary file and renamed
+into place; a file that fails its check (against VIEW_SCHEMA, its key, its checksum and the
+tables its step type measures) is moved to `.quarantine/` and recomputed, like every cache
 entry (core.store.entries).
 """
 
@@ -20,10 +21,52 @@ import pandas as pd
 
 from core.paths import cache_root
 from core.store.entries import CorruptEntry, content_key, digest, quarantine
+from core.store.schema import HEX_KEY, Table, check_table, read_json
 
 VIEW_SUFFIX = ".json"
 # The most a stored view may hold (the demo's are a few kB): a pack's view is refused beyond it.
 MAX_VIEW_BYTES = 1024 * 1024
+MAX_VIEW_TABLES = 8
+# A view file: what it measured (its identity: the step type, its measured options and the
+# sweep it was measured from), its tables and their checksum.
+VIEW_SCHEMA = {
+    "type": "object",
+    "required": ["identity", "key", "tables", "checksum"],
+    "additionalProperties": False,
+    "properties": {
+        "identity": {
+            "type": "object",
+            "required": ["kind", "revision", "type", "options", "sweep"],
+            "additionalProperties": False,
+            "properties": {
+                "kind": {"const": "view"},
+                "revision": {"type": "integer"},
+                "type": {"type": "string", "maxLength": 40},
+                "options": {
+                    "type": "object",
+                    "maxProperties": 16,
+                    "additionalProperties": {"type": ["string", "number", "boolean", "null"]},
+                },
+                "sweep": HEX_KEY,
+            },
+        },
+        "key": HEX_KEY,
+        "tables": {
+            "type": "object",
+            "maxProperties": MAX_VIEW_TABLES,
+            "additionalProperties": {
+                "type": "object",
+                "required": ["columns", "data"],
+                "additionalProperties": False,
+                "properties": {
+                    "columns": {"type": "array", "maxItems": 64, "items": {"type": "string", "maxLength": 80}},
+                    "data": {"type": "array", "items": {"type": "array", "maxItems": 64}},
+                },
+            },
+        },
+        "checksum": {"type": "string", "pattern": "^[0-9a-f]{32}$"},
+    },
+}
 
 
 def _payload_digest(tables: dict[str, Any]) -> str:
@@ -67,27 +110,42 @@ class ViewStore:
         os.replace(staging, self.path(key))
 
     @staticmethod
-    def check_raw(key: str, data: bytes) -> dict[str, pd.DataFrame]:
-        """The tables in a view file's bytes; ValueError when they are not a whole,
-        untampered view stored under `key`."""
-        try:
-            view = json.loads(data)
-            tables = view["tables"]
-            if view["key"] != key or content_key(view["identity"]) != key:
-                raise ValueError("view does not match its key")
-            if _payload_digest(tables) != view["checksum"]:
-                raise ValueError("view tables do not match their checksum")
-            return {name: pd.DataFrame(table["data"], columns=table["columns"]) for name, table in tables.items()}
-        except (KeyError, TypeError, AttributeError) as error:
-            raise ValueError(f"not a stored view ({type(error).__name__})") from None
+    def read_raw(key: str, data: bytes) -> dict[str, Any]:
+        """The view in a view file's bytes, checked against VIEW_SCHEMA, its key and its
+        checksum; a one-line ValueError when it is not a whole, untampered view stored under
+        `key`."""
+        view = read_json(data, VIEW_SCHEMA)
+        if view["key"] != key or content_key(view["identity"]) != key:
+            raise ValueError("view does not match its key")
+        if _payload_digest(view["tables"]) != view["checksum"]:
+            raise ValueError("view tables do not match their checksum")
+        return view
 
-    def load(self, key: str) -> dict[str, pd.DataFrame] | None:
-        """The tables stored under `key`, or None when there are none. A view that fails
-        its check is set aside (CorruptEntry) and will be measured again."""
+    @staticmethod
+    def view_tables(view: dict[str, Any], schema: dict[str, Table]) -> dict[str, pd.DataFrame]:
+        """The tables of a view read by read_raw, each checked against `schema` (the tables
+        its step type measures: exactly those, each with its columns and rows); ValueError."""
+        if set(view["tables"]) != set(schema):
+            raise ValueError(f"its tables are not {', '.join(sorted(schema))}")
+        tables = {}
+        for name, table in view["tables"].items():
+            if any(len(row) != len(table["columns"]) for row in table["data"]):
+                raise ValueError(f"a row of its table {name} does not fit its columns")
+            tables[name] = pd.DataFrame(table["data"], columns=table["columns"])
+            try:
+                check_table(tables[name], schema[name])
+            except ValueError as error:
+                raise ValueError(f"its table {name}: {error}") from None
+        return tables
+
+    def load(self, key: str, schema: dict[str, Table]) -> dict[str, pd.DataFrame] | None:
+        """The tables stored under `key`, checked against `schema`, or None when there are
+        none. A view that fails its check is set aside (CorruptEntry) and will be measured
+        again."""
         if not self.has(key):
             return None
         try:
-            return self.check_raw(key, self.path(key).read_bytes())
+            return self.view_tables(self.read_raw(key, self.path(key).read_bytes()), schema)
         except (OSError, ValueError) as error:
             raise _set_aside(self.root, key, str(error)) from None
 

@@ -15,14 +15,13 @@ step and the field.
 
 from __future__ import annotations
 
-import json
 import re
 import tomllib
 from pathlib import Path
 from typing import Any
 
 from core.errors import UserError
-from core.store.imports import PACK_DECK, PACK_ID, PACK_PINS, ImportedPack, imported_pack, imported_packs, valid_pins
+from core.store.imports import PACK_DECK, PACK_ID, PACK_PINS, ImportedPack, imported_pack, imported_packs, read_pins
 from core.story.model import Deck, Step
 from core.story.options import link_params
 from core.story.registry import STEP_TYPES, check_step
@@ -82,6 +81,8 @@ def parse_deck(text: str, name: str = "deck") -> Deck:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise UserError(f"{name} is not valid TOML: {error}") from None
+    except RecursionError:
+        raise UserError(f"{name} nests lists or tables too deeply to be a deck.") from None
     unknown = sorted(set(raw) - {"title", "steps"})
     if unknown:
         raise UserError(f"{name}: unknown top-level field(s) {unknown} (a deck has title and [[steps]]).")
@@ -174,9 +175,7 @@ def deck_by_name(name: str, root: Path | None = None) -> Deck:
     if pack is None:
         return deck
     try:
-        pins = json.loads((pack.folder / PACK_PINS).read_text())
-        if not valid_pins(pins):
-            raise ValueError
+        pins = read_pins(pack.folder / PACK_PINS)
     except (OSError, ValueError):
         raise UserError(
             f"The imported deck {name!r} has unreadable pins; remove its pack and unpack it again."

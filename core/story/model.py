@@ -6,7 +6,7 @@ options. A step carries its StepType, so it knows its runs without a registry lo
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +17,7 @@ from core.experiments.cells import SweepResult
 from core.settings.links import run_from_params
 from core.store.activations import ActivationSet
 from core.store.imports import ImportedPack
+from core.store.schema import Table
 from core.story.slides import Slide
 
 
@@ -26,7 +27,8 @@ class StepType:
     their checks; `draw(step, results)`: its Slide from cached results (core.story.results),
     None while they are missing; `runs`: the runs it draws from (None: it shows no results);
     `measure`: what it computes from one run's activations and sweep, stored as a view keyed
-    by `measured_options`; `required`: the fields a step of this type must set."""
+    by `measured_options`, whose tables are `view_tables` (each checked where it is loaded, a
+    pack's too); `required`: the fields a step of this type must set."""
 
     id: str
     description: str
@@ -36,6 +38,7 @@ class StepType:
     measure: Callable[[Step, ActivationSet, SweepResult], dict[str, pd.DataFrame]] | None = None
     measured_options: tuple[str, ...] = ()
     required: tuple[str, ...] = ()
+    view_tables: Mapping[str, Table] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from core.config import Run
 from core.errors import UserError
 from core.experiments.cells import SweepResult
+from core.experiments.sweep import check_fits
 from core.extraction.companions import sweep_activations
 from core.story.model import Deck, Step
 from core.story.results import Results
@@ -84,16 +85,25 @@ def compute(
     status: Callable[[str], None] = lambda message: None,
 ) -> int:
     """Compute what a deck lacks: each missing run with `run_one` (the caller's pipeline,
-    with its progress display), then each missing view, measured on the run's
-    activations. Returns how many runs and views were computed."""
+    with its progress display), then each missing view, measured from the sweep the step
+    draws on the activations that sweep was trained on, and stored beside that sweep
+    (Results.view_home): a view measured from a pack's sweep is the pack's, never this
+    machine's. Returns how many runs and views were computed."""
     runs, steps = missing(deck, results)
     for run in runs:
         run_one(run)
     for step in steps:
         status(f"Measuring step '{step.title}'")
-        extract, sweep = step.configs()
-        result = results.sweep((extract, sweep))
-        activations = sweep_activations(results.activations, results.keys((extract, sweep))[0], sweep)
-        tables = step.spec.measure(step, activations, result)
-        results.views.save(results.view_identity(step), tables)
+        found, home = results.locate(step.configs()), results.view_home(step)
+        if found is None or home is None:
+            raise UserError(f"Step '{step.title}' has no finished run to measure its view from.")
+        if not results.activations.has(found.activations):
+            raise UserError(
+                f"Step '{step.title}' is measured on the activations its run was trained on, which this machine "
+                "does not have" + (f"; its pack {found.pack.id} brought no view for it." if found.pack else ".")
+            )
+        result = results.load_sweep(found, step.configs()[1])
+        activations = sweep_activations(results.activations, found.activations, result.config)
+        check_fits(result, activations)
+        home.store.save(results.view_identity(step, found.key), step.spec.measure(step, activations, result))
     return len(runs) + len(steps)

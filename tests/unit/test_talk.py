@@ -13,126 +13,21 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import time
 import zipfile
 from pathlib import Path
 
-import numpy as np
 import pytest
-import torch
 
 import core.extraction.extract
 import core.extraction.models
-from core.config import to_jsonable
 from core.errors import UserError
-from core.experiments.sweep import run_sweep
-from core.extraction.extract import activation_key, extraction_identity
-from core.extraction.models import pick_device
-from core.settings.presets import DEMO
-from core.store.activations import ActivationStore
 from core.store.sweeps import SweepStore
 from core.story.deck import deck_by_name, parse_deck
 from core.story.pack import pack, unpack
 from core.story.registry import STEP_TYPES, compute, missing, slide
 from core.story.results import Results
 from core.story.talk_html import deck_html
-
-LAYERS = (2, 23)
-RUN = '{ p = "0.5,0.9", seeds = 2, epochs = 60, restarts = 2, n_train = 100, n_test = 200 }'
-DECK = f"""
-title = "Planted </script> talk"
-[[steps]]
-type = "text"
-title = "Hello <b>there</b>"
-body = "First paragraph.\\n\\nSecond [link](http://x)."
-notes = "say hi"
-[[steps]]
-type = "sweep"
-title = "Sweep"
-run = {RUN}
-reveal = 0.5
-[[steps]]
-type = "inspector"
-title = "One pair"
-run = {RUN}
-method = "lr_norm"
-[[steps]]
-type = "mechanism"
-title = "Mechanism"
-run = {RUN}
-[[steps]]
-type = "compare"
-title = "Own against training statistics"
-run = {RUN}
-runs = [{{}}, {{ test_norm = "train" }}]
-facet = "method"
-methods = ["ccs", "tpc"]
-[[steps]]
-type = "layers"
-title = "Layers"
-run = {RUN}
-layers = [2, 23]
-[[steps]]
-type = "remedies"
-title = "Remedies"
-run = {RUN}
-method = "lr_norm"
-remedies = ["oracle_balanced", "self_balanced"]
-[[steps]]
-type = "decomposition"
-title = "Decomposition"
-run = {RUN}
-methods = ["lr_norm", "ccs"]
-"""
-
-
-def plant_demo_activations(root: Path, n: int = 1600, d: int = 12, seed: int = 0, config=DEMO[0], layers=LAYERS) -> str:
-    """Write synthetic hidden states under the activation key of `config` (the demo's):
-    label 1 puts x+ a step along e0 and x- a step against it, plus noise and an
-    answer-token offset."""
-    key = activation_key(config)
-    rng = np.random.default_rng(seed)
-    labels = np.repeat([0, 1], n // 2)
-    rng.shuffle(labels)
-    truth = (2 * labels - 1)[:, None].astype(np.float32)
-    store = ActivationStore(root)
-    writer = store.begin(key, n, layers, d)
-    pos, neg = [], []
-    for position in range(len(layers)):
-        shared = rng.normal(size=(n, d)).astype(np.float32)
-        signal = np.zeros((n, d), dtype=np.float32)
-        signal[:, 0] = 1.5 * truth[:, 0] / (position + 1)
-        pos.append(shared + signal + rng.normal(scale=0.3, size=(n, d)).astype(np.float32) + 0.8)
-        neg.append(shared - signal + rng.normal(scale=0.3, size=(n, d)).astype(np.float32))
-    writer.write(np.arange(n), torch.from_numpy(np.stack(pos)), torch.from_numpy(np.stack(neg)))
-    identity = extraction_identity(config, pick_device("auto"))
-    writer.commit(
-        labels,
-        [f"review number {i}" for i in range(n)],
-        [f"rt-{i}" for i in range(n)],
-        {
-            "identity": identity,
-            "config": to_jsonable(config),
-            "key": key,
-            "created": time.time(),
-            "n": n,
-            "layers": list(layers),
-            "model_name": "planted",
-            "dataset_description": "planted truth along e0",
-        },
-    )
-    return key
-
-
-def sweep_runner(root: Path):
-    """A run_one for core.story.registry.compute: the sweep on the planted activations."""
-
-    def run_one(run):
-        extract, sweep = run
-        acts = ActivationStore(root).load(activation_key(extract), layers=[sweep.layer])
-        return run_sweep(acts, sweep, store=SweepStore(root))
-
-    return run_one
+from tests.planted import DECK, RUN, plant_demo_activations, sweep_runner
 
 
 @pytest.fixture
@@ -359,7 +254,7 @@ def test_a_pack_that_unpacks_to_more_than_its_caps_is_refused_before_reading(com
     _deck, results = computed
     (tmp_path / "talk.toml").write_text(DECK)
     pack(str(tmp_path / "talk.toml"), tmp_path / "talk.zip", root=results.root)
-    monkeypatch.setattr("core.story.pack.MAX_MEMBER_BYTES", 1000)  # a zip bomb, to scale
+    monkeypatch.setattr("core.story.pack_checks.MAX_MEMBER_BYTES", 1000)  # a zip bomb, to scale
     with pytest.raises(UserError, match="more than a pack may hold"):
         unpack(tmp_path / "talk.zip", root=tmp_path / "target")
     assert not (tmp_path / "target").exists()

@@ -8,7 +8,9 @@ from core.analysis.examples import flipping_example, prediction_trajectory
 from core.errors import UserError
 from core.experiments.cells import SweepResult
 from core.probes import METHOD_IDS
+from core.settings.validate import BOUNDS
 from core.store.activations import ActivationSet
+from core.store.schema import FLAG, FRACTION, INT, MAYBE_FRACTION, TEXT, Column, Table
 from core.story import options
 from core.story.model import Step, StepType, own_run
 from core.story.results import Results
@@ -55,6 +57,31 @@ def draw_inspector(step: Step, results: Results) -> Slide | None:
     return Slide(chart, Pair(str(pair["id"]), str(pair["text"]), int(pair["label"]), extract.template), caption)
 
 
+# What measure_inspector stores: the pair's verdict at each level of p, and the pair.
+VIEW_TABLES = {
+    "trajectory": Table(
+        {
+            "p": FRACTION,
+            "confidence": MAYBE_FRACTION,
+            "prediction": Column("int", choices=(0, 1)),
+            "correct": FLAG,
+        },
+        min_rows=1,
+        max_rows=int(BOUNDS["p_levels"].high),
+    ),
+    "pair": Table(
+        {
+            "id": TEXT,
+            "text": TEXT,
+            "label": Column("int", choices=(0, 1)),
+            "method": Column("text", choices=METHOD_IDS),
+            "seed": INT,
+        },
+        min_rows=1,
+        max_rows=1,
+    ),
+}
+
 STEP = StepType(
     "inspector",
     "one test pair's verdict as p grows: `method` (default ccs), `seed` (default the run's first), `example` "
@@ -64,4 +91,5 @@ STEP = StepType(
     own_run,
     measure_inspector,
     ("method", "seed", "example"),
+    view_tables=VIEW_TABLES,
 )

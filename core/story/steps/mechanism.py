@@ -10,13 +10,41 @@ import pandas as pd
 from core.analysis.mechanism import centering_table
 from core.errors import UserError
 from core.experiments.cells import SweepResult
+from core.settings.validate import BOUNDS
 from core.store.activations import ActivationSet
+from core.store.schema import FRACTION, INT, MAYBE_NUMBER, Table
 from core.story.model import Step, StepType, own_run
 from core.story.results import Results
 from core.story.slides import Slide
 from core.views.mechanism_charts import centering_chart, variance_chart
 
 MECHANISM_CHARTS = ("centering", "variance")
+# What measure_mechanism stores: core.analysis.mechanism.centering_table, a row per training draw.
+VIEW_TABLES = {
+    "centering": Table(
+        {
+            "p": FRACTION,
+            "seed": INT,
+            **dict.fromkeys(
+                (
+                    "mean_shift",
+                    "mean_shift_predicted",
+                    "true_position",
+                    "true_position_predicted",
+                    "false_position",
+                    "false_position_predicted",
+                    "variance",
+                    "variance_predicted",
+                    "truth_variance_ratio_predicted",
+                    "variance_ratio",
+                ),
+                MAYBE_NUMBER,
+            ),
+        },
+        min_rows=1,
+        max_rows=int(BOUNDS["p_levels"].high * BOUNDS["seeds"].high),
+    )
+}
 
 
 def mechanism_charts(value: Any, where: str) -> tuple[str, ...]:
@@ -60,4 +88,5 @@ STEP = StepType(
     draw_mechanism,
     own_run,
     measure_mechanism,
+    view_tables=VIEW_TABLES,
 )
