@@ -10,7 +10,9 @@ import unicodedata
 # Control (C0, DEL, C1), format (bidirectional overrides and isolates, zero-width marks,
 # tag characters), lone surrogates and the line and paragraph separators.
 _HIDDEN = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
-_KEPT = frozenset({"\u200d"})  # the zero-width joiner that builds emoji sequences changes no layout
+# The zero-width non-joiner and joiner shape Persian, Indic scripts and emoji sequences and
+# reorder or hide nothing.
+_KEPT = frozenset({"\u200c", "\u200d"})
 
 
 def _escape(character: str) -> str:

@@ -24,6 +24,10 @@ from core.extraction.models import pick_device
 from core.settings.presets import DEMO
 from core.store.activations import ActivationStore
 from core.store.sweeps import SweepStore
+from core.story.deck import parse_deck
+from core.story.pack import pack
+from core.story.registry import compute
+from core.story.results import Results
 
 LAYERS = (2, 23)
 RUN = '{ p = "0.5,0.9", seeds = 2, epochs = 60, restarts = 2, n_train = 100, n_test = 200 }'
@@ -141,7 +145,7 @@ def forge(source: Path, target: Path, change) -> Path:
                 if f"{folder}/{file}" in members
             }
             members[name] = json.dumps(record).encode()
-        except (ValueError, TypeError, KeyError):
+        except (ValueError, TypeError, KeyError, RecursionError):
             pass  # a record the change made unreadable on purpose stays as it is
     manifest["members"] = {name: hashlib.sha256(data).hexdigest() for name, data in members.items()}
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as out:
@@ -149,3 +153,21 @@ def forge(source: Path, target: Path, change) -> Path:
         for name, data in members.items():
             out.writestr(name, data)
     return target
+
+
+def compute_planted(root: Path, deck_text: str = DECK, seed: int = 0):
+    """(deck, Results) of `deck_text` with every result computed on activations planted in
+    the cache `root` (`seed` draws them: another seed is another machine's data under the same
+    keys, as a forger would plant it)."""
+    plant_demo_activations(root, seed=seed)
+    deck = parse_deck(deck_text, "planted.toml")
+    results = Results(root)
+    compute(deck, results, sweep_runner(root))
+    return deck, results
+
+
+def pack_planted(results: Results, folder: Path, deck_text: str = DECK, name: str = "talk") -> Path:
+    """`deck_text` (on runs computed in `results`' cache) packed as folder/NAME.zip."""
+    (folder / f"{name}.toml").write_text(deck_text)
+    pack(str(folder / f"{name}.toml"), folder / f"{name}.zip", root=results.root)
+    return folder / f"{name}.zip"

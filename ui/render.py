@@ -19,6 +19,7 @@ from core.config import Template
 from core.errors import UserError, public_message
 from core.story.slides import Pair
 from core.story.talk_html import pair_html
+from core.text import visible_text
 from core.views.export import save_chart_bytes
 
 _MARKDOWN_SPECIAL = re.compile("([" + re.escape(string.punctuation) + "])")
@@ -26,10 +27,11 @@ log = logging.getLogger("ccs_lab")
 
 
 def plain(text: object) -> str:
-    """`text` as inert Markdown: line breaks folded to spaces, every ASCII punctuation
-    character backslash-escaped (CommonMark's escape), so nothing in it becomes a link,
-    image, heading, formula, emoji or HTML."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+    """`text` as inert Markdown: line breaks folded to spaces, control and bidirectional
+    characters shown as escapes (core.text.visible_text), every ASCII punctuation character
+    backslash-escaped (CommonMark's escape), so nothing in it becomes a link, image, heading,
+    formula, emoji or HTML, or reorders what follows it."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", visible_text(" ".join(str(text).split())))
 
 
 def show_error(error: BaseException | str) -> None:

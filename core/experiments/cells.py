@@ -85,11 +85,11 @@ TENSOR_DTYPES = {torch.float16: "F16", torch.bfloat16: "BF16", torch.float32: "F
 FLOATS = ("F16", "BF16", "F32", "F64")
 
 
-def check_probe_layout(layout: Mapping[str, tuple[str, tuple[int, ...]]], config: SweepConfig) -> int:
+def check_probe_layout(layout: Mapping[str, tuple[str, tuple[int, ...]]], config: SweepConfig) -> None:
     """What probes_to_tensors writes for `config`, checked on the tensors' names, dtypes and
     shapes (`layout`: name -> (safetensors dtype, shape)) before any is read: the test split,
     and for each method its cells, weights, biases, losses and normalization statistics, of
-    one width d up to MAX_HIDDEN. Returns d; a one-line ValueError otherwise."""
+    one width up to MAX_HIDDEN; a one-line ValueError otherwise."""
     cells = len(config.p_levels) * len(config.seeds)
     widths = {shape[1] for name, (_, shape) in layout.items() if len(shape) == 2 and not name.endswith(".cells")}
     if len(widths) != 1 or not 1 <= next(iter(widths)) <= MAX_HIDDEN:
@@ -112,7 +112,6 @@ def check_probe_layout(layout: Mapping[str, tuple[str, tuple[int, ...]]], config
         dtypes, wanted = expected[name]
         if dtype not in dtypes or tuple(shape) != wanted:
             raise ValueError(f"its tensor {name} is {dtype} {list(shape)}, not {'/'.join(dtypes)} {list(wanted)}")
-    return width
 
 
 def check_probe_cells(cells: Mapping[str, np.ndarray], test_indices: np.ndarray, config: SweepConfig) -> None:

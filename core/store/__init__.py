@@ -7,4 +7,6 @@ block, and loaded without pickle. A damaged entry is set aside and recomputed, n
 - sweeps: SweepStore (a sweep's table and probes)
 - views: ViewStore (the small tables a deck step measures)
 - imports: imported packs, each in a folder of its own, apart from what was computed here
+- schema: what a file from another machine is checked against (JSON Schemas, table columns)
+- tensor_stream: a safetensors file checked while it streams, never held whole
 """

@@ -7,6 +7,7 @@
 - steps/: one module per step type, each defining its StepType
 - registry: STEP_TYPES, and what a deck lacks and how it is computed
 - deck: deck files (TOML) parsed, found by name, shipped in decks/ or imported
-- pack: a deck and every result it draws in one zip, and its checked import
+- pack: a deck and every result it draws in one zip, and its import
+- pack_checks: the border a pack crosses first: caps while it streams, schemas, checksums
 - talk_html: a deck as one self-contained HTML file
 """

@@ -33,11 +33,22 @@ from core.errors import UserError
 from core.experiments.cells import SweepResult
 from core.experiments.sweep import extraction_record
 from core.names import file_digest
-from core.store.imports import PACK_PINS, PACK_RECORD, free_pack_id, imported_folder, read_pack
+from core.store.imports import ID_DIGITS, PACK_PINS, PACK_RECORD, free_pack_id, imported_folder, read_pack
 from core.store.sweeps import SWEEP_FILES, SweepStore
 from core.story.deck import resolve_deck
 from core.story.model import Deck
-from core.story.pack_checks import CAPS, MANIFEST, PACK_FORMAT, blocks, check_pack, kind_of, members, refusal
+from core.story.pack_checks import (
+    CAPS,
+    MANIFEST,
+    PACK_FORMAT,
+    ZIP_ERRORS,
+    CheckedPack,
+    blocks,
+    check_pack,
+    kind_of,
+    members,
+    refusal,
+)
 from core.story.registry import compute, missing
 from core.story.results import Results, run_id
 
@@ -153,30 +164,48 @@ def unpack(path: Path, root: Path | None = None) -> tuple[str, Deck, PackReport]
     file_sha256 = file_digest(path)
     name, pins = checked.manifest["name"], checked.manifest["pins"]
     identifier, already = free_pack_id(path.name, file_sha256, root)
-    while not already:
-        folder = imported_folder(root)
-        folder.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".tmp-{identifier}-", dir=folder))
-        try:
-            _write_members(path, checked.digests, staging)
-            (staging / PACK_PINS).write_text(json.dumps(pins, indent=1))
-            record = {"deck": name, "title": checked.deck.title, "file_name": path.name, "sha256": file_sha256,
-                      "imported": time.time(), "library": checked.manifest.get("library")}  # fmt: skip
-            (staging / PACK_RECORD).write_text(json.dumps(record, indent=1, sort_keys=True))
-            try:
-                staging.rename(folder / identifier)
-                break
-            except OSError:
-                if not (folder / identifier).exists():
-                    raise
-            identifier, already = free_pack_id(path.name, file_sha256, root)  # taken meanwhile: look again
-        except OSError as error:
-            raise UserError(f"{path.name}: could not be written ({error.strerror}); nothing was imported.") from None
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
+    if not already:
+        identifier, already = _write_pack(path, checked, file_sha256, root)
     imported = read_pack(imported_folder(root) / identifier)
     report = PackReport(name, len(checked.records), checked.views, path.stat().st_size, identifier, already)
     return imported.address, Deck(checked.deck.title, checked.deck.steps, pins, imported), report
+
+
+def _write_pack(path: Path, checked: CheckedPack, file_sha256: str, root: Path | None) -> tuple[str, bool]:
+    """Write the checked pack into a staging folder beside the imported packs, then rename
+    it to the free id of its sha256 (another pack may claim an id meanwhile: then the next
+    is taken). Returns (id, whether this same pack had been imported meanwhile)."""
+    folder = imported_folder(root)
+    folder.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".tmp-pack-", dir=folder))
+    try:
+        _write_members(path, checked.digests, staging)
+        (staging / PACK_PINS).write_text(json.dumps(checked.manifest["pins"], indent=1))
+        record = {
+            "deck": checked.manifest["name"],
+            "title": checked.deck.title,
+            "file_name": path.name,
+            "sha256": file_sha256,
+            "imported": time.time(),
+            "library": checked.manifest.get("library"),
+        }
+        (staging / PACK_RECORD).write_text(json.dumps(record, indent=1, sort_keys=True))
+        for _attempt in ID_DIGITS:
+            identifier, already = free_pack_id(path.name, file_sha256, root)
+            if already:
+                return identifier, True
+            try:
+                staging.rename(folder / identifier)
+                return identifier, False
+            except OSError:
+                if not (folder / identifier).exists():
+                    raise
+        raise UserError(f"{path.name}: every id it could take was taken meanwhile; nothing was imported.")
+    except ZIP_ERRORS as error:
+        reason = getattr(error, "strerror", None) or str(error)[:120]
+        raise UserError(f"{path.name} could not be imported ({reason}); nothing was imported.") from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def _write_members(path: Path, digests: dict[str, str], staging: Path) -> None:

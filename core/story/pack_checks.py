@@ -113,7 +113,8 @@ class CheckedPack:
 
 
 def refusal(where: str, what: str) -> UserError:
-    """The one line a refused pack gets."""
+    """The one line a refused pack gets (a key in it shortened to its first 12 hex digits)."""
+    what = re.sub(r"[0-9a-f]{64}", lambda key: key.group()[:12] + "…", what)
     return UserError(f"{where}: {what}; nothing was imported.")
 
 
@@ -288,9 +289,11 @@ def _check_members(archive: zipfile.ZipFile, infos: dict[str, zipfile.ZipInfo], 
         records[key] = check_record(raw, key, where)
     deck_text = read_member(archive, infos, "deck.toml", CAPS["deck"], where, digests)
     try:
-        deck = parse_deck(deck_text.decode("utf-8"), f"{where}: deck.toml")
+        deck = parse_deck(deck_text.decode("utf-8"), "deck.toml")
     except UnicodeDecodeError:
         raise refusal(where, "its deck is not UTF-8 text") from None
+    except UserError as error:
+        raise refusal(where, str(error).rstrip(".")) from None
     pins = manifest["pins"]
     if any(pin[1] not in records or records[pin[1]]["activation_key"] != pin[0] for pin in pins.values()):
         raise refusal(where, "its pins name runs it does not hold")

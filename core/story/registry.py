@@ -94,8 +94,8 @@ def compute(
         run_one(run)
     for step in steps:
         status(f"Measuring step '{step.title}'")
-        found, home = results.locate(step.configs()), results.view_home(step)
-        if found is None or home is None:
+        found = results.locate(step.configs())
+        if found is None:
             raise UserError(f"Step '{step.title}' has no finished run to measure its view from.")
         if not results.activations.has(found.activations):
             raise UserError(
@@ -105,5 +105,6 @@ def compute(
         result = results.load_sweep(found, step.configs()[1])
         activations = sweep_activations(results.activations, found.activations, result.config)
         check_fits(result, activations)
-        home.store.save(results.view_identity(step, found.key), step.spec.measure(step, activations, result))
+        tables = step.spec.measure(step, activations, result)
+        results.view_home(step).store.save(results.view_identity(step, found.key), tables)
     return len(runs) + len(steps)

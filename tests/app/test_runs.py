@@ -62,3 +62,23 @@ def test_a_run_a_pack_brought_shows_its_origin_and_goes_only_with_its_pack(tiny_
     app.checkbox[0].check().run()
     next(b for b in app.button if b.label == "Remove pack").click().run()
     assert not app.exception and not folder.exists() and [r.key for r in list_runs()] == [own.key]
+
+
+def test_a_run_and_its_packs_copy_compare_under_addresses_of_their_own(tiny_run, isolated_cache, capsys):
+    """This machine's run and a pack's copy of it (the same key) are told apart: the legend
+    by their origin, the reproduce line by the copy's PACK_ID:KEY, which the CLI reads."""
+    [own] = list_runs()
+    folder = isolated_cache / "imported" / "talk-0123abcd"
+    shutil.copytree(isolated_cache / "sweeps" / own.key, folder / "sweeps" / own.key)
+    record = {"deck": "talk", "title": "T", "file_name": "talk.zip", "sha256": "0123abcd" + "0" * 56,
+              "imported": 1_800_014_400}  # fmt: skip
+    (folder / "pack.json").write_text(json.dumps(record))
+    app = open_page("app_pages/runs.py")
+    app.multiselect(key="runs_chosen").set_value([own.key, f"talk-0123abcd/{own.key}"]).run()
+    assert not app.exception
+    words = shown_command(app)
+    assert words[3:6] == ["compare", own.key[:12], f"talk-0123abcd:{own.key[:12]}"]
+    assert any(f"run talk-0123abcd:{own.key[:12]}, from pack talk-0123abcd" in text for text in texts(app, "caption"))
+    capsys.readouterr()
+    assert main(words[3:]) == 0
+    assert "origin computed here" in capsys.readouterr().out

@@ -26,6 +26,9 @@ FILES = {
     "K": "tests/unit/test_run_keys.py",
     "M": "tests/unit/test_metrics_and_charts.py",
     "O": "tests/unit/test_models.py",
+    "Q": "tests/unit/test_pack_border.py",
+    "W": "tests/app/test_pack_origin.py",
+    "U": "tests/app/test_runs.py",
 }
 
 
@@ -41,7 +44,7 @@ def named_tests() -> list[tuple[str, str]]:
     for row in table_rows():
         cell = row.rstrip(" |").rsplit(" | ", 1)[1]
         file, function = None, None
-        for token in re.findall(r"(?<![\w.])[ISHAPTDRCNXGBKMO](?= `)|`[^`]+`", cell):
+        for token in re.findall(r"(?<![\w.])[" + "".join(FILES) + r"](?= `)|`[^`]+`", cell):
             if token in FILES:
                 file = FILES[token]
                 continue

@@ -27,7 +27,7 @@ from core.story.pack import pack, unpack
 from core.story.registry import STEP_TYPES, compute, missing, slide
 from core.story.results import Results
 from core.story.talk_html import deck_html
-from tests.planted import DECK, RUN, plant_demo_activations, sweep_runner
+from tests.planted import DECK, RUN, pack_planted, plant_demo_activations, sweep_runner
 
 
 @pytest.fixture
@@ -299,10 +299,7 @@ def test_more_runs_than_colors_is_one_message():
 
 def packed(computed, tmp_path, deck_text: str = DECK, name: str = "talk") -> Path:
     """The computed planted deck (or `deck_text` on the same runs) packed as NAME.zip."""
-    _deck, results = computed
-    (tmp_path / f"{name}.toml").write_text(deck_text)
-    pack(str(tmp_path / f"{name}.toml"), tmp_path / f"{name}.zip", root=results.root)
-    return tmp_path / f"{name}.zip"
+    return pack_planted(computed[1], tmp_path, deck_text, name)
 
 
 def _snapshot(folder: Path) -> dict[str, bytes]:
