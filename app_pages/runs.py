@@ -137,7 +137,7 @@ reproduce(command_line("compare", [*addresses, "--metric", metric, "--methods", 
 for record, label in zip(chosen, labels):
     st.caption(
         plain(
-            f"{label} (run {run_address(record)}, {record.origin}): {len(record.config.seeds)} seeds, n_train "
+            f"{label} (run {run_address(record)}): {len(record.config.seeds)} seeds, n_train "
             f"{record.config.n_train}, balanced test split of {record.config.n_test}, layer "
             f"{record.config.layer}; unsupervised methods sign-resolved as max(acc, 1 - acc)."
         )

@@ -78,7 +78,8 @@ def test_a_run_and_its_packs_copy_compare_under_addresses_of_their_own(tiny_run,
     assert not app.exception
     words = shown_command(app)
     assert words[3:6] == ["compare", own.key[:12], f"talk-0123abcd:{own.key[:12]}"]
-    assert any(f"run talk-0123abcd:{own.key[:12]}, from pack talk-0123abcd" in text for text in texts(app, "caption"))
+    assert any(f"from pack talk-0123abcd, imported 2027-01-15 (run talk-0123abcd:{own.key[:12]})" in text
+               for text in texts(app, "caption"))  # fmt: skip
     capsys.readouterr()
     assert main(words[3:]) == 0
     assert "origin computed here" in capsys.readouterr().out
