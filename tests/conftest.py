@@ -7,11 +7,16 @@ Nothing here touches the network or the user's cache.
 from __future__ import annotations
 
 import csv
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+
+from core.story.deck import parse_deck
+from core.story.results import Results
+from tests.planted import DECK, compute_planted, drop_views, forge, pack_planted
 
 POSITIVE_WORDS = ["great", "wonderful", "moving", "funny", "brilliant", "charming", "sharp", "lovely"]
 NEGATIVE_WORDS = ["dull", "awful", "tedious", "clumsy", "boring", "messy", "flat", "tired"]
@@ -162,3 +167,34 @@ def converted_models(tmp_path_factory) -> Path:
 def bundled_model(isolated_cache, converted_models) -> None:
     """The test's cache with the session's converted bundled model in it."""
     (isolated_cache / "models").symlink_to(converted_models, target_is_directory=True)
+
+
+@pytest.fixture(scope="session")
+def planted_results(tmp_path_factory) -> Path:
+    """A cache holding the planted deck's activations and every result it draws
+    (tests.planted), computed once a session: `planted_deck` copies it, nothing writes to it."""
+    root = tmp_path_factory.mktemp("planted")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CCS_LAB_CACHE", str(root))
+        deck, _results = compute_planted(root)
+    assert len(deck.runs()) == 5 and sum(step.measured for step in deck.steps) == 2
+    return root
+
+
+@pytest.fixture
+def planted_deck(isolated_cache, planted_results):
+    """(deck, Results) of the planted deck with every result computed, in the test's own cache."""
+    shutil.copytree(planted_results, isolated_cache, dirs_exist_ok=True)
+    return parse_deck(DECK, "planted.toml"), Results(isolated_cache)
+
+
+@pytest.fixture(scope="session")
+def forged_planted_pack(tmp_path_factory) -> Path:
+    """The planted deck packed on another machine from other data planted under the same keys
+    (seed 7), its views left out, so that opening its deck measures them from its sweeps."""
+    root = tmp_path_factory.mktemp("forger")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CCS_LAB_CACHE", str(root / "cache"))
+        _deck, results = compute_planted(root / "cache", seed=7)
+        honest = pack_planted(results, root, name="honest")
+    return forge(honest, root / "talk.zip", drop_views)

@@ -127,6 +127,12 @@ def sweep_runner(root: Path):
     return run_one
 
 
+def drop_views(members: dict[str, bytes]) -> None:
+    """A forge() change: the pack's measured views left out."""
+    for name in [n for n in members if n.startswith("views/")]:
+        del members[name]
+
+
 def forge(source: Path, target: Path, change) -> Path:
     """A copy of the pack `source` whose members `change(members)` edits in place (a dict of
     name -> bytes, the manifest left out), re-signed as a forger would: each run's record

@@ -2,7 +2,8 @@
 mode and pressing "Compute this deck's results" measures its views into the pack's own
 folder; the owner's deck then still lacks all of its own results, computes them with the
 same button and draws exactly what a clean cache draws, without a word of the pack; and
-removing the pack leaves no file derived from it."""
+removing the pack leaves no file derived from it. The pages that show runs find none of the
+pack's."""
 
 from __future__ import annotations
 
@@ -13,15 +14,10 @@ from core.story.deck import parse_deck
 from core.story.pack import unpack
 from core.story.registry import slide
 from core.story.results import Results
-from tests.app.conftest import open_page, texts
-from tests.planted import DECK, compute_planted, forge, pack_planted, plant_demo_activations
+from tests.app.conftest import charts, open_page, texts
+from tests.planted import DECK, plant_demo_activations
 
 INSPECTOR = 3  # the planted deck's inspector step
-
-
-def drop_views(members):
-    for name in [n for n in members if n.startswith("views/")]:
-        del members[name]
 
 
 def files(folder):
@@ -40,14 +36,11 @@ def compute_step(deck: str, step: int) -> object:
 
 @pytest.mark.parametrize("mode", ["local", "shared"])
 def test_a_forged_packs_deck_computed_in_story_mode_leaves_the_owners_deck_as_a_clean_cache_draws_it(
-    mode, tmp_path, isolated_cache, monkeypatch
+    mode, forged_planted_pack, planted_results, tmp_path, isolated_cache, monkeypatch
 ):
     if mode == "shared":
         monkeypatch.setenv("CCS_LAB_SHARED", "1")
-    _deck, forger = compute_planted(tmp_path / "forger", seed=7)
-    pack_planted(forger, tmp_path, name="honest")
-    forged = forge(tmp_path / "honest.zip", tmp_path / "talk.zip", drop_views)
-    deck, clean = compute_planted(tmp_path / "clean", seed=0)
+    deck, clean = parse_deck(DECK, "planted.toml"), Results(planted_results)
     expected = slide(deck.steps[INSPECTOR - 1], clean)
 
     shipped = tmp_path / "decks"  # the owner's own deck, shipped beside the demo's
@@ -55,12 +48,17 @@ def test_a_forged_packs_deck_computed_in_story_mode_leaves_the_owners_deck_as_a_
     (shipped / "owner.toml").write_text(DECK)
     monkeypatch.setattr("core.story.deck.BUNDLED_DECKS", shipped)
     plant_demo_activations(isolated_cache, seed=0)
-    address, _imported, report = unpack(forged)
+    address, _imported, report = unpack(forged_planted_pack)
 
     app = compute_step(address, INSPECTOR)
     assert any(text.startswith(f"From pack {report.pack}") for text in texts(app, "caption"))
     assert len(list((imported_pack(report.pack).folder / "views").glob("*.json"))) == 2
     assert not (isolated_cache / "views").exists()
+
+    run = deck.steps[1].configs()
+    for page in ("app_pages/sweep.py", "app_pages/inspector.py", "app_pages/remedies.py"):
+        app = open_page(page, *run)  # the pages read this machine's results: as in a cache without the pack
+        assert not app.exception and not charts(app), page
 
     app = open_page("app_pages/present.py", query={"deck": "owner", "step": str(INSPECTOR)})
     assert any("lacks 5 run(s) and 2 measured view(s)" in text for text in texts(app, "info"))  # nothing leaked
@@ -74,4 +72,4 @@ def test_a_forged_packs_deck_computed_in_story_mode_leaves_the_owners_deck_as_a_
 
     remove_pack(report.pack)
     kept = {f for f in files(isolated_cache) if not f.startswith("activations/")}
-    assert kept == {f for f in files(clean.root) if not f.startswith("activations/")}
+    assert kept == {f for f in files(planted_results) if not f.startswith("activations/")}

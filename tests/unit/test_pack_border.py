@@ -41,7 +41,7 @@ from core.story.pack_checks import MAX_RATIO
 from core.story.registry import compute, missing, slide
 from core.story.results import Results
 from core.text import visible_text
-from tests.planted import DECK, RUN, compute_planted, forge, pack_planted, plant_demo_activations, sweep_runner
+from tests.planted import DECK, RUN, drop_views, forge, pack_planted, plant_demo_activations, sweep_runner
 
 MODELS_STEP = f"""
 [[steps]]
@@ -64,9 +64,10 @@ def plant(root: Path, seed: int) -> None:
             plant_demo_activations(root, seed=seed, config=extract, layers=extract.layers)
 
 
-def computed(root: Path, seed: int, deck_text: str = EVERY_STEP):
+def computed(root: Path, seed: int):
+    """(deck, Results) of EVERY_STEP with every result computed on activations planted with `seed`."""
     plant(root, seed)
-    deck = parse_deck(deck_text, "planted.toml")
+    deck = parse_deck(EVERY_STEP, "planted.toml")
     results = Results(root)
     compute(deck, results, sweep_runner(root))
     return deck, results
@@ -92,24 +93,32 @@ def files(folder: Path) -> set[str]:
     return {str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file() and ".locks" not in p.parts}
 
 
-def drop_views(members: dict[str, bytes]) -> None:
-    for name in [n for n in members if n.startswith("views/")]:
-        del members[name]
-
-
-@pytest.fixture
-def forged(tmp_path) -> Path:
-    """A pack made on another machine from other data planted under this machine's keys,
+@pytest.fixture(scope="module")
+def every_step_forged(tmp_path_factory) -> Path:
+    """EVERY_STEP packed on another machine from other data planted under this machine's keys,
     its views left out, so that opening its deck here measures them from its sweeps."""
-    _deck, results = computed(tmp_path / "forger", seed=7)
-    pack_planted(results, tmp_path, EVERY_STEP, "honest")
-    return forge(tmp_path / "honest.zip", tmp_path / "talk.zip", drop_views)
+    root = tmp_path_factory.mktemp("every-step-forger")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CCS_LAB_CACHE", str(root / "cache"))
+        _deck, results = computed(root / "cache", seed=7)
+        honest = pack_planted(results, root, EVERY_STEP, "honest")
+    return forge(honest, root / "talk.zip", drop_views)
+
+
+@pytest.fixture(scope="module")
+def every_step_clean(tmp_path_factory):
+    """(deck, Results) of EVERY_STEP computed in a clean cache, on this machine's data."""
+    root = tmp_path_factory.mktemp("every-step-clean")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CCS_LAB_CACHE", str(root))
+        return computed(root, seed=0)
 
 
 def test_a_forged_pack_changes_nothing_the_owners_deck_draws_and_goes_with_everything_derived(
-    forged, tmp_path, isolated_cache
+    every_step_forged, every_step_clean, isolated_cache
 ):
-    deck, clean = computed(tmp_path / "clean", seed=0)  # what a clean cache draws
+    forged = every_step_forged
+    deck, clean = every_step_clean  # what a clean cache draws
     expected = drawn(deck, clean)
     owner = isolated_cache
     plant(owner, seed=0)
@@ -138,25 +147,27 @@ def test_a_forged_pack_changes_nothing_the_owners_deck_draws_and_goes_with_every
     assert drawn(deck, Results(owner)) == expected
 
 
-def test_a_view_measured_from_a_packs_sweep_needs_the_activations_it_was_trained_on(forged, isolated_cache):
-    _address, imported, report = unpack(forged)  # this machine has no activations at all
+def test_a_view_measured_from_a_packs_sweep_needs_the_activations_it_was_trained_on(
+    forged_planted_pack, isolated_cache
+):
+    _address, imported, report = unpack(forged_planted_pack)  # this machine has no activations at all
     with pytest.raises(UserError, match=f"does not have; its pack {report.pack} brought no view"):
         compute(imported, Results.of_deck(imported), sweep_runner(isolated_cache))
     assert not (isolated_cache / "views").exists()
 
 
-def test_a_packs_sweep_that_does_not_fit_this_machines_activations_is_one_line(forged, isolated_cache):
+def test_a_packs_sweep_that_does_not_fit_this_machines_activations_is_one_line(forged_planted_pack, isolated_cache):
     plant_demo_activations(isolated_cache, n=1600, d=7)  # the same key, another width
-    _address, imported, _report = unpack(forged)
+    _address, imported, _report = unpack(forged_planted_pack)
     with pytest.raises(UserError, match="was not trained on these activations"):
         compute(imported, Results.of_deck(imported), sweep_runner(isolated_cache))
 
 
-def test_a_grid_summary_reads_nothing_a_pack_brought(tmp_path, isolated_cache):
+def test_a_grid_summary_reads_nothing_a_pack_brought(planted_deck, tmp_path, isolated_cache):
     """Grids, comparisons and remedies are computed from the runs a lookup finds: an owner's
     grid table and summary are the same before and after a pack with altered results under
     the very same keys is imported."""
-    deck, results = compute_planted(isolated_cache)
+    deck, results = planted_deck
     before = {r.key: load_run(r).table for r in list_runs()}
     pack_planted(results, tmp_path, name="honest")
 
@@ -178,8 +189,8 @@ CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u20
 HOSTILE_TITLE = "Talk\x1b]0;pwned\x07\x1b[2K\rshipped:\n  fake-deck\u202edrowssap\x9b31m\t\x00"
 
 
-def test_the_command_line_prints_no_control_character_from_any_imported_field(computed_deck, tmp_path, capsys):
-    _deck, results = computed_deck
+def test_the_command_line_prints_no_control_character_from_any_imported_field(planted_deck, tmp_path, capsys):
+    _deck, results = planted_deck
     text = DECK.replace('title = "Planted </script> talk"', f"title = {json.dumps(HOSTILE_TITLE)}")
     pack_planted(results, tmp_path, text, "honest")
 
@@ -223,19 +234,14 @@ def test_visible_text_escapes_what_a_terminal_acts_on_and_keeps_every_script(tex
     assert visible_text(shown) == shown  # nothing left to escape
 
 
-@pytest.fixture
-def computed_deck(isolated_cache):
-    return compute_planted(isolated_cache)
-
-
 def digest_colliding(monkeypatch):
     """Every pack file's sha256 begins with the same 8 hex digits, as two colliding packs' would."""
     real = core.story.pack.file_digest
     monkeypatch.setattr(core.story.pack, "file_digest", lambda path: "0" * 8 + real(path)[8:])
 
 
-def test_two_packs_whose_short_ids_collide_import_under_different_ids(computed_deck, tmp_path, monkeypatch):
-    _deck, results = computed_deck
+def test_two_packs_whose_short_ids_collide_import_under_different_ids(planted_deck, tmp_path, monkeypatch):
+    _deck, results = planted_deck
     digest_colliding(monkeypatch)
     zipped = []
     for title in ("First talk", "Second talk"):
@@ -271,10 +277,10 @@ def _drop_biases(members):
         members[name] = save_tensors({k: v for k, v in load_tensors(members[name]).items() if not k.endswith(".bias")})
 
 
-def _million_seeds(members):
+def _ten_thousand_seeds(members):
     for name in [n for n in members if n.endswith("info.json")]:
         record = json.loads(members[name])
-        record["config"]["seeds"] = list(range(10**6))
+        record["config"]["seeds"] = list(range(10_000))
         members[name] = json.dumps(record).encode()
 
 
@@ -289,7 +295,7 @@ HOSTILE_MEMBERS = {
     "probes-a-tensor-dropped": _drop_biases,
     "probes-not-safetensors": lambda m: m.update({n: b"\x10" + b"\x00" * 15 for n in m if n.endswith(".safetensors")}),
     "record-nested": lambda m: _nest(m, next(n for n in m if n.endswith("info.json"))),
-    "record-claims-a-million-seeds": _million_seeds,
+    "record-claims-10000-seeds": _ten_thousand_seeds,
     "deck-nested": lambda m: m.update({"deck.toml": b"title = " + b"[" * 100_000 + b"]" * 100_000}),
     "view-other-columns": lambda m: m.update(
         {n: d.replace(b'"confidence"', b'"confidance"') for n, d in m.items() if n.startswith("views/")}
@@ -299,8 +305,8 @@ HOSTILE_MEMBERS = {
 
 
 @pytest.mark.parametrize("case", list(HOSTILE_MEMBERS))
-def test_every_imported_table_and_json_file_is_held_to_its_schema(computed_deck, tmp_path, case):
-    _deck, results = computed_deck
+def test_every_imported_table_and_json_file_is_held_to_its_schema(planted_deck, tmp_path, case):
+    _deck, results = planted_deck
     pack_planted(results, tmp_path, name="honest")
     bad = forge(tmp_path / "honest.zip", tmp_path / "bad.zip", HOSTILE_MEMBERS[case])
     with pytest.raises(UserError) as error:
@@ -310,8 +316,8 @@ def test_every_imported_table_and_json_file_is_held_to_its_schema(computed_deck,
     assert not (tmp_path / "target").exists()
 
 
-def test_a_manifest_nested_100000_levels_is_one_line_and_nothing_is_written(computed_deck, tmp_path):
-    _deck, results = computed_deck
+def test_a_manifest_nested_100000_levels_is_one_line_and_nothing_is_written(planted_deck, tmp_path):
+    _deck, results = planted_deck
     pack_planted(results, tmp_path, name="honest")
     with zipfile.ZipFile(tmp_path / "honest.zip") as archive, zipfile.ZipFile(tmp_path / "bad.zip", "w") as out:
         for name in archive.namelist():
@@ -323,10 +329,10 @@ def test_a_manifest_nested_100000_levels_is_one_line_and_nothing_is_written(comp
     assert "\n" not in str(error.value) and not (tmp_path / "target").exists()
 
 
-def test_a_result_that_reached_the_cache_unchecked_is_one_line_when_drawn(computed_deck, tmp_path):
+def test_a_result_that_reached_the_cache_unchecked_is_one_line_when_drawn(planted_deck, tmp_path):
     """A pack imported before these checks, whose results table is other text: its deck
     says one line (the run set aside), never an unexpected error."""
-    _deck, results = computed_deck
+    _deck, results = planted_deck
     pack_planted(results, tmp_path)
     _address, imported, _report = unpack(tmp_path / "talk.zip", root=tmp_path / "there")
     folder = imported.pack.sweeps.root
@@ -352,8 +358,8 @@ def _zeros(out: zipfile.ZipFile, name: str, size: int) -> str:
     return digest.hexdigest()
 
 
-def test_members_beyond_the_labs_caps_are_refused_while_streaming_in_bounded_memory(computed_deck, tmp_path):
-    _deck, results = computed_deck
+def test_members_beyond_the_labs_caps_are_refused_while_streaming_in_bounded_memory(planted_deck, tmp_path):
+    _deck, results = planted_deck
     pack_planted(results, tmp_path, name="honest")
     with zipfile.ZipFile(tmp_path / "honest.zip") as archive:
         members = {name: archive.read(name) for name in archive.namelist()}
@@ -378,8 +384,8 @@ def test_members_beyond_the_labs_caps_are_refused_while_streaming_in_bounded_mem
     assert not (tmp_path / "target").exists()
 
 
-def test_a_packs_copy_of_a_run_has_an_address_of_its_own(computed_deck, tmp_path, capsys):
-    _deck, results = computed_deck
+def test_a_packs_copy_of_a_run_has_an_address_of_its_own(planted_deck, tmp_path, capsys):
+    _deck, results = planted_deck
     pack_planted(results, tmp_path)
     _address, _deck, report = unpack(tmp_path / "talk.zip")  # into the machine that computed it all
     records = list_runs()
@@ -396,10 +402,10 @@ def test_a_packs_copy_of_a_run_has_an_address_of_its_own(computed_deck, tmp_path
         assert main(["compare", own.key[:12], bad]) == 2
 
 
-def test_fuzzed_packs_are_refused_in_one_line_or_import_whole(computed_deck, tmp_path):
+def test_fuzzed_packs_are_refused_in_one_line_or_import_whole(planted_deck, tmp_path):
     """Random damage to random members, every checksum recomputed as a forger would: each
     pack is either refused with one line and nothing written, or imported and drawn."""
-    _deck, results = computed_deck
+    _deck, results = planted_deck
     pack_planted(results, tmp_path, name="honest")
     rng = np.random.default_rng(27)
     refused = 0

@@ -31,18 +31,6 @@ from tests.planted import DECK, RUN, pack_planted, plant_demo_activations, sweep
 
 
 @pytest.fixture
-def computed(isolated_cache):
-    """The planted deck with every result computed in the test's cache."""
-    plant_demo_activations(isolated_cache)
-    deck = parse_deck(DECK, "planted.toml")
-    results = Results(isolated_cache)
-    # 5 distinct runs (the compare, layers, remedies and decomposition steps reuse the sweep step's; the
-    # remedies step adds one per remedy) and 2 measured views
-    assert compute(deck, results, sweep_runner(isolated_cache)) == 7
-    return deck, results
-
-
-@pytest.fixture
 def no_model(monkeypatch):
     """A machine where no model can be loaded or extracted from."""
 
@@ -53,8 +41,8 @@ def no_model(monkeypatch):
     monkeypatch.setattr(core.extraction.extract, "extract", refuse)
 
 
-def test_every_step_type_draws_from_the_cache_and_nothing_is_computed_twice(computed):
-    deck, results = computed
+def test_every_step_type_draws_from_the_cache_and_nothing_is_computed_twice(planted_deck):
+    deck, results = planted_deck
     # every step type but the across-models one, which needs two models' activations (the next test)
     assert {step.type for step in deck.steps} == set(STEP_TYPES) - {"models"}
     assert missing(deck, results) == ([], [])
@@ -98,8 +86,10 @@ depths = ["middle", 2]\nmethods = ["ccs", "lr_norm"]\n""",
     assert "layer 15" not in shown.caption  # the panels, not the caption, say which layer
 
 
-def test_pack_then_unpack_into_an_empty_cache_with_no_model_draws_every_step(computed, tmp_path, monkeypatch, no_model):
-    deck, results = computed
+def test_pack_then_unpack_into_an_empty_cache_with_no_model_draws_every_step(
+    planted_deck, tmp_path, monkeypatch, no_model
+):
+    deck, results = planted_deck
     (tmp_path / "talk.toml").write_text(DECK)
     report = pack(str(tmp_path / "talk.toml"), tmp_path / "talk.zip", root=results.root)
     with zipfile.ZipFile(tmp_path / "talk.zip") as archive:
@@ -122,8 +112,8 @@ def test_pack_then_unpack_into_an_empty_cache_with_no_model_draws_every_step(com
     assert there.sweep(reopened.steps[1].configs()).table.equals(original)
 
 
-def test_pins_find_results_stored_under_another_machines_keys(computed, tmp_path, monkeypatch):
-    _deck, results = computed
+def test_pins_find_results_stored_under_another_machines_keys(planted_deck, tmp_path, monkeypatch):
+    _deck, results = planted_deck
     (tmp_path / "talk.toml").write_text(DECK)
     pack(str(tmp_path / "talk.toml"), tmp_path / "talk.zip", root=results.root)
     name, _deck, _report = unpack(tmp_path / "talk.zip", root=tmp_path / "there")
@@ -165,8 +155,8 @@ HOSTILE = {
 
 
 @pytest.mark.parametrize("case", list(HOSTILE))
-def test_a_damaged_or_hostile_pack_imports_nothing(computed, tmp_path, case):
-    _deck, results = computed
+def test_a_damaged_or_hostile_pack_imports_nothing(planted_deck, tmp_path, case):
+    _deck, results = planted_deck
     (tmp_path / "talk.toml").write_text(DECK)
     pack(str(tmp_path / "talk.toml"), tmp_path / "talk.zip", root=results.root)
     bad = HOSTILE[case](tmp_path / "talk.zip", tmp_path)
@@ -177,8 +167,8 @@ def test_a_damaged_or_hostile_pack_imports_nothing(computed, tmp_path, case):
     assert not target.exists() or not any(target.rglob("*.*"))
 
 
-def test_a_pack_whose_record_and_manifest_were_both_forged_is_refused(computed, tmp_path):
-    _deck, results = computed
+def test_a_pack_whose_record_and_manifest_were_both_forged_is_refused(planted_deck, tmp_path):
+    _deck, results = planted_deck
     (tmp_path / "talk.toml").write_text(DECK)
     pack(str(tmp_path / "talk.toml"), tmp_path / "talk.zip", root=results.root)
     import hashlib
@@ -200,8 +190,8 @@ def test_a_pack_whose_record_and_manifest_were_both_forged_is_refused(computed, 
     assert not (tmp_path / "target" / "sweeps").exists() and not (tmp_path / "target" / "imported").exists()
 
 
-def test_the_html_export_holds_every_chart_inline_and_escapes_all_text(computed):
-    deck, results = computed
+def test_the_html_export_holds_every_chart_inline_and_escapes_all_text(planted_deck):
+    deck, results = planted_deck
     page = deck_html(deck, results)
     assert page.count("<section") == len(deck.steps)
     charts = [step for step in deck.steps if step.type != "text"]
@@ -219,10 +209,10 @@ def test_html_export_of_a_deck_with_missing_results_names_the_step(isolated_cach
         deck_html(deck, Results(isolated_cache))
 
 
-def test_the_library_lists_each_run_once_and_names_what_differs(computed):
+def test_the_library_lists_each_run_once_and_names_what_differs(planted_deck):
     from core.experiments.runs import list_runs, record_labels
 
-    deck, results = computed
+    deck, results = planted_deck
     records = list_runs(results.root)
     assert len(records) == 5  # the per-method parts kept for reuse are not listed
     base, train = (next(r for r in records if r.config == run[1]) for run in deck.steps[4].runs())
@@ -230,13 +220,13 @@ def test_the_library_lists_each_run_once_and_names_what_differs(computed):
     assert base.extraction["model_name"] == "planted"
 
 
-def test_compare_on_the_command_line_writes_slide_sized_charts(computed, tmp_path, capsys):
+def test_compare_on_the_command_line_writes_slide_sized_charts(planted_deck, tmp_path, capsys):
     import struct
 
     from core.__main__ import main
     from core.experiments.runs import list_runs
 
-    deck, _results = computed
+    deck, _results = planted_deck
     base, train = (next(r for r in list_runs() if r.config == run[1]) for run in deck.steps[4].runs())
     assert main(["compare", base.key[:8], train.key[:8], "--chart", str(tmp_path / "c.png"), "--facet", "method"]) == 0
     printed = capsys.readouterr().out
@@ -250,8 +240,8 @@ def test_compare_on_the_command_line_writes_slide_sized_charts(computed, tmp_pat
     assert "is not a run key" in capsys.readouterr().err
 
 
-def test_a_pack_that_unpacks_to_more_than_its_caps_is_refused_before_reading(computed, tmp_path, monkeypatch):
-    _deck, results = computed
+def test_a_pack_that_unpacks_to_more_than_its_caps_is_refused_before_reading(planted_deck, tmp_path, monkeypatch):
+    _deck, results = planted_deck
     (tmp_path / "talk.toml").write_text(DECK)
     pack(str(tmp_path / "talk.toml"), tmp_path / "talk.zip", root=results.root)
     monkeypatch.setattr("core.story.pack_checks.MAX_MEMBER_BYTES", 1000)  # a zip bomb, to scale
@@ -260,10 +250,10 @@ def test_a_pack_that_unpacks_to_more_than_its_caps_is_refused_before_reading(com
     assert not (tmp_path / "target").exists()
 
 
-def test_a_pack_says_what_older_runs_were_extracted_from(computed, tmp_path):
+def test_a_pack_says_what_older_runs_were_extracted_from(planted_deck, tmp_path):
     from core.experiments.runs import describe_run, list_runs
 
-    _deck, results = computed
+    _deck, results = planted_deck
     for info_file in (results.root / "sweeps").glob("*/info.json"):  # stored before records carried it
         info = json.loads(info_file.read_text())
         info.pop("extraction")
@@ -297,20 +287,20 @@ def test_more_runs_than_colors_is_one_message():
         compare_chart(summary)
 
 
-def packed(computed, tmp_path, deck_text: str = DECK, name: str = "talk") -> Path:
+def packed(planted_deck, tmp_path, deck_text: str = DECK, name: str = "talk") -> Path:
     """The computed planted deck (or `deck_text` on the same runs) packed as NAME.zip."""
-    return pack_planted(computed[1], tmp_path, deck_text, name)
+    return pack_planted(planted_deck[1], tmp_path, deck_text, name)
 
 
 def _snapshot(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def test_a_planted_pack_never_answers_this_machines_lookups(computed, tmp_path):
+def test_a_planted_pack_never_answers_this_machines_lookups(planted_deck, tmp_path):
     """Results a pack brings under this machine's own keys (planted, or honest) change nothing
     this machine computes or shows outside that pack's deck, and unpack replaces nothing."""
-    deck, results = computed
-    zipped = packed(computed, tmp_path)
+    deck, results = planted_deck
+    zipped = packed(planted_deck, tmp_path)
     elsewhere = tmp_path / "elsewhere"  # a machine that has computed none of it
     _address, imported, _report = unpack(zipped, root=elsewhere)
     run = deck.steps[1].configs()
@@ -326,11 +316,11 @@ def test_a_planted_pack_never_answers_this_machines_lookups(computed, tmp_path):
     assert all(shown is not None and not shown.origin for shown in slides)  # this machine's own results first
 
 
-def test_an_imported_deck_never_shadows_a_shipped_one(computed, tmp_path, capsys):
+def test_an_imported_deck_never_shadows_a_shipped_one(planted_deck, tmp_path, capsys):
     from core.__main__ import main
     from core.story.deck import deck_names
 
-    zipped = packed(computed, tmp_path, name="demo")  # a pack whose deck is called like the shipped demo
+    zipped = packed(planted_deck, tmp_path, name="demo")  # a pack whose deck is called like the shipped demo
     address, _deck, report = unpack(zipped)
     assert address == f"{report.pack}/demo" and deck_by_name("demo").pack is None
     assert deck_by_name("demo").title != "Planted </script> talk"
@@ -340,13 +330,13 @@ def test_an_imported_deck_never_shadows_a_shipped_one(computed, tmp_path, capsys
     assert "demo" in shipped and address not in shipped and address in imported
 
 
-def test_the_same_pack_imports_once_and_removing_it_removes_what_it_brought(computed, tmp_path, capsys):
+def test_the_same_pack_imports_once_and_removing_it_removes_what_it_brought(planted_deck, tmp_path, capsys):
     from core.__main__ import main
     from core.experiments.runs import delete_run, list_runs
     from core.store.imports import imported_packs
 
-    _deck, results = computed
-    zipped = packed(computed, tmp_path)
+    _deck, results = planted_deck
+    zipped = packed(planted_deck, tmp_path)
     own = _snapshot(results.root / "sweeps")
     _address, _deck, first = unpack(zipped)
     _address, _deck, again = unpack(zipped)
@@ -374,8 +364,8 @@ PACK_CASES = {
 
 
 @pytest.mark.parametrize("case", list(PACK_CASES))
-def test_every_manifest_key_and_member_is_held_to_its_format_and_cap(computed, tmp_path, case):
-    zipped = packed(computed, tmp_path)
+def test_every_manifest_key_and_member_is_held_to_its_format_and_cap(planted_deck, tmp_path, case):
+    zipped = packed(planted_deck, tmp_path)
     with zipfile.ZipFile(zipped) as archive:
         members = {name: archive.read(name) for name in archive.namelist()}
     manifest = json.loads(members.pop("manifest.json"))
