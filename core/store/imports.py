@@ -23,7 +23,7 @@ from pathlib import Path
 
 from core.errors import UserError
 from core.paths import cache_root
-from core.store.schema import HEX_KEY, read_json, validate
+from core.store.schema import HEX_KEY, read_json
 from core.store.sweeps import SweepStore
 from core.store.views import ViewStore
 
@@ -52,15 +52,6 @@ RECORD_SCHEMA = {
         "imported": {"type": "number"},
     },
 }
-
-
-def valid_pins(pins: object) -> bool:
-    """Whether `pins` maps run ids to [activation key, sweep key], every one a cache key."""
-    try:
-        validate(pins, PINS_SCHEMA)
-    except ValueError:
-        return False
-    return True
 
 
 def read_pins(path: Path) -> dict[str, list[str]]:
