@@ -92,7 +92,7 @@ class ViewStore:
             name: json.loads(frame.to_json(orient="split", index=False, double_precision=15))
             for name, frame in tables.items()
         }
-        self.write_raw(
+        self._publish(
             key,
             json.dumps(
                 {"identity": identity, "key": key, "tables": columns, "checksum": _payload_digest(columns)}
@@ -100,9 +100,8 @@ class ViewStore:
         )
         return key
 
-    def write_raw(self, key: str, data: bytes) -> None:
-        """Publish a view file's bytes under `key` atomically (a pack's import uses this
-        after checking them with `check_raw`)."""
+    def _publish(self, key: str, data: bytes) -> None:
+        """Write a view file's bytes under `key` atomically (a temporary file renamed into place)."""
         self.root.mkdir(parents=True, exist_ok=True)
         handle, staging = tempfile.mkstemp(prefix=f".tmp-{key[:12]}-", dir=self.root)
         with os.fdopen(handle, "wb") as out:
