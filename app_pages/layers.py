@@ -5,13 +5,12 @@ import dataclasses
 import streamlit as st
 
 from core.cli.reproduce import command_line, names_local_files, run_arguments
-from core.config import DEFAULT_METHODS
 from core.errors import UserError
 from core.experiments.layers import run_layer_scan
 from core.experiments.sweep import sweep_key
 from core.extraction.extract import activation_key
 from core.metrics import METRICS, summarize
-from core.probes import METHOD_IDS
+from core.probes import DEMO_METHODS, METHOD_IDS
 from core.store.activations import ActivationStore
 from core.store.sweeps import SweepStore
 from core.views.charts import layer_chart
@@ -36,7 +35,7 @@ if layers is None:
 with st.form("layer_form"):
     c = st.columns(4)
     imbalanced = c[0].selectbox("Imbalanced p", [0.7, 0.8, 0.9, 0.95], index=3)
-    methods = c[1].multiselect("Methods", METHOD_IDS, default=list(DEFAULT_METHODS), format_func=method_label)
+    methods = c[1].multiselect("Methods", METHOD_IDS, default=list(DEMO_METHODS), format_func=method_label)
     seeds = c[2].number_input("Seeds", 1, 20, 3, help="3 or more for an interval that means something.")
     ccs = ccs_optimizer_field(c[3], sweep.ccs, key="layers_optimizer")
     run = st.form_submit_button("Run layer scan", type="primary")

@@ -13,10 +13,10 @@ from core.analysis.remedies import (
     with_threshold_remedies,
 )
 from core.cli.reproduce import command_line, names_local_files, run_arguments
-from core.config import DEPLOYMENT
 from core.errors import UserError
 from core.metrics import THRESHOLD_REMEDIES
 from core.normalizations import BASELINE, NORMALIZATION_REGISTRY, REMEDIES
+from core.settings.sweep import DEPLOYMENT
 from core.views.export import safe_csv
 from core.views.remedy_charts import decomposition_chart, remedy_chart
 from core.views.report import chart_caption, recovered_share_table

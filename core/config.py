@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -101,45 +102,9 @@ class CCSConfig:
     weight_decay: float = 0.01
 
 
-# What a sweep trains when it names no methods: the demo's five (core.probes has them all;
-# the others are chosen explicitly, so the demo's results stay as they were).
-DEFAULT_METHODS = ("ccs", "tpc", "lr_raw", "lr_norm", "random")
-TEST_NORMALIZATIONS = ("own", "train")
-DEPLOYMENT = "train"  # the test protocol of a deployment: the test split read with the training statistics
-
-
-@dataclass(frozen=True)
-class SweepConfig:
-    """An imbalance sweep: every method trained at every p level and seed.
-
-    p is the fraction of the `n_train` training pairs whose + completion is true.
-    The test split (`n_test` pairs, balanced) is fixed by `split_seed` and held out
-    from every training draw. `test_normalization` "own" normalizes the test split
-    with its own statistics (the reference code); "train" uses the training
-    statistics (an unsupervised deployment on data you cannot re-center).
-    """
-
-    layer: int = 23
-    p_levels: tuple[float, ...] = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95)
-    n_train: int = 400
-    n_test: int = 600
-    seeds: tuple[int, ...] = tuple(range(10))
-    methods: tuple[str, ...] = DEFAULT_METHODS
-    normalization: str = "mean"
-    test_normalization: str = "own"
-    split_seed: int = 0
-    ccs: CCSConfig = field(default_factory=CCSConfig)
-    # The negated question of the negation_pooled normalization; None: the prompt + " not".
-    # Left out of keys while None, so the keys of sweeps made before it stay the same.
-    negated_prompt: str | None = field(default=None, metadata={"omit_when_default": True})
-
-
 # How long work reports progress: progress(done, total, message), called as it goes; it
 # may raise to stop the work (nothing partial is cached).
 ProgressFn = Callable[[int, int, str], None]
-
-# A run: what to extract and how to sweep it (decks, remedies and grids name runs this way).
-Run = tuple[ExtractConfig, SweepConfig]
 
 
 def negated_prompt(prompt: str, override: str | None = None) -> str:
@@ -186,11 +151,12 @@ def from_dict(cls: type, data: dict) -> Any:
     unknown = set(data) - set(names)
     if unknown:
         raise ValueError(f"{cls.__name__} has no field(s) {sorted(unknown)}")
-    nested = {"model": ModelSpec, "dataset": DatasetSpec, "template": Template, "ccs": CCSConfig}
+    hints = typing.get_type_hints(cls)
     kwargs = {}
     for key, value in data.items():
-        if key in nested and isinstance(value, dict):
-            kwargs[key] = from_dict(nested[key], value)
+        nested = hints[key]
+        if dataclasses.is_dataclass(nested) and isinstance(value, dict):
+            kwargs[key] = from_dict(nested, value)
         else:
             kwargs[key] = _tuple(value)
     return cls(**kwargs)

@@ -6,9 +6,10 @@ the first time, a few seconds from the cache after that. Every object here is on
 dashboard and `python -m core` use too; see the API reference for the rest.
 """
 
-from core.config import ExtractConfig, SweepConfig
+from core.config import ExtractConfig
 from core.experiments.pipeline import run_pipeline
 from core.metrics import summarize
+from core.settings.sweep import SweepConfig
 from core.views.charts import imbalance_chart
 from core.views.export import save_chart
 from core.views.report import describe_sweep, format_summary

@@ -10,7 +10,7 @@ import numpy as np
 import streamlit as st
 
 from core.analysis.mechanism import centering_table
-from core.config import DatasetSpec, ExtractConfig, ModelSpec, SweepConfig
+from core.config import DatasetSpec, ExtractConfig, ModelSpec
 from core.data.loaders import load_dataset
 from core.experiments.cells import SweepResult
 from core.experiments.pipeline import cached_run
@@ -18,6 +18,7 @@ from core.experiments.sweep import load_sweep
 from core.extraction.companions import sweep_activations
 from core.extraction.extract import activation_key
 from core.extraction.models import LoadedModel, load_model, load_tokenizer
+from core.settings.sweep import SweepConfig
 from core.store.activations import ActivationSet, ActivationStore
 from core.store.entries import CorruptEntry, quarantine
 from core.store.sweeps import SweepStore

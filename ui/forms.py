@@ -7,10 +7,11 @@ import dataclasses
 
 import streamlit as st
 
-from core.config import CCSConfig, SweepConfig
+from core.config import CCSConfig
 from core.normalizations import NEGATED, NORMALIZATION_REGISTRY, NORMALIZATIONS
 from core.probes import METHOD_IDS
 from core.settings.presets import CCS_OPTIMIZERS, optimizer_name, with_optimizer
+from core.settings.sweep import SweepConfig
 from core.settings.validate import BOUNDS, MAX_PROMPT_CHARS
 from core.views.style import method_label
 from ui.serving import shared

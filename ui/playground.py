@@ -6,10 +6,11 @@ from __future__ import annotations
 import streamlit as st
 
 from core.analysis.theory import synthetic_pairs
-from core.config import CCSConfig, SweepConfig
+from core.config import CCSConfig
 from core.experiments.sweep import run_sweep
 from core.metrics import summarize
 from core.probes import METHOD_IDS
+from core.settings.sweep import SweepConfig
 from core.views.style import method_label
 
 N_PAIRS = 2000

@@ -7,9 +7,10 @@ import time
 
 import streamlit as st
 
-from core.config import ExtractConfig, SweepConfig
+from core.config import ExtractConfig
 from core.experiments.cells import SweepResult
 from core.experiments.pipeline import SHARED_WORK_SECONDS, run_pipeline
+from core.settings.sweep import SweepConfig
 from ui.cache import model_loader
 from ui.render import plain
 from ui.serving import shared, uploads_folder

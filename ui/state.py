@@ -7,13 +7,14 @@ from pathlib import Path
 
 import streamlit as st
 
-from core.config import BUNDLED, ExtractConfig, SweepConfig
+from core.config import BUNDLED, ExtractConfig
 from core.data.bundled import BUNDLED_DATASETS
 from core.errors import UserError
 from core.models import model_label, offline_model_id
 from core.names import is_digest, is_local_path
 from core.settings.links import extract_to_params, run_from_params, sweep_to_params
 from core.settings.presets import DEMO
+from core.settings.sweep import SweepConfig
 from core.settings.validate import check_run
 from ui.render import show_error
 from ui.serving import shared

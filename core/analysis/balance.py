@@ -21,10 +21,10 @@ import pandas as pd
 import torch
 from scipy import stats
 
-from core.config import SweepConfig
 from core.data.sampling import split_test, training_draw
 from core.normalizations import fit_stats
 from core.probes.mixture import consistency_direction, two_gaussians, two_gaussians_many
+from core.settings.sweep import SweepConfig
 from core.store.activations import ActivationSet
 
 COMPARED = ("mean", "em_balanced", "prior_shift", "self_balanced", "prior_given")

@@ -19,11 +19,11 @@ import pandas as pd
 import torch
 
 from core.analysis.theory import truth_variance_ratio
-from core.config import SweepConfig
 from core.data.sampling import split_test, training_draw
 from core.experiments.cells import SweepResult
 from core.normalizations import NORMALIZATION_REGISTRY
 from core.probes import logistic_twins
+from core.settings.sweep import SweepConfig
 from core.store.activations import ActivationSet
 
 

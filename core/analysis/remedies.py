@@ -19,9 +19,10 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
-from core.config import DEPLOYMENT, ExtractConfig, SweepConfig
+from core.config import ExtractConfig
 from core.metrics import THRESHOLD_REMEDIES, mean_ci, summarize
 from core.normalizations import BASELINE
+from core.settings.sweep import DEPLOYMENT, SweepConfig
 
 Run = tuple[ExtractConfig, SweepConfig]
 # Below this mean drop (accuracy points) there is nothing to recover: a share of it would be noise.

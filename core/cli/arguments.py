@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from core.cli.output import say
-from core.config import BUNDLED, TEST_NORMALIZATIONS, DatasetSpec, ExtractConfig, ModelSpec, SweepConfig
+from core.config import BUNDLED, DatasetSpec, ExtractConfig, ModelSpec
 from core.data.bundled import BUNDLED_DATASETS
 from core.data.prompts import TEMPLATES
 from core.errors import UserError
@@ -23,6 +23,7 @@ from core.names import is_digest, local_or_id
 from core.normalizations import NORMALIZATION_REGISTRY, NORMALIZATIONS
 from core.probes import METHOD_IDS
 from core.settings.presets import PRESETS, with_optimizer
+from core.settings.sweep import TEST_NORMALIZATIONS, SweepConfig
 from core.settings.validate import check_number, check_run
 
 

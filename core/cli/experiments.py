@@ -15,7 +15,7 @@ from core.cli.arguments import (
     extract_config_from,
 )
 from core.cli.output import checked_outputs, say, say_block, status_printer, tqdm_progress
-from core.config import ExtractConfig, Run
+from core.config import ExtractConfig
 from core.errors import short_path
 from core.experiments.layers import scan_every_layer
 from core.experiments.pipeline import PipelineRun, run_pipeline
@@ -23,6 +23,7 @@ from core.extraction.extract import extract
 from core.extraction.models import check_device
 from core.metrics import summarize
 from core.models.known import known_hidden_states
+from core.settings.sweep import Run
 from core.settings.validate import check_extract, check_layers_exist, check_number
 from core.store.activations import ActivationStore
 from core.views.charts import imbalance_chart, layer_chart

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import shlex
 
-from core.config import BUNDLED, DatasetSpec, ExtractConfig, SweepConfig, Template
+from core.config import BUNDLED, DatasetSpec, ExtractConfig, Template
 from core.data.bundled import BUNDLED_DATASETS
 from core.settings.links import extract_to_params, sweep_to_params
 from core.settings.presets import DEMO
+from core.settings.sweep import SweepConfig
 
 # Each link parameter and the option of `python -m core` that sets the same field.
 OPTION_OF_PARAM = {

@@ -13,10 +13,10 @@ import numpy as np
 import pandas as pd
 import torch
 
-from core.config import SweepConfig
 from core.normalizations.stats import STAT_FIELDS, NormStats
 from core.probes import METHOD_REGISTRY
 from core.probes.base import PairScores, pair_scores
+from core.settings.sweep import SweepConfig
 
 
 @dataclass

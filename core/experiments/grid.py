@@ -40,7 +40,7 @@ from typing import Any
 
 import pandas as pd
 
-from core.config import BUNDLED, DatasetSpec, ExtractConfig, ModelSpec, ProgressFn, SweepConfig, Template
+from core.config import BUNDLED, DatasetSpec, ExtractConfig, ModelSpec, ProgressFn, Template
 from core.data.bundled import bundled_set
 from core.errors import UserError
 from core.experiments.cells import SweepResult
@@ -52,6 +52,7 @@ from core.models.depth import is_depth, resolve_layer
 from core.models.known import known_hidden_states
 from core.names import local_or_id
 from core.settings.links import run_from_params
+from core.settings.sweep import SweepConfig
 from core.settings.validate import check_layers_exist, check_run
 from core.store.activations import ActivationStore
 from core.store.sweeps import SweepStore

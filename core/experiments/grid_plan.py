@@ -10,12 +10,13 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass, field
 
-from core.config import ExtractConfig, SweepConfig
+from core.config import ExtractConfig
 from core.experiments.grid import Grid
 from core.experiments.runs import RunRecord, list_runs
 from core.experiments.sweep import sweep_key
 from core.extraction.extract import activation_key
 from core.models.known import known_hidden_states
+from core.settings.sweep import SweepConfig
 from core.store.activations import ActivationStore
 from core.store.sweeps import SweepStore
 

@@ -20,12 +20,13 @@ from urllib.parse import urlparse
 
 import pandas as pd
 
-from core.config import ExtractConfig, ProgressFn, SweepConfig, from_dict, to_jsonable
+from core.config import ExtractConfig, ProgressFn, from_dict, to_jsonable
 from core.errors import UserError
 from core.experiments.grid import Grid, GridOutcome, run_grid_sweep, tag
 from core.experiments.sweep import load_sweep
 from core.extraction.extract import extract
 from core.paths import cache_root
+from core.settings.sweep import SweepConfig
 from core.store.activations import ActivationStore
 from core.store.sweeps import SweepStore
 

@@ -9,11 +9,12 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from core.config import ExtractConfig, ProgressFn, SweepConfig
+from core.config import ExtractConfig, ProgressFn
 from core.experiments.pipeline import run_pipeline
 from core.experiments.sweep import run_sweep
 from core.extraction.companions import sweep_activations
 from core.extraction.extract import ExtractionOutcome
+from core.settings.sweep import SweepConfig
 from core.store.activations import ActivationStore
 from core.store.sweeps import SweepStore
 

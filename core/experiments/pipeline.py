@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.config import ExtractConfig, ProgressFn, SweepConfig
+from core.config import ExtractConfig, ProgressFn
 from core.errors import UserError
 from core.experiments.cells import SweepResult
 from core.experiments.sweep import load_sweep, run_sweep, sweep_key
@@ -18,6 +18,7 @@ from core.extraction.companions import ensure_companion, sweep_activations
 from core.extraction.extract import ExtractionOutcome, activation_key, extract
 from core.extraction.models import LoadedModel, load_model
 from core.models.known import known_hidden_states
+from core.settings.sweep import SweepConfig
 from core.settings.validate import check_layers_exist, check_run
 from core.store.activations import ActivationStore
 from core.store.entries import CorruptEntry

@@ -19,12 +19,13 @@ from typing import Any
 
 import pandas as pd
 
-from core.config import SweepConfig, from_dict
+from core.config import from_dict
 from core.errors import UserError
 from core.experiments.cells import SweepResult
 from core.experiments.sweep import extraction_record, load_sweep, method_config, sweep_key
 from core.metrics import summarize
 from core.settings.presets import optimizer_name
+from core.settings.sweep import SweepConfig
 from core.store.activations import ActivationStore
 from core.store.entries import folder_bytes
 from core.store.imports import PACK_ID, ImportedPack, imported_pack, imported_packs

@@ -27,7 +27,7 @@ from collections.abc import Callable
 import pandas as pd
 
 from core import __version__
-from core.config import CCSConfig, ProgressFn, SweepConfig, config_hash, to_jsonable
+from core.config import CCSConfig, ProgressFn, config_hash, to_jsonable
 from core.errors import UserError
 from core.experiments.cells import (
     SweepResult,
@@ -39,6 +39,7 @@ from core.experiments.training import train_cells
 from core.metrics import METRICS
 from core.normalizations import NEGATED, NORMALIZATION_REGISTRY
 from core.probes import METHOD_IDS
+from core.settings.sweep import SweepConfig
 from core.settings.validate import check_sweep
 from core.store.activations import ActivationSet
 from core.store.entries import CorruptEntry, content_key, error_reason, key_lock, quarantine

@@ -17,7 +17,7 @@ import pandas as pd
 import torch
 from threadpoolctl import threadpool_limits
 
-from core.config import DEPLOYMENT, ProgressFn, SweepConfig
+from core.config import ProgressFn
 from core.data.sampling import check_pool, split_test, training_draw
 from core.errors import UserError
 from core.experiments.cells import (
@@ -34,6 +34,7 @@ from core.probes import METHOD_REGISTRY, PAIR
 from core.probes.ccs import CCSProblem, initial_parameters, train_ccs
 from core.probes.mixture import two_gaussians_many
 from core.probes.supervised import shifted_intercept
+from core.settings.sweep import DEPLOYMENT, SweepConfig
 from core.store.activations import ActivationSet
 
 

@@ -21,7 +21,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from core.config import ExtractConfig, ProgressFn, SweepConfig, Template, from_dict, negated_prompt
+from core.config import ExtractConfig, ProgressFn, Template, from_dict, negated_prompt
 from core.data.prompts import render_pair
 from core.errors import UserError
 from core.extraction.extract import stream_pairs
@@ -29,6 +29,7 @@ from core.extraction.forward import tokenize
 from core.extraction.models import LoadedModel, load_model, pick_device
 from core.normalizations import NEGATED, NORMALIZATION_REGISTRY
 from core.normalizations.content_free import CONTENT_FREE_TEXTS
+from core.settings.sweep import SweepConfig
 from core.store.activations import ActivationSet, ActivationStore
 from core.store.entries import content_key, key_lock
 

@@ -3,8 +3,8 @@ it reads, how it scores a pair and how it is fitted. The CLI's choices, the form
 links, decks, charts, the sweep's dispatch and reports all read this registry, so adding a
 method is one module with its fit plus one entry here; an unknown id is an error.
 
-Which methods a sweep trains when it names none is the default of
-core.config.SweepConfig.methods (the demo's five).
+Which methods a sweep trains when it names none are the ones flagged `demo` (DEMO_METHODS,
+the default of core.settings.sweep.SweepConfig.methods).
 """
 
 from __future__ import annotations
@@ -88,6 +88,7 @@ class Method:
     fit: Callable[..., FitResult] | None = None
     shift_equivariant: bool = False
     remedy_for: str | None = None  # the method this one is a label-free remedy of (same fit, classes balanced)
+    demo: bool = False  # one of the demo's methods, which a sweep trains when it names none
 
 
 # Colors: Okabe & Ito's colorblind-safe palette (its yellow swapped for grey, which reads on white
@@ -103,6 +104,7 @@ METHOD_REGISTRY = {
             True,
             PAIR,
             "Contrast-Consistent Search on per-side normalized pairs (reference optimizer).",
+            demo=True,
         ),
         Method(
             "tpc",
@@ -113,6 +115,7 @@ METHOD_REGISTRY = {
             DIFFERENCE,
             "Top principal component of the normalized differences.",
             _fit_tpc,
+            demo=True,
         ),
         Method(
             "lr_raw",
@@ -124,6 +127,7 @@ METHOD_REGISTRY = {
             "Logistic regression on x+ - x- without normalization: the supervised ceiling.",
             _fit_logistic,
             True,
+            demo=True,
         ),
         Method(
             "lr_norm",
@@ -135,6 +139,7 @@ METHOD_REGISTRY = {
             "Logistic regression on the normalized inputs CCS sees: what normalization removes.",
             _fit_logistic,
             True,
+            demo=True,
         ),
         Method(
             "random",
@@ -145,6 +150,7 @@ METHOD_REGISTRY = {
             DIFFERENCE,
             "A random unit direction: the floor.",
             _fit_random,
+            demo=True,
         ),
         Method(
             "vinc",
@@ -205,6 +211,7 @@ METHOD_REGISTRY = {
     )
 }
 METHOD_IDS = tuple(METHOD_REGISTRY)
+DEMO_METHODS = tuple(method.id for method in METHOD_REGISTRY.values() if method.demo)
 
 
 def logistic_twins() -> tuple[str, str] | None:

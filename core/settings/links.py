@@ -16,16 +16,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from core.config import (
-    BUNDLED,
-    BUNDLED_DEFAULT,
-    TEST_NORMALIZATIONS,
-    DatasetSpec,
-    ExtractConfig,
-    ModelSpec,
-    Run,
-    SweepConfig,
-)
+from core.config import BUNDLED, BUNDLED_DEFAULT, DatasetSpec, ExtractConfig, ModelSpec
 from core.data.uploads import csv_identity
 from core.errors import UserError
 from core.models import OFFLINE_MODELS, model_label, offline_model_id
@@ -35,6 +26,7 @@ from core.names import is_digest, is_hub_id
 from core.normalizations import NORMALIZATIONS
 from core.probes import METHOD_IDS
 from core.settings.presets import DEMO
+from core.settings.sweep import TEST_NORMALIZATIONS, Run, SweepConfig
 from core.settings.validate import check_extract, check_sweep
 
 

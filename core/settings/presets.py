@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from core.config import CCSConfig, ExtractConfig, SweepConfig
+from core.config import CCSConfig, ExtractConfig
+from core.settings.sweep import SweepConfig
 
 # The offline demo: bundled SmolLM2-135M-Instruct, 1,600 Rotten Tomatoes snippets (800
 # per class) with the Burns-style template, all layers extracted; the sweep reads

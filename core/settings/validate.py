@@ -13,7 +13,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from core.config import BUNDLED, TEST_NORMALIZATIONS, TEXT_SLOT, ExtractConfig, SweepConfig
+from core.config import BUNDLED, TEXT_SLOT, ExtractConfig
 from core.data.bundled import bundled_set
 from core.data.prompts import validate_template
 from core.data.sampling import check_counts, test_counts
@@ -21,6 +21,7 @@ from core.errors import UserError
 from core.names import is_digest, is_hub_id, is_local_path
 from core.normalizations import NORMALIZATIONS
 from core.probes import METHOD_IDS
+from core.settings.sweep import TEST_NORMALIZATIONS, SweepConfig
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,9 @@ from typing import Any
 
 import pandas as pd
 
-from core.config import Run
 from core.experiments.cells import SweepResult
 from core.settings.links import run_from_params
+from core.settings.sweep import Run
 from core.store.activations import ActivationSet
 from core.store.imports import ImportedPack
 from core.store.schema import Table

@@ -28,11 +28,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core import __version__
-from core.config import Run
 from core.errors import UserError
 from core.experiments.cells import SweepResult
 from core.experiments.sweep import extraction_record
 from core.names import file_digest
+from core.settings.sweep import Run
 from core.store.imports import ID_DIGITS, PACK_PINS, PACK_RECORD, free_pack_id, imported_folder, read_pack
 from core.store.sweeps import SWEEP_FILES, SweepStore
 from core.story.deck import resolve_deck

@@ -24,11 +24,12 @@ from typing import Any
 import pandas as pd
 import xxhash
 
-from core.config import ExtractConfig, SweepConfig, from_dict
+from core.config import ExtractConfig, from_dict
 from core.errors import UserError
 from core.experiments.cells import check_probe_cells, check_probe_layout
 from core.experiments.sweep import RECORD_SCHEMA, check_results, sweep_key
 from core.probes import METHOD_IDS
+from core.settings.sweep import SweepConfig
 from core.settings.validate import BOUNDS, check_extract, check_sweep
 from core.store.imports import PINS_SCHEMA
 from core.store.schema import HEX_KEY, read_json, validate

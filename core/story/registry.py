@@ -8,11 +8,11 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
-from core.config import Run
 from core.errors import UserError
 from core.experiments.cells import SweepResult
 from core.experiments.sweep import check_fits
 from core.extraction.companions import sweep_activations
+from core.settings.sweep import Run
 from core.story.model import Deck, Step
 from core.story.results import Results
 from core.story.slides import Slide

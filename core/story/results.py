@@ -15,11 +15,12 @@ from typing import Any
 
 import pandas as pd
 
-from core.config import Run, SweepConfig, config_hash, to_jsonable
+from core.config import config_hash, to_jsonable
 from core.experiments.cells import SweepResult
 from core.experiments.sweep import load_sweep, sweep_key
 from core.extraction.extract import activation_key
 from core.metrics import METRICS, summarize
+from core.settings.sweep import Run, SweepConfig
 from core.store.activations import ActivationStore
 from core.store.entries import content_key
 from core.store.imports import ImportedPack

@@ -7,10 +7,11 @@ import textwrap
 
 import pandas as pd
 
-from core.config import CCSConfig, SweepConfig
+from core.config import CCSConfig
 from core.metrics import few_seeds_note
 from core.probes import METHOD_REGISTRY
 from core.settings.presets import optimizer_name
+from core.settings.sweep import SweepConfig
 from core.views.style import method_label, normalization_label
 
 

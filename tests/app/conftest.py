@@ -12,8 +12,9 @@ from streamlit.testing.v1 import AppTest
 
 from core.__main__ import build_parser
 from core.cli.arguments import extract_config_from, sweep_config_from
-from core.config import CCSConfig, DatasetSpec, ExtractConfig, ModelSpec, SweepConfig
+from core.config import CCSConfig, DatasetSpec, ExtractConfig, ModelSpec
 from core.experiments.pipeline import run_pipeline
+from core.settings.sweep import SweepConfig
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 

@@ -3,7 +3,8 @@ move through it, a bad step number is one error, and missing results offer one b
 
 from __future__ import annotations
 
-from core.config import ExtractConfig, SweepConfig
+from core.config import ExtractConfig
+from core.settings.sweep import SweepConfig
 from core.story.deck import load_deck
 from tests.app.conftest import open_page, texts
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 import pytest
 import torch
 
-from core.config import ExtractConfig, SweepConfig
+from core.config import ExtractConfig
 from core.data.prompts import render_pair
 from core.experiments.sweep import run_sweep
 from core.extraction.extract import extract
 from core.extraction.models import load_model
+from core.settings.sweep import SweepConfig
 from core.store.activations import ActivationStore
 from core.store.sweeps import SweepStore
 

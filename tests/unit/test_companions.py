@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from core.config import DatasetSpec, ExtractConfig, ModelSpec, SweepConfig
+from core.config import DatasetSpec, ExtractConfig, ModelSpec
 from core.data.prompts import render_pair
 from core.errors import UserError
 from core.experiments.pipeline import run_pipeline
@@ -20,6 +20,7 @@ from core.extraction.extract import extract
 from core.extraction.forward import pair_states, tokenize
 from core.extraction.models import load_model
 from core.normalizations.content_free import CONTENT_FREE_TEXTS
+from core.settings.sweep import SweepConfig
 from core.store.activations import ActivationStore
 
 

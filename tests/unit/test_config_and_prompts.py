@@ -8,9 +8,10 @@ import sys
 
 import pytest
 
-from core.config import ExtractConfig, SweepConfig, Template, canonical_json, config_hash, from_dict, to_jsonable
+from core.config import ExtractConfig, Template, canonical_json, config_hash, from_dict, to_jsonable
 from core.data.prompts import render_pair, validate_template
 from core.errors import UserError
+from core.settings.sweep import SweepConfig
 
 
 def test_hash_is_sha256_of_sorted_compact_json():

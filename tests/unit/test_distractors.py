@@ -15,11 +15,12 @@ import pytest
 
 from core.analysis.distractors import distractor_cells, distractor_report
 from core.analysis.theory import synthetic_pairs
-from core.config import CCSConfig, DatasetSpec, ExtractConfig, ModelSpec, SweepConfig, Template, canonical_json
+from core.config import CCSConfig, DatasetSpec, ExtractConfig, ModelSpec, Template, canonical_json
 from core.data.prompts import distractor_signs, render_pair, validate_template
 from core.errors import UserError
 from core.experiments.sweep import run_sweep
 from core.extraction.extract import activation_key, extract
+from core.settings.sweep import SweepConfig
 from core.store.activations import ActivationStore
 
 # Truth a = 2, distractor c = 1.2: centering leaves truth a^2 4p(1-p), below c^2 past p = 0.93.

@@ -16,9 +16,10 @@ from core.analysis.mechanism import (
     truth_direction,
 )
 from core.analysis.theory import synthetic_pairs, truth_variance_ratio
-from core.config import CCSConfig, SweepConfig
+from core.config import CCSConfig
 from core.experiments.layers import run_layer_scan
 from core.experiments.sweep import run_sweep
+from core.settings.sweep import SweepConfig
 from core.store.activations import ActivationSet, ActivationStore
 
 CONFIG = SweepConfig(

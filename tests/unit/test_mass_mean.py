@@ -13,10 +13,10 @@ import pytest
 import torch
 
 from core.analysis.theory import synthetic_pairs
-from core.config import SweepConfig
 from core.experiments.sweep import run_sweep
 from core.probes.mass_mean import fit_lda, fit_mass_mean
 from core.probes.supervised import shifted_intercept
+from core.settings.sweep import SweepConfig
 
 
 def anisotropic(n: int = 6000, dim: int = 6, seed: int = 0):

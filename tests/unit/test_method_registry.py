@@ -7,17 +7,17 @@ import dataclasses
 
 import pytest
 
-from core.config import DEFAULT_METHODS, SweepConfig
 from core.errors import UserError
-from core.probes import DIFFERENCE, METHOD_IDS, METHOD_REGISTRY, PAIR, logistic_twins
+from core.probes import DEMO_METHODS, DIFFERENCE, METHOD_IDS, METHOD_REGISTRY, PAIR, logistic_twins
 from core.settings.links import sweep_from_params
+from core.settings.sweep import SweepConfig
 from core.settings.validate import check_sweep
 from core.views.style import method_color, method_label
 
 
 def test_the_registry_is_the_list_of_methods_everywhere():
     assert tuple(METHOD_REGISTRY) == METHOD_IDS
-    assert SweepConfig().methods == DEFAULT_METHODS == ("ccs", "tpc", "lr_raw", "lr_norm", "random")  # the demo's
+    assert SweepConfig().methods == DEMO_METHODS == ("ccs", "tpc", "lr_raw", "lr_norm", "random")  # the demo's
     entries = list(METHOD_REGISTRY.values())
     assert len({m.label for m in entries}) == len({m.color for m in entries}) == len(entries)
     scale = method_color().to_dict()["scale"]

@@ -171,8 +171,8 @@ def test_expected_calibration_error_known_answers():
 
 def test_in_a_sweep_the_normalized_logistic_regression_loses_its_threshold_not_its_direction():
     from core.analysis.theory import synthetic_pairs
-    from core.config import SweepConfig
     from core.experiments.sweep import run_sweep
+    from core.settings.sweep import SweepConfig
 
     data = synthetic_pairs(4000, 16, seed=3)
     config = SweepConfig(layer=0, p_levels=(0.5, 0.95), n_train=400, n_test=600, seeds=(0, 1, 2), methods=("lr_norm",))

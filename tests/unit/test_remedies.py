@@ -16,7 +16,7 @@ import torch
 from core.analysis.balance import balance_diagnosis, ideal_mixture_miss
 from core.analysis.remedies import recovered_share, remedy_summary, with_threshold_remedies
 from core.analysis.theory import mean_truth_shift, synthetic_pairs
-from core.config import CCSConfig, SweepConfig
+from core.config import CCSConfig
 from core.errors import UserError
 from core.experiments.sweep import run_sweep
 from core.metrics import ESTIMATED_PRIOR, threshold_accuracy
@@ -25,6 +25,7 @@ from core.normalizations.stats import NormStats, class_balancing_weights
 from core.probes.crc import top_principal_component
 from core.probes.mixture import balanced_soft_labels, soft_balancing_weights, two_gaussians, two_gaussians_many
 from core.probes.vinc import vinc_direction
+from core.settings.sweep import SweepConfig
 
 
 def imbalanced(p: float = 0.95, truth: float = 2.0, noise: float = 0.4, n: int = 2000, **options):

@@ -13,9 +13,10 @@ import pytest
 from core.__main__ import build_parser
 from core.cli.arguments import extract_config_from, sweep_config_from
 from core.cli.reproduce import OPTION_OF_PARAM, command_line, names_local_files, run_arguments
-from core.config import CCSConfig, DatasetSpec, ExtractConfig, ModelSpec, SweepConfig, Template
+from core.config import CCSConfig, DatasetSpec, ExtractConfig, ModelSpec, Template
 from core.data.bundled import BUNDLED_DATASETS
 from core.settings.links import extract_to_params, sweep_to_params
+from core.settings.sweep import SweepConfig
 
 DEMO_EXTRACT, DEMO_SWEEP = ExtractConfig(), SweepConfig()
 AMAZON = DatasetSpec("bundled", "amazon_review_snippets")

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.config import CCSConfig, DatasetSpec, ExtractConfig, ModelSpec, SweepConfig, Template
+from core.config import CCSConfig, DatasetSpec, ExtractConfig, ModelSpec, Template
 from core.data.loaders import load_dataset
 from core.data.sampling import split_test, text_key
 from core.data.uploads import MAX_CSV_BYTES, load_csv_bytes
@@ -24,6 +24,7 @@ from core.extraction.models import check_device
 from core.metrics import mean_ci, summarize
 from core.settings.links import extract_from_params, sweep_from_params
 from core.settings.presets import DEMO
+from core.settings.sweep import SweepConfig
 from core.settings.validate import check_extract, check_run, check_sweep
 from core.store.activations import ActivationStore
 

@@ -18,11 +18,12 @@ import pandas as pd
 import pytest
 import torch
 
-from core.config import CCSConfig, DatasetSpec, ExtractConfig, ModelSpec, SweepConfig
+from core.config import CCSConfig, DatasetSpec, ExtractConfig, ModelSpec
 from core.experiments.pipeline import run_pipeline
 from core.experiments.sweep import run_sweep, sweep_key
 from core.extraction.extract import activation_key, extract
 from core.extraction.models import load_model
+from core.settings.sweep import SweepConfig
 from core.store.activations import ACTIVATIONS_FILE, ActivationStore
 from core.store.entries import QUARANTINE, CorruptEntry, key_lock
 from core.store.sweeps import SweepStore

@@ -10,9 +10,10 @@ import dataclasses
 import pytest
 
 from core.analysis.theory import synthetic_pairs
-from core.config import CCSConfig, SweepConfig
+from core.config import CCSConfig
 from core.experiments.sweep import SWEEP_REVISION, run_sweep, sweep_key
 from core.normalizations import NEGATED, NORMALIZATION_REGISTRY, NORMALIZATIONS
+from core.settings.sweep import SweepConfig
 from core.store.sweeps import SweepStore
 
 ACTIVATIONS = "a" * 64

@@ -10,12 +10,13 @@ import pandas as pd
 import pytest
 
 from core.analysis.theory import synthetic_pairs
-from core.config import CCSConfig, SweepConfig, config_hash
+from core.config import CCSConfig, config_hash
 from core.data.sampling import split_test
 from core.errors import UserError
 from core.experiments.sweep import run_sweep
 from core.metrics import evaluate
 from core.normalizations import fit_stats
+from core.settings.sweep import SweepConfig
 from core.store.activations import ActivationSet
 from core.store.sweeps import SweepStore
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from core.config import Run
 from core.experiments.cells import SweepResult
 from core.metrics import METRICS
 from core.settings.links import extract_to_params, sweep_to_params
+from core.settings.sweep import Run
 from core.story import options
 from core.story.model import Step, StepType
 from core.story.results import Results, metric_title, step_summary

@@ -6,8 +6,8 @@ import dataclasses
 
 import pandas as pd
 
-from core.config import Run
 from core.metrics import METRICS, summarize
+from core.settings.sweep import Run
 from core.story import options
 from core.story.model import Step, StepType
 from core.story.results import Results

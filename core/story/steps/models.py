@@ -9,13 +9,14 @@ import dataclasses
 
 import pandas as pd
 
-from core.config import BUNDLED, DatasetSpec, ModelSpec, Run
+from core.config import BUNDLED, DatasetSpec, ModelSpec
 from core.data.bundled import bundled_set
 from core.errors import UserError
 from core.experiments.grid import grid_extraction, model_layers
 from core.metrics import METRICS, summarize
 from core.models import model_label
 from core.models.known import known_hidden_states
+from core.settings.sweep import Run
 from core.settings.validate import check_layers_exist
 from core.story import options
 from core.story.model import Step, StepType

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from core.analysis.remedies import remedy_runs, remedy_summary, with_threshold_remedies
-from core.config import Run
 from core.normalizations import REMEDIES
 from core.probes import METHOD_IDS
+from core.settings.sweep import Run
 from core.story import options
 from core.story.model import Step, StepType
 from core.story.results import Results
