@@ -12,7 +12,6 @@ other waits and loads.
 
 from __future__ import annotations
 
-import fcntl
 import os
 import shutil
 import time
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import xxhash
+from filelock import FileLock, Timeout
 
 from core.config import config_hash
 from core.errors import UserError
@@ -80,21 +80,23 @@ def quarantine(root: Path, key: str, reason: str) -> CorruptEntry:
 
 @contextmanager
 def key_lock(root: Path, key: str, on_wait=None):
-    """Hold an exclusive lock on `key` across processes and threads (flock on a lock file).
-    `on_wait()` is called once if another holder makes this one wait."""
+    """Hold an exclusive lock on `key` across processes and threads (filelock's OS lock on a
+    lock file, which the OS releases if the holder dies). `on_wait()` is called once if
+    another holder makes this one wait."""
     folder = root / ".locks"
     folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / f"{key}.lock", "a+b") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            if on_wait is not None:
-                on_wait()
-            fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    # Kept on release: unlinking a lock file another process waits on would let a third take a new one.
+    lock = FileLock(folder / f"{key}.lock", thread_local=False, fallback_to_soft=False, preserve_lock_file=True)
+    try:
+        lock.acquire(blocking=False)
+    except Timeout:
+        if on_wait is not None:
+            on_wait()
+        lock.acquire()
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def content_key(identity: dict[str, Any]) -> str:
