@@ -4,18 +4,12 @@ the share of the drop it wins back, and what each method's drop is made of (core
 import pandas as pd
 import streamlit as st
 
-from core.analysis.remedies import (
-    decomposition,
-    recovered_share,
-    reference_p,
-    remedy_runs,
-    remedy_summary,
-    with_threshold_remedies,
-)
+from core.analysis.remedies import compare_remedies, remedy_runs
 from core.cli.reproduce import command_line, names_local_files, run_arguments
 from core.errors import UserError
 from core.metrics import THRESHOLD_REMEDIES
 from core.normalizations import BASELINE, NORMALIZATION_REGISTRY, REMEDIES
+from core.probes import HEADLINE_METHOD
 from core.settings.sweep import DEPLOYMENT
 from core.views.export import safe_csv
 from core.views.remedy_charts import decomposition_chart, remedy_chart
@@ -33,7 +27,7 @@ methods = list(sweep.methods)
 method = c[0].selectbox(
     "Method",
     methods,
-    index=methods.index("ccs") if "ccs" in methods else 0,
+    index=methods.index(HEADLINE_METHOD) if HEADLINE_METHOD in methods else 0,
     format_func=method_label,
     key="remedies_method",
 )
@@ -75,11 +69,9 @@ if missing:
 tables = {norm: result.table for norm, result in found.items() if result is not None}
 if BASELINE not in tables:
     st.stop()
-compared = with_threshold_remedies(tables)
+comparison = compare_remedies(tables, method)
 
-summary = remedy_summary(compared, method)
-title = f"{method_label(method)} under each normalization: mean over seeds, 95% band"
-st.altair_chart(remedy_chart(summary, title), theme=None)
+st.altair_chart(remedy_chart(comparison.summary, comparison.title), theme=None)
 st.caption(
     f"Every line is the current sweep with only its normalization changed ({chart_caption(sweep)}); the test "
     f"split is normalized with {'its own' if sweep.test_normalization == 'own' else 'the training'} "
@@ -93,11 +85,9 @@ st.caption(
     )
 )
 
-shares = recovered_share(compared, method)
-if len(shares):
-    start = reference_p(tables[BASELINE])
-    st.subheader(f"Share of the drop since p = {start:g} each remedy wins back")
-    shown = recovered_share_table(shares)
+if len(comparison.shares):
+    st.subheader(f"Share of the drop since p = {comparison.reference_p:g} each remedy wins back")
+    shown = recovered_share_table(comparison.shares)
     st.dataframe(shown, hide_index=True, width="stretch", height="content")
     st.caption(
         f"Mean accuracy of {method_label(method)} over {len(sweep.seeds)} seeds. Gain: remedy minus Burns, "
@@ -105,8 +95,7 @@ if len(shares):
         "above 100% the remedy beats what balance gave."
     )
 
-parts = decomposition(tables[BASELINE])
-st.altair_chart(decomposition_chart(parts), theme=None)
+st.altair_chart(decomposition_chart(comparison.decomposition), theme=None)
 st.caption(
     "Under Burns centering. Accuracy lost since balance = moved threshold + lost direction, exactly. "
     "Moved threshold: the change "
@@ -124,6 +113,6 @@ downloads[0].download_button(
     on_click="ignore",
 )
 with downloads[1].popover("Remedy chart (PNG, SVG)"):
-    chart_exports(lambda: remedy_chart(summary, title), "ccs_remedies", "remedies_export")
+    chart_exports(lambda: remedy_chart(comparison.summary, comparison.title), "ccs_remedies", "remedies_export")
 with downloads[2].popover("Decomposition chart (PNG, SVG)"):
-    chart_exports(lambda: decomposition_chart(parts), "ccs_decomposition", "decomposition_export")
+    chart_exports(lambda: decomposition_chart(comparison.decomposition), "ccs_decomposition", "decomposition_export")

@@ -9,13 +9,13 @@ from core.analysis.theory import synthetic_pairs
 from core.config import CCSConfig
 from core.experiments.sweep import run_sweep
 from core.metrics import summarize
-from core.probes import METHOD_IDS
+from core.probes import FLOOR_METHOD, METHOD_IDS
 from core.settings.sweep import SweepConfig
 from core.views.style import method_label
 
 N_PAIRS = 2000
 PLAYGROUND_CCS = CCSConfig(epochs=300, restarts=4)
-PLAYGROUND_METHODS = tuple(m for m in METHOD_IDS if m != "random")  # every method but the floor
+PLAYGROUND_METHODS = tuple(m for m in METHOD_IDS if m != FLOOR_METHOD)  # every method but the floor
 
 
 @st.cache_data(max_entries=32, show_spinner="Training")

@@ -14,9 +14,9 @@ import pandas as pd
 import torch
 
 from core.errors import UserError
-from core.experiments.cells import LinearProbe, SweepResult
+from core.experiments.cells import SweepResult
 from core.experiments.training import normalize_test_pairs, split_inputs
-from core.probes import PAIR
+from core.probes import PAIR, LinearProbe
 from core.probes.crc import top_principal_component
 from core.store.activations import ActivationSet
 

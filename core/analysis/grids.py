@@ -10,7 +10,7 @@ import pandas as pd
 
 from core.analysis.remedies import BASELINE, recovered_share, reference_p, with_threshold_remedies
 from core.metrics import mean_ci
-from core.probes import METHOD_REGISTRY
+from core.probes import FLOOR_METHOD, METHOD_REGISTRY
 
 CELL = ("model", "dataset", "depth", "layer")
 
@@ -43,15 +43,15 @@ def remedy_methods_as_normalizations(table: pd.DataFrame) -> pd.DataFrame:
         parts.append(burns[burns.method == variant].assign(method=spec.remedy_for, normalization=BALANCED_COVARIANCE))
     if not parts:
         return table.iloc[0:0]
-    return pd.concat([*parts, burns[burns.method == "random"]], ignore_index=True)
+    return pd.concat([*parts, burns[burns.method == FLOOR_METHOD]], ignore_index=True)
 
 
 def grid_summary(table: pd.DataFrame, thresholds: bool = True) -> pd.DataFrame:
     """The summary of a grid's tidy table (core.experiments.grid): per cell and method under
     Burns centering, mean accuracy and AUROC over seeds with 95% t-intervals at the reference
     p (0.5 when swept) and at the highest p; `at_chance` when the accuracy interval at the
-    reference p reaches down to the random direction's mean there (then the drop means
-    nothing); `recovered_<remedy>`, the share of the accuracy drop each other
+    reference p reaches down to the floor's mean there (FLOOR_METHOD, the random direction:
+    then the drop means nothing); `recovered_<remedy>`, the share of the accuracy drop each other
     normalization (and, with `thresholds`, each label-free threshold: with_threshold_remedies)
     wins back at the highest p, paired by seed (core.analysis.remedies), `earlier_<remedy>`,
     (p, share, low end of the gain's interval) at the other reported level (0.9, when
@@ -64,8 +64,8 @@ def grid_summary(table: pd.DataFrame, thresholds: bool = True) -> pd.DataFrame:
         if baseline.empty:
             continue
         low, high = reference_p(baseline), float(baseline.p.max())
-        random = baseline[baseline.method == "random"]
-        floor = _at(random, low, "accuracy")[0] if len(random) else 0.5
+        floor_rows = baseline[baseline.method == FLOOR_METHOD]
+        floor = _at(floor_rows, low, "accuracy")[0] if len(floor_rows) else 0.5
         remedies = dict(list(part.groupby("normalization", sort=False)))
         if thresholds:
             remedies = with_threshold_remedies(remedies)
@@ -82,7 +82,7 @@ def grid_summary(table: pd.DataFrame, thresholds: bool = True) -> pd.DataFrame:
                 accuracy_high_ci=acc_high[1:],
                 auroc_low=_at(rows_of_method, low, "auroc")[0],
                 auroc_high=_at(rows_of_method, high, "auroc")[0],
-                at_chance=method != "random" and acc_low[1] <= floor,
+                at_chance=method != FLOOR_METHOD and acc_low[1] <= floor,
             )
             present = {norm: rows for norm, rows in remedies.items() if (rows.method == method).any()}
             if len(present) > 1:

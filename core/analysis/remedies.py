@@ -10,11 +10,14 @@
 - decomposition: how much of a method's drop is a moved threshold (what the median
   threshold wins back) and how much a lost direction (what calibrated accuracy itself
   lost); the two add up to the drop exactly.
+- compare_remedies: all of the above for one method, as the Remedies page, the `remedies`
+  command and the remedies step of a deck show it.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -22,6 +25,7 @@ import pandas as pd
 from core.config import ExtractConfig
 from core.metrics import THRESHOLD_REMEDIES, mean_ci, summarize
 from core.normalizations import BASELINE
+from core.probes import METHOD_REGISTRY
 from core.settings.sweep import DEPLOYMENT, SweepConfig
 
 Run = tuple[ExtractConfig, SweepConfig]
@@ -145,3 +149,36 @@ def decomposition(table: pd.DataFrame) -> pd.DataFrame:
                 }
             )
     return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class RemedyComparison:
+    """One method under Burns centering beside each remedy (compare_remedies): the runs'
+    own tables (normalization -> sweep table), the metrics per normalization and p
+    (remedy_summary, label-free thresholds included) under the chart's `title`, the share
+    of the drop each remedy wins back (recovered_share) since `reference_p`, and what
+    Burns centering's drop is made of (decomposition, every method)."""
+
+    method: str
+    tables: dict[str, pd.DataFrame]
+    title: str
+    summary: pd.DataFrame
+    reference_p: float
+    shares: pd.DataFrame
+    decomposition: pd.DataFrame
+
+
+def compare_remedies(tables: dict[str, pd.DataFrame], method: str) -> RemedyComparison:
+    """The comparison of `method` under each normalization of `tables` (normalization ->
+    its sweep table, Burns centering's among them), each label-free threshold added as one
+    more remedy (with_threshold_remedies)."""
+    compared = with_threshold_remedies(tables)
+    return RemedyComparison(
+        method=method,
+        tables=tables,
+        title=f"{METHOD_REGISTRY[method].label} under each normalization: mean over seeds, 95% band",
+        summary=remedy_summary(compared, method),
+        reference_p=reference_p(tables[BASELINE]),
+        shares=recovered_share(compared, method),
+        decomposition=decomposition(tables[BASELINE]),
+    )

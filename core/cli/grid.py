@@ -16,13 +16,15 @@ from core.analysis.grids import (
     remedy_methods_as_normalizations,
     remedy_verdicts,
 )
+from core.cli.arguments import OUT, add_device, add_metric, add_out
 from core.cli.output import checked_folder, say, status_printer, tqdm_progress
 from core.errors import UserError
 from core.experiments.grid import load_grid, run_inprocess
 from core.experiments.grid_plan import plan_grid
 from core.experiments.grid_ray import check_ray_address, run_on_ray
 from core.extraction.models import check_device
-from core.metrics import METRICS, summarize
+from core.metrics import summarize
+from core.probes import FLOOR_METHOD
 from core.views.charts import grid_chart
 from core.views.export import save_chart
 from core.views.report import grid_summary_markdown, remedy_verdict_lines
@@ -34,7 +36,7 @@ def command_grid(args: argparse.Namespace) -> int:
     chart into --out."""
     grid = load_grid(args.file)
     check_device(args.device)
-    out = checked_folder(args.out, "--out", ("grid.csv", "grid.png"))
+    out = checked_folder(args.out, OUT, ("grid.csv", "grid.png"))
     if args.executor == "ray":
         check_ray_address(args.ray_address)
     plan = plan_grid(grid)
@@ -93,7 +95,7 @@ def summary_text(summary) -> str:
     verdicts = [
         line
         for method in dict.fromkeys(summary.method)
-        if method != "random"
+        if method != FLOOR_METHOD
         for line in remedy_verdict_lines(remedy_verdicts(summary, method))
     ]
     bar = (
@@ -113,7 +115,7 @@ def register(commands) -> None:
         "one CSV and one chart; a rerun resumes from the cache",
     )
     grid.add_argument("file", type=Path, help="the grid file (.toml), see core/experiments/grid.py or examples/")
-    grid.add_argument("--out", type=Path, required=True, help="the folder for grid.csv and grid.png")
+    add_out(grid, "the folder for grid.csv and grid.png", required=True)
     grid.add_argument(
         "--executor",
         choices=["inprocess", "ray"],
@@ -124,6 +126,6 @@ def register(commands) -> None:
         "--ray-address", help="a running Ray cluster, host:port or ray://host:port (default: start a local one)"
     )
     grid.add_argument("--yes", action="store_true", help="start without asking, however large the plan (for scripts)")
-    grid.add_argument("--metric", choices=list(METRICS), default="accuracy")
-    grid.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (in-process executor)")
+    add_metric(grid)
+    add_device(grid, "auto, cpu, cuda or mps (in-process executor)")
     grid.set_defaults(run=command_grid)

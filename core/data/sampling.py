@@ -12,7 +12,7 @@ not buried under resampling noise.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -22,6 +22,22 @@ from core.errors import UserError
 def positives_for(p: float, n_train: int) -> int:
     """round(p * n_train), rounding halves up: the number of training pairs whose + is true."""
     return math.floor(p * n_train + 0.5 + 1e-9)
+
+
+def balanced_counts(n: int) -> tuple[int, int]:
+    """(label-0, label-1) examples of a balanced set of n, label 1 taking the odd one: the
+    extracted subset (balanced_subset) and the test split (test_counts) alike."""
+    return n // 2, n - n // 2
+
+
+def check_balanced_counts(available: Sequence[int], n: int, advice: str) -> None:
+    """Raise a UserError, ending with `advice`, when `available` (label-0, label-1) examples
+    are too few for a balanced subset of n (balanced_counts)."""
+    need = balanced_counts(n)
+    if available[0] < need[0] or available[1] < need[1]:
+        raise UserError(
+            f"{n:,} balanced examples need {need[0]:,} with label 0 and {need[1]:,} with label 1; {advice}."
+        )
 
 
 def _rng(*words: int) -> np.random.Generator:
@@ -36,7 +52,7 @@ def balanced_subset(
     tokenize, say); vetoed ones are replaced by the next in the shuffled order.
     Returned in a shuffled order."""
     rng = _rng(seed, 1)
-    need = {0: n // 2, 1: n - n // 2}
+    need = dict(enumerate(balanced_counts(n)))
     chosen = []
     for label in (0, 1):
         candidates = rng.permutation(np.flatnonzero(labels == label))
@@ -58,8 +74,8 @@ def balanced_subset(
 
 
 def test_counts(n_test: int) -> tuple[int, int]:
-    """(label-0, label-1) pairs of a balanced test split of n_test (label 1 takes the odd one)."""
-    return n_test // 2, n_test - n_test // 2
+    """(label-0, label-1) pairs of a balanced test split of n_test (balanced_counts)."""
+    return balanced_counts(n_test)
 
 
 def split_test(

@@ -1,5 +1,4 @@
-"""What a sweep's cells hold: each cell's trained probe (LinearProbe: its direction, bias,
-the statistics its training pairs were normalized with, and its training loss), a whole
+"""What a sweep's cells hold: each cell's trained probe (core.probes.LinearProbe), a whole
 sweep's result (SweepResult: the table, every cell's probe, the test split), and how a
 sweep's probes are flattened into named tensors to be stored (safetensors) and read back.
 """
@@ -14,27 +13,8 @@ import pandas as pd
 import torch
 
 from core.normalizations.stats import STAT_FIELDS, NormStats
-from core.probes import METHOD_REGISTRY
-from core.probes.base import PairScores, pair_scores
+from core.probes import METHOD_REGISTRY, LinearProbe
 from core.settings.sweep import SweepConfig
-
-
-@dataclass
-class LinearProbe:
-    """One trained probe of one sweep cell."""
-
-    method: str
-    form: str
-    weight: torch.Tensor
-    bias: float
-    train_stats: NormStats
-    loss: float = float("nan")
-
-    def scores(self, pos: torch.Tensor, neg: torch.Tensor) -> PairScores:
-        """Confidence that x+ is true for [n, d] pairs already normalized as the caller
-        chose (the test split's own statistics, or this probe's training statistics)."""
-        return pair_scores(self.form, self.weight, self.bias, pos, neg)
-
 
 CellKey = tuple[str, float, int]  # (method, p, seed)
 

@@ -16,6 +16,7 @@ from core.experiments.runs import RunRecord, list_runs
 from core.experiments.sweep import sweep_key
 from core.extraction.extract import activation_key
 from core.models.known import known_hidden_states
+from core.probes import trains_with_ccs_optimizer
 from core.settings.sweep import SweepConfig
 from core.store.activations import ActivationStore
 from core.store.sweeps import SweepStore
@@ -88,13 +89,13 @@ def _extraction_estimate(config: ExtractConfig, layers: int, records: list[dict]
 
 
 def _sweep_estimate(sweep: SweepConfig, records: list[RunRecord]) -> float | None:
-    """Seconds of a sweep, from the cached sweeps that train CCS exactly when it does:
-    seconds per cell (a level of p and a seed), times its cells."""
-    with_ccs = "ccs" in sweep.methods
+    """Seconds of a sweep, from the cached sweeps that train with the CCS optimizer exactly
+    when it does: seconds per cell (a level of p and a seed), times its cells."""
+    with_ccs = trains_with_ccs_optimizer(sweep.methods)
     rates = [
         record.seconds / (len(record.config.seeds) * len(record.config.p_levels))
         for record in records
-        if ("ccs" in record.config.methods) == with_ccs
+        if trains_with_ccs_optimizer(record.config.methods) == with_ccs
     ]
     return statistics.median(rates) * len(sweep.seeds) * len(sweep.p_levels) if rates else None
 

@@ -24,6 +24,7 @@ from core.errors import UserError
 from core.experiments.cells import SweepResult
 from core.experiments.sweep import extraction_record, load_sweep, method_config, sweep_key
 from core.metrics import summarize
+from core.probes import trains_with_ccs_optimizer
 from core.settings.presets import optimizer_name
 from core.settings.sweep import SweepConfig
 from core.store.activations import ActivationStore
@@ -175,7 +176,7 @@ def describe_run(record: RunRecord) -> dict[str, Any]:
         "n_test": config.n_test,
         "CCS optimizer": f"{optimizer_name(config.ccs)} ({config.ccs.restarts} x {config.ccs.epochs} at lr "
         f"{config.ccs.lr:g})"
-        if "ccs" in config.methods
+        if trains_with_ccs_optimizer(config.methods)
         else "",
         "created": time.strftime("%Y-%m-%d %H:%M", time.localtime(record.created)),
         "size (MB)": round(record.size_bytes / 1e6, 2),

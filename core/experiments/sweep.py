@@ -38,7 +38,7 @@ from core.experiments.cells import (
 from core.experiments.training import train_cells
 from core.metrics import METRICS
 from core.normalizations import NEGATED, NORMALIZATION_REGISTRY
-from core.probes import METHOD_IDS
+from core.probes import METHOD_IDS, trains_with_ccs_optimizer
 from core.settings.sweep import SweepConfig
 from core.settings.validate import check_sweep
 from core.store.activations import ActivationSet
@@ -146,13 +146,13 @@ def read_config(config: SweepConfig) -> SweepConfig:
     """`config` with every field that its methods and normalization do not read at its
     default, so that two configs that train the same cells are one run, under one key: the
     negated prompt only under a normalization that asks for the negated pairs, the CCS
-    settings only when CCS is among the methods."""
-    changes = {}
-    if NORMALIZATION_REGISTRY[config.normalization].companion != NEGATED:
-        changes["negated_prompt"] = None
-    if "ccs" not in config.methods:
-        changes["ccs"] = CCSConfig()
-    return dataclasses.replace(config, **changes)
+    optimizer settings only when a method that uses them is among the methods."""
+    reads_negated = NORMALIZATION_REGISTRY[config.normalization].companion == NEGATED
+    return dataclasses.replace(
+        config,
+        negated_prompt=config.negated_prompt if reads_negated else None,
+        ccs=config.ccs if trains_with_ccs_optimizer(config.methods) else CCSConfig(),
+    )
 
 
 def sweep_key(activation_key: str, config: SweepConfig) -> str:
@@ -182,9 +182,11 @@ def validate_config(config: SweepConfig, acts: ActivationSet) -> None:
 
 def method_config(config: SweepConfig, method: str) -> SweepConfig:
     """The part of `config` that decides the cells of `method`: `config` with that method
-    alone, and the CCS settings at their defaults for every method but CCS. Each method's
-    cells are cached under this config, so changing the CCS optimizer reuses the baselines."""
-    return dataclasses.replace(config, methods=(method,), ccs=config.ccs if method == "ccs" else CCSConfig())
+    alone, and the CCS optimizer settings at their defaults unless the method uses them.
+    Each method's cells are cached under this config, so changing the CCS optimizer reuses
+    the baselines."""
+    ccs = config.ccs if trains_with_ccs_optimizer((method,)) else CCSConfig()
+    return dataclasses.replace(config, methods=(method,), ccs=ccs)
 
 
 def _load_checked(

@@ -1,6 +1,7 @@
 """Training and scoring one sweep's cells: each cell's normalization fitted on its
-training draw, CCS trained for every cell at once (core.probes.ccs), every other method
-fitted cell by cell, and every probe scored on the fixed test split.
+training draw, a method with a batched engine (Method.train_batched: CCS, core.probes.ccs)
+trained for every cell at once, every other method fitted cell by cell, and every probe
+scored on the fixed test split.
 
 Each cell is a pure function of (activation set, config, cell): its training draw and its
 CCS initial weights come from the seed alone, never from which other cells ran.
@@ -20,18 +21,13 @@ from threadpoolctl import threadpool_limits
 from core.config import ProgressFn
 from core.data.sampling import check_pool, split_test, training_draw
 from core.errors import UserError
-from core.experiments.cells import (
-    CellKey,
-    LinearProbe,
-    SweepResult,
-    method_stats_kind,
-)
+from core.experiments.cells import CellKey, SweepResult, method_stats_kind
 from core.extraction.models import pick_device
 from core.metrics import ESTIMATED_PRIOR, evaluate_many, threshold_accuracy
 from core.normalizations import CONTENT_FREE, NORMALIZATION_REGISTRY, fit_stats
 from core.normalizations.stats import FitInputs, NormStats
-from core.probes import METHOD_REGISTRY, PAIR
-from core.probes.ccs import CCSProblem, initial_parameters, train_ccs
+from core.probes import METHOD_REGISTRY, Fit, LinearProbe
+from core.probes.ccs import CCSFit, CCSProblem, Progress, initial_parameters
 from core.probes.mixture import two_gaussians_many
 from core.probes.supervised import shifted_intercept
 from core.settings.sweep import DEPLOYMENT, SweepConfig
@@ -45,7 +41,7 @@ def _fit_baseline(
     labels: np.ndarray,
     seed: int,
     stats: NormStats,
-    raw_fit: Callable[[Callable], tuple[torch.Tensor, float, float]],
+    raw_fit: Callable[[Callable[..., Fit]], Fit],
 ) -> LinearProbe:
     """One baseline probe (a registry method with a fit) on a cell's raw training pairs,
     normalized with `stats`. A shift-equivariant method under a shift-only normalization
@@ -53,13 +49,12 @@ def _fit_baseline(
     shifted_intercept), so the methods that share a fit share it per cell."""
     spec = METHOD_REGISTRY[method_id]
     if spec.shift_equivariant and stats.std_pos is None:
-        weight, bias, loss = raw_fit(spec.fit)
-        return LinearProbe(
-            method_id, spec.form, weight, shifted_intercept(weight, bias, stats.mean_pos - stats.mean_neg), stats, loss
-        )
+        fit = raw_fit(spec.fit)
+        bias = shifted_intercept(fit.weight, fit.bias, stats.mean_pos - stats.mean_neg)
+        return LinearProbe(method_id, spec.form, fit.weight, bias, stats, fit.loss)
     pos_n, neg_n = stats.apply(pos, neg)
-    weight, bias, loss = spec.fit(pos_n, neg_n, labels, seed)
-    return LinearProbe(method_id, spec.form, weight, bias, stats, loss)
+    fit = spec.fit(pos_n, neg_n, labels, seed)
+    return LinearProbe(method_id, spec.form, fit.weight, fit.bias, stats, fit.loss)
 
 
 def split_inputs(acts: ActivationSet, config: SweepConfig, rows: np.ndarray) -> FitInputs:
@@ -154,6 +149,31 @@ def _ccs_problems(
     return problems, groups
 
 
+def _batched_probes(
+    method: str, fits: list[CCSFit], owners: list[list], cell_stats: dict
+) -> dict[CellKey, LinearProbe]:
+    """The probe of every cell of `method` from its batched engine's fits, one per problem
+    (whose cells `owners` lists, as _ccs_problems made them)."""
+    form = METHOD_REGISTRY[method].form
+    return {
+        (method, *cell): LinearProbe(
+            method, form, fit.weight[i], float(fit.bias[i]), cell_stats[cell], float(fit.loss[i])
+        )
+        for fit, cells in zip(fits, owners)
+        for i, cell in enumerate(cells)
+    }
+
+
+def _epoch_progress(report: ProgressFn, label: str, problems: int, epochs: int, done: int, total: int) -> Progress:
+    """A batched engine's progress (epochs done of every problem's) as the sweep's report,
+    in which this method's `epochs` steps follow the `done` already reported."""
+    return lambda epochs_done, epochs_total: report(
+        done + epochs_done * epochs // epochs_total,
+        total,
+        f"{label} {100 * epochs_done // epochs_total}% of {problems} x {epochs} epochs",
+    )
+
+
 def _deployed_log_odds(probes: dict[CellKey, LinearProbe], test: FitInputs) -> np.ndarray:
     """Each probe's log-odds [P, n] on the test pairs read with its training statistics,
     as a deployed probe reads new pairs."""
@@ -195,34 +215,25 @@ def train_cells(
     # Each cell's normalization, fitted once and shared by every method that reads
     # normalized pairs (the others read raw pairs: "none").
     cell_stats = {cell: fit_split(split_inputs(acts, config, draws[cell]), config.normalization) for cell in cells}
+    batched = [m for m in config.methods if METHOD_REGISTRY[m].train_batched is not None]
     baselines = [m for m in config.methods if METHOD_REGISTRY[m].fit is not None]
-    total = (config.ccs.epochs if "ccs" in config.methods else 0) + len(baselines) * len(cells)
+    total = len(batched) * config.ccs.epochs + len(baselines) * len(cells)
     probes: dict[CellKey, LinearProbe] = {}
 
-    if "ccs" in config.methods:
+    done = 0
+    for method in batched:
+        spec = METHOD_REGISTRY[method]
         problems, owners = _ccs_problems(pos, neg, cells, draws, cell_stats, config, ccs_layout)
-        fits = train_ccs(
-            problems,
-            config.ccs,
-            pick_device(device),
-            progress=lambda epochs_done, epochs_total: report(
-                epochs_done * config.ccs.epochs // epochs_total,
-                total,
-                f"CCS {100 * epochs_done // epochs_total}% of {len(problems)} x {config.ccs.epochs} epochs",
-            ),
-        )
-        for fit, seed_cells in zip(fits, owners):
-            for i, cell in enumerate(seed_cells):
-                probes[("ccs", *cell)] = LinearProbe(
-                    "ccs", PAIR, fit.weight[i], float(fit.bias[i]), cell_stats[cell], float(fit.loss[i])
-                )
+        progress = _epoch_progress(report, spec.label, len(problems), config.ccs.epochs, done, total)
+        fits = spec.train_batched(problems, config.ccs, pick_device(device), progress=progress)
+        probes.update(_batched_probes(method, fits, owners, cell_stats))
+        done += config.ccs.epochs
 
     @functools.cache
-    def raw_fit(fit: Callable, cell: tuple[float, int]) -> tuple[torch.Tensor, float, float]:
+    def raw_fit(fit: Callable[..., Fit], cell: tuple[float, int]) -> Fit:
         rows = draws[cell]
         return fit(pos[rows], neg[rows], labels[rows], cell[1])
 
-    done = config.ccs.epochs if "ccs" in config.methods else 0
     # One BLAS thread: these fits make thousands of small matrix-vector products, and on
     # the 2-core dev machine numpy's two-thread BLAS made the demo's baselines 1.5x slower
     # (3.5-3.9 s against 2.3 s). It also makes them independent of the core count.

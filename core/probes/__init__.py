@@ -4,48 +4,62 @@ links, decks, charts, the sweep's dispatch and reports all read this registry, s
 method is one module with its fit plus one entry here; an unknown id is an error.
 
 Which methods a sweep trains when it names none are the ones flagged `demo` (DEMO_METHODS,
-the default of core.settings.sweep.SweepConfig.methods).
+the default of core.settings.sweep.SweepConfig.methods). The method every page, step and
+command shows when none is named is the one flagged `headline` (HEADLINE_METHOD); the floor
+the others are read against is the one flagged `floor` (FLOOR_METHOD). Code outside this
+package reads these flags, never a method's id.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from core.probes.base import DIFFERENCE, PAIR
+from core.probes.ccs import CCSFit, train_ccs
 from core.probes.crc import top_principal_component
+from core.probes.linear import Fit, LinearProbe
 from core.probes.mass_mean import fit_lda, fit_mass_mean
 from core.probes.mixture import balanced_soft_labels, soft_balancing_weights
 from core.probes.random_direction import random_direction
 from core.probes.supervised import fit_logistic
 from core.probes.vinc import vinc_direction
 
-# How a method scores a pair: from both sides' probabilities (CCS) or from a direction
-# applied to the difference x+ - x-.
-PAIR = "pair"
-DIFFERENCE = "difference"
+__all__ = [
+    "DEMO_METHODS",
+    "DIFFERENCE",
+    "FLOOR_METHOD",
+    "HEADLINE_METHOD",
+    "METHOD_IDS",
+    "METHOD_REGISTRY",
+    "PAIR",
+    "Fit",
+    "LinearProbe",
+    "Method",
+    "logistic_twins",
+    "trains_with_ccs_optimizer",
+]
 
-FitResult = tuple  # (weight [d] float32 tensor, bias, training loss or nan)
+
+def _fit_tpc(pos_n, neg_n, labels, seed) -> Fit:
+    return Fit(top_principal_component(pos_n, neg_n), 0.0, math.nan)
 
 
-def _fit_tpc(pos_n, neg_n, labels, seed) -> FitResult:
-    return top_principal_component(pos_n, neg_n), 0.0, math.nan
-
-
-def _fit_logistic(pos_n, neg_n, labels, seed) -> FitResult:
+def _fit_logistic(pos_n, neg_n, labels, seed) -> Fit:
     return fit_logistic(pos_n - neg_n, labels)
 
 
-def _fit_mass_mean(pos_n, neg_n, labels, seed) -> FitResult:
+def _fit_mass_mean(pos_n, neg_n, labels, seed) -> Fit:
     return fit_mass_mean(pos_n - neg_n, labels)
 
 
-def _fit_lda(pos_n, neg_n, labels, seed) -> FitResult:
+def _fit_lda(pos_n, neg_n, labels, seed) -> Fit:
     return fit_lda(pos_n - neg_n, labels)
 
 
-def _fit_vinc(pos_n, neg_n, labels, seed) -> FitResult:
-    return vinc_direction(pos_n, neg_n), 0.0, math.nan
+def _fit_vinc(pos_n, neg_n, labels, seed) -> Fit:
+    return Fit(vinc_direction(pos_n, neg_n), 0.0, math.nan)
 
 
 def _em_weights(pos_n, neg_n):
@@ -53,30 +67,32 @@ def _em_weights(pos_n, neg_n):
     return soft_balancing_weights(balanced_soft_labels(pos_n, neg_n))
 
 
-def _fit_tpc_em(pos_n, neg_n, labels, seed) -> FitResult:
-    return top_principal_component(pos_n, neg_n, _em_weights(pos_n, neg_n)), 0.0, math.nan
+def _fit_tpc_em(pos_n, neg_n, labels, seed) -> Fit:
+    return Fit(top_principal_component(pos_n, neg_n, _em_weights(pos_n, neg_n)), 0.0, math.nan)
 
 
-def _fit_vinc_em(pos_n, neg_n, labels, seed) -> FitResult:
-    return vinc_direction(pos_n, neg_n, _em_weights(pos_n, neg_n)), 0.0, math.nan
+def _fit_vinc_em(pos_n, neg_n, labels, seed) -> Fit:
+    return Fit(vinc_direction(pos_n, neg_n, _em_weights(pos_n, neg_n)), 0.0, math.nan)
 
 
-def _fit_random(pos_n, neg_n, labels, seed) -> FitResult:
-    return random_direction(pos_n.shape[1], seed), 0.0, math.nan
+def _fit_random(pos_n, neg_n, labels, seed) -> Fit:
+    return Fit(random_direction(pos_n.shape[1], seed), 0.0, math.nan)
 
 
 @dataclass(frozen=True)
 class Method:
-    """One contrast-pair method.
+    """One contrast-pair method, trained one of two ways: `fit(pos, neg, labels, seed)`
+    returns its Fit on one cell's training pairs, already normalized; or, with no `fit`,
+    `train_batched(problems, ccs_config, device, progress)` trains every cell at once with
+    the CCS optimizer (core.probes.ccs.train_ccs: CCS).
 
     `normalized_inputs`: it reads the per-side normalized pairs (else raw ones).
-    `form`: PAIR or DIFFERENCE (see above). `fit(pos, neg, labels, seed)` returns its
-    (weight, bias, loss) on one cell's training pairs, already normalized; None for CCS,
-    which the batched engine (core.probes.ccs) trains. `shift_equivariant`: fitting on
+    `form`: PAIR or DIFFERENCE (core.probes.base). `shift_equivariant`: fitting on
     inputs shifted by a constant gives the same weight with a moved intercept, so under
     a shift-only normalization the sweep reuses one raw fit (core.probes.supervised.
     shifted_intercept). `remedy_for`: the method this one remedies (its fit with the
-    classes EM estimates balanced), so results compare the two paired by seed."""
+    classes EM estimates balanced), so results compare the two paired by seed. `demo`,
+    `headline`, `floor`: see the module docstring."""
 
     id: str
     label: str
@@ -85,10 +101,19 @@ class Method:
     normalized_inputs: bool
     form: str
     description: str
-    fit: Callable[..., FitResult] | None = None
+    fit: Callable[..., Fit] | None = None
+    train_batched: Callable[..., list[CCSFit]] | None = None
     shift_equivariant: bool = False
     remedy_for: str | None = None  # the method this one is a label-free remedy of (same fit, classes balanced)
     demo: bool = False  # one of the demo's methods, which a sweep trains when it names none
+    headline: bool = False  # the method shown when none is named (one method has it)
+    floor: bool = False  # the floor the others are read against (one method has it)
+
+    @property
+    def uses_ccs_optimizer(self) -> bool:
+        """Whether its cells read the CCS optimizer settings (SweepConfig.ccs): the batched
+        engine is what reads them."""
+        return self.train_batched is not None
 
 
 # Colors: Okabe & Ito's colorblind-safe palette (its yellow swapped for grey, which reads on white
@@ -97,121 +122,135 @@ METHOD_REGISTRY = {
     method.id: method
     for method in (
         Method(
-            "ccs",
-            "CCS",
-            "#0072B2",
-            False,
-            True,
-            PAIR,
-            "Contrast-Consistent Search on per-side normalized pairs (reference optimizer).",
+            id="ccs",
+            label="CCS",
+            color="#0072B2",
+            supervised=False,
+            normalized_inputs=True,
+            form=PAIR,
+            description="Contrast-Consistent Search on per-side normalized pairs (reference optimizer).",
+            train_batched=train_ccs,
+            demo=True,
+            headline=True,
+        ),
+        Method(
+            id="tpc",
+            label="TPC",
+            color="#E69F00",
+            supervised=False,
+            normalized_inputs=True,
+            form=DIFFERENCE,
+            description="Top principal component of the normalized differences.",
+            fit=_fit_tpc,
             demo=True,
         ),
         Method(
-            "tpc",
-            "TPC",
-            "#E69F00",
-            False,
-            True,
-            DIFFERENCE,
-            "Top principal component of the normalized differences.",
-            _fit_tpc,
+            id="lr_raw",
+            label="LR (raw differences)",
+            color="#D55E00",
+            supervised=True,
+            normalized_inputs=False,
+            form=DIFFERENCE,
+            description="Logistic regression on x+ - x- without normalization: the supervised ceiling.",
+            fit=_fit_logistic,
+            shift_equivariant=True,
             demo=True,
         ),
         Method(
-            "lr_raw",
-            "LR (raw differences)",
-            "#D55E00",
-            True,
-            False,
-            DIFFERENCE,
-            "Logistic regression on x+ - x- without normalization: the supervised ceiling.",
-            _fit_logistic,
-            True,
+            id="lr_norm",
+            label="LR (normalized)",
+            color="#56B4E9",
+            supervised=True,
+            normalized_inputs=True,
+            form=DIFFERENCE,
+            description="Logistic regression on the normalized inputs CCS sees: what normalization removes.",
+            fit=_fit_logistic,
+            shift_equivariant=True,
             demo=True,
         ),
         Method(
-            "lr_norm",
-            "LR (normalized)",
-            "#56B4E9",
-            True,
-            True,
-            DIFFERENCE,
-            "Logistic regression on the normalized inputs CCS sees: what normalization removes.",
-            _fit_logistic,
-            True,
+            id="random",
+            label="Random direction",
+            color="#999999",
+            supervised=False,
+            normalized_inputs=True,
+            form=DIFFERENCE,
+            description="A random unit direction: the floor.",
+            fit=_fit_random,
             demo=True,
+            floor=True,
         ),
         Method(
-            "random",
-            "Random direction",
-            "#999999",
-            False,
-            True,
-            DIFFERENCE,
-            "A random unit direction: the floor.",
-            _fit_random,
-            demo=True,
+            id="vinc",
+            label="VINC",
+            color="#009E73",
+            supervised=False,
+            normalized_inputs=True,
+            form=DIFFERENCE,
+            description="elk's eigen reporter: the direction along which x+ and x- are most anti-correlated "
+            "(one template).",
+            fit=_fit_vinc,
         ),
         Method(
-            "vinc",
-            "VINC",
-            "#009E73",
-            False,
-            True,
-            DIFFERENCE,
-            "elk's eigen reporter: the direction along which x+ and x- are most anti-correlated (one template).",
-            _fit_vinc,
-        ),
-        Method(
-            "tpc_em",
-            "TPC (EM-balanced)",
-            "#A65C00",
-            False,
-            True,
-            DIFFERENCE,
-            "TPC with the two classes EM estimates without labels weighted equally in the covariance, so "
-            "truth regains the variance imbalance took (a label-free remedy).",
-            _fit_tpc_em,
+            id="tpc_em",
+            label="TPC (EM-balanced)",
+            color="#A65C00",
+            supervised=False,
+            normalized_inputs=True,
+            form=DIFFERENCE,
+            description="TPC with the two classes EM estimates without labels weighted equally in the covariance, "
+            "so truth regains the variance imbalance took (a label-free remedy).",
+            fit=_fit_tpc_em,
             remedy_for="tpc",
         ),
         Method(
-            "vinc_em",
-            "VINC (EM-balanced)",
-            "#00604A",
-            False,
-            True,
-            DIFFERENCE,
-            "VINC with the two classes EM estimates without labels weighted equally in its cross-covariance "
-            "(a label-free remedy).",
-            _fit_vinc_em,
+            id="vinc_em",
+            label="VINC (EM-balanced)",
+            color="#00604A",
+            supervised=False,
+            normalized_inputs=True,
+            form=DIFFERENCE,
+            description="VINC with the two classes EM estimates without labels weighted equally in its "
+            "cross-covariance (a label-free remedy).",
+            fit=_fit_vinc_em,
             remedy_for="vinc",
         ),
         Method(
-            "mass_mean",
-            "Mass-mean (normalized)",
-            "#CC79A7",
-            True,
-            True,
-            DIFFERENCE,
-            "Difference of the class means of the normalized differences, threshold midway (Marks & Tegmark 2023).",
-            _fit_mass_mean,
-            True,
+            id="mass_mean",
+            label="Mass-mean (normalized)",
+            color="#CC79A7",
+            supervised=True,
+            normalized_inputs=True,
+            form=DIFFERENCE,
+            description="Difference of the class means of the normalized differences, threshold midway "
+            "(Marks & Tegmark 2023).",
+            fit=_fit_mass_mean,
+            shift_equivariant=True,
         ),
         Method(
-            "lda",
-            "LDA (normalized)",
-            "#000000",
-            True,
-            True,
-            DIFFERENCE,
-            "The mass-mean direction corrected by the within-class covariance (shrunk), equal priors.",
-            _fit_lda,
-            True,
+            id="lda",
+            label="LDA (normalized)",
+            color="#000000",
+            supervised=True,
+            normalized_inputs=True,
+            form=DIFFERENCE,
+            description="The mass-mean direction corrected by the within-class covariance (shrunk), equal priors.",
+            fit=_fit_lda,
+            shift_equivariant=True,
         ),
     )
 }
 METHOD_IDS = tuple(METHOD_REGISTRY)
 DEMO_METHODS = tuple(method.id for method in METHOD_REGISTRY.values() if method.demo)
+(HEADLINE_METHOD,) = (method.id for method in METHOD_REGISTRY.values() if method.headline)
+(FLOOR_METHOD,) = (method.id for method in METHOD_REGISTRY.values() if method.floor)
+
+
+def trains_with_ccs_optimizer(methods: Iterable[str]) -> bool:
+    """Whether any of `methods` reads the CCS optimizer settings (Method.uses_ccs_optimizer),
+    so that a run's key keeps them. An id the registry does not know reads none: a stored
+    run's config is read before any check of its methods."""
+    return any(METHOD_REGISTRY[m].uses_ccs_optimizer for m in methods if m in METHOD_REGISTRY)
 
 
 def logistic_twins() -> tuple[str, str] | None:

@@ -15,7 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from core.probes import PAIR
+# The two forms, as the module docstring describes them: a method's Method.form.
+PAIR = "pair"
+DIFFERENCE = "difference"
 
 
 @dataclass

@@ -6,8 +6,12 @@ under imbalance comes from the normalization, not from a prior."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
+
+from core.probes.linear import Fit
 
 
 def _class_means(differences: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -15,17 +19,17 @@ def _class_means(differences: np.ndarray, labels: np.ndarray) -> tuple[np.ndarra
     return differences[truth].mean(axis=0), differences[~truth].mean(axis=0)
 
 
-def fit_mass_mean(differences: torch.Tensor, labels: np.ndarray) -> tuple[torch.Tensor, float, float]:
-    """(weight = mean of label-1 differences minus mean of label-0 ones, intercept putting
+def fit_mass_mean(differences: torch.Tensor, labels: np.ndarray) -> Fit:
+    """The Fit (weight = mean of label-1 differences minus mean of label-0 ones, intercept putting
     the threshold midway between them, nan loss) on [n, d] differences x+ - x-."""
     features = differences.double().numpy()
     true_mean, false_mean = _class_means(features, labels)
     weight = true_mean - false_mean
-    return torch.from_numpy(weight).to(torch.float32), float(-weight @ (true_mean + false_mean) / 2), float("nan")
+    return Fit(torch.from_numpy(weight).to(torch.float32), float(-weight @ (true_mean + false_mean) / 2), math.nan)
 
 
-def fit_lda(differences: torch.Tensor, labels: np.ndarray) -> tuple[torch.Tensor, float, float]:
-    """(weight, intercept, nan loss) of linear discriminant analysis on [n, d] differences:
+def fit_lda(differences: torch.Tensor, labels: np.ndarray) -> Fit:
+    """The Fit (weight, intercept, nan loss) of linear discriminant analysis on [n, d] differences:
     the mass-mean direction corrected by the pooled within-class covariance, with
     Ledoit-Wolf shrinkage (hidden states have more dimensions than a cell has pairs) and
     equal priors (scikit-learn's LinearDiscriminantAnalysis, lsqr solver)."""
@@ -35,4 +39,4 @@ def fit_lda(differences: torch.Tensor, labels: np.ndarray) -> tuple[torch.Tensor
 
     model = LinearDiscriminantAnalysis(solver="lsqr", shrinkage="auto", priors=[0.5, 0.5])
     model.fit(differences.double().numpy(), labels)
-    return torch.from_numpy(model.coef_[0]).to(torch.float32), float(model.intercept_[0]), float("nan")
+    return Fit(torch.from_numpy(model.coef_[0]).to(torch.float32), float(model.intercept_[0]), math.nan)

@@ -10,11 +10,11 @@ import warnings
 import numpy as np
 import torch
 
+from core.probes.linear import Fit
 
-def fit_logistic(
-    differences: torch.Tensor, labels: np.ndarray, tol: float = 1e-6, max_iter: int = 2000
-) -> tuple[torch.Tensor, float, float]:
-    """(weight [d], intercept, training log-loss) of a balanced-class logistic regression
+
+def fit_logistic(differences: torch.Tensor, labels: np.ndarray, tol: float = 1e-6, max_iter: int = 2000) -> Fit:
+    """The Fit (weight [d], intercept, training log-loss) of a balanced-class logistic regression
     predicting label 1 (+ is true) from [n, d] differences x+ - x-.
 
     The solver sees the differences centered on their mean and the intercept is moved back
@@ -39,7 +39,7 @@ def fit_logistic(
     loss = log_loss(labels, model.predict_proba(features - center)[:, 1], labels=[0, 1])
     weight = torch.from_numpy(model.coef_[0])
     intercept = shifted_intercept(weight, float(model.intercept_[0]), -torch.from_numpy(center))
-    return weight.to(torch.float32), intercept, float(loss)
+    return Fit(weight.to(torch.float32), intercept, float(loss))
 
 
 def shifted_intercept(weight: torch.Tensor, intercept: float, shift: torch.Tensor) -> float:

@@ -196,9 +196,8 @@ def test_log_odds_keep_apart_what_a_saturated_confidence_ties():
 def test_a_pair_probes_log_odds_are_the_logit_of_its_confidence():
     import torch
 
-    from core.experiments.cells import LinearProbe
     from core.normalizations import fit_stats
-    from core.probes import DIFFERENCE, PAIR
+    from core.probes import DIFFERENCE, PAIR, LinearProbe
 
     generator = torch.Generator().manual_seed(0)
     pos, neg = torch.randn(50, 8, generator=generator), torch.randn(50, 8, generator=generator)

@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.data.sampling import balanced_subset, check_pool, positives_for, split_test, training_draw
+from core.data.sampling import (
+    balanced_subset,
+    check_balanced_counts,
+    check_pool,
+    positives_for,
+    split_test,
+    training_draw,
+)
 from core.errors import UserError
 
 LABELS = np.array([1] * 700 + [0] * 500, dtype=np.int8)
@@ -68,3 +75,11 @@ def test_balanced_subset_respects_vetoes():
     assert np.all(chosen % 3 != 0)
     with pytest.raises(UserError, match="only 0 usable"):
         balanced_subset(LABELS, 10, seed=0, accept=lambda idx: np.zeros(len(idx), dtype=bool))
+
+
+def test_a_balanced_subset_too_large_for_a_class_is_refused_with_the_callers_advice():
+    check_balanced_counts((500, 700), 1000, "unused")  # 500 of each: just enough
+    with pytest.raises(
+        UserError, match=r"^1,001 balanced examples need 500 with label 0 and 501 with label 1; ask less\.$"
+    ):
+        check_balanced_counts((700, 500), 1001, "ask less")

@@ -173,7 +173,7 @@ def test_lr_on_mean_normalized_inputs_keeps_the_raw_direction_and_moves_only_its
 @pytest.mark.parametrize(
     "change, message",
     [
-        ({"methods": ("ccs", "svm")}, "Methods must be distinct"),
+        ({"methods": ("ccs", "svm")}, "Methods must each be one of"),
         ({"layer": 3}, "Layer 3 was not extracted"),
         ({"normalization": "zscore"}, "Unknown normalization"),
         ({"p_levels": (0.5, 1.0)}, "strictly between 0 and 1"),

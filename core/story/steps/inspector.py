@@ -7,7 +7,7 @@ import pandas as pd
 from core.analysis.examples import flipping_example, prediction_trajectory
 from core.errors import UserError
 from core.experiments.cells import SweepResult
-from core.probes import METHOD_IDS
+from core.probes import HEADLINE_METHOD, METHOD_IDS
 from core.settings.validate import BOUNDS
 from core.store.activations import ActivationSet
 from core.store.schema import FLAG, FRACTION, INT, MAYBE_FRACTION, TEXT, Column, Table
@@ -21,7 +21,7 @@ from core.views.style import method_label
 
 def measure_inspector(step: Step, acts: ActivationSet, result: SweepResult) -> dict[str, pd.DataFrame]:
     """The chosen (or most flipping) test pair and its verdict at every p."""
-    method = step.options.get("method", "ccs")
+    method = step.options.get("method", HEADLINE_METHOD)
     seed = step.options.get("seed", result.config.seeds[0])
     if "example" in step.options:
         if step.options["example"] not in acts.ids:
@@ -84,8 +84,8 @@ VIEW_TABLES = {
 
 STEP = StepType(
     "inspector",
-    "one test pair's verdict as p grows: `method` (default ccs), `seed` (default the run's first), `example` "
-    "(an example id; default the pair whose verdict flips most)",
+    f"one test pair's verdict as p grows: `method` (default {HEADLINE_METHOD}), `seed` (default the run's first), "
+    "`example` (an example id; default the pair whose verdict flips most)",
     {"method": options.choice(METHOD_IDS), "seed": options.whole, "example": options.text},
     draw_inspector,
     own_run,

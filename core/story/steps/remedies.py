@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from core.analysis.remedies import remedy_runs, remedy_summary, with_threshold_remedies
+from core.analysis.remedies import compare_remedies, remedy_runs
 from core.normalizations import REMEDIES
-from core.probes import METHOD_IDS
+from core.probes import HEADLINE_METHOD, METHOD_IDS
 from core.settings.sweep import Run
 from core.story import options
 from core.story.model import Step, StepType
@@ -12,7 +12,6 @@ from core.story.results import Results
 from core.story.slides import Slide
 from core.views.remedy_charts import remedy_chart
 from core.views.report import chart_caption
-from core.views.style import method_label
 
 
 def step_remedy_runs(step: Step) -> list[Run]:
@@ -25,10 +24,9 @@ def draw_remedies(step: Step, results: Results) -> Slide | None:
     found = [results.sweep(run) for run in runs]
     if any(result is None for result in found):
         return None
-    method = step.options.get("method", "ccs")
     tables = {run[1].normalization: result.table for run, result in zip(runs, found)}
-    summary = remedy_summary(with_threshold_remedies(tables), method)
-    chart = remedy_chart(summary, f"{method_label(method)} under each normalization: mean over seeds, 95% band")
+    comparison = compare_remedies(tables, step.options.get("method", HEADLINE_METHOD))
+    chart = remedy_chart(comparison.summary, comparison.title)
     caption = (
         f"The same run with only its normalization changed: {chart_caption(runs[0][1])}. Oracle-balanced "
         "(dashed) reads labels: the upper bound of a normalization fix."
@@ -38,8 +36,8 @@ def draw_remedies(step: Step, results: Results) -> Slide | None:
 
 STEP = StepType(
     "remedies",
-    "one method's accuracy and AUROC against p under Burns centering and each remedy: `method` (default ccs), "
-    "`remedies` (default all)",
+    "one method's accuracy and AUROC against p under Burns centering and each remedy: `method` (default "
+    f"{HEADLINE_METHOD}), `remedies` (default all)",
     {"method": options.choice(METHOD_IDS), "remedies": options.remedies},
     draw_remedies,
     step_remedy_runs,
