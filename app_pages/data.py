@@ -10,6 +10,7 @@ import streamlit as st
 from core.config import BUNDLED, DatasetSpec, ExtractConfig, ModelSpec, Template, from_dict
 from core.data.bundled import BUNDLED_DATASETS
 from core.data.prompts import MAX_DISTRACTOR_CHARS, TEMPLATES, render_pair
+from core.data.sampling import check_balanced_counts
 from core.data.uploads import load_csv_bytes, save_upload
 from core.errors import UserError, short_path
 from core.extraction.extract import activation_key, extract
@@ -17,14 +18,14 @@ from core.models import OFFLINE_MODELS, model_label, offline_model_id
 from core.models.depth import depth_label, depth_layer
 from core.models.known import known_hidden_states
 from core.names import is_local_path, local_or_id
-from core.settings.validate import BOUNDS, DTYPE_CHOICES, check_extract, class_sizes
+from core.settings.validate import BOUNDS, check_extract
 from core.store.activations import ActivationStore
 from core.views.export import safe_frame
 from ui.cache import cached_dataset_summary, cached_tokenizer, model_loader
-from ui.forms import bounded_input
+from ui.forms import setting_input
 from ui.progress import progress_callback
 from ui.render import highlighted_pair, plain, show_error
-from ui.serving import shared, uploads_folder
+from ui.serving import limits, shared, uploads_folder
 from ui.state import current_extract, current_sweep, model_name, set_extract, set_sweep
 
 st.title("Data and model")
@@ -84,7 +85,7 @@ else:
     model_id = columns[0].text_input(
         "Model id" if SHARED else "Model id or folder", shown_id, placeholder="EleutherAI/pythia-160m"
     )
-    dtype = columns[1].selectbox("dtype", DTYPE_CHOICES, help="auto: float32 on CPU, bfloat16 (or float16) on a GPU.")
+    dtype = setting_input(columns[1], "dtype", current.model.dtype, "data_dtype")
     trust = columns[2].checkbox(
         "Trust remote code",
         False if SHARED else current.model.trust_remote_code,
@@ -203,15 +204,15 @@ template = Template(prompt, positive, negative, (first, second) if distracted el
 
 st.subheader("4. Extraction")
 c = st.columns(4)
-n_examples = bounded_input(c[0], "n_examples", current.n_examples, "data_n_examples", step=100)
-max_tokens = bounded_input(c[1], "max_tokens", current.max_tokens, "data_max_tokens")
+n_examples = setting_input(c[0], "n_examples", current.n_examples, "data_n_examples", step=100)
+max_tokens = setting_input(c[1], "max_tokens", current.max_tokens, "data_max_tokens")
 float16 = c[2].checkbox(
     "Store float16",
     current.storage_dtype == "float16",
     help="Halves disk use; stated in the metadata. Hidden states are still computed in the model's dtype.",
 )
 depth = known_hidden_states(model) if offline_model_id(model.model_id) else None
-layer = bounded_input(
+layer = setting_input(
     c[3],
     "layer",
     depth_layer(75, depth) if depth and model != current.model else current_sweep().layer,
@@ -234,7 +235,7 @@ candidate = ExtractConfig(
 
 st.subheader("Preview: three contrast pairs and their final tokens")
 try:
-    check_extract(candidate, SHARED)
+    check_extract(candidate, limits())
     summary = cached_dataset_summary(dataset, str(uploads_folder()))
     st.caption(
         plain(
@@ -254,18 +255,13 @@ try:
                 for prompt in (pos, neg)
             )
         )
-    need, most = class_sizes(candidate), 2 * min(summary["negatives"], summary["positives"])
-    if summary["negatives"] < need[0] or summary["positives"] < need[1]:
-        fix = (
-            f"lower 'Examples to extract' to at most {most:,}"
-            if most >= BOUNDS["n_examples"].low
-            else "this data is too small: a run needs at least "
-            f"{BOUNDS['n_examples'].low // 2:g} examples of each label"
-        )
-        raise UserError(
-            f"{candidate.n_examples:,} balanced examples need {need[0]:,} with label 0 and {need[1]:,} "
-            f"with label 1; {fix}."
-        )
+    most = 2 * min(summary["negatives"], summary["positives"])
+    fix = (
+        f"lower 'Examples to extract' to at most {most:,}"
+        if most >= BOUNDS["n_examples"].low
+        else f"this data is too small: a run needs at least {BOUNDS['n_examples'].low // 2:g} examples of each label"
+    )
+    check_balanced_counts((summary["negatives"], summary["positives"]), candidate.n_examples, fix)
     valid = True
 except UserError as error:
     show_error(error)
@@ -339,7 +335,7 @@ else:
         ):
             try:
                 config = from_dict(ExtractConfig, entry["config"])
-                check_extract(config, SHARED)
+                check_extract(config, limits())
             except UserError as error:
                 show_error(f"This set cannot be used here: {error}")
             except (KeyError, TypeError, ValueError):

@@ -3,6 +3,11 @@
 Every cached artefact (an activation set, a sweep result) is keyed by the sha256 of a
 canonical JSON rendering of these objects, so two configs that print the same JSON are
 the same experiment, in any process.
+
+Each field a person sets is declared once, here, with `setting(...)`: its label, help,
+bounds, choices (a `Literal` annotation), command-line flag and link parameter. The CLI's
+options, the checks, links, the reproduce command, grid files and the dashboard's form
+widgets are made from that declaration (core.settings.schema), so they cannot disagree.
 """
 
 from __future__ import annotations
@@ -13,10 +18,56 @@ import json
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 BUNDLED = "bundled"
 BUNDLED_DEFAULT = "rotten_tomatoes_snippets"  # the demo's data set (core.data.bundled lists the others)
+
+
+@dataclass(frozen=True)
+class Bound:
+    """An inclusive range of numbers (exclusive at both ends when `open`); `shared_high`
+    caps it further on a shared server."""
+
+    low: float
+    high: float
+    shared_high: float | None = None
+    whole: bool = True
+    open: bool = False
+
+
+@dataclass(frozen=True)
+class Setting:
+    """What a person sees and may set for one config field.
+
+    `bound`: the range of a number, or of each item of a list; `count`: how many items a
+    list takes. `choices`: the values a text (or each item) may take, where a `Literal`
+    annotation does not already say. `flag`: the command-line option (None: `--` and the
+    field's name with dashes; "" none). `const`: the flag sets this value and takes none.
+    `param`: the link parameter (None: the field's name; "" never in a link). `range_count`:
+    one number N stands for the list 0..N-1. `depth`: a relative depth (75%, middle, last)
+    may stand for a hidden-state index, placed in the run's model."""
+
+    label: str
+    help: str = ""
+    bound: Bound | None = None
+    count: Bound | None = None
+    choices: tuple[str, ...] | None = None
+    flag: str | None = None
+    const: Any = None
+    param: str | None = None
+    range_count: bool = False
+    depth: bool = False
+
+
+def setting(
+    default: Any = dataclasses.MISSING, *, factory: Any = dataclasses.MISSING, omit_when_default=False, **about
+):
+    """A dataclass field declared with its Setting (`about`); `omit_when_default`: left
+    out of keys while it holds its default, so keys made before it existed stay the same."""
+    metadata = {"setting": Setting(**about), "omit_when_default": omit_when_default}
+    return field(default=default, default_factory=factory, metadata=metadata)
+
 
 DEFAULT_PROMPT = 'Consider the following movie review: "{text}" The sentiment of this review is'
 TEXT_SLOT = "{text}"
@@ -31,10 +82,21 @@ class ModelSpec:
     Remote code is never run unless `trust_remote_code` is set.
     """
 
-    model_id: str = BUNDLED
-    revision: str | None = None
-    dtype: str = "auto"  # auto | float32 | bfloat16 | float16
-    trust_remote_code: bool = False
+    model_id: str = setting(
+        BUNDLED,
+        label="Model",
+        help="an offline model (core.models; bundled is SmolLM2-135M-Instruct), a Hugging Face model id, "
+        "or a local checkpoint folder",
+        flag="--model",
+        param="model",
+    )
+    revision: str | None = setting(None, label="Model revision", help="a branch, tag or commit (hub models)")
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = setting(
+        "auto", label="dtype", help="auto: float32 on CPU, bfloat16 (or float16) on a GPU"
+    )
+    trust_remote_code: bool = setting(
+        False, label="Trust remote code", help="run model code from the hub (off by default)", param=""
+    )
 
 
 @dataclass(frozen=True)
@@ -46,13 +108,24 @@ class DatasetSpec:
     is a file path; the cache key uses the sha256 of the file's bytes, not its name).
     """
 
-    source: str = BUNDLED
-    name: str = BUNDLED_DEFAULT
-    config: str | None = None
-    split: str = "train"
-    text_column: str = "text"
-    label_column: str = "label"
-    positive_label: str | None = None
+    # Links carry a data set as one parameter (core.settings.links), so no field has its own.
+    source: Literal["bundled", "hf", "csv"] = setting(BUNDLED, label="Dataset source", flag="--dataset", param="")
+    name: str = setting(
+        BUNDLED_DEFAULT,
+        label="Dataset",
+        help="a bundled set, a hub dataset id or local folder (hf), or a file path (csv)",
+        flag="--dataset-name",
+        param="",
+    )
+    config: str | None = setting(
+        None, label="Dataset config", help="hub dataset config", flag="--dataset-config", param=""
+    )
+    split: str = setting("train", label="Dataset split", help="dataset split (hf)", flag="--split", param="")
+    text_column: str = setting("text", label="Text column", param="")
+    label_column: str = setting("label", label="Label column", param="")
+    positive_label: str | None = setting(
+        None, label="Positive label", help="label value whose + completion is true, for non-0/1 labels", param=""
+    )
 
 
 @dataclass(frozen=True)
@@ -68,10 +141,15 @@ class Template:
     flip between x+ and x- as truth does but carry none of it. Left out of keys while None.
     """
 
-    prompt: str = DEFAULT_PROMPT
-    positive: str = " positive"
-    negative: str = " negative"
-    distractor: tuple[str, str] | None = field(default=None, metadata={"omit_when_default": True})
+    prompt: str = setting(DEFAULT_PROMPT, label="Prompt", help="prompt with one {text} slot")
+    positive: str = setting(" positive", label="+ completion", help="completion making x+", param="pos")
+    negative: str = setting(" negative", label="- completion", help="completion making x-", param="neg")
+    distractor: tuple[str, str] | None = setting(
+        None,
+        label="Distractor words",
+        help="two words, e.g. Banana,Shed: one ends x+ and the other x-, which side at random for half of each class",
+        omit_when_default=True,
+    )
 
 
 @dataclass(frozen=True)
@@ -83,12 +161,29 @@ class ExtractConfig:
     model: ModelSpec = field(default_factory=ModelSpec)
     dataset: DatasetSpec = field(default_factory=DatasetSpec)
     template: Template = field(default_factory=Template)
-    n_examples: int = 1600
-    selection_seed: int = 0
-    layers: tuple[int, ...] | None = None
-    max_tokens: int = 512
-    storage_dtype: str = "float32"  # float32 | float16
-    token_position: str = "last"
+    n_examples: int = setting(
+        1600,
+        label="Examples to extract",
+        help="balanced number of examples to extract",
+        bound=Bound(20, 100_000, 2_000),
+        param="n",
+    )
+    selection_seed: int = setting(0, label="Selection seed", bound=Bound(0, 1_000_000))
+    layers: tuple[int, ...] | None = setting(
+        None,
+        label="Layers to extract",
+        depth=True,
+        help="hidden-state indices or depths (75%, middle, last) to keep (default: all)",
+        bound=Bound(0, 1_000),
+        count=Bound(1, 1_000),
+    )
+    max_tokens: int = setting(
+        512, label="Max tokens per prompt", help="drop examples whose x+ or x- is longer", bound=Bound(8, 8_192, 512)
+    )
+    storage_dtype: Literal["float32", "float16"] = setting(
+        "float32", label="Storage dtype", help="store activations as float16", flag="--float16", const="float16"
+    )
+    token_position: Literal["last"] = setting("last", label="Token position", flag="", param="")
 
 
 @dataclass(frozen=True)
@@ -96,10 +191,22 @@ class CCSConfig:
     """CCS training settings; the defaults are those of the reference code
     (Burns et al., `CCS` class): 10 restarts, 1000 full-batch AdamW epochs."""
 
-    epochs: int = 1000
-    restarts: int = 10
-    lr: float = 1e-3
-    weight_decay: float = 0.01
+    epochs: int = setting(
+        1000, label="CCS epochs", help="CCS epochs per restart (reference: 1000)", bound=Bound(1, 20_000, 2_000)
+    )
+    restarts: int = setting(10, label="CCS restarts", help="CCS restarts (reference: 10)", bound=Bound(1, 100, 20))
+    lr: float = setting(
+        1e-3,
+        label="CCS learning rate",
+        help="CCS AdamW learning rate (reference: 1e-3)",
+        bound=Bound(1e-5, 1.0, whole=False),
+    )
+    weight_decay: float = setting(
+        0.01,
+        label="CCS weight decay",
+        help="CCS AdamW weight decay (reference: 0.01)",
+        bound=Bound(0.0, 1.0, whole=False),
+    )
 
 
 # How long work reports progress: progress(done, total, message), called as it goes; it

@@ -8,13 +8,14 @@ import dataclasses
 import streamlit as st
 
 from core.config import CCSConfig
-from core.normalizations import NEGATED, NORMALIZATION_REGISTRY, NORMALIZATIONS
+from core.normalizations import NEGATED, NORMALIZATION_REGISTRY
 from core.probes import METHOD_IDS
 from core.settings.presets import CCS_OPTIMIZERS, optimizer_name, with_optimizer
+from core.settings.schema import SETTINGS, bound_of
 from core.settings.sweep import SweepConfig
-from core.settings.validate import BOUNDS, MAX_PROMPT_CHARS
+from core.settings.validate import MAX_PROMPT_CHARS, high_of
 from core.views.style import method_label
-from ui.serving import shared
+from ui.serving import limits
 
 P_CHOICES = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 0.975)
 REFERENCE, FAST = CCS_OPTIMIZERS["reference"], CCS_OPTIMIZERS["fast"]
@@ -29,13 +30,26 @@ TEST_NORMALIZATION_LABELS = {
 }
 
 
-def bounded_input(container, name: str, value, key: str, label: str | None = None, **options):
-    """A number field held to core.settings.validate.BOUNDS[name] (shared mode's caps on a shared
-    server), so the form accepts exactly what a run and a link accept."""
-    bound = BOUNDS[name]
+def setting_input(container, name: str, value, key: str, label: str | None = None, **options):
+    """The widget of setting `name`, made from its declaration (core.settings.schema): a number
+    field held to its bound (a shared server's cap on one), a select box or multiselect of its
+    choices, a checkbox or a text field; labelled and explained as the CLI's option is."""
+    entry = SETTINGS[name]
+    options = {"key": key, "help": entry.about.help or None} | options
+    label = label or entry.label
+    if entry.choices is not None:
+        if entry.many:
+            return container.multiselect(label, entry.choices, default=list(value), **options)
+        return container.selectbox(label, entry.choices, index=entry.choices.index(value), **options)
+    if entry.kind is bool:
+        return container.checkbox(label, value, **options)
+    if entry.kind is str:
+        return container.text_input(label, value or "", **options)
+    bound = bound_of(name)
     cast = int if bound.whole else float
-    low, high = cast(bound.low), cast(bound.high_for(shared()))
-    return container.number_input(label or bound.label, low, high, min(max(cast(value), low), high), key=key, **options)
+    low, high = cast(bound.low), cast(high_of(bound, limits()))
+    number = len(value) if entry.many else value
+    return container.number_input(label, low, high, min(max(cast(number), low), high), **options)
 
 
 def sweep_fields(config: SweepConfig, key: str) -> SweepConfig:
@@ -48,29 +62,27 @@ def sweep_fields(config: SweepConfig, key: str) -> SweepConfig:
         default=list(config.p_levels),
         key=f"{key}_p",
     )
-    layer = bounded_input(left, "layer", config.layer, f"{key}_layer", "Layer (hidden-state index)")
-    n_train = bounded_input(middle, "n_train", config.n_train, f"{key}_n_train", step=50)
-    n_test = bounded_input(middle, "n_test", config.n_test, f"{key}_n_test", step=50)
-    seeds = bounded_input(
+    layer = setting_input(left, "layer", config.layer, f"{key}_layer", "Layer (hidden-state index)")
+    n_train = setting_input(middle, "n_train", config.n_train, f"{key}_n_train", step=50)
+    n_test = setting_input(middle, "n_test", config.n_test, f"{key}_n_test", step=50)
+    seeds = setting_input(
         right,
         "seeds",
-        len(config.seeds),
+        config.seeds,
         f"{key}_seeds",
-        "Seeds",
         help="Each seed redraws the training set and CCS's initial weights. Use 3 or more: "
         "with 2 the 95% interval is too wide to mean much.",
     )
-    methods = right.multiselect(
-        "Methods", METHOD_IDS, default=list(config.methods), format_func=method_label, key=f"{key}_methods"
-    )
+    methods = setting_input(right, "methods", config.methods, f"{key}_methods", format_func=method_label)
     with st.expander("Normalization and CCS optimizer"):
         a, b, c = st.columns(3)
-        normalization = a.selectbox(
+        normalization = setting_input(
+            a,
+            "normalization",
+            config.normalization,
+            f"{key}_norm",
             "Per-side normalization",
-            NORMALIZATIONS,
-            index=NORMALIZATIONS.index(config.normalization),
             format_func=lambda norm: NORMALIZATION_REGISTRY[norm].label,
-            key=f"{key}_norm",
             help=NORMALIZATION_REGISTRY[config.normalization].description,
         )
         negated = config.negated_prompt
@@ -101,10 +113,10 @@ def sweep_fields(config: SweepConfig, key: str) -> SweepConfig:
             help="Fast agrees with the reference on the demo to a mean |accuracy difference| of "
             "about 0.005 per cell (make bench). Custom uses the epochs and rate below.",
         )
-        epochs = bounded_input(b, "epochs", config.ccs.epochs, f"{key}_epochs", "Custom: CCS epochs")
-        lr = bounded_input(b, "lr", config.ccs.lr, f"{key}_lr", "Custom: CCS learning rate", format="%g")
-        restarts = bounded_input(c, "restarts", config.ccs.restarts, f"{key}_restarts", "CCS restarts (reference: 10)")
-        split_seed = bounded_input(c, "split_seed", config.split_seed, f"{key}_split_seed")
+        epochs = setting_input(b, "epochs", config.ccs.epochs, f"{key}_epochs", "Custom: CCS epochs")
+        lr = setting_input(b, "lr", config.ccs.lr, f"{key}_lr", "Custom: CCS learning rate", format="%g")
+        restarts = setting_input(c, "restarts", config.ccs.restarts, f"{key}_restarts", "CCS restarts (reference: 10)")
+        split_seed = setting_input(c, "split_seed", config.split_seed, f"{key}_split_seed")
     ccs = dataclasses.replace(config.ccs, epochs=int(epochs), lr=float(lr), restarts=int(restarts))
     if optimizer != "custom":
         ccs = with_optimizer(ccs, optimizer)

@@ -9,11 +9,11 @@ import streamlit as st
 
 from core.config import ExtractConfig
 from core.experiments.cells import SweepResult
-from core.experiments.pipeline import SHARED_WORK_SECONDS, run_pipeline
+from core.experiments.pipeline import run_pipeline
 from core.settings.sweep import SweepConfig
 from ui.cache import model_loader
 from ui.render import plain
-from ui.serving import shared, uploads_folder
+from ui.serving import limits, uploads_folder
 
 # Redraw at most this often: every redraw is a message the server thread serializes and
 # sends, and it competes with the computation for the interpreter.
@@ -56,8 +56,7 @@ def run_with_progress(extract: ExtractConfig, sweep: SweepConfig, running: str, 
             status=lambda message: status.write(plain(message)),
             loader=model_loader,
             uploads=uploads_folder(),
-            shared=shared(),
-            time_limit_s=SHARED_WORK_SECONDS if shared() else None,
+            limits=limits(),
         ).sweep
         status.update(label=finished, state="complete", expanded=False)
     return result

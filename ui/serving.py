@@ -16,6 +16,7 @@ from pathlib import Path
 import streamlit as st
 
 from core.data.uploads import default_uploads
+from core.settings.limits import OWNER, SHARED, Limits
 
 UPLOADS_KEY = "session_uploads"
 SHARED_ENV = "CCS_LAB_SHARED"
@@ -42,6 +43,11 @@ def is_shared(server_address: str | None) -> bool:
 def shared() -> bool:
     """True when this server is open beyond localhost or was started in shared mode."""
     return is_shared(st.get_option("server.address"))
+
+
+def limits() -> Limits:
+    """What this server lets a run ask for (core.settings.limits)."""
+    return SHARED if shared() else OWNER
 
 
 class SessionFolder:

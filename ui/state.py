@@ -17,7 +17,7 @@ from core.settings.presets import DEMO
 from core.settings.sweep import SweepConfig
 from core.settings.validate import check_run
 from ui.render import show_error
-from ui.serving import shared
+from ui.serving import limits
 
 EXTRACT_KEY = "extract_config"
 SWEEP_KEY = "sweep_config"
@@ -64,8 +64,8 @@ def apply_link() -> None:
         return
     st.session_state[APPLIED_LINK_KEY] = config_params
     try:
-        extract, sweep = run_from_params(config_params, shared=shared())
-        check_run(extract, sweep, shared())
+        extract, sweep = run_from_params(config_params, limits())
+        check_run(extract, sweep, limits())
     except UserError as error:
         show_error(f"This link could not be applied, so nothing changed: {error}")
         return

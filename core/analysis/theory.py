@@ -72,22 +72,27 @@ class SyntheticPairs:
         )
 
 
-def synthetic_pairs(
-    n: int,
-    dim: int,
-    p: float = 0.5,
-    truth_strength: float = 2.0,
-    token_offset: float = 4.0,
-    noise: float = 0.5,
-    content_scale: float = 1.0,
-    distractor_strength: float = 0.0,
-    seed: int = 0,
-    negated_offset: float | None = None,
-    content_free_lean: float = 0.0,
-    content_free_count: int = 3,
-) -> SyntheticPairs:
+@dataclass(frozen=True)
+class Geometry:
+    """The planted world of synthetic pairs (see the model above): the truth strength a,
+    the token offset b, the noise and content scales, a distractor's strength, and the two
+    companions' parameters: the negated question's offset (None: b) and the content-free
+    prompts' lean along truth and count."""
+
+    truth_strength: float = 2.0
+    token_offset: float = 4.0
+    noise: float = 0.5
+    content_scale: float = 1.0
+    distractor_strength: float = 0.0
+    negated_offset: float | None = None
+    content_free_lean: float = 0.0
+    content_free_count: int = 3
+
+
+def synthetic_pairs(n: int, dim: int, p: float = 0.5, seed: int = 0, **geometry) -> SyntheticPairs:
     """n contrast pairs in `dim` (>= 3) dimensions, exactly round(p * n) of them true on
-    the + side. Truth, offset and distractor directions are orthonormal and random
+    the + side, in the world `geometry` names (the fields of Geometry; the rest its
+    defaults). Truth, offset and distractor directions are orthonormal and random
     (fixed by `seed`); the distractor's sign is balanced and independent of truth.
 
     Two companion sets come with them. `negated`: the same contents asked the opposite
@@ -95,6 +100,7 @@ def synthetic_pairs(
     same) and a constant shift of the content (another prompt). `content_free`:
     `content_free_count` pairs with no content and no truth, the same token offset, plus a
     lean of `content_free_lean` along truth (a model that favours one answer on empty input)."""
+    world = Geometry(**geometry)
     rng = np.random.default_rng(np.random.SeedSequence([int(seed), 6]))
     basis, _ = np.linalg.qr(rng.standard_normal((dim, 3)))
     truth, offset, distractor = basis[:, 0], basis[:, 1], basis[:, 2]
@@ -103,28 +109,28 @@ def synthetic_pairs(
     sign = (2 * labels.astype(np.float64) - 1)[:, None]
     other = np.where(rng.permutation(n) < n // 2, 1.0, -1.0)[:, None]
     flip = (
-        sign * (truth_strength / 2) * truth
-        + (token_offset / 2) * offset
-        + other * (distractor_strength / 2) * distractor
+        sign * (world.truth_strength / 2) * truth
+        + (world.token_offset / 2) * offset
+        + other * (world.distractor_strength / 2) * distractor
     )
-    content = content_scale * rng.standard_normal((n, dim))
+    content = world.content_scale * rng.standard_normal((n, dim))
     pos = content + flip
     neg = content - flip
-    pos += noise * rng.standard_normal((n, dim))
-    neg += noise * rng.standard_normal((n, dim))
+    pos += world.noise * rng.standard_normal((n, dim))
+    neg += world.noise * rng.standard_normal((n, dim))
 
     negated_flip = (
-        -sign * (truth_strength / 2) * truth
-        + ((token_offset if negated_offset is None else negated_offset) / 2) * offset
-        + other * (distractor_strength / 2) * distractor
+        -sign * (world.truth_strength / 2) * truth
+        + ((world.token_offset if world.negated_offset is None else world.negated_offset) / 2) * offset
+        + other * (world.distractor_strength / 2) * distractor
     )
-    negated_content = content + content_scale * rng.standard_normal(dim)
+    negated_content = content + world.content_scale * rng.standard_normal(dim)
     negated = (
-        negated_content + negated_flip + noise * rng.standard_normal((n, dim)),
-        negated_content - negated_flip + noise * rng.standard_normal((n, dim)),
+        negated_content + negated_flip + world.noise * rng.standard_normal((n, dim)),
+        negated_content - negated_flip + world.noise * rng.standard_normal((n, dim)),
     )
-    free_flip = (token_offset / 2) * offset + (content_free_lean / 2) * truth
-    free_content = 0.1 * content_scale * rng.standard_normal((content_free_count, dim))
+    free_flip = (world.token_offset / 2) * offset + (world.content_free_lean / 2) * truth
+    free_content = 0.1 * world.content_scale * rng.standard_normal((world.content_free_count, dim))
     content_free = (free_content + free_flip, free_content - free_flip)
 
     def as_tensor(array: np.ndarray) -> torch.Tensor:

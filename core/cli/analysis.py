@@ -5,37 +5,34 @@ and one method under Burns centering beside each remedy (the Remedies page).
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 import pandas as pd
 
 from core.analysis.examples import example_table
-from core.analysis.remedies import (
-    decomposition,
-    recovered_share,
-    reference_p,
-    remedy_runs,
-    remedy_summary,
-    with_threshold_remedies,
-)
+from core.analysis.remedies import compare_remedies, remedy_runs
 from core.cli.arguments import (
     add_extract_arguments,
+    add_method,
+    add_out,
     add_output_arguments,
     add_sweep_arguments,
+    checked_outputs,
     checked_run,
     comma_words,
 )
 from core.cli.experiments import pipeline_run, run_with_bars
-from core.cli.output import checked_outputs, say, say_block, short_text, status_printer
+from core.cli.output import say, say_block, short_text, status_printer
 from core.errors import UserError
 from core.extraction.companions import sweep_activations
-from core.normalizations import BASELINE, REMEDIES
-from core.probes import METHOD_IDS
+from core.normalizations import REMEDIES
+from core.settings.schema import SETTINGS
 from core.store.activations import ActivationStore
 from core.views.export import safe_csv, save_chart
 from core.views.remedy_charts import remedy_chart
 from core.views.report import chart_caption, recovered_share_table
 from core.views.style import method_label, normalization_label
+
+P_LEVELS = SETTINGS["p_levels"]
 
 
 def command_inspect(args: argparse.Namespace) -> int:
@@ -89,27 +86,27 @@ def command_remedies(args: argparse.Namespace) -> int:
     for extract, config in remedy_runs((extract_config, sweep_config), tuple(args.remedies)):
         status_printer(f"Sweep with {normalization_label(config.normalization)}")
         tables[config.normalization] = run_with_bars((extract, config), args.device, args.batch_size).sweep.table
-    compared = with_threshold_remedies(tables)
-    shares = recovered_share(compared, args.method)
+    comparison = compare_remedies(tables, args.method)
     with pd.option_context("display.width", 200):
-        if len(shares):
-            start = reference_p(tables[BASELINE])
-            say("", f"{method_label(args.method)}: share of the drop since p = {start:g} each remedy wins back")
-            say_block(recovered_share_table(shares).to_string(index=False))
+        if len(comparison.shares):
+            say(
+                "",
+                f"{method_label(args.method)}: share of the drop since p = {comparison.reference_p:g} each remedy "
+                "wins back",
+            )
+            say_block(recovered_share_table(comparison.shares).to_string(index=False))
             say(
                 f"Mean accuracy over {len(sweep_config.seeds)} seeds; gain = remedy minus Burns, paired by seed, "
                 f"with its 95% t-interval; share = gain / drop. Every run: {chart_caption(sweep_config)}."
             )
-        parts = decomposition(tables[BASELINE])
+        parts = comparison.decomposition
         say("", "Under Burns centering: accuracy lost since balance = moved threshold + lost direction")
         say_block(parts.assign(method=parts.method.map(method_label)).round(3).to_string(index=False))
     if args.out:
         args.out.write_text(safe_csv(pd.concat(tables.values())), encoding="utf-8")
         say(f"results: {args.out}")
     if args.chart:
-        summary = remedy_summary(compared, args.method)
-        title = f"{method_label(args.method)} under each normalization: mean over seeds, 95% band"
-        say(f"chart: {save_chart(remedy_chart(summary, title), args.chart)}")
+        say(f"chart: {save_chart(remedy_chart(comparison.summary, comparison.title), args.chart)}")
     return 0
 
 
@@ -119,18 +116,18 @@ def register(commands) -> None:
     add_extract_arguments(inspect)
     add_sweep_arguments(inspect)
     cell = inspect.add_argument_group("the cell")
-    cell.add_argument("--method", choices=METHOD_IDS, default="ccs")
-    cell.add_argument("--p", type=float, required=True, help="the training p of the cell (one of --p-levels)")
+    add_method(cell)
+    cell.add_argument("--p", type=float, required=True, help=f"the training p of the cell (one of {P_LEVELS.flag})")
     cell.add_argument("--seed", type=int, default=0)
     cell.add_argument("--errors", action="store_true", help="show only the pairs the probe gets wrong")
     cell.add_argument("--rows", type=int, default=20, help="pairs to print (default 20)")
-    inspect.add_argument("--out", type=Path, help="write every test pair of the cell here (CSV)")
+    add_out(inspect, "write every test pair of the cell here (CSV)")
     inspect.set_defaults(run=command_inspect)
     remedies = commands.add_parser("remedies", help="one method under Burns centering and each remedy")
     add_extract_arguments(remedies)
     add_sweep_arguments(remedies)
     add_output_arguments(remedies, "every normalization's per-cell results")
-    remedies.add_argument("--method", choices=METHOD_IDS, default="ccs")
+    add_method(remedies)
     remedies.add_argument(
         "--remedies",
         type=comma_words,

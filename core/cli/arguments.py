@@ -9,22 +9,24 @@ import dataclasses
 import sys
 from pathlib import Path
 
-from core.cli.output import say
+from core.cli.output import CHART_SUFFIXES, checked_output, say
 from core.config import BUNDLED, DatasetSpec, ExtractConfig, ModelSpec
 from core.data.bundled import BUNDLED_DATASETS
 from core.data.prompts import TEMPLATES
 from core.errors import UserError
 from core.extraction.models import check_device
 from core.metrics import METRICS
-from core.models import OFFLINE_MODELS, model_label, offline_model_id
+from core.models import model_label, offline_model_id
 from core.models.depth import depth_label, is_depth, resolve_layer
 from core.models.known import known_hidden_states
 from core.names import is_digest, local_or_id
-from core.normalizations import NORMALIZATION_REGISTRY, NORMALIZATIONS
-from core.probes import METHOD_IDS
-from core.settings.presets import PRESETS, with_optimizer
-from core.settings.sweep import TEST_NORMALIZATIONS, SweepConfig
-from core.settings.validate import check_number, check_run
+from core.probes import HEADLINE_METHOD, METHOD_IDS
+from core.settings.presets import CCS_OPTIMIZERS, PRESETS, with_optimizer
+from core.settings.schema import EXTRACT_SETTINGS, SETTINGS, SWEEP_SETTINGS, Entry
+from core.settings.sweep import SweepConfig
+from core.settings.validate import check_batch_size, check_run
+
+MODEL_ID, SOURCE, NAME, LAYER = (SETTINGS[name] for name in ("model_id", "source", "name", "layer"))
 
 
 def comma_floats(text: str) -> tuple[float, ...]:
@@ -45,9 +47,28 @@ def comma_words(text: str) -> tuple[str, ...]:
     return tuple(v.strip() for v in text.split(",") if v.strip())
 
 
-def seed_list(text: str) -> tuple[int, ...]:
-    """Seeds as a link writes them: a count N (seeds 0..N-1) or a comma-separated list."""
+def range_or_list(text: str) -> tuple[int, ...]:
+    """A list as a link writes it: a count N (0..N-1) or a comma-separated list."""
     return comma_ints(text) if "," in text else tuple(range(comma_ints(text)[0] if text.strip() else 0))
+
+
+LIST_OF = {float: comma_floats, int: comma_ints, str: comma_words}
+
+
+def add_setting(group, entry: Entry, **options) -> None:
+    """The option of one setting, made from its declaration: its kind, choices, help."""
+    about = entry.about
+    if about.const is not None or entry.kind is bool:
+        options |= {"action": "store_const", "const": True if entry.kind is bool else about.const}
+    elif about.depth:
+        options |= {"type": comma_words if entry.many else str}  # indices or depths, resolved once the model is known
+    elif entry.many:
+        options |= {"type": range_or_list if about.range_count else LIST_OF[entry.kind]}
+    else:
+        options |= {"type": entry.kind} | ({"choices": entry.choices} if entry.choices else {})
+    text = options.pop("help", None) or about.help or entry.label
+    choices = f" (one or more of {','.join(entry.choices)})" if entry.many and entry.choices else ""
+    group.add_argument(entry.flag, dest=entry.dest, help=text.replace("%", "%%") + choices, **options)
 
 
 def add_extract_arguments(parser: argparse.ArgumentParser) -> None:
@@ -55,144 +76,120 @@ def add_extract_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("extraction")
     group.add_argument("--preset", default="demo", choices=sorted(PRESETS), help="starting point (default: demo)")
     group.add_argument(
-        "--model",
-        help=f"an offline model ({', '.join(OFFLINE_MODELS)}; bundled is SmolLM2-135M-Instruct), "
-        "a Hugging Face model id, or a local checkpoint folder",
-    )
-    group.add_argument("--revision", help="model revision (hub models)")
-    group.add_argument("--dtype", choices=["auto", "float32", "bfloat16", "float16"])
-    group.add_argument("--trust-remote-code", action="store_true", help="run model code from the hub (off by default)")
-    group.add_argument("--dataset", choices=["bundled", "hf", "csv"], help="dataset source")
-    group.add_argument(
-        "--dataset-name",
-        help="a bundled set (" + ", ".join(BUNDLED_DATASETS) + "), a hub dataset id "
-        "or local folder (hf), or a file path (csv)",
-    )
-    group.add_argument("--dataset-config", help="hub dataset config")
-    group.add_argument("--split", help="dataset split (hf)")
-    group.add_argument("--text-column")
-    group.add_argument("--label-column")
-    group.add_argument("--positive-label", help="label value whose + completion is true, for non-0/1 labels")
-    group.add_argument(
         "--template",
         choices=list(TEMPLATES),
         help="a named template to start from: "
         + "; ".join(f"{name}: {label}" for name, (label, _) in TEMPLATES.items()),
     )
-    group.add_argument("--prompt", help="prompt with one {text} slot")
-    group.add_argument("--positive", help="completion making x+ (default ' positive')")
-    group.add_argument("--negative", help="completion making x- (default ' negative')")
-    group.add_argument(
-        "--distractor",
-        type=comma_words,
-        help="two words, e.g. Banana,Shed: one ends x+ and the other x-, which side at random for half of each class",
-    )
-    group.add_argument("--n-examples", type=int, help="balanced number of examples to extract")
-    group.add_argument("--selection-seed", type=int)
-    group.add_argument(
-        "--layers", type=comma_words, help="hidden-state indices or depths (75%%, middle, last) to keep (default: all)"
-    )
-    group.add_argument("--max-tokens", type=int, help="drop examples whose x+ or x- is longer")
-    group.add_argument("--float16", action="store_true", help="store activations as float16")
+    for entry in EXTRACT_SETTINGS:
+        if entry.flag:
+            add_setting(group, entry)
     group.add_argument("--batch-size", type=int, help="sequences per forward pass")
-    group.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
+    add_device(group)
 
 
 def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of the imbalance sweep (defaults: the preset)."""
     group = parser.add_argument_group("sweep")
-    group.add_argument(
-        "--layer", help="hidden-state index to probe, or a depth: 75%% (of the model's layers), middle or last"
-    )
-    group.add_argument("--p-levels", type=comma_floats, help="comma-separated fractions of true-+ training pairs")
-    group.add_argument("--n-train", type=int)
-    group.add_argument("--n-test", type=int)
-    group.add_argument("--seeds", type=seed_list, help="number of seeds N (seeds 0..N-1), or a list: 0,3,7")
-    group.add_argument("--split-seed", type=int, help="the seed that fixes the balanced test split")
-    group.add_argument("--methods", type=comma_words, help=f"comma-separated subset of {','.join(METHOD_IDS)}")
-    group.add_argument(
-        "--normalization",
-        choices=NORMALIZATIONS,
-        help="per-side normalization or remedy: "
-        + " ".join(f"{norm.id}: {norm.description}" for norm in NORMALIZATION_REGISTRY.values()),
-    )
-    group.add_argument(
-        "--negated-prompt",
-        help="negation_pooled's negated question, with one {text} slot (default: the prompt + ' not')",
-    )
-    group.add_argument("--test-normalization", choices=TEST_NORMALIZATIONS)
+    for entry in SWEEP_SETTINGS:
+        if entry.flag:
+            add_setting(group, entry)
     group.add_argument(
         "--ccs-optimizer",
-        choices=["reference", "fast"],
+        choices=list(CCS_OPTIMIZERS),
         help="reference: 1000 AdamW epochs at lr 1e-3 (the default, for published numbers); "
         "fast: 500 epochs at lr 2e-3 (agrees with the reference on the demo, see make bench)",
     )
-    group.add_argument("--epochs", type=int, help="CCS epochs per restart (reference: 1000)")
-    group.add_argument("--lr", type=float, help="CCS AdamW learning rate (reference: 1e-3)")
-    group.add_argument("--restarts", type=int, help="CCS restarts (reference: 10)")
+
+
+# The options more than one command takes, each written here once.
+OUT, CHART = "--out", "--chart"
 
 
 def add_output_arguments(parser: argparse.ArgumentParser, table: str = "the per-cell results CSV") -> None:
     """The metric a command reports, and the files it writes (checked before any work)."""
     group = parser.add_argument_group("output")
-    group.add_argument("--metric", choices=list(METRICS), default="accuracy", help="metric of table and chart")
-    group.add_argument("--out", type=Path, help=f"write {table} here")
-    group.add_argument("--chart", type=Path, help="write the chart here (.png, .svg or .html)")
+    add_metric(group, "metric of table and chart")
+    add_out(group, f"write {table} here")
+    add_chart(group)
+
+
+def add_metric(parser, help: str | None = None) -> None:
+    parser.add_argument("--metric", choices=list(METRICS), default="accuracy", help=help)
+
+
+def add_out(parser, help: str, required: bool = False) -> None:
+    parser.add_argument(OUT, type=Path, required=required, help=help)
+
+
+def add_chart(parser) -> None:
+    parser.add_argument(CHART, type=Path, help=f"write the chart here ({', '.join(CHART_SUFFIXES)})")
+
+
+def add_device(parser, help: str = "auto, cpu, cuda or mps") -> None:
+    parser.add_argument("--device", default="auto", help=help)
+
+
+def add_method(parser) -> None:
+    """The one method a command looks at (default: the registry's headline method)."""
+    parser.add_argument("--method", choices=METHOD_IDS, default=HEADLINE_METHOD)
+
+
+def checked_outputs(args) -> None:
+    """--out and --chart (CHART_SUFFIXES), where given, before any work."""
+    if getattr(args, "out", None) is not None:
+        checked_output(args.out, None, OUT)
+    if getattr(args, "chart", None) is not None:
+        checked_output(args.chart, CHART_SUFFIXES, CHART)
 
 
 def _replace(obj, **changes):
     return dataclasses.replace(obj, **{k: v for k, v in changes.items() if v is not None})
 
 
+def _overrides(config, args: argparse.Namespace, entries, skip=()):
+    """`config` with each setting of `entries` (but those in `skip`) the command line gives."""
+    for entry in entries:
+        value = getattr(args, entry.dest, None) if entry.flag else None
+        if value is not None and entry not in skip:
+            config = entry.set(config, value)
+    return config
+
+
 def extract_config_from(args: argparse.Namespace) -> ExtractConfig:
-    """The preset's ExtractConfig with the command line's overrides."""
+    """The preset's ExtractConfig with the command line's overrides: a named model or data set
+    resolved (an offline alias, a local folder or file made absolute), the data set's own
+    template the starting one, and layers given as depths placed in the model."""
     base, _ = PRESETS[args.preset]
-    model = _replace(
-        base.model,
-        model_id=(offline_model_id(args.model) or local_or_id(args.model)) if args.model else None,
-        revision=args.revision,
-        dtype=args.dtype,
-        trust_remote_code=True if args.trust_remote_code else None,
-    )
+    model_id = getattr(args, MODEL_ID.dest)
+    if model_id:
+        base = MODEL_ID.set(base, offline_model_id(model_id) or local_or_id(model_id))
+    source, name = getattr(args, SOURCE.dest), getattr(args, NAME.dest)
     dataset = base.dataset
-    if args.dataset == BUNDLED and args.dataset_name:
-        dataset = DatasetSpec(source=BUNDLED, name=args.dataset_name)
-    elif args.dataset and args.dataset != BUNDLED:
-        if not args.dataset_name:
-            raise UserError(f"--dataset {args.dataset} needs --dataset-name.")
-        dataset = DatasetSpec(source=args.dataset, name=args.dataset_name)
+    if source == BUNDLED and name:
+        dataset = DatasetSpec(source=BUNDLED, name=name)
+    elif source and source != BUNDLED:
+        if not name:
+            raise UserError(f"{SOURCE.flag} {source} needs {NAME.flag}.")
+        dataset = DatasetSpec(source=source, name=name)
     if dataset.source == "csv" and not is_digest(dataset.name):  # a file (an upload goes by its digest)
         dataset = _replace(dataset, name=str(Path(dataset.name).expanduser().resolve()))
     elif dataset.source == "hf":
         dataset = _replace(dataset, name=local_or_id(dataset.name))
-    dataset = _replace(
-        dataset,
-        config=args.dataset_config,
-        split=args.split,
-        text_column=args.text_column,
-        label_column=args.label_column,
-        positive_label=args.positive_label,
-    )
     if args.template:
         template = TEMPLATES[args.template][1]
     elif dataset.source == BUNDLED and dataset.name in BUNDLED_DATASETS:
         template = BUNDLED_DATASETS[dataset.name].template  # each bundled set's own template
     else:
         template = base.template
-    template = _replace(
-        template, prompt=args.prompt, positive=args.positive, negative=args.negative, distractor=args.distractor
+    config = _overrides(
+        dataclasses.replace(base, dataset=dataset, template=template), args, EXTRACT_SETTINGS, (MODEL_ID, SOURCE, NAME)
     )
-    return _replace(
-        base,
-        model=model,
-        dataset=dataset,
-        template=template,
-        n_examples=args.n_examples,
-        selection_seed=args.selection_seed,
-        layers=None if args.layers is None else tuple(resolved_layer(value, model) for value in args.layers),
-        max_tokens=args.max_tokens,
-        storage_dtype="float16" if args.float16 else None,
-    )
+    if config.layers is not None:
+        config = dataclasses.replace(
+            config, layers=tuple(resolved_layer(value, config.model) for value in config.layers)
+        )
+    return config
 
 
 def resolved_layer(value: str, model: ModelSpec) -> int:
@@ -208,24 +205,14 @@ def resolved_layer(value: str, model: ModelSpec) -> int:
 
 def sweep_config_from(args: argparse.Namespace, model: ModelSpec | None = None) -> SweepConfig:
     """The preset's SweepConfig with the command line's overrides (a depth placed in
-    `model`, by default the command line's)."""
+    `model`, by default the command line's; a named CCS optimizer under the CCS options)."""
     _, base = PRESETS[args.preset]
-    ccs = with_optimizer(base.ccs, args.ccs_optimizer) if args.ccs_optimizer else base.ccs
-    ccs = _replace(ccs, epochs=args.epochs, lr=args.lr, restarts=args.restarts)
-    return _replace(
-        base,
-        layer=None if args.layer is None else resolved_layer(args.layer, model or extract_config_from(args).model),
-        p_levels=args.p_levels,
-        n_train=args.n_train,
-        n_test=args.n_test,
-        seeds=args.seeds,
-        split_seed=args.split_seed,
-        methods=args.methods,
-        normalization=args.normalization,
-        test_normalization=args.test_normalization,
-        ccs=ccs,
-        negated_prompt=args.negated_prompt,
-    )
+    if args.ccs_optimizer:
+        base = dataclasses.replace(base, ccs=with_optimizer(base.ccs, args.ccs_optimizer))
+    config = _overrides(base, args, SWEEP_SETTINGS)
+    if getattr(args, LAYER.dest) is not None:
+        config = LAYER.set(config, resolved_layer(config.layer, model or extract_config_from(args).model))
+    return config
 
 
 def checked_run(args: argparse.Namespace) -> tuple[ExtractConfig, SweepConfig]:
@@ -233,7 +220,11 @@ def checked_run(args: argparse.Namespace) -> tuple[ExtractConfig, SweepConfig]:
     extract_config = extract_config_from(args)
     sweep_config = sweep_config_from(args, extract_config.model)
     check_run(extract_config, sweep_config)
-    check_device(args.device)
-    if args.batch_size is not None:
-        check_number("batch_size", args.batch_size)
+    check_machine(args)
     return extract_config, sweep_config
+
+
+def check_machine(args: argparse.Namespace) -> None:
+    """The device and batch size the command line asks for."""
+    check_device(args.device)
+    check_batch_size(args.batch_size)

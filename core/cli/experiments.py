@@ -11,20 +11,21 @@ from core.cli.arguments import (
     add_extract_arguments,
     add_output_arguments,
     add_sweep_arguments,
+    check_machine,
+    checked_outputs,
     checked_run,
     extract_config_from,
 )
-from core.cli.output import checked_outputs, say, say_block, status_printer, tqdm_progress
+from core.cli.output import say, say_block, status_printer, tqdm_progress
 from core.config import ExtractConfig
 from core.errors import short_path
 from core.experiments.layers import scan_every_layer
 from core.experiments.pipeline import PipelineRun, run_pipeline
 from core.extraction.extract import extract
-from core.extraction.models import check_device
 from core.metrics import summarize
 from core.models.known import known_hidden_states
 from core.settings.sweep import Run
-from core.settings.validate import check_extract, check_layers_exist, check_number
+from core.settings.validate import check_extract, check_layers_exist
 from core.store.activations import ActivationStore
 from core.views.charts import imbalance_chart, layer_chart
 from core.views.export import save_chart
@@ -70,9 +71,7 @@ def command_extract(args: argparse.Namespace) -> int:
     config = extract_config_from(args)
     check_extract(config)
     check_layers_exist(config, None, known_hidden_states(config.model))
-    check_device(args.device)
-    if args.batch_size is not None:
-        check_number("batch_size", args.batch_size)
+    check_machine(args)
     outcome = extract(
         config,
         device=args.device,

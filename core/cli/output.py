@@ -87,11 +87,3 @@ def checked_folder(path: Path, flag: str, files: tuple[str, ...]) -> Path:
 
 def short_text(text: str, width: int = 60) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def checked_outputs(args) -> None:
-    """--out and --chart (CHART_SUFFIXES), where given, before any work."""
-    if args.out is not None:
-        checked_output(args.out, None, "--out")
-    if getattr(args, "chart", None) is not None:
-        checked_output(args.chart, CHART_SUFFIXES, "--chart")

@@ -10,43 +10,16 @@ import shlex
 
 from core.config import BUNDLED, DatasetSpec, ExtractConfig, Template
 from core.data.bundled import BUNDLED_DATASETS
-from core.settings.links import extract_to_params, sweep_to_params
+from core.settings.links import DATA, extract_to_params, sweep_to_params
 from core.settings.presets import DEMO
+from core.settings.schema import EXTRACT_SETTINGS, link_settings
 from core.settings.sweep import SweepConfig
 
-# Each link parameter and the option of `python -m core` that sets the same field.
-OPTION_OF_PARAM = {
-    "model": "--model",
-    "n": "--n-examples",
-    "prompt": "--prompt",
-    "pos": "--positive",
-    "neg": "--negative",
-    "distractor": "--distractor",
-    "layer": "--layer",
-    "p": "--p-levels",
-    "n_train": "--n-train",
-    "n_test": "--n-test",
-    "split_seed": "--split-seed",
-    "seeds": "--seeds",
-    "methods": "--methods",
-    "norm": "--normalization",
-    "test_norm": "--test-normalization",
-    "negated": "--negated-prompt",
-    "epochs": "--epochs",
-    "lr": "--lr",
-    "restarts": "--restarts",
-}
-# The parts of a link's `data` parameter (source:name:config:split:text:label:positive).
-DATA_OPTIONS = (
-    "--dataset",
-    "--dataset-name",
-    "--dataset-config",
-    "--split",
-    "--text-column",
-    "--label-column",
-    "--positive-label",
-)
-TEMPLATE_OPTIONS = {"prompt": "--prompt", "positive": "--positive", "negative": "--negative"}
+# Each link parameter's setting, and the options of a link's data set (its DATA parameter's
+# parts, in order) and template (for where the command line's template differs).
+SETTING_OF_PARAM = {entry.param: entry for entry in link_settings()}
+DATA_OPTIONS = tuple(entry.flag for entry in EXTRACT_SETTINGS if entry.path[0] == "dataset")
+TEMPLATE_TEXTS = tuple(entry for entry in EXTRACT_SETTINGS if entry.path[0] == "template" and not entry.many)
 
 
 def cli_template(dataset: DatasetSpec) -> Template:
@@ -66,16 +39,18 @@ def run_arguments(extract: ExtractConfig, sweep: SweepConfig, skip: tuple[str, .
     for name, value in params.items():
         if name in skip:
             continue
-        if name == "data":
+        if name == DATA:
             parts = value.split(":")
             count = 2 if parts[0] == BUNDLED else len(parts)
             arguments += [item for option, part in zip(DATA_OPTIONS[:count], parts) if part for item in (option, part)]
         else:
-            arguments += [OPTION_OF_PARAM[name], value]
+            entry = SETTING_OF_PARAM[name]
+            arguments += [entry.flag] if entry.about.const is not None else [entry.flag, value]
     start = cli_template(extract.dataset)
-    for field, option in TEMPLATE_OPTIONS.items():
-        if getattr(extract.template, field) != getattr(start, field) and option not in arguments:
-            arguments += [option, getattr(extract.template, field)]
+    for entry in TEMPLATE_TEXTS:
+        text = entry.get(extract)
+        if text != entry.get(ExtractConfig(template=start)) and entry.flag not in arguments:
+            arguments += [entry.flag, text]
     return arguments
 
 

@@ -5,14 +5,12 @@ by side.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from core.cli.arguments import comma_words
-from core.cli.output import checked_output, say, say_block, short_text
+from core.cli.arguments import CHART, add_chart, add_metric, add_setting
+from core.cli.output import CHART_SUFFIXES, checked_output, say, say_block, short_text
 from core.errors import UserError
 from core.experiments.runs import describe_run, find_runs, list_runs, overlay, record_labels, run_address
-from core.metrics import METRICS
-from core.probes import METHOD_IDS
+from core.settings.schema import SETTINGS
 from core.views.charts import COMPARE_FACETS, compare_chart
 from core.views.export import save_chart
 from core.views.report import format_summary
@@ -49,7 +47,7 @@ def command_compare(args: argparse.Namespace) -> int:
     if len(args.keys) < 2:
         raise UserError("compare needs at least two run keys (python -m core runs lists them).")
     if args.chart:
-        checked_output(args.chart, (".png", ".svg", ".html"), "--chart")
+        checked_output(args.chart, CHART_SUFFIXES, CHART)
     records = find_runs(args.keys)
     labels = record_labels(records)
     summary = overlay(records, args.metric, list(args.methods) if args.methods else None, labels)
@@ -76,13 +74,13 @@ def register(commands) -> None:
         metavar="KEY",
         help="run keys or their first 6+ hex digits, as `runs` lists them; PACK_ID:KEY names a pack's copy",
     )
-    compare.add_argument("--metric", choices=list(METRICS), default="accuracy")
-    compare.add_argument("--methods", type=comma_words, help=f"comma-separated subset of {','.join(METHOD_IDS)}")
+    add_metric(compare)
+    add_setting(compare, SETTINGS["methods"], help="which of the runs' methods to show")
     compare.add_argument(
         "--facet",
         choices=COMPARE_FACETS,
         default="none",
         help="none: color per run, dash per method; method or run: a panel each",
     )
-    compare.add_argument("--chart", type=Path, help="write the chart here (.png, .svg or .html)")
+    add_chart(compare)
     compare.set_defaults(run=command_compare)

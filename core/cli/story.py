@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from core.cli.arguments import OUT, add_device, add_out
 from core.cli.experiments import run_with_bars
 from core.cli.output import checked_output, say, status_printer
 from core.store.imports import imported_packs, remove_pack
@@ -27,7 +28,7 @@ def pipeline_runner(device: str = "auto"):
 
 
 def command_pack(args: argparse.Namespace) -> int:
-    out = checked_output(args.out, (".zip",), "--out")
+    out = checked_output(args.out, (".zip",), OUT)
     report = pack(args.deck, out, run_one=pipeline_runner(args.device), status=status_printer)
     say(
         f"pack {out}: deck {report.name!r}, {report.runs} run(s), {report.views} measured view(s), "
@@ -93,8 +94,8 @@ def register(commands) -> None:
     deck_help = "a deck file (.toml) or a deck's name (default: the demo deck)"
     pack_parser = commands.add_parser("pack", help="a deck and every result it draws, in one zip file")
     pack_parser.add_argument("deck", nargs="?", help=deck_help)
-    pack_parser.add_argument("--out", type=Path, required=True, help="the zip file to write")
-    pack_parser.add_argument("--device", default="auto", help="for results that must be computed first")
+    add_out(pack_parser, "the zip file to write", required=True)
+    add_device(pack_parser, "for results that must be computed first")
     pack_parser.set_defaults(run=command_pack)
     unpack_parser = commands.add_parser("unpack", help="import a pack into this machine's cache")
     unpack_parser.add_argument("pack", type=Path)
@@ -102,7 +103,7 @@ def register(commands) -> None:
     present = commands.add_parser("present", help="a deck as one self-contained HTML file")
     present.add_argument("deck", nargs="?", help=deck_help)
     present.add_argument("--html", type=Path, required=True, help="the .html file to write")
-    present.add_argument("--device", default="auto", help="for results that must be computed first")
+    add_device(present, "for results that must be computed first")
     present.set_defaults(run=command_present)
     decks = commands.add_parser("decks", help="the decks that can be presented by name: shipped and imported, apart")
     decks.set_defaults(run=command_decks)

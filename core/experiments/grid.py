@@ -14,7 +14,7 @@ title = "My grid"                       # optional
 models = ["bundled", "gemma3-270m"]     # offline models (core.models), hub ids, or (owner) local folders
 layers = ["middle", "75%"]              # hidden-state indices, relative depths (per model), or "all"
 normalizations = ["mean"]               # default ["mean"] (core.normalizations)
-methods = ["ccs", "tpc", "lr_norm"]     # default: the demo's
+methods = ["tpc", "lr_norm"]            # default: the demo's (core.probes)
 run = { p = "0.5,0.9", seeds = 3, n = 800 }   # link parameters on the demo preset
 [[datasets]]
 name = "rotten_tomatoes_snippets"       # a bundled set, with its template
@@ -51,29 +51,26 @@ from core.models import model_label, offline_model_id
 from core.models.depth import is_depth, resolve_layer
 from core.models.known import known_hidden_states
 from core.names import local_or_id
+from core.settings.limits import OWNER, Limits
 from core.settings.links import run_from_params
+from core.settings.schema import link_settings
 from core.settings.sweep import SweepConfig
 from core.settings.validate import check_layers_exist, check_run
 from core.store.activations import ActivationStore
 from core.store.sweeps import SweepStore
 
 MAX_GRID_BYTES = 64 * 1024
-# Link parameters a grid's `run` may set; the grid's own axes (model, data, layer, methods,
-# normalization) are its fields instead.
-RUN_KEYS = (
-    "p",
-    "n_train",
-    "n_test",
-    "split_seed",
-    "seeds",
-    "test_norm",
-    "negated",
-    "epochs",
-    "lr",
-    "restarts",
-    "n",
-    "distractor",
-)
+# The settings that are a grid's own axes (its models, data sets with their templates, layers,
+# methods and normalizations), not its `run`'s; the run may set every other link parameter.
+AXES = ("model", "dataset", "template.prompt", "template.positive", "template.negative")
+AXES += ("layer", "layers", "methods", "normalization")
+
+
+def _is_axis(path: tuple[str, ...]) -> bool:
+    return any(".".join(path[:depth]) in AXES for depth in range(1, len(path) + 1))
+
+
+RUN_KEYS = tuple(entry.param for entry in link_settings() if not _is_axis(entry.path))
 DATASET_KEYS = ("name", "source", "config", "split", "text", "label", "positive", "prompt", "pos", "neg")
 TOP_KEYS = ("title", "models", "datasets", "layers", "normalizations", "methods", "run")
 ALL = "all"
@@ -152,7 +149,7 @@ def _list(raw: dict, key: str, where: str, default: list | None = None) -> list:
     return value
 
 
-def _dataset(entry: Any, where: str, shared: bool) -> tuple[str, DatasetSpec, Template | None]:
+def _dataset(entry: Any, where: str, limits: Limits) -> tuple[str, DatasetSpec, Template | None]:
     """(label, spec, template or None for the set's own) of one [[datasets]] table."""
     if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
         raise UserError(f"{where}: each [[datasets]] table needs a name.")
@@ -168,7 +165,7 @@ def _dataset(entry: Any, where: str, shared: bool) -> tuple[str, DatasetSpec, Te
     if source == BUNDLED:
         spec, template = DatasetSpec(BUNDLED, name), bundled_set(name).template
     else:
-        name = name if shared or source != "csv" else str(Path(name).expanduser().resolve())
+        name = name if limits.shared or source != "csv" else str(Path(name).expanduser().resolve())
         spec = DatasetSpec(
             source,
             name if source == "csv" else local_or_id(name),
@@ -187,7 +184,7 @@ def _dataset(entry: Any, where: str, shared: bool) -> tuple[str, DatasetSpec, Te
     return Path(name).name, spec, dataclasses.replace(template, **changes)
 
 
-def parse_grid(text: str, name: str = "grid", shared: bool = False) -> Grid:
+def parse_grid(text: str, name: str = "grid", limits: Limits = OWNER) -> Grid:
     """A Grid from TOML text, every combination checked (UserError naming the file and field)."""
     try:
         raw = tomllib.loads(text)
@@ -209,13 +206,13 @@ def parse_grid(text: str, name: str = "grid", shared: bool = False) -> Grid:
         )
     params = {key: str(value) for key, value in run.items()}
     try:
-        base_extract, base_sweep = run_from_params(params, shared=shared)
+        base_extract, base_sweep = run_from_params(params, limits)
     except UserError as error:
         raise UserError(f"{name}: run: {error}") from None
     notes: list[str] = []
     models = _merged([_text(m, f"{name}: models") for m in _list(raw, "models", name)], "model", notes, repr)
     datasets = [
-        _dataset(entry, f"{name}: datasets {i}", shared)
+        _dataset(entry, f"{name}: datasets {i}", limits)
         for i, entry in enumerate(_list(raw, "datasets", name), start=1)
     ]
     datasets = _merged(datasets, "data set", notes, lambda entry: repr(entry[0]))
@@ -243,14 +240,14 @@ def parse_grid(text: str, name: str = "grid", shared: bool = False) -> Grid:
     sweep = dataclasses.replace(base_sweep, methods=methods)
     extractions = []
     for model, label_of_model in zip(models, model_labels):
-        spec = ModelSpec(model_id=offline_model_id(model) or (model if shared else local_or_id(model)))
+        spec = ModelSpec(model_id=offline_model_id(model) or (model if limits.shared else local_or_id(model)))
         layers, depths = model_layers(layers_raw, spec, label_of_model, name, notes)
         for (_, dataset, template), label in zip(datasets, dataset_labels):
             config = grid_extraction(base_extract, spec, dataset, template, layers)
             extractions.append(Extraction(label_of_model, label, config, depths))
     title = _text(raw.get("title", name), f"{name}: title")
     grid = Grid(title, tuple(extractions), normalizations, sweep, tuple(notes))
-    _check(grid, name, shared)
+    _check(grid, name, limits)
     return grid
 
 
@@ -292,20 +289,20 @@ def _text(value: Any, where: str) -> str:
     return value
 
 
-def _check(grid: Grid, name: str, shared: bool) -> None:
+def _check(grid: Grid, name: str, limits: Limits) -> None:
     """Every extraction with every sweep it will run, before anything loads."""
     for extraction in grid.extractions:
         known = known_hidden_states(extraction.config.model)
         layers = extraction.layers or ((grid.sweep.layer,) if known is None else tuple(range(known)))
         for sweep in grid.sweeps(layers):
             try:
-                check_run(extraction.config, sweep, shared)
+                check_run(extraction.config, sweep, limits)
                 check_layers_exist(extraction.config, sweep.layer, known)
             except UserError as error:
                 raise UserError(f"{name}: {extraction.model} x {extraction.dataset}: {error}") from None
 
 
-def load_grid(path: Path, shared: bool = False) -> Grid:
+def load_grid(path: Path, limits: Limits = OWNER) -> Grid:
     """parse_grid of a file, refused if missing, too large or not UTF-8."""
     if not path.is_file():
         raise UserError(f"Grid file {path.name} does not exist.")
@@ -315,7 +312,7 @@ def load_grid(path: Path, shared: bool = False) -> Grid:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise UserError(f"Grid file {path.name} is not UTF-8 text.") from None
-    return parse_grid(text, path.name, shared)
+    return parse_grid(text, path.name, limits)
 
 
 @dataclass

@@ -1,5 +1,5 @@
 """Extraction then sweep, the path the CLI and the dashboard's demo button both take.
-On a shared server a run has a time limit (SHARED_WORK_SECONDS): with_deadline stops it at
+On a shared server a run has a time limit (core.settings.limits.SHARED): with_deadline stops it at
 its next progress report, caching nothing partial.
 """
 
@@ -18,6 +18,7 @@ from core.extraction.companions import ensure_companion, sweep_activations
 from core.extraction.extract import ExtractionOutcome, activation_key, extract
 from core.extraction.models import LoadedModel, load_model
 from core.models.known import known_hidden_states
+from core.settings.limits import OWNER, Limits
 from core.settings.sweep import SweepConfig
 from core.settings.validate import check_layers_exist, check_run
 from core.store.activations import ActivationStore
@@ -45,23 +46,22 @@ def run_pipeline(
     batch_size: int | None = None,
     loader: Callable[..., LoadedModel] = load_model,
     uploads: Path | None = None,
-    shared: bool = False,
-    time_limit_s: float | None = None,
+    limits: Limits = OWNER,
 ) -> PipelineRun:
-    """Check both configs (core.settings.validate.check_run, with shared mode's caps when `shared`),
+    """Check both configs (core.settings.validate.check_run, under `limits`),
     extract (or find cached) activations and the companion pairs the normalization asks
     for (core.extraction.companions), load only the sweep's layer, run (or load) the sweep. An
     activation set that fails its check on load is set aside and extracted again.
     `loader` loads the model on a cache miss (the dashboard passes one that keeps it in
-    memory); uploaded CSVs are read from `uploads`. With `time_limit_s` (a shared
+    memory); uploaded CSVs are read from `uploads`. Under `limits` with a time limit (a shared
     server's), the run stops with a UserError once that long has passed, caching nothing
     partial."""
-    check_run(extract_config, sweep_config, shared)
+    check_run(extract_config, sweep_config, limits)
     check_layers_exist(extract_config, sweep_config.layer, known_hidden_states(extract_config.model))
-    if time_limit_s is not None:
+    if limits.work_seconds is not None:
         started = time.monotonic()
-        extract_progress = with_deadline(extract_progress, started, time_limit_s)
-        sweep_progress = with_deadline(sweep_progress, started, time_limit_s)
+        extract_progress = with_deadline(extract_progress, started, limits.work_seconds)
+        sweep_progress = with_deadline(sweep_progress, started, limits.work_seconds)
     activation_store = activation_store or ActivationStore()
     say = status or (lambda _message: None)
     for attempt in (1, 2):
@@ -124,16 +124,10 @@ def cached_run(
     return load_sweep(sweep_store, result_key, sweep_config, key)
 
 
-# The longest one visitor's run may take on a shared server (extraction and training
-# together), so nobody occupies the machine for an hour.
-SHARED_WORK_SECONDS = 20 * 60
-
-
-def with_deadline(progress, started: float, seconds: float = SHARED_WORK_SECONDS):
+def with_deadline(progress, started: float, seconds: float):
     """`progress` (a (done, total, message) callback or None) that raises a UserError once
     `seconds` have passed since `started` (time.monotonic); every long loop reports
     progress, so the run stops there and nothing partial is cached."""
-    import time
 
     def report(done: int, total: int, message: str) -> None:
         if time.monotonic() - started > seconds:

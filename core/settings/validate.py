@@ -11,92 +11,117 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
 
-from core.config import BUNDLED, TEXT_SLOT, ExtractConfig
+from core.config import BUNDLED, TEXT_SLOT, Bound, ExtractConfig
 from core.data.bundled import bundled_set
 from core.data.prompts import validate_template
 from core.data.sampling import check_counts, test_counts
 from core.errors import UserError
 from core.names import is_digest, is_hub_id, is_local_path
-from core.normalizations import NORMALIZATIONS
-from core.probes import METHOD_IDS
-from core.settings.sweep import TEST_NORMALIZATIONS, SweepConfig
+from core.settings.limits import OWNER, Limits
+from core.settings.schema import EXTRACT_SETTINGS, SETTINGS, SWEEP_SETTINGS, Entry, bound_of
+from core.settings.sweep import SweepConfig
 
-
-@dataclass(frozen=True)
-class Bound:
-    """Inclusive range of a setting; `shared_high` caps it further in shared mode."""
-
-    label: str
-    low: float
-    high: float
-    shared_high: float | None = None
-    whole: bool = True
-
-    def high_for(self, shared: bool) -> float:
-        return self.shared_high if shared and self.shared_high is not None else self.high
-
-
-BOUNDS = {
-    "n_examples": Bound("Examples to extract", 20, 100_000, 2_000),
-    "max_tokens": Bound("Max tokens per prompt", 8, 8_192, 512),
-    "selection_seed": Bound("Selection seed", 0, 1_000_000),
-    "batch_size": Bound("Batch size", 1, 4_096),
-    "layer": Bound("Layer", 0, 1_000),
-    "n_train": Bound("Training pairs per cell (n_train)", 2, 100_000),
-    "n_test": Bound("Balanced test pairs (n_test)", 2, 100_000),
-    "seeds": Bound("Number of seeds", 1, 100, 20),
-    "seed": Bound("Seed", 0, 2**31 - 1),
-    "p_levels": Bound("Number of levels of p", 1, 32),
-    "split_seed": Bound("Test split seed", 0, 1_000_000),
-    "epochs": Bound("CCS epochs", 1, 20_000, 2_000),
-    "restarts": Bound("CCS restarts", 1, 100, 20),
-    "lr": Bound("CCS learning rate", 1e-5, 1.0, whole=False),
-    "weight_decay": Bound("CCS weight decay", 0.0, 1.0, whole=False),
-}
 MAX_PROMPT_CHARS = 4_000
-# Free text a shared server takes from a visitor's link or form, at most this long: a
-# template's prompt (MAX_PROMPT_CHARS) and completions, a data set's config, split, columns
-# and positive label. The owner's own runs take any length.
-SHARED_TEXT_CHARS = 200
-DTYPE_CHOICES = ("auto", "float32", "bfloat16", "float16")
-STORAGE_DTYPES = ("float32", "float16")
-DATASET_SOURCES = ("bundled", "hf", "csv")
 NO_PATHS = (
     "This server is shared: it loads no files or folders of its own. Use the bundled model or data, "
     "a Hugging Face id, or upload a CSV."
 )
+# The bound of each numeric setting (of a list's length, where it is a list), by name.
+BOUNDS = {name: bound_of(name) for name, entry in SETTINGS.items() if entry.about.count or entry.about.bound}
 
 
-def check_number(name: str, value, shared: bool = False) -> None:
-    """Raise a UserError unless `value` is a number (a whole one where the bound says so)
-    inside BOUNDS[name] (and its shared-mode cap)."""
-    bound = BOUNDS[name]
-    high = bound.high_for(shared)
+def high_of(bound: Bound, limits: Limits) -> float:
+    """The top of `bound` under `limits` (a shared server's cap where it has one)."""
+    return bound.shared_high if limits.shared and bound.shared_high is not None else bound.high
+
+
+def _number(value: float, bound: Bound) -> str:
+    return str(int(value)) if bound.whole else f"{value:g}"
+
+
+def _in_bound(label: str, value, bound: Bound, limits: Limits, each: bool = False) -> None:
+    high = high_of(bound, limits)
     whole = isinstance(value, int) and not isinstance(value, bool)
     number = whole or (isinstance(value, float) and not bound.whole)
-    if not number or not math.isfinite(value) or not bound.low <= value <= high:
+    inside = (
+        number and math.isfinite(value) and (bound.low < value < high if bound.open else bound.low <= value <= high)
+    )
+    if not inside:
         kind = "a whole number" if bound.whole else "a number"
-        cap = " on this shared server" if shared and bound.shared_high is not None else ""
-        raise UserError(f"{bound.label} must be {kind} from {bound.low:g} to {high:g}{cap}, got {value!r}.")
+        span = "strictly between {} and {}" if bound.open else "from {} to {}"
+        cap = " on this shared server" if limits.shared and bound.shared_high is not None else ""
+        span = span.format(_number(bound.low, bound), _number(high, bound))
+        raise UserError(f"{label} must {'each ' if each else ''}be {kind} {span}{cap}, got {value!r}.")
 
 
-def check_model(config: ExtractConfig, shared: bool = False) -> None:
+def check_number(name: str, value, limits: Limits = OWNER) -> None:
+    """Raise a UserError unless `value` is a number (a whole one where the bound says so)
+    inside the bound of setting `name` (and its cap under `limits`)."""
+    _in_bound(SETTINGS[name].label, value, bound_of(name), limits)
+
+
+# Sequences per forward pass: a property of the machine a run is on, not of the run.
+BATCH_SIZE = Bound(1, 4_096)
+
+
+def check_batch_size(batch_size: int | None) -> None:
+    """None (the device's default) or a batch size within BATCH_SIZE."""
+    if batch_size is not None:
+        _in_bound("Batch size", batch_size, BATCH_SIZE, OWNER)
+
+
+def check_entry(entry: Entry, value, limits: Limits = OWNER) -> None:
+    """One setting against its declaration: a list's length and distinct items, each value's
+    bound and choices (None passes where the setting is optional)."""
+    if value is None and entry.optional:
+        return
+    about = entry.about
+    if entry.many and not isinstance(value, tuple):
+        raise UserError(f"{entry.label} must be a list, got {value!r}.")
+    values = value if entry.many else (value,)
+    if entry.variadic:
+        count = about.count
+        if count is None and not values:
+            raise UserError(f"{entry.label} must name at least one, got none.")
+        if count is not None and not count.low <= len(values) <= high_of(count, limits):
+            cap = " on this shared server" if limits.shared and count.shared_high is not None else ""
+            span = f"{_number(count.low, count)} to {_number(high_of(count, limits), count)}"
+            raise UserError(f"{entry.label} take {span} values{cap}, got {len(values)}.")
+        if len(set(values)) != len(values):
+            raise UserError(f"{entry.label} {list(values)} name a value twice.")
+    for item in values:
+        if about.bound is not None:
+            _in_bound(entry.label, item, about.bound, limits, each=entry.many)
+        if entry.choices is not None and item not in entry.choices:
+            options = ", ".join(map(str, entry.choices))
+            if entry.many:
+                raise UserError(f"{entry.label} must each be one of {options}; got {item!r}.")
+            raise UserError(f"Unknown {_lower(entry.label)} {item!r} (use {options}).")
+
+
+def _lower(label: str) -> str:
+    return label if label[:2].isupper() else label[0].lower() + label[1:]
+
+
+def _check_entries(config, entries: tuple[Entry, ...], limits: Limits) -> None:
+    for entry in entries:
+        check_entry(entry, entry.get(config), limits)
+
+
+def check_model(config: ExtractConfig, limits: Limits = OWNER) -> None:
     """The model is the bundled one, a hub id, or (owner only) an absolute folder path."""
     spec = config.model
-    if spec.dtype not in DTYPE_CHOICES:
-        raise UserError(f"Unknown dtype {spec.dtype!r} (use {', '.join(DTYPE_CHOICES)}).")
     if spec.model_id == BUNDLED or is_hub_id(spec.model_id):
         pass
     elif is_local_path(spec.model_id):
-        if shared:
+        if limits.shared:
             raise UserError(NO_PATHS)
     else:
         raise UserError(
             f"Model {spec.model_id!r} is neither 'bundled', a Hugging Face id (owner/name) nor a folder path."
         )
-    if shared and spec.trust_remote_code:
+    if limits.shared and spec.trust_remote_code:
         raise UserError("This server is shared: models run without remote code.")
     if spec.revision is not None and not (
         isinstance(spec.revision, str)
@@ -106,12 +131,10 @@ def check_model(config: ExtractConfig, shared: bool = False) -> None:
         raise UserError(f"Model revision {spec.revision!r} is not a branch, tag or commit name.")
 
 
-def check_dataset(config: ExtractConfig, shared: bool = False) -> None:
+def check_dataset(config: ExtractConfig, limits: Limits = OWNER) -> None:
     """The dataset is bundled, a hub id, an uploaded CSV named by its digest, or (owner
     only) an absolute path."""
     spec = config.dataset
-    if spec.source not in DATASET_SOURCES:
-        raise UserError(f"Unknown dataset source {spec.source!r} (use {', '.join(DATASET_SOURCES)}).")
     for name, value in (("text column", spec.text_column), ("label column", spec.label_column), ("split", spec.split)):
         if not isinstance(value, str) or not value.strip():
             raise UserError(f"The dataset's {name} is empty.")
@@ -122,89 +145,40 @@ def check_dataset(config: ExtractConfig, shared: bool = False) -> None:
     if not named and not is_local_path(spec.name):
         what = "a Hugging Face dataset id" if spec.source == "hf" else "an uploaded file"
         raise UserError(f"Dataset {spec.name!r} is not {what} or a file path.")
-    if not named and shared:
+    if not named and limits.shared:
         raise UserError(NO_PATHS)
 
 
-def check_shared_texts(config: ExtractConfig) -> None:
-    """Every free text of an extraction within a shared server's caps (SHARED_TEXT_CHARS)."""
-    spec, template = config.dataset, config.template
-    texts = [
-        ("prompt", template.prompt, MAX_PROMPT_CHARS),
-        ("+ completion", template.positive, SHARED_TEXT_CHARS),
-        ("- completion", template.negative, SHARED_TEXT_CHARS),
-        ("dataset's config", spec.config, SHARED_TEXT_CHARS),
-        ("dataset's split", spec.split, SHARED_TEXT_CHARS),
-        ("dataset's text column", spec.text_column, SHARED_TEXT_CHARS),
-        ("dataset's label column", spec.label_column, SHARED_TEXT_CHARS),
-        ("dataset's positive label", spec.positive_label, SHARED_TEXT_CHARS),
-    ]
-    for label, text, cap in texts:
-        if isinstance(text, str) and len(text) > cap:
-            raise UserError(f"The {label} has {len(text):,} characters; this shared server takes at most {cap:,}.")
+def check_shared_texts(config: ExtractConfig, limits: Limits) -> None:
+    """Every free text of an extraction within a shared server's caps: the prompt's
+    MAX_PROMPT_CHARS, any other text's `limits.text_chars`."""
+    for entry in EXTRACT_SETTINGS:
+        text, cap = entry.get(config), MAX_PROMPT_CHARS if entry.name == "prompt" else limits.text_chars
+        if isinstance(text, str) and cap is not None and len(text) > cap:
+            raise UserError(
+                f"The {_lower(entry.label)} has {len(text):,} characters; this shared server takes at most {cap:,}."
+            )
 
 
-def check_extract(config: ExtractConfig, shared: bool = False) -> None:
+def check_extract(config: ExtractConfig, limits: Limits = OWNER) -> None:
     """Every extraction setting, before anything is loaded."""
-    for name in ("n_examples", "max_tokens", "selection_seed"):
-        check_number(name, getattr(config, name), shared)
-    check_model(config, shared)
-    check_dataset(config, shared)
+    _check_entries(config, EXTRACT_SETTINGS, limits)
+    check_model(config, limits)
+    check_dataset(config, limits)
     validate_template(config.template)
-    if shared:
-        check_shared_texts(config)
-    if config.storage_dtype not in STORAGE_DTYPES:
-        raise UserError(f"Unknown storage dtype {config.storage_dtype!r} (use float32 or float16).")
-    if config.token_position != "last":
-        raise UserError(f"Token position {config.token_position!r} is not supported (use last).")
-    if config.layers is not None:
-        if not config.layers:
-            raise UserError("The list of layers to keep is empty; name at least one, or keep all.")
-        for layer in config.layers:
-            check_number("layer", layer)
-        if len(set(config.layers)) != len(config.layers):
-            raise UserError(f"Layers {list(config.layers)} name a layer twice.")
+    if limits.shared:
+        check_shared_texts(config, limits)
 
 
-def check_sweep(config: SweepConfig, shared: bool = False) -> None:
+def check_sweep(config: SweepConfig, limits: Limits = OWNER) -> None:
     """Every sweep setting, before anything is loaded."""
-    for name in ("layer", "n_train", "n_test", "split_seed"):
-        check_number(name, getattr(config, name), shared)
-    check_number("seeds", len(config.seeds), shared)
-    for seed in config.seeds:
-        check_number("seed", seed)
-    if len(set(config.seeds)) != len(config.seeds):
-        raise UserError("A seed is listed twice.")
-    check_number("p_levels", len(config.p_levels))
-    for p in config.p_levels:
-        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 < p < 1:
-            raise UserError(f"Levels of p must be fractions strictly between 0 and 1, got {p!r}.")
-    if len(set(config.p_levels)) != len(config.p_levels):
-        raise UserError("A level of p is listed twice.")
-    unknown = [m for m in config.methods if m not in METHOD_IDS]
-    if unknown or not config.methods or len(set(config.methods)) != len(config.methods):
-        raise UserError(
-            f"Methods must be distinct, at least one, from {', '.join(METHOD_IDS)}; got {list(config.methods)}."
-        )
-    if config.normalization not in NORMALIZATIONS:
-        raise UserError(f"Unknown normalization {config.normalization!r} (use {', '.join(NORMALIZATIONS)}).")
-    if config.test_normalization not in TEST_NORMALIZATIONS:
-        raise UserError(f"Unknown test normalization {config.test_normalization!r} (use own or train).")
+    _check_entries(config, SWEEP_SETTINGS, limits)
     negated = config.negated_prompt
     if negated is not None and not (
         isinstance(negated, str) and negated.count(TEXT_SLOT) == 1 and len(negated) <= MAX_PROMPT_CHARS
     ):
         raise UserError(
             f"The negated prompt needs exactly one {TEXT_SLOT} slot and at most {MAX_PROMPT_CHARS:,} characters."
-        )
-    for name in ("epochs", "restarts", "lr", "weight_decay"):
-        value = getattr(config.ccs, name)
-        check_number(
-            name,
-            float(value)
-            if name in ("lr", "weight_decay") and isinstance(value, int) and not isinstance(value, bool)
-            else value,
-            shared,
         )
 
 
@@ -214,11 +188,11 @@ def class_sizes(config: ExtractConfig) -> tuple[int, int]:
     return config.n_examples // 2, config.n_examples - config.n_examples // 2
 
 
-def check_run(extract: ExtractConfig, sweep: SweepConfig, shared: bool = False) -> None:
+def check_run(extract: ExtractConfig, sweep: SweepConfig, limits: Limits = OWNER) -> None:
     """Extraction and sweep together: each on its own, then whether the sweep's test split
     and training draws fit in the examples the extraction will keep."""
-    check_extract(extract, shared)
-    check_sweep(sweep, shared)
+    check_extract(extract, limits)
+    check_sweep(sweep, limits)
     if extract.layers is not None and sweep.layer not in extract.layers:
         raise UserError(f"Layer {sweep.layer} is not among the layers to extract {list(extract.layers)}.")
     sizes = class_sizes(extract)

@@ -58,11 +58,10 @@ class Step:
         """The step type's name, as a deck file writes it."""
         return self.spec.id
 
-    def configs(self, params: dict[str, str] | None = None, shared: bool = False) -> Run:
+    def configs(self, params: dict[str, str] | None = None) -> Run:
         """The (extraction, sweep) configs of the link parameters `params` (default: the
         step's `run`), starting from the demo's."""
-        params = self.run if params is None else params
-        return run_from_params(params, shared=shared)
+        return run_from_params(self.run if params is None else params)
 
     def runs(self) -> list[Run]:
         """Every run the step draws from (none for a text step)."""

@@ -51,7 +51,7 @@ def grid_text(tiny_llama, sentiment_csv) -> str:
     [
         (lambda t: "colour = 1\n" + t, "unknown field"),
         (lambda t: t.replace("layers = [1, 2]", "layers = [1, 99]"), "do not exist"),
-        (lambda t: t.replace('"tpc"', '"svm"'), "Methods must be"),
+        (lambda t: t.replace('"tpc"', '"svm"'), "Methods must each be one of"),
         (lambda t: t.replace('"oracle_balanced"', '"median"'), "normalization"),
         (lambda t: t.replace("seeds = 2", "layer = 3"), "run cannot set"),
         (lambda t: t.replace("n = 40", "n = 2"), "out of bounds"),

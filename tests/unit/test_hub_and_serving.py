@@ -21,6 +21,7 @@ from core.data.loaders import load_dataset
 from core.data.uploads import save_upload
 from core.errors import UserError, public_message, short_path
 from core.extraction.models import load_model
+from core.settings.limits import SHARED
 from core.settings.presets import DEMO
 from core.settings.validate import check_extract
 from core.views.export import safe_csv, spreadsheet_safe
@@ -101,14 +102,14 @@ def test_shared_mode_refuses_every_path_with_the_same_words(path):
         {"dataset": DatasetSpec("csv", path)},
     ):
         with pytest.raises(UserError) as error:
-            check_extract(dataclasses.replace(DEMO[0], **changes), shared=True)
+            check_extract(dataclasses.replace(DEMO[0], **changes), SHARED)
         assert "loads no files or folders of its own" in str(error.value) and path not in str(error.value)
 
 
 def test_shared_mode_runs_no_remote_code():
     with pytest.raises(UserError, match="without remote code"):
         check_extract(
-            dataclasses.replace(DEMO[0], model=ModelSpec(model_id="org/model", trust_remote_code=True)), shared=True
+            dataclasses.replace(DEMO[0], model=ModelSpec(model_id="org/model", trust_remote_code=True)), SHARED
         )
 
 

@@ -12,10 +12,9 @@ import pytest
 
 from core.__main__ import build_parser
 from core.cli.arguments import extract_config_from, sweep_config_from
-from core.cli.reproduce import OPTION_OF_PARAM, command_line, names_local_files, run_arguments
+from core.cli.reproduce import command_line, names_local_files, run_arguments
 from core.config import CCSConfig, DatasetSpec, ExtractConfig, ModelSpec, Template
 from core.data.bundled import BUNDLED_DATASETS
-from core.settings.links import extract_to_params, sweep_to_params
 from core.settings.sweep import SweepConfig
 
 DEMO_EXTRACT, DEMO_SWEEP = ExtractConfig(), SweepConfig()
@@ -70,16 +69,6 @@ def test_the_command_parses_back_into_the_same_configs(extract_name, sweep_name)
         extra = ["--p", "0.5"] if command == "inspect" else []
         assert parsed(command, run_arguments(extract, sweep) + extra) == (extract, sweep)
     assert not names_local_files(extract)
-
-
-def test_every_link_parameter_has_an_option():
-    everything = {
-        **extract_to_params(EXTRACTS["a template with quotes, unicode and a distractor"]),
-        **extract_to_params(EXTRACTS["hub model, fewer examples"]),
-        **sweep_to_params(SWEEPS["everything changed"]),
-    }
-    assert set(everything) - {"data"} <= set(OPTION_OF_PARAM)
-    assert set(OPTION_OF_PARAM) <= set(everything)
 
 
 def test_skipped_parameters_are_left_out():

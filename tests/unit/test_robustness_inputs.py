@@ -22,6 +22,7 @@ from core.experiments.pipeline import run_pipeline
 from core.extraction.extract import activation_key
 from core.extraction.models import check_device
 from core.metrics import mean_ci, summarize
+from core.settings.limits import SHARED, Limits
 from core.settings.links import extract_from_params, sweep_from_params
 from core.settings.presets import DEMO
 from core.settings.sweep import SweepConfig
@@ -130,8 +131,8 @@ BAD_EXTRACTS = {
     "examples-negative": ({"n_examples": -5}, "Examples to extract"),
     "examples-fraction": ({"n_examples": 2.5}, "whole number"),
     "max-tokens-zero": ({"max_tokens": 0}, "Max tokens"),
-    "layers-empty": ({"layers": ()}, "is empty"),
-    "layers-negative": ({"layers": (-1, 2)}, "Layer must be"),
+    "layers-empty": ({"layers": ()}, "Layers to extract take 1 to 1000 values, got 0"),
+    "layers-negative": ({"layers": (-1, 2)}, "Layers to extract must each be a whole number"),
     "layers-repeated": ({"layers": (2, 2)}, "twice"),
     "storage-dtype-unknown": ({"storage_dtype": "int4"}, "storage dtype"),
     "model-dtype-unknown": ({"model": ModelSpec(dtype="float8")}, "Unknown dtype"),
@@ -158,13 +159,13 @@ BAD_SWEEPS = {
     "p-above-one": ({"p_levels": (1.5,)}, "strictly between 0 and 1"),
     "p-nan": ({"p_levels": (math.nan,)}, "strictly between 0 and 1"),
     "p-repeated": ({"p_levels": (0.5, 0.5)}, "twice"),
-    "p-none": ({"p_levels": ()}, "levels of p"),
-    "seeds-none": ({"seeds": ()}, "Number of seeds"),
+    "p-none": ({"p_levels": ()}, "Levels of p take 1 to 32 values"),
+    "seeds-none": ({"seeds": ()}, "Seeds take 1 to 100 values"),
     "seeds-repeated": ({"seeds": (1, 1)}, "twice"),
-    "seed-negative": ({"seeds": (-1,)}, "Seed must be"),
+    "seed-negative": ({"seeds": (-1,)}, "Seeds must each be a whole number from 0 to 2147483647"),
     "n-train-one": ({"n_train": 1}, "n_train"),
-    "methods-none": ({"methods": ()}, "Methods must be"),
-    "methods-unknown": ({"methods": ("ccs", "svm")}, "Methods must be"),
+    "methods-none": ({"methods": ()}, "Methods must name at least one"),
+    "methods-unknown": ({"methods": ("ccs", "svm")}, "Methods must each be one of"),
     "normalization-unknown": ({"normalization": "zscore"}, "Unknown normalization"),
     "lr-negative": ({"ccs": CCSConfig(lr=-1e-3)}, "learning rate"),
     "lr-nan": ({"ccs": CCSConfig(lr=math.nan)}, "learning rate"),
@@ -220,11 +221,11 @@ def test_layers_beyond_the_model_are_refused_before_extraction(tiny_llama):
 
 
 def test_shared_mode_caps_sizes():
-    check_extract(EXTRACT, shared=True)
+    check_extract(EXTRACT, SHARED)
     with pytest.raises(UserError, match="on this shared server"):
-        check_extract(dataclasses.replace(EXTRACT, n_examples=50_000), shared=True)
+        check_extract(dataclasses.replace(EXTRACT, n_examples=50_000), SHARED)
     with pytest.raises(UserError, match="on this shared server"):
-        check_sweep(dataclasses.replace(SWEEP, ccs=CCSConfig(epochs=10_000)), shared=True)
+        check_sweep(dataclasses.replace(SWEEP, ccs=CCSConfig(epochs=10_000)), SHARED)
 
 
 def test_a_run_past_its_time_limit_stops_and_caches_nothing(tiny_llama, sentiment_csv):
@@ -235,7 +236,7 @@ def test_a_run_past_its_time_limit_stops_and_caches_nothing(tiny_llama, sentimen
     )
     sweep = SweepConfig(layer=2, p_levels=(0.5,), n_train=10, n_test=16, seeds=(0,), methods=("tpc",))
     with pytest.raises(UserError, match="stops a run after 0 minutes"):
-        run_pipeline(extract_config, sweep, device="cpu", time_limit_s=0.0)
+        run_pipeline(extract_config, sweep, device="cpu", limits=Limits(work_seconds=0.0))
     assert not ActivationStore().has(activation_key(extract_config, "cpu"))
 
 
@@ -280,7 +281,7 @@ def test_bad_link_is_one_error(case):
 
 def test_shared_link_over_the_caps_is_refused():
     with pytest.raises(UserError, match="on this shared server"):
-        extract_from_params({"n": "50000"}, shared=True)
+        extract_from_params({"n": "50000"}, limits=SHARED)
 
 
 def test_links_name_csv_data_by_content_never_by_path(tmp_path):
@@ -301,14 +302,14 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
 CLI_CASES = {
     "cli-examples-zero": (["sweep", "--n-examples", "0"], "Examples to extract"),
     "cli-examples-negative": (["extract", "--n-examples", "-3"], "Examples to extract"),
-    "cli-layers-empty": (["extract", "--layers", ""], "is empty"),
+    "cli-layers-empty": (["extract", "--layers", ""], "Layers to extract take 1 to 1000 values"),
     "cli-lr-negative": (["sweep", "--lr", "-0.01"], "learning rate"),
     "cli-lr-nan": (["sweep", "--lr", "nan"], "learning rate"),
     "cli-device-unknown": (["extract", "--device", "tpu"], "Unknown device"),
     "cli-device-unavailable": (["sweep", "--device", "cuda:7"], "not available"),
     "cli-p-out-of-range": (["sweep", "--p-levels", "0.5,1.2"], "strictly between"),
     "cli-n-train-too-large": (["sweep", "--n-train", "5000"], "training pool"),
-    "cli-seeds-zero": (["sweep", "--seeds", "0"], "Number of seeds"),
+    "cli-seeds-zero": (["sweep", "--seeds", "0"], "Seeds take 1 to 100 values"),
     "cli-epochs-zero": (["sweep", "--epochs", "0"], "CCS epochs"),
     "cli-batch-zero": (["extract", "--batch-size", "0"], "Batch size"),
     "cli-out-folder-missing": (["sweep", "--out", "/no/such/folder/r.csv"], "does not exist"),
@@ -345,13 +346,13 @@ def test_cli_unexpected_error_is_one_line_and_debug_shows_the_traceback(tmp_path
 
 
 def test_long_free_text_is_capped_only_on_a_shared_server():
-    from core.settings.validate import SHARED_TEXT_CHARS, check_extract
+    from core.settings.validate import check_extract
 
     long_prompt = dataclasses.replace(EXTRACT.template, prompt="Review: {text} " + "very " * 1000)
     config = dataclasses.replace(EXTRACT, template=long_prompt)
     check_extract(config)  # the owner's own run takes it
     with pytest.raises(UserError, match="The prompt has 5,015 characters; this shared server takes at most 4,000"):
-        check_extract(config, shared=True)
-    label = dataclasses.replace(EXTRACT.dataset, positive_label="p" * (SHARED_TEXT_CHARS + 1))
+        check_extract(config, SHARED)
+    label = dataclasses.replace(EXTRACT.dataset, positive_label="p" * (SHARED.text_chars + 1))
     with pytest.raises(UserError, match="positive label"):
-        check_extract(dataclasses.replace(EXTRACT, dataset=label), shared=True)
+        check_extract(dataclasses.replace(EXTRACT, dataset=label), SHARED)
