@@ -18,12 +18,13 @@ from core.models import OFFLINE_MODELS, model_label, offline_model_id
 from core.models.depth import depth_label, depth_layer
 from core.models.known import known_hidden_states
 from core.names import is_local_path, local_or_id
-from core.settings.validate import BOUNDS, check_extract
+from core.settings.schema import bound_of
+from core.settings.validate import check_extract
 from core.store.activations import ActivationStore
 from core.views.export import safe_frame
-from ui.cache import cached_dataset_summary, cached_tokenizer, model_loader
+from ui.cache import cached_dataset_summary, cached_tokenizer
 from ui.forms import setting_input
-from ui.progress import progress_callback
+from ui.progress import dashboard_runtime, progress_callback
 from ui.render import highlighted_pair, plain, show_error
 from ui.serving import limits, shared, uploads_folder
 from ui.state import current_extract, current_sweep, model_name, set_extract, set_sweep
@@ -258,8 +259,8 @@ try:
     most = 2 * min(summary["negatives"], summary["positives"])
     fix = (
         f"lower 'Examples to extract' to at most {most:,}"
-        if most >= BOUNDS["n_examples"].low
-        else f"this data is too small: a run needs at least {BOUNDS['n_examples'].low // 2:g} examples of each label"
+        if most >= bound_of("n_examples").low
+        else f"this data is too small: a run needs at least {bound_of('n_examples').low // 2:g} examples of each label"
     )
     check_balanced_counts((summary["negatives"], summary["positives"]), candidate.n_examples, fix)
     valid = True
@@ -284,14 +285,12 @@ if buttons[1].button("Extract now", disabled=not valid or cached, help="Already 
     st.caption("Clicking anything on the page stops the extraction; nothing partial is cached.")
     try:
         with st.status("Extracting hidden states", expanded=True) as status:
-            outcome = extract(
-                candidate,
-                store,
-                progress=progress_callback("Forward passes"),
+            runtime = dashboard_runtime(
+                activations=store,
+                extract_progress=progress_callback("Forward passes"),
                 status=lambda message: status.write(plain(message)),
-                loader=model_loader,
-                uploads=uploads_folder(),
             )
+            outcome = extract(candidate, runtime)
             status.update(label=f"Extracted in {outcome.seconds:.0f} s", state="complete", expanded=False)
     except UserError as error:
         show_error(error)

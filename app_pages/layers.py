@@ -19,7 +19,7 @@ from core.views.report import describe_ccs
 from core.views.style import method_label, metric_label
 from ui.cache import stored_layers
 from ui.forms import ccs_optimizer_field
-from ui.progress import progress_callback
+from ui.progress import dashboard_runtime, progress_callback
 from ui.render import chart_exports, reproduce, show_error
 from ui.state import current_extract, current_sweep
 
@@ -56,9 +56,10 @@ cached = all(sweeps.has(sweep_key(key, dataclasses.replace(config, layer=layer))
 table = None
 if run or cached:
     try:
-        table = run_layer_scan(
-            store, key, config, layers, progress=None if cached else progress_callback("Layers"), store=sweeps
+        runtime = dashboard_runtime(
+            activations=store, sweeps=sweeps, sweep_progress=None if cached else progress_callback("Layers")
         )
+        table = run_layer_scan(key, config, layers, runtime)
     except UserError as error:
         show_error(error)
 

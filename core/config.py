@@ -46,7 +46,8 @@ class Setting:
     field's name with dashes; "" none). `const`: the flag sets this value and takes none.
     `param`: the link parameter (None: the field's name; "" never in a link). `range_count`:
     one number N stands for the list 0..N-1. `depth`: a relative depth (75%, middle, last)
-    may stand for a hidden-state index, placed in the run's model."""
+    may stand for a hidden-state index, placed in the run's model. `group`: settings shown
+    together (one row of a form, columns side by side in a table)."""
 
     label: str
     help: str = ""
@@ -58,6 +59,7 @@ class Setting:
     param: str | None = None
     range_count: bool = False
     depth: bool = False
+    group: str = ""
 
 
 def setting(

@@ -21,6 +21,7 @@ from core.config import to_jsonable
 from core.experiments.sweep import run_sweep
 from core.extraction.extract import activation_key, extraction_identity
 from core.extraction.models import pick_device
+from core.extraction.runtime import Runtime
 from core.settings.presets import DEMO
 from core.store.activations import ActivationStore
 from core.store.sweeps import SweepStore
@@ -122,7 +123,7 @@ def sweep_runner(root: Path):
     def run_one(run):
         extract, sweep = run
         acts = ActivationStore(root).load(activation_key(extract), layers=[sweep.layer])
-        return run_sweep(acts, sweep, store=SweepStore(root))
+        return run_sweep(acts, sweep, Runtime(sweeps=SweepStore(root)))
 
     return run_one
 

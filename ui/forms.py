@@ -11,8 +11,8 @@ from core.config import CCSConfig
 from core.normalizations import NEGATED, NORMALIZATION_REGISTRY
 from core.probes import METHOD_IDS
 from core.settings.presets import CCS_OPTIMIZERS, optimizer_name, with_optimizer
-from core.settings.schema import SETTINGS, bound_of
-from core.settings.sweep import SweepConfig
+from core.settings.schema import SETTINGS, SWEEP_SETTINGS, bound_of, grouped
+from core.settings.sweep import SPLIT, SweepConfig
 from core.settings.validate import MAX_PROMPT_CHARS, high_of
 from core.views.style import method_label
 from ui.serving import limits
@@ -63,8 +63,11 @@ def sweep_fields(config: SweepConfig, key: str) -> SweepConfig:
         key=f"{key}_p",
     )
     layer = setting_input(left, "layer", config.layer, f"{key}_layer", "Layer (hidden-state index)")
-    n_train = setting_input(middle, "n_train", config.n_train, f"{key}_n_train", step=50)
-    n_test = setting_input(middle, "n_test", config.n_test, f"{key}_n_test", step=50)
+    # The settings that draw the training and test pairs, as the schema groups them.
+    split = {
+        entry: int(setting_input(middle, entry.name, entry.get(config), f"{key}_{entry.name}"))
+        for entry in grouped(SWEEP_SETTINGS, SPLIT)
+    }
     seeds = setting_input(
         right,
         "seeds",
@@ -116,21 +119,19 @@ def sweep_fields(config: SweepConfig, key: str) -> SweepConfig:
         epochs = setting_input(b, "epochs", config.ccs.epochs, f"{key}_epochs", "Custom: CCS epochs")
         lr = setting_input(b, "lr", config.ccs.lr, f"{key}_lr", "Custom: CCS learning rate", format="%g")
         restarts = setting_input(c, "restarts", config.ccs.restarts, f"{key}_restarts", "CCS restarts (reference: 10)")
-        split_seed = setting_input(c, "split_seed", config.split_seed, f"{key}_split_seed")
     ccs = dataclasses.replace(config.ccs, epochs=int(epochs), lr=float(lr), restarts=int(restarts))
     if optimizer != "custom":
         ccs = with_optimizer(ccs, optimizer)
+    for entry, value in split.items():
+        config = entry.set(config, value)
     return dataclasses.replace(
         config,
         layer=int(layer),
         p_levels=tuple(sorted(float(p) for p in p_levels)),
-        n_train=int(n_train),
-        n_test=int(n_test),
         seeds=tuple(range(int(seeds))),
         methods=tuple(m for m in METHOD_IDS if m in methods),
         normalization=normalization,
         test_normalization=test_normalization,
-        split_seed=int(split_seed),
         ccs=ccs,
         negated_prompt=negated,
     )

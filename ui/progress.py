@@ -10,6 +10,7 @@ import streamlit as st
 from core.config import ExtractConfig
 from core.experiments.cells import SweepResult
 from core.experiments.pipeline import run_pipeline
+from core.extraction.runtime import Runtime
 from core.settings.sweep import SweepConfig
 from ui.cache import model_loader
 from ui.render import plain
@@ -43,20 +44,22 @@ def progress_callback(label: str):
     return update
 
 
+def dashboard_runtime(**reporters) -> Runtime:
+    """The dashboard's runtime: models kept in memory (ui.cache), this session's uploads,
+    this server's limits, and `reporters` (progress bars, a status box) as the page draws them."""
+    return Runtime(loader=model_loader, uploads=uploads_folder(), limits=limits(), **reporters)
+
+
 def run_with_progress(extract: ExtractConfig, sweep: SweepConfig, running: str, finished: str) -> SweepResult:
     """core.experiments.pipeline.run_pipeline in a status box labelled `running`, with progress bars for
     extraction and training, collapsed under `finished` when done; the settings are
     checked first (with shared mode's caps on a shared server). Raises UserError."""
     with st.status(running, expanded=True) as status:
-        result = run_pipeline(
-            extract,
-            sweep,
-            extract_progress=progress_callback("Extracting hidden states"),
-            sweep_progress=progress_callback("Training probes"),
-            status=lambda message: status.write(plain(message)),
-            loader=model_loader,
-            uploads=uploads_folder(),
-            limits=limits(),
-        ).sweep
+        reporters = {
+            "extract_progress": progress_callback("Extracting hidden states"),
+            "sweep_progress": progress_callback("Training probes"),
+            "status": lambda message: status.write(plain(message)),
+        }
+        result = run_pipeline(extract, sweep, dashboard_runtime(**reporters)).sweep
         status.update(label=finished, state="complete", expanded=False)
     return result

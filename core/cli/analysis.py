@@ -11,6 +11,7 @@ import pandas as pd
 from core.analysis.examples import example_table
 from core.analysis.remedies import compare_remedies, remedy_runs
 from core.cli.arguments import (
+    P_LEVELS,
     add_extract_arguments,
     add_method,
     add_out,
@@ -25,14 +26,11 @@ from core.cli.output import say, say_block, short_text, status_printer
 from core.errors import UserError
 from core.extraction.companions import sweep_activations
 from core.normalizations import REMEDIES
-from core.settings.schema import SETTINGS
 from core.store.activations import ActivationStore
 from core.views.export import safe_csv, save_chart
 from core.views.remedy_charts import remedy_chart
 from core.views.report import chart_caption, recovered_share_table
 from core.views.style import method_label, normalization_label
-
-P_LEVELS = SETTINGS["p_levels"]
 
 
 def command_inspect(args: argparse.Namespace) -> int:
@@ -85,7 +83,7 @@ def command_remedies(args: argparse.Namespace) -> int:
     tables = {}
     for extract, config in remedy_runs((extract_config, sweep_config), tuple(args.remedies)):
         status_printer(f"Sweep with {normalization_label(config.normalization)}")
-        tables[config.normalization] = run_with_bars((extract, config), args.device, args.batch_size).sweep.table
+        tables[config.normalization] = run_with_bars((extract, config), args).sweep.table
     comparison = compare_remedies(tables, args.method)
     with pd.option_context("display.width", 200):
         if len(comparison.shares):

@@ -15,6 +15,7 @@ from core.data.bundled import BUNDLED_DATASETS
 from core.data.prompts import TEMPLATES
 from core.errors import UserError
 from core.extraction.models import check_device
+from core.extraction.runtime import Runtime
 from core.metrics import METRICS
 from core.models import model_label, offline_model_id
 from core.models.depth import depth_label, is_depth, resolve_layer
@@ -26,7 +27,10 @@ from core.settings.schema import EXTRACT_SETTINGS, SETTINGS, SWEEP_SETTINGS, Ent
 from core.settings.sweep import SweepConfig
 from core.settings.validate import check_batch_size, check_run
 
-MODEL_ID, SOURCE, NAME, LAYER = (SETTINGS[name] for name in ("model_id", "source", "name", "layer"))
+# The settings the command line resolves itself (a named model or data set, depths) or names in help.
+MODEL_ID, SOURCE, NAME, LAYER, P_LEVELS = (
+    SETTINGS[name] for name in ("model_id", "source", "name", "layer", "p_levels")
+)
 
 
 def comma_floats(text: str) -> tuple[float, ...]:
@@ -227,4 +231,11 @@ def checked_run(args: argparse.Namespace) -> tuple[ExtractConfig, SweepConfig]:
 def check_machine(args: argparse.Namespace) -> None:
     """The device and batch size the command line asks for."""
     check_device(args.device)
-    check_batch_size(args.batch_size)
+    check_batch_size(getattr(args, "batch_size", None))
+
+
+def runtime_from(args: argparse.Namespace, **reporters) -> Runtime:
+    """The Runtime the command line asks for: its device and batch size (checked), with
+    `reporters` (progress bars, a status printer) as the command shows them."""
+    check_machine(args)
+    return Runtime(device=args.device, batch_size=getattr(args, "batch_size", None), **reporters)

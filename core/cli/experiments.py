@@ -11,10 +11,10 @@ from core.cli.arguments import (
     add_extract_arguments,
     add_output_arguments,
     add_sweep_arguments,
-    check_machine,
     checked_outputs,
     checked_run,
     extract_config_from,
+    runtime_from,
 )
 from core.cli.output import say, say_block, status_printer, tqdm_progress
 from core.config import ExtractConfig
@@ -22,6 +22,7 @@ from core.errors import short_path
 from core.experiments.layers import scan_every_layer
 from core.experiments.pipeline import PipelineRun, run_pipeline
 from core.extraction.extract import extract
+from core.extraction.runtime import Runtime
 from core.metrics import summarize
 from core.models.known import known_hidden_states
 from core.settings.sweep import Run
@@ -43,17 +44,20 @@ def data_line(key: str) -> str:
     )
 
 
-def run_with_bars(run: Run, device: str = "auto", batch_size: int | None = None) -> PipelineRun:
-    """The pipeline on one run (extract, or find cached, then sweep), with progress bars
-    and status lines on stderr."""
-    return run_pipeline(
-        *run,
-        device=device,
-        batch_size=batch_size,
+def with_bars(args: argparse.Namespace, sweep_bar: str = "sweep", unit: str = " steps") -> Runtime:
+    """The command line's runtime, with progress bars and status lines on stderr."""
+    return runtime_from(
+        args,
         extract_progress=tqdm_progress("extract", " tokens"),
-        sweep_progress=tqdm_progress("sweep", " steps"),
+        sweep_progress=tqdm_progress(sweep_bar, unit),
         status=status_printer,
     )
+
+
+def run_with_bars(run: Run, args: argparse.Namespace) -> PipelineRun:
+    """The pipeline on one run (extract, or find cached, then sweep), as the command line
+    asks, with progress bars and status lines on stderr."""
+    return run_pipeline(*run, with_bars(args))
 
 
 def pipeline_run(args: argparse.Namespace) -> tuple[ExtractConfig, PipelineRun]:
@@ -61,7 +65,7 @@ def pipeline_run(args: argparse.Namespace) -> tuple[ExtractConfig, PipelineRun]:
     cache), with progress bars, and the two lines that say where its activations came from."""
     extract_config, sweep_config = checked_run(args)
     checked_outputs(args)
-    run = run_with_bars((extract_config, sweep_config), args.device, args.batch_size)
+    run = run_with_bars((extract_config, sweep_config), args)
     extraction = "cache hit, model not loaded" if run.extraction.cached else f"{run.extraction.seconds:.1f} s"
     say(f"activations {run.extraction.key[:12]} ({extraction})", data_line(run.extraction.key))
     return extract_config, run
@@ -71,14 +75,7 @@ def command_extract(args: argparse.Namespace) -> int:
     config = extract_config_from(args)
     check_extract(config)
     check_layers_exist(config, None, known_hidden_states(config.model))
-    check_machine(args)
-    outcome = extract(
-        config,
-        device=args.device,
-        batch_size=args.batch_size,
-        progress=tqdm_progress("extract", " tokens"),
-        status=status_printer,
-    )
+    outcome = extract(config, with_bars(args))
     state = "cache hit (model not loaded)" if outcome.cached else f"extracted in {outcome.seconds:.1f} s"
     say(f"activations {outcome.key} ({state})", data_line(outcome.key))
     return 0
@@ -126,14 +123,7 @@ def command_layers(args: argparse.Namespace) -> int:
         args.layer = args.layers[0]
     extract_config, sweep_config = checked_run(args)
     checked_outputs(args)
-    outcome, table = scan_every_layer(
-        extract_config,
-        sweep_config,
-        device=args.device,
-        extract_progress=tqdm_progress("extract", " tokens"),
-        scan_progress=tqdm_progress("layers", " layers"),
-        status=status_printer,
-    )
+    outcome, table = scan_every_layer(extract_config, sweep_config, with_bars(args, "layers", " layers"))
     say(f"activations {outcome.key[:12]}", data_line(outcome.key))
     summary = summarize(table, args.metric, by=("method", "p", "layer"))
     say("", f"mean {args.metric} over {len(sweep_config.seeds)} seeds, by layer")

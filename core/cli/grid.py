@@ -16,13 +16,12 @@ from core.analysis.grids import (
     remedy_methods_as_normalizations,
     remedy_verdicts,
 )
-from core.cli.arguments import OUT, add_device, add_metric, add_out
+from core.cli.arguments import OUT, add_device, add_metric, add_out, runtime_from
 from core.cli.output import checked_folder, say, status_printer, tqdm_progress
 from core.errors import UserError
 from core.experiments.grid import load_grid, run_inprocess
 from core.experiments.grid_plan import plan_grid
 from core.experiments.grid_ray import check_ray_address, run_on_ray
-from core.extraction.models import check_device
 from core.metrics import summarize
 from core.probes import FLOOR_METHOD
 from core.views.charts import grid_chart
@@ -35,7 +34,7 @@ def command_grid(args: argparse.Namespace) -> int:
     """Run an experiment grid (core.experiments.grid): its plan first, then one CSV and one
     chart into --out."""
     grid = load_grid(args.file)
-    check_device(args.device)
+    runtime = runtime_from(args, status=status_printer)
     out = checked_folder(args.out, OUT, ("grid.csv", "grid.png"))
     if args.executor == "ray":
         check_ray_address(args.ray_address)
@@ -48,11 +47,9 @@ def command_grid(args: argparse.Namespace) -> int:
             say("nothing was run")
             return 0
     if args.executor == "ray":
-        outcome = run_on_ray(grid, args.ray_address, device=args.device, progress=tqdm_progress("grid", " jobs"))
+        outcome = run_on_ray(grid, args.ray_address, device=runtime.device, progress=tqdm_progress("grid", " jobs"))
     else:
-        outcome = run_inprocess(
-            grid, device=args.device, progress=tqdm_progress("grid", " jobs"), status=status_printer
-        )
+        outcome = run_inprocess(grid, runtime, tqdm_progress("grid", " jobs"))
     table = outcome.table
     table.to_csv(out / "grid.csv", index=False)
     summary = summarize(table, args.metric, by=("model", "dataset", "depth", "layer", "normalization", "method", "p"))

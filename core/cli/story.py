@@ -18,18 +18,18 @@ from core.story.results import Results
 from core.story.talk_html import deck_html
 
 
-def pipeline_runner(device: str = "auto"):
+def pipeline_runner(args: argparse.Namespace):
     """A run_one for core.story.registry.compute: the pipeline with progress bars on stderr."""
 
     def run_one(run):
-        return run_with_bars(run, device).sweep
+        return run_with_bars(run, args).sweep
 
     return run_one
 
 
 def command_pack(args: argparse.Namespace) -> int:
     out = checked_output(args.out, (".zip",), OUT)
-    report = pack(args.deck, out, run_one=pipeline_runner(args.device), status=status_printer)
+    report = pack(args.deck, out, run_one=pipeline_runner(args), status=status_printer)
     say(
         f"pack {out}: deck {report.name!r}, {report.runs} run(s), {report.views} measured view(s), "
         f"{report.size_bytes / 1e6:.2f} MB"
@@ -83,7 +83,7 @@ def command_present(args: argparse.Namespace) -> int:
     name, deck, _ = resolve_deck(args.deck)
     results = Results.of_deck(deck)
     if any(missing(deck, results)):
-        compute(deck, results, pipeline_runner(args.device), status_printer)
+        compute(deck, results, pipeline_runner(args), status_printer)
     out.write_text(deck_html(deck, results), encoding="utf-8")
     say(f"talk {out}: deck {name!r}, {len(deck.steps)} steps, {out.stat().st_size / 1e6:.2f} MB, works offline")
     return 0

@@ -33,7 +33,6 @@ from __future__ import annotations
 import dataclasses
 import time
 import tomllib
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,6 +46,7 @@ from core.experiments.cells import SweepResult
 from core.experiments.sweep import run_sweep, sweep_key
 from core.extraction.companions import ensure_companion, sweep_activations
 from core.extraction.extract import extract
+from core.extraction.runtime import Runtime
 from core.models import model_label, offline_model_id
 from core.models.depth import is_depth, resolve_layer
 from core.models.known import known_hidden_states
@@ -56,8 +56,6 @@ from core.settings.links import run_from_params
 from core.settings.schema import link_settings
 from core.settings.sweep import SweepConfig
 from core.settings.validate import check_layers_exist, check_run
-from core.store.activations import ActivationStore
-from core.store.sweeps import SweepStore
 
 MAX_GRID_BYTES = 64 * 1024
 # The settings that are a grid's own axes (its models, data sets with their templates, layers,
@@ -340,35 +338,30 @@ def tag(table: pd.DataFrame, extraction: Extraction) -> pd.DataFrame:
     return table[["model", "dataset", "depth", *[c for c in table.columns if c not in ("model", "dataset", "depth")]]]
 
 
-def run_grid_sweep(
-    activation_key: str, sweep: SweepConfig, device: str = "auto", status: Callable[[str], None] | None = None
-) -> tuple[SweepResult, bool]:
+def run_grid_sweep(activation_key: str, sweep: SweepConfig, runtime: Runtime) -> tuple[SweepResult, bool]:
     """One sweep of a grid on an extracted set, its companion prompts extracted first if its
     normalization needs them; returns the SweepResult and whether it came from the cache.
     Both executors run every sweep through here."""
-    store, sweeps = ActivationStore(), SweepStore()
-    cached = sweeps.has(sweep_key(activation_key, sweep))
-    ensure_companion(store, activation_key, sweep, device=device, status=status)
-    result = run_sweep(
-        sweep_activations(store, activation_key, sweep), sweep, device=device, store=sweeps, status=status
-    )
+    cached = runtime.sweeps.has(sweep_key(activation_key, sweep))
+    ensure_companion(activation_key, sweep, runtime)
+    result = run_sweep(sweep_activations(runtime.activations, activation_key, sweep), sweep, runtime)
     return result, cached
 
 
-def run_inprocess(
-    grid: Grid, device: str = "auto", progress: ProgressFn | None = None, status: Callable[[str], None] | None = None
-) -> GridOutcome:
-    """Every extraction, then its sweeps, one after another in this process."""
+def run_inprocess(grid: Grid, runtime: Runtime | None = None, progress: ProgressFn | None = None) -> GridOutcome:
+    """Every extraction, then its sweeps, one after another in this process, as `runtime`
+    says; `progress` counts the grid's jobs."""
     started = time.perf_counter()
+    runtime = runtime or Runtime()
     report = progress or (lambda done, total, message: None)
-    acts_store = ActivationStore()
+    acts_store = runtime.activations
     outcome = GridOutcome(pd.DataFrame())
     tables = []
     total = sum(1 + len(grid.sweeps(e.layers or (0,))) for e in grid.extractions)
     done = 0
     for extraction in grid.extractions:
         report(done, total, f"extracting {extraction.model} x {extraction.dataset}")
-        extracted = extract(extraction.config, acts_store, device=device, status=status)
+        extracted = extract(extraction.config, runtime)
         outcome.extracted += not extracted.cached
         outcome.extractions_cached += extracted.cached
         layers = extraction.layers or tuple(acts_store.meta(extracted.key)["layers"])
@@ -381,7 +374,7 @@ def run_inprocess(
                 total,
                 f"sweeping {extraction.model} x {extraction.dataset}, layer {sweep.layer}, {sweep.normalization}",
             )
-            result, cached = run_grid_sweep(extracted.key, sweep, device, status)
+            result, cached = run_grid_sweep(extracted.key, sweep, runtime)
             tables.append(tag(result.table, extraction))
             outcome.swept += not cached
             outcome.sweeps_cached += cached

@@ -25,6 +25,7 @@ from core.errors import UserError
 from core.experiments.grid import Grid, GridOutcome, run_grid_sweep, tag
 from core.experiments.sweep import load_sweep
 from core.extraction.extract import extract
+from core.extraction.runtime import Runtime
 from core.paths import cache_root
 from core.settings.sweep import SweepConfig
 from core.store.activations import ActivationStore
@@ -47,12 +48,12 @@ def _extract_remote(config_json: dict, device: str, threads: int) -> dict:
     # Ray gives a worker one intra-op thread; the driver's count makes the forward passes
     # the in-process executor's, down to the last bit of the hidden states.
     torch.set_num_threads(threads)
-    outcome = extract(from_dict(ExtractConfig, config_json), device=device)
+    outcome = extract(from_dict(ExtractConfig, config_json), Runtime(device=device))
     return {"key": outcome.key, "cached": outcome.cached}
 
 
 def _sweep_remote(extracted: dict, sweep_json: dict, device: str) -> dict:
-    result, cached = run_grid_sweep(extracted["key"], from_dict(SweepConfig, sweep_json), device)
+    result, cached = run_grid_sweep(extracted["key"], from_dict(SweepConfig, sweep_json), Runtime(device=device))
     return {"key": result.key, "cached": cached}
 
 

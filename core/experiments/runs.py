@@ -26,7 +26,8 @@ from core.experiments.sweep import extraction_record, load_sweep, method_config,
 from core.metrics import summarize
 from core.probes import trains_with_ccs_optimizer
 from core.settings.presets import optimizer_name
-from core.settings.sweep import SweepConfig
+from core.settings.schema import SWEEP_SETTINGS, grouped
+from core.settings.sweep import SPLIT, SweepConfig
 from core.store.activations import ActivationStore
 from core.store.entries import folder_bytes
 from core.store.imports import PACK_ID, ImportedPack, imported_pack, imported_packs
@@ -172,8 +173,7 @@ def describe_run(record: RunRecord) -> dict[str, Any]:
         "methods": ", ".join(config.methods),
         "p levels": ", ".join(f"{p:g}" for p in config.p_levels),
         "seeds": len(config.seeds),
-        "n_train": config.n_train,
-        "n_test": config.n_test,
+        **{entry.name: entry.get(config) for entry in grouped(SWEEP_SETTINGS, SPLIT)},
         "CCS optimizer": f"{optimizer_name(config.ccs)} ({config.ccs.restarts} x {config.ccs.epochs} at lr "
         f"{config.ccs.lr:g})"
         if trains_with_ccs_optimizer(config.methods)

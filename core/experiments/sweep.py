@@ -36,6 +36,7 @@ from core.experiments.cells import (
     probes_to_tensors,
 )
 from core.experiments.training import train_cells
+from core.extraction.runtime import Runtime
 from core.metrics import METRICS
 from core.normalizations import NEGATED, NORMALIZATION_REGISTRY
 from core.probes import METHOD_IDS, trains_with_ccs_optimizer
@@ -204,23 +205,20 @@ def _load_checked(
 
 
 def run_sweep(
-    acts: ActivationSet,
-    config: SweepConfig,
-    progress: ProgressFn | None = None,
-    device: str = "auto",
-    store: SweepStore | None = None,
-    ccs_layout: str = "per_seed",
-    status: Callable[[str], None] | None = None,
+    acts: ActivationSet, config: SweepConfig, runtime: Runtime | None = None, ccs_layout: str = "per_seed"
 ) -> SweepResult:
-    """Run (or load from `store`) the sweep `config` on activation set `acts`. With a store,
-    each method's cells are also saved on their own and reused by any later sweep that
-    needs them (see method_config), and the work runs under the key's lock, so a second
-    process asking for it waits and loads. A saved result that fails its check is set
-    aside and recomputed (`status` says so). `ccs_layout` only changes how CCS cells are
-    batched (see _ccs_problems), not what they compute."""
+    """Run (or load from runtime.sweeps) the sweep `config` on activation set `acts`, on the
+    runtime's device, reporting to its sweep_progress and status; without a runtime (or
+    with no sweep store) it is computed here and stored nowhere. With a store, each
+    method's cells are also saved on their own and reused by any later sweep that needs
+    them (see method_config), and the work runs under the key's lock, so a second process
+    asking for it waits and loads. A saved result that fails its check is set aside and
+    recomputed (the status says so). `ccs_layout` only changes how CCS cells are batched
+    (see _ccs_problems), not what they compute."""
     validate_config(config, acts)
     config = read_config(config)
-    say = status or (lambda _message: None)
+    runtime = runtime or Runtime(sweeps=None)
+    store, progress, device, say = runtime.sweeps, runtime.sweep_progress, runtime.device, runtime.say
     key = sweep_key(acts.key, config)
     if store is None:
         return _assemble(acts, config, key, {}, progress, device, None, ccs_layout)

@@ -16,17 +16,15 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable
 
 import numpy as np
-import torch
 
-from core.config import ExtractConfig, ProgressFn, Template, from_dict, negated_prompt
+from core.config import ExtractConfig, Template, from_dict, negated_prompt
 from core.data.prompts import render_pair
 from core.errors import UserError
-from core.extraction.extract import stream_pairs
+from core.extraction.extract import TokenizedPairs, stream_pairs
 from core.extraction.forward import tokenize
-from core.extraction.models import LoadedModel, load_model, pick_device
+from core.extraction.runtime import Runtime
 from core.normalizations import NEGATED, NORMALIZATION_REGISTRY
 from core.normalizations.content_free import CONTENT_FREE_TEXTS
 from core.settings.sweep import SweepConfig
@@ -67,44 +65,29 @@ def _template_of(store: ActivationStore, activation_key: str) -> Template:
         ) from None
 
 
-def ensure_companion(
-    store: ActivationStore,
-    activation_key: str,
-    config: SweepConfig,
-    device: str = "auto",
-    loader: Callable[..., LoadedModel] = load_model,
-    batch_size: int | None = None,
-    progress: ProgressFn | None = None,
-    status: Callable[[str], None] | None = None,
-) -> None:
-    """Extract the companion `config` needs for the set under `activation_key`, unless it is
-    cached (or none is needed). Loads the model only when it extracts."""
+def ensure_companion(activation_key: str, config: SweepConfig, runtime: Runtime | None = None) -> None:
+    """Extract the companion `config` needs for the set under `activation_key` in
+    runtime.activations, unless it is cached (or none is needed). Loads the model only when
+    it extracts."""
+    runtime = runtime or Runtime()
+    store = runtime.activations
     template = _template_of(store, activation_key) if companion_kind(config) else None
     key = companion_key(activation_key, template, config) if template else None
     if key is None or store.has(key):
         return
-    say = status or (lambda _message: None)
-    with key_lock(store.root, key, on_wait=lambda: say("Another run is extracting these pairs; waiting for it")):
+    with key_lock(
+        store.root, key, on_wait=lambda: runtime.say("Another run is extracting these pairs; waiting for it")
+    ):
         if not store.has(key):
-            _extract_companion(
-                store, activation_key, key, template, config, pick_device(device), loader, batch_size, progress, say
-            )
+            _extract_companion(runtime, activation_key, key, template, config)
 
 
 def _extract_companion(
-    store: ActivationStore,
-    activation_key: str,
-    key: str,
-    template: Template,
-    config: SweepConfig,
-    device: torch.device,
-    loader: Callable[..., LoadedModel],
-    batch_size: int | None,
-    progress: ProgressFn | None,
-    say: Callable[[str], None],
+    runtime: Runtime, activation_key: str, key: str, template: Template, config: SweepConfig
 ) -> None:
     started = time.perf_counter()
     kind = companion_kind(config)
+    store, say = runtime.activations, runtime.say
     meta = store.meta(activation_key)
     extract_config = from_dict(ExtractConfig, meta["config"])
     say("Making the negated questions" if kind == NEGATED else "Making the content-free prompts")
@@ -118,11 +101,11 @@ def _extract_companion(
         ids, labels = [f"content-free {i}" for i in range(len(texts))], np.zeros(len(texts), dtype=np.int8)
         signs = [1 if i % 2 == 0 else -1 for i in range(len(texts))]
     companion_template, identity = _recipe(template, kind, config)
-    loaded = loader(extract_config.model, device, status=say)
+    loaded = runtime.loader(extract_config.model, runtime.torch_device, status=say)
     token_ids = tokenize(
         loaded.tokenizer, [text for t, sign in zip(texts, signs) for text in render_pair(companion_template, t, sign)]
     )
-    pairs = [(token_ids[2 * k], token_ids[2 * k + 1]) for k in range(len(texts))]
+    pairs = TokenizedPairs([(token_ids[2 * k], token_ids[2 * k + 1]) for k in range(len(texts))], labels, texts, ids)
     record = {
         "key": key,
         "n": len(texts),
@@ -130,23 +113,7 @@ def _extract_companion(
         "companion": {"of": activation_key, "kind": kind, **identity},
         "dataset_description": f"{kind.replace('_', '-')} companion of {activation_key[:12]}",
     }
-    stream_pairs(
-        loaded,
-        store,
-        key,
-        pairs,
-        list(meta["layers"]),
-        extract_config.storage_dtype,
-        labels,
-        texts,
-        ids,
-        record,
-        device,
-        batch_size,
-        progress,
-        say,
-        started,
-    )
+    stream_pairs(loaded, runtime, key, pairs, list(meta["layers"]), extract_config.storage_dtype, record, started)
 
 
 def with_companion(store: ActivationStore, acts: ActivationSet, config: SweepConfig) -> ActivationSet:

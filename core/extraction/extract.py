@@ -6,15 +6,13 @@ the same config loads instead of loading the model.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
 
 from core import __version__
-from core.config import ExtractConfig, ProgressFn, to_jsonable
+from core.config import ExtractConfig, to_jsonable
 from core.data.loaders import load_dataset
 from core.data.prompts import distractor_signs, render_pair
 from core.data.sampling import balanced_subset
@@ -22,9 +20,9 @@ from core.data.texts import LabeledTexts
 from core.data.uploads import csv_identity
 from core.errors import UserError
 from core.extraction.forward import can_share_prefix, pair_batches, pair_states, tokenize
-from core.extraction.models import LoadedModel, dtype_name, load_model, model_identity, pick_device
+from core.extraction.models import LoadedModel, dtype_name, model_identity, pick_device
+from core.extraction.runtime import Runtime
 from core.settings.validate import check_extract, class_sizes
-from core.store.activations import ActivationStore
 from core.store.entries import content_key, key_lock
 
 DEFAULT_CPU_BATCH = 64
@@ -86,55 +84,47 @@ class ExtractionOutcome:
     seconds: float
 
 
-def extract(
-    config: ExtractConfig,
-    store: ActivationStore | None = None,
-    device: str | torch.device = "auto",
-    batch_size: int | None = None,
-    progress: ProgressFn | None = None,
-    status: Callable[[str], None] | None = None,
-    loader: Callable[..., LoadedModel] = load_model,
-    uploads: Path | None = None,
-) -> ExtractionOutcome:
+@dataclass(frozen=True)
+class TokenizedPairs:
+    """The (x+, x-) token ids of the examples an extraction keeps, with what the store
+    records beside their hidden states: labels, texts and ids."""
+
+    tokens: list[tuple[list[int], list[int]]]
+    labels: np.ndarray
+    texts: list[str]
+    ids: list[str]
+
+
+def extract(config: ExtractConfig, runtime: Runtime | None = None) -> ExtractionOutcome:
     """Make sure the activation set of `config` is in the store; return its key.
 
     A cache hit returns at once without loading the dataset or the model. Otherwise, under
     the key's lock (a second process asking for the same key waits, then finds it), the
     dataset is loaded and checked, then the model, and hidden states are streamed into
-    the store. Uploaded CSVs are read from `uploads` (see core.data.loaders.load_dataset).
+    `runtime.activations`. Uploaded CSVs are read from `runtime.uploads` (see
+    core.data.loaders.load_dataset).
     """
     started = time.perf_counter()
-    store = store or ActivationStore()
-    check_extract(config)
-    device = device if isinstance(device, torch.device) else pick_device(device)
-    identity = extraction_identity(config, device)
+    runtime = runtime or Runtime()
+    store = runtime.activations
+    check_extract(config, runtime.limits)
+    identity = extraction_identity(config, runtime.torch_device)
     key = content_key(identity)
     if store.has(key):
         return ExtractionOutcome(key, True, time.perf_counter() - started)
-    say = status or (lambda _message: None)
-    with key_lock(store.root, key, on_wait=lambda: say("Another run is extracting these activations; waiting for it")):
+    waiting = "Another run is extracting these activations; waiting for it"
+    with key_lock(store.root, key, on_wait=lambda: runtime.say(waiting)):
         if store.has(key):
             return ExtractionOutcome(key, True, time.perf_counter() - started)
-        return _extract_locked(
-            config, store, device, identity, key, batch_size, progress, say, loader, uploads, started
-        )
+        return _extract_locked(config, runtime, identity, key, started)
 
 
 def _extract_locked(
-    config: ExtractConfig,
-    store: ActivationStore,
-    device: torch.device,
-    identity: dict,
-    key: str,
-    batch_size: int | None,
-    progress: ProgressFn | None,
-    say: Callable[[str], None],
-    loader: Callable[..., LoadedModel],
-    uploads: Path | None,
-    started: float,
+    config: ExtractConfig, runtime: Runtime, identity: dict, key: str, started: float
 ) -> ExtractionOutcome:
+    say = runtime.say
     say("Loading the dataset")
-    data = load_dataset(config.dataset, uploads)
+    data = load_dataset(config.dataset, runtime.uploads)
     say(f"{data.description}: {len(data):,} examples")
     have, need = data.class_counts(), class_sizes(config)
     if have[0] < need[0] or have[1] < need[1]:
@@ -142,7 +132,7 @@ def _extract_locked(
             f"{config.n_examples} balanced examples need {need[0]} with label 0 and {need[1]} with "
             f"label 1; {data.description} has {have[0]} and {have[1]}."
         )
-    loaded = loader(config.model, device, status=say)
+    loaded = runtime.loader(config.model, runtime.torch_device, status=say)
     layers = list(range(loaded.num_hidden_states)) if config.layers is None else list(config.layers)
     bad = [layer for layer in layers if not 0 <= layer < loaded.num_hidden_states]
     if bad:
@@ -154,7 +144,12 @@ def _extract_locked(
     signs = distractor_signs(data.labels[chosen], config.selection_seed)
     rendered = [render_pair(config.template, data.texts[i], sign) for i, sign in zip(chosen, signs)]
     token_ids = tokenize(loaded.tokenizer, [text for pair in rendered for text in pair])
-    pairs = [(token_ids[2 * k], token_ids[2 * k + 1]) for k in range(len(chosen))]
+    pairs = TokenizedPairs(
+        [(token_ids[2 * k], token_ids[2 * k + 1]) for k in range(len(chosen))],
+        data.labels[chosen],
+        [data.texts[i] for i in chosen],
+        [data.ids[i] for i in chosen],
+    )
     meta = {
         "identity": identity,
         "config": to_jsonable(config),
@@ -166,62 +161,40 @@ def _extract_locked(
     }
     if config.template.distractor is not None:
         meta["distractor_signs"] = signs.tolist()
-    stream_pairs(
-        loaded,
-        store,
-        key,
-        pairs,
-        layers,
-        config.storage_dtype,
-        data.labels[chosen],
-        [data.texts[i] for i in chosen],
-        [data.ids[i] for i in chosen],
-        meta,
-        device,
-        batch_size,
-        progress,
-        say,
-        started,
-    )
+    stream_pairs(loaded, runtime, key, pairs, layers, config.storage_dtype, meta, started)
     return ExtractionOutcome(key, False, time.perf_counter() - started)
 
 
 def stream_pairs(
     loaded: LoadedModel,
-    store: ActivationStore,
+    runtime: Runtime,
     key: str,
-    pairs: list[tuple[list[int], list[int]]],
+    pairs: TokenizedPairs,
     layers: list[int],
     storage_dtype: str,
-    labels: np.ndarray,
-    texts: list[str],
-    ids: list[str],
     meta: dict,
-    device: torch.device,
-    batch_size: int | None,
-    progress: ProgressFn | None,
-    say: Callable[[str], None],
     started: float,
 ) -> None:
-    """Hidden states of tokenized (x+, x-) `pairs` at `layers`, batched and streamed into the
-    store under `key`, committed with `labels`, `texts`, `ids` and `meta` (plus what every
-    set records: model, sizes, timing, environment); an error leaves nothing behind."""
-    if any(p == n for p, n in pairs):
+    """Hidden states of `pairs` at `layers`, batched (runtime.batch_size, else the device's
+    default) and streamed into runtime.activations under `key`, committed with the pairs'
+    labels, texts and ids and `meta` (plus what every set records: model, sizes, timing,
+    environment); an error leaves nothing behind."""
+    tokens, device = pairs.tokens, runtime.torch_device
+    if any(p == n for p, n in tokens):
         raise UserError("x+ and x- tokenize identically for some example; make the completions differ.")
-    size = batch_size or (DEFAULT_GPU_BATCH if device.type == "cuda" else DEFAULT_CPU_BATCH)
-    writer = store.begin(key, len(pairs), tuple(layers), loaded.hidden_size, storage_dtype)
-    report = progress or (lambda done, total, message: None)
+    size = runtime.batch_size or (DEFAULT_GPU_BATCH if device.type == "cuda" else DEFAULT_CPU_BATCH)
+    writer = runtime.activations.begin(key, len(tokens), tuple(layers), loaded.hidden_size, storage_dtype)
     # Progress counts tokens, not pairs: batches come longest first, so a count of
     # pairs would make the early rate, and any ETA drawn from it, too pessimistic.
-    tokens = [len(p) + len(n) for p, n in pairs]
+    lengths = [len(p) + len(n) for p, n in tokens]
     try:
         done_pairs, done_tokens = 0, 0
-        report(0, sum(tokens), f"0/{len(pairs)} pairs")
-        queue = list(pair_batches(pairs, size))
+        runtime.report(0, sum(lengths), f"0/{len(tokens)} pairs")
+        queue = list(pair_batches(tokens, size))
         while queue:
             rows = queue.pop(0)
             try:
-                pos, neg = pair_states(loaded, [pairs[r] for r in rows], layers)
+                pos, neg = pair_states(loaded, [tokens[r] for r in rows], layers)
             except torch.OutOfMemoryError:
                 if len(rows) == 1:
                     raise UserError(
@@ -230,13 +203,13 @@ def stream_pairs(
                 if device.type == "cuda":
                     torch.cuda.empty_cache()
                 half = (len(rows) + 1) // 2
-                say(f"Out of GPU memory with {len(rows)} pairs per batch; retrying with {half}.")
+                runtime.say(f"Out of GPU memory with {len(rows)} pairs per batch; retrying with {half}.")
                 queue = [chunk for batch in [rows, *queue] for chunk in np.array_split(batch, -(-len(batch) // half))]
                 continue
             writer.write(rows, pos, neg)
             done_pairs += len(rows)
-            done_tokens += sum(tokens[r] for r in rows)
-            report(done_tokens, sum(tokens), f"{done_pairs}/{len(pairs)} pairs")
+            done_tokens += sum(lengths[r] for r in rows)
+            runtime.report(done_tokens, sum(lengths), f"{done_pairs}/{len(tokens)} pairs")
         meta = {
             **meta,
             "created": time.time(),
@@ -251,7 +224,7 @@ def stream_pairs(
             "seconds": time.perf_counter() - started,
             "environment": environment_info(),
         }
-        writer.commit(labels, texts, ids, meta)
+        writer.commit(pairs.labels, pairs.texts, pairs.ids, meta)
     except BaseException:
         writer.abort()
         raise

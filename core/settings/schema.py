@@ -111,6 +111,11 @@ def bound_of(name: str) -> Bound:
     return about.count or about.bound
 
 
+def grouped(entries: tuple[Entry, ...], group: str) -> tuple[Entry, ...]:
+    """The settings of `entries` declared in `group`, in field order."""
+    return tuple(entry for entry in entries if entry.about.group == group)
+
+
 def link_settings() -> tuple[Entry, ...]:
     """The settings a link carries, each under its own parameter."""
     return tuple(entry for entry in SETTINGS.values() if entry.param)

@@ -14,6 +14,7 @@ from core.probes import DEMO_METHODS, METHOD_IDS
 # ones ("train", DEPLOYMENT).
 TestNormalization = Literal["own", "train"]
 TEST_NORMALIZATIONS = get_args(TestNormalization)
+SPLIT = "split"  # the settings that draw a sweep's training and test pairs
 DEPLOYMENT = "train"  # the test protocol of a deployment: the test split read with the training statistics
 
 
@@ -43,8 +44,8 @@ class SweepConfig:
         count=Bound(1, 32),
         param="p",
     )
-    n_train: int = setting(400, label="Training pairs per cell (n_train)", bound=Bound(2, 100_000))
-    n_test: int = setting(600, label="Balanced test pairs (n_test)", bound=Bound(2, 100_000))
+    n_train: int = setting(400, label="Training pairs per cell (n_train)", bound=Bound(2, 100_000), group=SPLIT)
+    n_test: int = setting(600, label="Balanced test pairs (n_test)", bound=Bound(2, 100_000), group=SPLIT)
     seeds: tuple[int, ...] = setting(
         tuple(range(10)),
         label="Seeds",
@@ -68,7 +69,11 @@ class SweepConfig:
         param="test_norm",
     )
     split_seed: int = setting(
-        0, label="Test split seed", help="the seed that fixes the balanced test split", bound=Bound(0, 1_000_000)
+        0,
+        label="Test split seed",
+        help="the seed that fixes the balanced test split",
+        bound=Bound(0, 1_000_000),
+        group=SPLIT,
     )
     ccs: CCSConfig = field(default_factory=CCSConfig)
     # The negated question of the negation_pooled normalization; None: the prompt + " not".

@@ -1,6 +1,7 @@
-"""Every bound and rule a run's settings must meet, in one place, checked before any model
-or dataset is loaded. The CLI, the dashboard's forms (their min and max) and shared links
-all read these, so a value one of them accepts the others accept too.
+"""Every rule a run's settings must meet, checked before any model or dataset is loaded:
+each setting's own bounds and choices (declared beside its field, read through
+core.settings.schema) and the rules that span settings. The CLI, the dashboard's forms,
+links and grid files all check here, so a value one of them accepts the others accept too.
 
 Shared mode (a server open to a room) adds tighter caps and forbids anything that names
 a file or folder on the server: models come from the bundled one or hub ids, datasets
@@ -27,8 +28,6 @@ NO_PATHS = (
     "This server is shared: it loads no files or folders of its own. Use the bundled model or data, "
     "a Hugging Face id, or upload a CSV."
 )
-# The bound of each numeric setting (of a list's length, where it is a list), by name.
-BOUNDS = {name: bound_of(name) for name, entry in SETTINGS.items() if entry.about.count or entry.about.bound}
 
 
 def high_of(bound: Bound, limits: Limits) -> float:
@@ -60,6 +59,10 @@ def check_number(name: str, value, limits: Limits = OWNER) -> None:
     inside the bound of setting `name` (and its cap under `limits`)."""
     _in_bound(SETTINGS[name].label, value, bound_of(name), limits)
 
+
+# The most levels of p and seeds a sweep may have: what a result table holds at most.
+MAX_P_LEVELS = int(bound_of("p_levels").high)
+MAX_SEEDS = int(bound_of("seeds").high)
 
 # Sequences per forward pass: a property of the machine a run is on, not of the run.
 BATCH_SIZE = Bound(1, 4_096)

@@ -30,7 +30,7 @@ from core.experiments.cells import check_probe_cells, check_probe_layout
 from core.experiments.sweep import RECORD_SCHEMA, check_results, sweep_key
 from core.probes import METHOD_IDS
 from core.settings.sweep import SweepConfig
-from core.settings.validate import BOUNDS, check_extract, check_sweep
+from core.settings.validate import MAX_P_LEVELS, MAX_SEEDS, check_extract, check_sweep
 from core.store.imports import PINS_SCHEMA
 from core.store.schema import HEX_KEY, read_json, validate
 from core.store.sweeps import SWEEP_FILES
@@ -54,7 +54,7 @@ MAX_MEMBERS = 4096
 MAX_ROW_BYTES = 1024  # a results row: about 260 bytes on the demo
 # The most rows a run within the settings' bounds writes: every method, at the most levels
 # of p and seeds a run may have.
-MAX_RESULT_ROWS = len(METHOD_IDS) * int(BOUNDS["p_levels"].high) * int(BOUNDS["seeds"].high)
+MAX_RESULT_ROWS = len(METHOD_IDS) * MAX_P_LEVELS * MAX_SEEDS
 # The lab's own cap on each kind of member, whatever the pack says of it.
 CAPS = {
     "manifest": 1024 * 1024,

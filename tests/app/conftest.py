@@ -14,6 +14,7 @@ from core.__main__ import build_parser
 from core.cli.arguments import extract_config_from, sweep_config_from
 from core.config import CCSConfig, DatasetSpec, ExtractConfig, ModelSpec
 from core.experiments.pipeline import run_pipeline
+from core.extraction.runtime import Runtime
 from core.settings.sweep import SweepConfig
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
@@ -30,7 +31,7 @@ def tiny_run(tiny_llama, sentiment_csv):
     sweep = SweepConfig(
         layer=2, p_levels=(0.5, 0.75), n_train=16, n_test=20, seeds=(0, 1), ccs=CCSConfig(epochs=30, restarts=2)
     )
-    run_pipeline(extract, sweep, device="cpu")
+    run_pipeline(extract, sweep, Runtime(device="cpu"))
     return extract, sweep
 
 

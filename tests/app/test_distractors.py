@@ -9,6 +9,7 @@ import dataclasses
 from core.config import Template
 from core.data.prompts import TEMPLATES
 from core.experiments.pipeline import run_pipeline
+from core.extraction.runtime import Runtime
 from tests.app.conftest import open_page, texts
 
 
@@ -29,7 +30,7 @@ def test_data_page_sets_a_distractor_and_a_named_template(tiny_run):
 def test_sweep_page_reports_truth_or_distractor(tiny_run):
     extract, sweep = tiny_run
     extract = dataclasses.replace(extract, template=Template(distractor=("Banana", "Shed")))
-    run_pipeline(extract, sweep, device="cpu")
+    run_pipeline(extract, sweep, Runtime(device="cpu"))
     app = open_page("app_pages/sweep.py", extract, sweep)
     assert not app.exception and not app.error
     assert "Truth or distractor?" in texts(app, "subheader")

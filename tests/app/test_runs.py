@@ -10,6 +10,7 @@ import shutil
 from core.__main__ import main
 from core.experiments.pipeline import run_pipeline
 from core.experiments.runs import list_runs
+from core.extraction.runtime import Runtime
 from tests.app.conftest import charts, open_page, shown_command, texts
 
 
@@ -21,7 +22,7 @@ def test_no_runs_yet_says_how_to_make_one():
 
 def test_two_runs_overlay_on_one_chart_and_one_can_be_deleted(tiny_run):
     extract, sweep = tiny_run
-    run_pipeline(extract, dataclasses.replace(sweep, test_normalization="train"), device="cpu")
+    run_pipeline(extract, dataclasses.replace(sweep, test_normalization="train"), Runtime(device="cpu"))
     records = list_runs()
     assert len(records) == 2
     app = open_page("app_pages/runs.py")

@@ -10,6 +10,7 @@ import torch
 
 from core.extraction.extract import activation_key, extract
 from core.extraction.models import pick_device
+from core.extraction.runtime import Runtime
 from core.settings.presets import DEMO
 from core.store.activations import ActivationSet, ActivationStore
 
@@ -31,7 +32,7 @@ def demo_layer(layer: int | None = None) -> ActivationSet:
     key = activation_key(DEMO[0])
     if not store.has(key):
         print("demo activations not cached: extracting them first (a few minutes on a CPU)", flush=True)
-        extract(DEMO[0], store)
+        extract(DEMO[0], Runtime(activations=store))
     return store.load(key, layers=[DEMO[1].layer if layer is None else layer])
 
 

@@ -36,6 +36,7 @@ from core.experiments.grid import load_grid, run_inprocess
 from core.experiments.grid_ray import run_on_ray
 from core.experiments.sweep import run_sweep
 from core.extraction.extract import extract
+from core.extraction.runtime import Runtime
 from core.paths import cache_root
 from core.settings.presets import DEMO
 from core.store.activations import ActivationStore
@@ -59,7 +60,7 @@ def extracted(config: ExtractConfig, device: str, root: Path) -> tuple[np.ndarra
     own, the seconds it took, and the activation set."""
     store = ActivationStore(root)
     started = time.perf_counter()
-    outcome = extract(config, store, device=device)
+    outcome = extract(config, Runtime(activations=store, device=device))
     seconds = time.perf_counter() - started
     acts = store.load(outcome.key, layers=[SWEEP.layer])
     return acts.pos[0].numpy(), seconds, acts
@@ -88,14 +89,14 @@ def check(device: str, dtypes: tuple[str, ...], examples: int) -> list[str]:
         reference, seconds, reference_acts = extracted(base, "cpu", root / "cpu")
         print(f"cpu float32: extraction {seconds:.1f} s ({examples} examples)", flush=True)
         sweep_config = sweep_for(examples)
-        reference_sweep = run_sweep(reference_acts, sweep_config, device="cpu")
+        reference_sweep = run_sweep(reference_acts, sweep_config, Runtime(device="cpu", sweeps=None))
         for dtype in dtypes:
             config = dataclasses.replace(base, model=dataclasses.replace(base.model, dtype=dtype))
             if device == "cuda":
                 torch.cuda.reset_peak_memory_stats()
             states, seconds, acts = extracted(config, device, root / f"{device}-{dtype}")
             started = time.perf_counter()
-            sweep = run_sweep(acts, sweep_config, device=device)
+            sweep = run_sweep(acts, sweep_config, Runtime(device=device, sweeps=None))
             sweep_seconds = time.perf_counter() - started
             relative, cosine = state_agreement(reference, states)
             gap = accuracy_gap(reference_sweep, sweep)
@@ -118,7 +119,7 @@ def check(device: str, dtypes: tuple[str, ...], examples: int) -> list[str]:
         (root / "grid" / "models").symlink_to(models, target_is_directory=True)
         grid = load_grid(GRID)
         started = time.perf_counter()
-        outcome = run_on_ray(grid, device=device) if device == "cuda" else run_inprocess(grid, device=device)
+        outcome = run_on_ray(grid, device=device) if device == "cuda" else run_inprocess(grid, Runtime(device=device))
         print(
             f"grid {GRID.name} ({outcome.executor}, {device}): {outcome.extracted} extraction(s), "
             f"{outcome.swept} sweep(s) in {time.perf_counter() - started:.1f} s",

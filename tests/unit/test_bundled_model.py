@@ -11,6 +11,7 @@ from core.data.prompts import render_pair
 from core.experiments.sweep import run_sweep
 from core.extraction.extract import extract
 from core.extraction.models import load_model
+from core.extraction.runtime import Runtime
 from core.settings.sweep import SweepConfig
 from core.store.activations import ActivationStore
 from core.store.sweeps import SweepStore
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.slow
 def test_bundled_model_end_to_end_small(bundled_model):
     config = ExtractConfig(n_examples=120, layers=(1, 23))
     store = ActivationStore()
-    outcome = extract(config, store, device="cpu")
+    outcome = extract(config, Runtime(activations=store, device="cpu"))
     acts = store.load(outcome.key)
     assert acts.pos.shape == (2, 120, 576) and acts.labels.sum() == 60
     assert acts.meta["num_hidden_states"] == 31 and acts.meta["model_name"] == "SmolLM2-135M-Instruct"
@@ -37,7 +38,7 @@ def test_bundled_model_end_to_end_small(bundled_model):
         torch.testing.assert_close(acts.layer(23)[0][i], hidden, atol=1e-3, rtol=1e-5)
 
     sweep = SweepConfig(layer=23, p_levels=(0.5,), n_train=70, n_test=50, seeds=(0, 1, 2))
-    table = run_sweep(store.load(outcome.key, layers=[23]), sweep, store=SweepStore()).table
+    table = run_sweep(store.load(outcome.key, layers=[23]), sweep, Runtime(sweeps=SweepStore())).table
     accuracy = table.groupby("method").accuracy.mean()
     # Layer 23 holds sentiment: supervised and CCS well above chance even at this size;
     # the embedding layer (1) of the last token cannot know the review's sentiment.

@@ -19,6 +19,7 @@ from core.extraction.companions import companion_key, ensure_companion, with_com
 from core.extraction.extract import extract
 from core.extraction.forward import pair_states, tokenize
 from core.extraction.models import load_model
+from core.extraction.runtime import Runtime
 from core.normalizations.content_free import CONTENT_FREE_TEXTS
 from core.settings.sweep import SweepConfig
 from core.store.activations import ActivationStore
@@ -33,7 +34,7 @@ def extracted(tiny_llama, sentiment_csv):
         layers=(1, 2),
     )
     store = ActivationStore()
-    return config, store, extract(config, store, device="cpu").key
+    return config, store, extract(config, Runtime(activations=store, device="cpu")).key
 
 
 def sweep(normalization: str, **changes) -> SweepConfig:
@@ -53,7 +54,7 @@ def sweep(normalization: str, **changes) -> SweepConfig:
 
 def test_negated_pairs_are_the_same_examples_asked_the_other_way(extracted, tiny_llama):
     config, store, key = extracted
-    ensure_companion(store, key, sweep("negation_pooled"), device="cpu")
+    ensure_companion(key, sweep("negation_pooled"), Runtime(activations=store, device="cpu"))
     acts = with_companion(store, store.load(key, layers=[2]), sweep("negation_pooled"))
     negated = acts.companion
     assert negated.texts == acts.texts and np.array_equal(negated.labels, 1 - acts.labels)
@@ -68,20 +69,20 @@ def test_negated_pairs_are_the_same_examples_asked_the_other_way(extracted, tiny
 
 def test_content_free_pairs_fill_the_template_with_empty_texts(extracted):
     _, store, key = extracted
-    ensure_companion(store, key, sweep("content_free"), device="cpu")
+    ensure_companion(key, sweep("content_free"), Runtime(activations=store, device="cpu"))
     free = with_companion(store, store.load(key, layers=[1, 2]), sweep("content_free")).companion
     assert free.texts == CONTENT_FREE_TEXTS and free.layers == (1, 2) and free.pos.shape[1] == len(CONTENT_FREE_TEXTS)
 
 
 def test_a_companion_is_extracted_once_and_keyed_by_its_recipe(extracted):
     config, store, key = extracted
-    ensure_companion(store, key, sweep("negation_pooled"), device="cpu")
+    ensure_companion(key, sweep("negation_pooled"), Runtime(activations=store, device="cpu"))
 
     def refuse(*args, **kwargs):
         raise AssertionError("the model was loaded for a cached companion")
 
-    ensure_companion(store, key, sweep("negation_pooled"), device="cpu", loader=refuse)
-    ensure_companion(store, key, sweep("mean"), device="cpu", loader=refuse)
+    ensure_companion(key, sweep("negation_pooled"), Runtime(activations=store, device="cpu", loader=refuse))
+    ensure_companion(key, sweep("mean"), Runtime(activations=store, device="cpu", loader=refuse))
     default = companion_key(key, config.template, sweep("negation_pooled"))
     other = companion_key(key, config.template, sweep("negation_pooled", negated_prompt='Not "{text}"?'))
     assert default != other and companion_key(key, config.template, sweep("mean")) is None
@@ -97,11 +98,11 @@ def test_the_pipeline_extracts_what_a_remedy_needs_and_sweeps_with_it(tiny_llama
         layers=(2,),
     )
     for normalization in ("negation_pooled", "content_free", "self_balanced", "oracle_balanced"):
-        run = run_pipeline(config, sweep(normalization), device="cpu")
+        run = run_pipeline(config, sweep(normalization), Runtime(device="cpu"))
         table = run.sweep.table
         assert set(table.normalization) == {normalization} and len(table) == 4
         assert table[["accuracy", "auroc", "accuracy_calibrated", "ece"]].notna().all().all()
-        again = run_pipeline(config, sweep(normalization), device="cpu", loader=None)
+        again = run_pipeline(config, sweep(normalization), Runtime(device="cpu", loader=None))
         assert again.sweep.cached
 
 
@@ -115,13 +116,13 @@ def test_a_damaged_companion_is_set_aside_and_extracted_again_by_the_pipeline(ti
         n_examples=40,
         layers=(2,),
     )
-    first = run_pipeline(config, sweep("negation_pooled"), device="cpu")
+    first = run_pipeline(config, sweep("negation_pooled"), Runtime(device="cpu"))
     store = ActivationStore()
     key = companion_key(first.extraction.key, config.template, sweep("negation_pooled"))
     before = store.load(key).pos.clone()
     flip_byte(store.path(key) / ACTIVATIONS_FILE, 50)
     notices = []
-    again = run_pipeline(config, sweep("negation_pooled", seeds=(1,)), device="cpu", status=notices.append)
+    again = run_pipeline(config, sweep("negation_pooled", seeds=(1,)), Runtime(device="cpu", status=notices.append))
     assert any("failed its check" in notice for notice in notices)
     assert torch.equal(store.load(key).pos, before) and len(again.sweep.table) == 4
 

@@ -20,6 +20,7 @@ from core.data.prompts import distractor_signs, render_pair, validate_template
 from core.errors import UserError
 from core.experiments.sweep import run_sweep
 from core.extraction.extract import activation_key, extract
+from core.extraction.runtime import Runtime
 from core.settings.sweep import SweepConfig
 from core.store.activations import ActivationStore
 
@@ -99,10 +100,12 @@ def test_extraction_renders_the_words_on_the_recorded_sides(tiny_llama, sentimen
         template=template,
     )
     store = ActivationStore()
-    acts = store.load(extract(config, store, device="cpu").key)
+    acts = store.load(extract(config, Runtime(activations=store, device="cpu")).key)
     signs = np.asarray(acts.meta["distractor_signs"])
     assert set(signs) == {1, -1} and all(abs(int(signs[acts.labels == c].sum())) <= 1 for c in (0, 1))
-    plain = store.load(extract(dataclasses.replace(config, template=Template()), store, device="cpu").key)
+    plain = store.load(
+        extract(dataclasses.replace(config, template=Template()), Runtime(activations=store, device="cpu")).key
+    )
     assert plain.texts == acts.texts and not np.allclose(plain.pos.numpy(), acts.pos.numpy())
     assert render_pair(template, acts.texts[0], int(signs[0]))[0].endswith("Banana" if signs[0] > 0 else "Shed")
 

@@ -19,6 +19,7 @@ from core.analysis.theory import synthetic_pairs, truth_variance_ratio
 from core.config import CCSConfig
 from core.experiments.layers import run_layer_scan
 from core.experiments.sweep import run_sweep
+from core.extraction.runtime import Runtime
 from core.settings.sweep import SweepConfig
 from core.store.activations import ActivationSet, ActivationStore
 
@@ -108,7 +109,7 @@ def test_layer_scan_runs_each_layer(tmp_path):
     )
     writer.commit(data.labels, [f"t{i}" for i in range(300)], [str(i) for i in range(300)], {"layers": list(layers)})
     config = SweepConfig(layer=0, p_levels=(0.5, 0.9), n_train=100, n_test=100, seeds=(0,), methods=("lr_raw",))
-    table = run_layer_scan(store, "k" * 64, config, [1, 2])
+    table = run_layer_scan("k" * 64, config, [1, 2], Runtime(activations=store, sweeps=None))
     assert sorted(table.layer.unique()) == [1, 2] and len(table) == 4
     assert (table.accuracy > 0.9).all()
 

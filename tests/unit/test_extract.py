@@ -13,6 +13,7 @@ from core.errors import UserError
 from core.extraction.extract import activation_key, extract
 from core.extraction.forward import left_pad
 from core.extraction.models import load_model
+from core.extraction.runtime import Runtime
 from core.store.activations import ActivationStore
 
 
@@ -33,7 +34,7 @@ def test_batched_extraction_equals_one_example_at_a_time(architecture, sentiment
     model_dir = request.getfixturevalue(architecture)
     config = config_for(model_dir, sentiment_csv)
     store = ActivationStore()
-    outcome = extract(config, store, device="cpu", batch_size=8)
+    outcome = extract(config, Runtime(activations=store, device="cpu", batch_size=8))
     acts = store.load(outcome.key)
     loaded = load_model(config.model, "cpu")
     assert acts.layers == tuple(range(3)) and acts.pos.shape == (3, 40, 32)
@@ -55,7 +56,7 @@ def test_labels_and_texts_line_up_with_the_source(sentiment_csv, tiny_llama):
 
     source = pd.read_csv(sentiment_csv)
     store = ActivationStore()
-    acts = store.load(extract(config_for(tiny_llama, sentiment_csv), store, device="cpu").key)
+    acts = store.load(extract(config_for(tiny_llama, sentiment_csv), Runtime(activations=store, device="cpu")).key)
     truth = dict(zip(source["text"], source["label"]))
     assert all(truth[text] == label for text, label in zip(acts.texts, acts.labels))
     assert acts.labels.sum() == 20 and len(set(acts.ids)) == 40
@@ -64,13 +65,15 @@ def test_labels_and_texts_line_up_with_the_source(sentiment_csv, tiny_llama):
 def test_second_request_is_a_cache_hit_that_never_loads_the_model(sentiment_csv, tiny_llama):
     config = config_for(tiny_llama, sentiment_csv, layers=(2,))
     calls = []
-    first = extract(config, device="cpu", progress=lambda done, total, msg: calls.append((done, total)))
+    first = extract(
+        config, Runtime(device="cpu", extract_progress=lambda done, total, msg: calls.append((done, total)))
+    )
     assert not first.cached and calls[0][0] == 0 and calls[-1][0] == calls[-1][1] > 40
 
     def refuse(*args, **kwargs):
         raise AssertionError("the model was loaded on a cache hit")
 
-    second = extract(config, device="cpu", loader=refuse)
+    second = extract(config, Runtime(device="cpu", loader=refuse))
     assert second.cached and second.key == first.key == activation_key(config, "cpu")
     assert ActivationStore().load(first.key).layers == (2,)
 
@@ -101,7 +104,7 @@ def test_keys_follow_every_input_that_changes_the_numbers(sentiment_csv, tiny_ll
 
 def test_bad_layers_and_missing_models_are_user_errors(sentiment_csv, tiny_llama, tmp_path):
     with pytest.raises(UserError, match=r"Layer\(s\) \[7\] do not exist"):
-        extract(config_for(tiny_llama, sentiment_csv, layers=(7,)), device="cpu")
+        extract(config_for(tiny_llama, sentiment_csv, layers=(7,)), Runtime(device="cpu"))
     with pytest.raises(UserError, match="Could not load model"):
         load_model(ModelSpec(model_id="no-such-org/no-such-model"), "cpu")
     assert ActivationStore().entries() == []
@@ -109,8 +112,12 @@ def test_bad_layers_and_missing_models_are_user_errors(sentiment_csv, tiny_llama
 
 def test_float16_storage_matches_float32_closely(sentiment_csv, tiny_llama):
     store = ActivationStore()
-    full = store.load(extract(config_for(tiny_llama, sentiment_csv), store, device="cpu").key)
-    half = store.load(extract(config_for(tiny_llama, sentiment_csv, storage_dtype="float16"), store, device="cpu").key)
+    full = store.load(extract(config_for(tiny_llama, sentiment_csv), Runtime(activations=store, device="cpu")).key)
+    half = store.load(
+        extract(
+            config_for(tiny_llama, sentiment_csv, storage_dtype="float16"), Runtime(activations=store, device="cpu")
+        ).key
+    )
     assert half.meta["identity"]["storage_dtype"] == "float16"
     torch.testing.assert_close(half.pos, full.pos, atol=5e-3, rtol=2e-3)
     assert np.array_equal(half.labels, full.labels)

@@ -21,6 +21,7 @@ from core.errors import UserError
 from core.experiments.grid import parse_grid, run_inprocess
 from core.experiments.grid_plan import CONFIRM_SWEEPS, plan_grid
 from core.experiments.grid_ray import REPO, check_ray_address
+from core.extraction.runtime import Runtime
 from core.normalizations import NORMALIZATIONS
 from core.store.activations import ActivationStore
 from core.views.report import grid_summary_markdown
@@ -80,7 +81,7 @@ def test_a_bad_grid_is_one_message_before_anything_runs(change, message, tiny_ll
 
 def test_a_grid_runs_every_cell_once_and_resumes_from_the_cache(tiny_llama, sentiment_csv, tmp_path):
     grid = parse_grid(grid_text(tiny_llama, sentiment_csv))
-    first = run_inprocess(grid, device="cpu")
+    first = run_inprocess(grid, Runtime(device="cpu"))
     assert (first.extracted, first.extractions_cached, first.swept, first.sweeps_cached) == (2, 0, 8, 0)
     table = first.table
     assert len(table) == 2 * 2 * 2 * 3 * 2 * 2  # data sets x layers x normalizations x methods x p x seeds
@@ -89,7 +90,7 @@ def test_a_grid_runs_every_cell_once_and_resumes_from_the_cache(tiny_llama, sent
     assert table.groupby("activation_key").ngroups == 2
     assert grid.notes == (f"data set {sentiment_csv.name!r} names more than one entry; entry 2 is shown as "
                           f"'{sentiment_csv.name} (2)'",)  # fmt: skip
-    again = run_inprocess(grid, device="cpu")
+    again = run_inprocess(grid, Runtime(device="cpu"))
     assert (again.extracted, again.extractions_cached, again.swept, again.sweeps_cached) == (0, 2, 0, 8)
     pd.testing.assert_frame_equal(again.table, table)
 
@@ -192,7 +193,7 @@ def test_the_ray_executor_gives_the_same_table_as_in_process(tiny_llama, sentime
     from core.experiments.grid_ray import run_on_ray
 
     grid = parse_grid(grid_text(tiny_llama, sentiment_csv))
-    local = run_inprocess(grid, device="cpu").table
+    local = run_inprocess(grid, Runtime(device="cpu")).table
     monkeypatch.setenv("CCS_LAB_CACHE", str(tmp_path / "ray-cache"))  # nothing cached: Ray computes it all
     monkeypatch.setenv("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0")
     remote = run_on_ray(grid, device="cpu")

@@ -11,6 +11,7 @@ from core.data.prompts import render_pair
 from core.extraction import extract as extraction
 from core.extraction.forward import pair_states_plain, pair_states_shared_prefix, shared_prefix_length, tokenize
 from core.extraction.models import load_model
+from core.extraction.runtime import Runtime
 from core.store.activations import ActivationStore
 from tests.conftest import sentiment_rows
 
@@ -60,7 +61,9 @@ def test_out_of_memory_halves_the_batch_and_keeps_every_pair(tiny_llama, sentime
         model=ModelSpec(model_id=str(tiny_llama)), dataset=DatasetSpec("csv", str(sentiment_csv)), n_examples=20
     )
     store = ActivationStore()
-    outcome = extraction.extract(config, store, device="cpu", batch_size=16, status=messages.append)
+    outcome = extraction.extract(
+        config, Runtime(activations=store, device="cpu", batch_size=16, status=messages.append)
+    )
     acts = store.load(outcome.key)
     assert tried[:2] == [8, 4] and max(done) <= 3 and sum(done) == 20
     assert any("retrying with 4" in m for m in messages) and any("retrying with 2" in m for m in messages)

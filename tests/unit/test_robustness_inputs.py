@@ -21,6 +21,7 @@ from core.errors import UserError, public_message
 from core.experiments.pipeline import run_pipeline
 from core.extraction.extract import activation_key
 from core.extraction.models import check_device
+from core.extraction.runtime import Runtime
 from core.metrics import mean_ci, summarize
 from core.settings.limits import SHARED, Limits
 from core.settings.links import extract_from_params, sweep_from_params
@@ -236,7 +237,7 @@ def test_a_run_past_its_time_limit_stops_and_caches_nothing(tiny_llama, sentimen
     )
     sweep = SweepConfig(layer=2, p_levels=(0.5,), n_train=10, n_test=16, seeds=(0,), methods=("tpc",))
     with pytest.raises(UserError, match="stops a run after 0 minutes"):
-        run_pipeline(extract_config, sweep, device="cpu", limits=Limits(work_seconds=0.0))
+        run_pipeline(extract_config, sweep, Runtime(device="cpu", limits=Limits(work_seconds=0.0)))
     assert not ActivationStore().has(activation_key(extract_config, "cpu"))
 
 

@@ -23,6 +23,7 @@ from core.experiments.pipeline import run_pipeline
 from core.experiments.sweep import run_sweep, sweep_key
 from core.extraction.extract import activation_key, extract
 from core.extraction.models import load_model
+from core.extraction.runtime import Runtime
 from core.settings.sweep import SweepConfig
 from core.store.activations import ACTIVATIONS_FILE, ActivationStore
 from core.store.entries import QUARANTINE, CorruptEntry, key_lock
@@ -170,19 +171,19 @@ def test_damaged_sweep_result_is_recomputed_and_says_so(fault, small_set, tmp_pa
         methods=("tpc", "lr_raw"),
         ccs=CCSConfig(epochs=20, restarts=2),
     )
-    first = run_sweep(small_set, config, store=store)
+    first = run_sweep(small_set, config, Runtime(sweeps=store))
     key = sweep_key(small_set.key, config)
     SWEEP_FAULTS[fault](store.path(key))
     for part in store.root.iterdir():  # the per-method parts too, so nothing healthy is left to reuse
         if part.name != key and not part.name.startswith("."):
             SWEEP_FAULTS[fault](part)
     notices = []
-    again = run_sweep(small_set, config, store=store, status=notices.append)
+    again = run_sweep(small_set, config, Runtime(sweeps=store, status=notices.append))
     pd.testing.assert_frame_equal(again.table, first.table)
     assert not again.cached and store.has(key)
     if fault != "sweep-probes-deleted":  # a missing file is simply not an entry
         assert any("set aside and will be recomputed" in notice for notice in notices)
-    assert run_sweep(small_set, config, store=store).cached
+    assert run_sweep(small_set, config, Runtime(sweeps=store)).cached
 
 
 def tiny_configs(model_dir, csv_path):
@@ -203,11 +204,13 @@ def tiny_configs(model_dir, csv_path):
 
 def test_corrupt_activations_are_extracted_again_by_the_pipeline(tiny_llama, sentiment_csv):
     extract_config, sweep = tiny_configs(tiny_llama, sentiment_csv)
-    first = run_pipeline(extract_config, sweep, device="cpu")
+    first = run_pipeline(extract_config, sweep, Runtime(device="cpu"))
     store = ActivationStore()
     flip_byte(store.path(first.extraction.key) / ACTIVATIONS_FILE, 50)
     notices = []
-    second = run_pipeline(extract_config, dataclasses.replace(sweep, seeds=(1,)), device="cpu", status=notices.append)
+    second = run_pipeline(
+        extract_config, dataclasses.replace(sweep, seeds=(1,)), Runtime(device="cpu", status=notices.append)
+    )
     assert not second.extraction.cached  # recomputed, not used
     assert any("failed its check" in notice for notice in notices)
     assert torch.equal(store.load(first.extraction.key).pos[:, :, :2], store.load(second.extraction.key).pos[:, :, :2])
@@ -225,7 +228,7 @@ def test_two_runs_of_the_same_key_compute_it_once(tiny_llama, sentiment_csv):
     outcomes = []
 
     def run():
-        outcomes.append(extract(extract_config, device="cpu", loader=slow_loader, status=waits.append))
+        outcomes.append(extract(extract_config, Runtime(device="cpu", loader=slow_loader, status=waits.append)))
 
     threads = [threading.Thread(target=run) for _ in range(2)]
     for thread in threads:
@@ -247,11 +250,12 @@ KILL_SCRIPT = """
 import sys, time
 from core.config import DatasetSpec, ExtractConfig, ModelSpec
 from core.extraction.extract import extract
+from core.extraction.runtime import Runtime
 config = ExtractConfig(model=ModelSpec(model_id=sys.argv[1]), dataset=DatasetSpec("csv", sys.argv[2]), n_examples=40)
 def progress(done, total, message):
     print("writing", flush=True)
     time.sleep(30)
-extract(config, device="cpu", batch_size=4, progress=progress)
+extract(config, Runtime(device="cpu", batch_size=4, extract_progress=progress))
 """
 
 
@@ -269,5 +273,5 @@ def test_kill_9_during_extraction_leaves_no_entry_and_a_rerun_completes(tiny_lla
     store = ActivationStore()
     key = activation_key(extract_config, "cpu")
     assert not store.has(key) and any(p.name.startswith(".tmp-") for p in store.root.iterdir())
-    outcome = extract(extract_config, store, device="cpu")  # the lock died with the process
+    outcome = extract(extract_config, Runtime(activations=store, device="cpu"))  # the lock died with the process
     assert not outcome.cached and store.load(key).pos.shape[1] == 40

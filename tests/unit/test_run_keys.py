@@ -12,6 +12,7 @@ import pytest
 from core.analysis.theory import synthetic_pairs
 from core.config import CCSConfig
 from core.experiments.sweep import SWEEP_REVISION, run_sweep, sweep_key
+from core.extraction.runtime import Runtime
 from core.normalizations import NEGATED, NORMALIZATION_REGISTRY, NORMALIZATIONS
 from core.settings.sweep import SweepConfig
 from core.store.sweeps import SweepStore
@@ -72,7 +73,7 @@ def test_a_negated_prompt_under_mean_is_the_same_run_not_a_twin():
     acts = synthetic_pairs(200, 8, seed=0).as_activation_set()
     config = SweepConfig(layer=0, p_levels=(0.5, 0.8), n_train=40, n_test=40, seeds=(0,), methods=("tpc", "lr_norm"))
     store = SweepStore()
-    first = run_sweep(acts, config, store=store)
-    again = run_sweep(acts, dataclasses.replace(config, negated_prompt='Is "{text}" not'), store=store)
+    first = run_sweep(acts, config, Runtime(sweeps=store))
+    again = run_sweep(acts, dataclasses.replace(config, negated_prompt='Is "{text}" not'), Runtime(sweeps=store))
     assert again.cached and again.key == first.key and again.table.equals(first.table)
     assert again.config.negated_prompt is None  # the run as it reads, whatever was asked

@@ -4,8 +4,10 @@ a setting added later is covered without a line here."""
 
 from __future__ import annotations
 
+import ast
 import math
 import shlex
+from pathlib import Path
 
 import pytest
 
@@ -22,6 +24,7 @@ from core.settings.validate import high_of
 
 # The settings no link carries, and why: a link never turns on remote code, and it carries
 # a data set as one parameter (`data`) and the token position has one value.
+ROOT = Path(__file__).resolve().parents[2]
 NOT_IN_LINKS = {"trust_remote_code", "source", "name", "config", "split", "text_column", "label_column",
                 "positive_label", "token_position"}  # fmt: skip
 
@@ -163,3 +166,58 @@ def test_every_option_is_one_setting():
     flags = [entry.flag for entry in option_settings()]
     assert len(flags) == len(set(flags))
     assert set(SWEEP_SETTINGS) | set(EXTRACT_SETTINGS) >= set(option_settings())
+
+
+def string_literals(path) -> set[str]:
+    """The string constants of a module, docstrings left out."""
+    tree = ast.parse(path.read_text())
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    return {
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
+    }
+
+
+SOURCES = sorted(path for folder in ("core", "ui") for path in (ROOT / folder).rglob("*.py"))
+
+
+def test_each_option_of_the_command_line_is_written_in_one_file():
+    parser = build_parser()
+    flags = {
+        flag
+        for action in parser._subparsers._group_actions[0].choices.values()
+        for option in action._actions
+        for flag in option.option_strings
+        if flag.startswith("--")
+    }
+    literals = {path: string_literals(path) for path in SOURCES}
+    written = {flag: [path.name for path, found in literals.items() if flag in found] for flag in flags}
+    assert {flag: files for flag, files in written.items() if len(files) > 1} == {}
+
+
+@pytest.mark.parametrize("name", ["n_train", "n_test", "split_seed", "p_levels", "n_examples", "epochs"])
+def test_a_settings_name_is_written_in_at_most_three_files(name):
+    assert len([path for path in SOURCES if name in string_literals(path)]) <= 3
+
+
+def test_no_function_of_core_takes_more_than_eight_parameters_or_a_shared_flag():
+    crowded = []
+    for path in (ROOT / "core").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                args = node.args
+                names = [
+                    a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs) if a.arg not in ("self", "cls")
+                ]
+                names += [a.arg for a in (args.vararg, args.kwarg) if a is not None]
+                if len(names) > 8 or "shared" in names:
+                    crowded.append(f"{path.relative_to(ROOT)}:{node.name}")
+    assert crowded == []

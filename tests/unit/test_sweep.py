@@ -14,6 +14,7 @@ from core.config import CCSConfig, config_hash
 from core.data.sampling import split_test
 from core.errors import UserError
 from core.experiments.sweep import run_sweep
+from core.extraction.runtime import Runtime
 from core.metrics import evaluate
 from core.normalizations import fit_stats
 from core.settings.sweep import SweepConfig
@@ -111,8 +112,8 @@ def test_cells_do_not_depend_on_which_other_cells_ran(distractor_set, result):
 
 def test_stored_probes_reproduce_the_table(distractor_set, tmp_path):
     store = SweepStore(tmp_path)
-    fresh = run_sweep(distractor_set, CONFIG, store=store)
-    cached = run_sweep(distractor_set, CONFIG, store=store)
+    fresh = run_sweep(distractor_set, CONFIG, Runtime(sweeps=store))
+    cached = run_sweep(distractor_set, CONFIG, Runtime(sweeps=store))
     assert cached.cached and not fresh.cached
     pd.testing.assert_frame_equal(cached.table, fresh.table, check_dtype=False)
     test_idx, _ = split_test(distractor_set.labels, CONFIG.n_test, CONFIG.split_seed)
@@ -128,9 +129,9 @@ def test_stored_probes_reproduce_the_table(distractor_set, tmp_path):
 
 def test_a_new_ccs_optimizer_reuses_the_cached_baselines(distractor_set, result, tmp_path):
     store = SweepStore(tmp_path)
-    run_sweep(distractor_set, CONFIG, store=store)
+    run_sweep(distractor_set, CONFIG, Runtime(sweeps=store))
     faster = dataclasses.replace(CONFIG, ccs=CCSConfig(epochs=200, lr=2e-3, restarts=4))
-    mixed = run_sweep(distractor_set, faster, store=store)
+    mixed = run_sweep(distractor_set, faster, Runtime(sweeps=store))
     assert not mixed.cached and mixed.reused == ("tpc", "lr_raw", "lr_norm", "random")
     uncached = run_sweep(distractor_set, faster).table
     pd.testing.assert_frame_equal(mixed.table, uncached, check_dtype=False)
@@ -141,7 +142,7 @@ def test_a_new_ccs_optimizer_reuses_the_cached_baselines(distractor_set, result,
         check_dtype=False,
     )
     assert set(mixed.table.config_hash) == {config_hash(faster)}
-    assert run_sweep(distractor_set, faster, store=store).cached
+    assert run_sweep(distractor_set, faster, Runtime(sweeps=store)).cached
 
 
 def test_training_statistics_on_the_test_split_change_normalized_methods_only(distractor_set, result):

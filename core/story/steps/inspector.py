@@ -8,7 +8,7 @@ from core.analysis.examples import flipping_example, prediction_trajectory
 from core.errors import UserError
 from core.experiments.cells import SweepResult
 from core.probes import HEADLINE_METHOD, METHOD_IDS
-from core.settings.validate import BOUNDS
+from core.settings.validate import MAX_P_LEVELS
 from core.store.activations import ActivationSet
 from core.store.schema import FLAG, FRACTION, INT, MAYBE_FRACTION, TEXT, Column, Table
 from core.story import options
@@ -67,7 +67,7 @@ VIEW_TABLES = {
             "correct": FLAG,
         },
         min_rows=1,
-        max_rows=int(BOUNDS["p_levels"].high),
+        max_rows=MAX_P_LEVELS,
     ),
     "pair": Table(
         {

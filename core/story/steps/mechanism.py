@@ -10,7 +10,7 @@ import pandas as pd
 from core.analysis.mechanism import centering_table
 from core.errors import UserError
 from core.experiments.cells import SweepResult
-from core.settings.validate import BOUNDS
+from core.settings.validate import MAX_P_LEVELS, MAX_SEEDS
 from core.store.activations import ActivationSet
 from core.store.schema import FRACTION, INT, MAYBE_NUMBER, Table
 from core.story.model import Step, StepType, own_run
@@ -42,7 +42,7 @@ VIEW_TABLES = {
             ),
         },
         min_rows=1,
-        max_rows=int(BOUNDS["p_levels"].high * BOUNDS["seeds"].high),
+        max_rows=MAX_P_LEVELS * MAX_SEEDS,
     )
 }
 
