@@ -17,10 +17,13 @@ import streamlit as st
 
 from core.config import Template
 from core.errors import UserError, public_message
+from core.settings.schema import SETTINGS
 from core.story.slides import Pair
 from core.story.talk_html import pair_html
 from core.text import visible_text
 from core.views.export import save_chart_bytes
+
+MODEL_FLAG, DATA_FLAG = SETTINGS["model_id"].flag, SETTINGS["name"].flag
 
 _MARKDOWN_SPECIAL = re.compile("([" + re.escape(string.punctuation) + "])")
 log = logging.getLogger("ccs_lab")
@@ -92,7 +95,7 @@ def reproduce(command: str, local_files: bool = False) -> None:
     with st.expander("Reproduce from the command line", icon=":material/terminal:"):
         st.code(command, language="bash", wrap_lines=True)
         note = (
-            " It leaves out the local model or data folder this run reads: add --model or --dataset-name."
+            f" It leaves out the local model or data folder this run reads: add {MODEL_FLAG} or {DATA_FLAG}."
             if (local_files)
             else ""
         )

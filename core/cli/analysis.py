@@ -11,6 +11,7 @@ import pandas as pd
 from core.analysis.examples import example_table
 from core.analysis.remedies import compare_remedies, remedy_runs
 from core.cli.arguments import (
+    OUT,
     P_LEVELS,
     add_extract_arguments,
     add_method,
@@ -31,6 +32,8 @@ from core.views.export import safe_csv, save_chart
 from core.views.remedy_charts import remedy_chart
 from core.views.report import chart_caption, recovered_share_table
 from core.views.style import method_label, normalization_label
+
+ROWS = "--rows"  # the option, named by the hint under a cut-short table too
 
 
 def command_inspect(args: argparse.Namespace) -> int:
@@ -62,7 +65,7 @@ def command_inspect(args: argparse.Namespace) -> int:
             f"{'✓' if row.correct else '✗'}   {short_text(row.text, 90)}"
         )
     if len(shown) > args.rows:
-        say(f"... {len(shown) - args.rows} more (--rows, or --out for all)")
+        say(f"... {len(shown) - args.rows} more ({ROWS}, or {OUT} for all)")
     if args.out:
         args.out.write_text(safe_csv(table), encoding="utf-8")
         say(f"pairs: {args.out}")
@@ -118,7 +121,7 @@ def register(commands) -> None:
     cell.add_argument("--p", type=float, required=True, help=f"the training p of the cell (one of {P_LEVELS.flag})")
     cell.add_argument("--seed", type=int, default=0)
     cell.add_argument("--errors", action="store_true", help="show only the pairs the probe gets wrong")
-    cell.add_argument("--rows", type=int, default=20, help="pairs to print (default 20)")
+    cell.add_argument(ROWS, type=int, default=20, help="pairs to print (default 20)")
     add_out(inspect, "write every test pair of the cell here (CSV)")
     inspect.set_defaults(run=command_inspect)
     remedies = commands.add_parser("remedies", help="one method under Burns centering and each remedy")

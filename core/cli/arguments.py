@@ -71,7 +71,7 @@ def add_setting(group, entry: Entry, **options) -> None:
     else:
         options |= {"type": entry.kind} | ({"choices": entry.choices} if entry.choices else {})
     text = options.pop("help", None) or about.help or entry.label
-    choices = f" (one or more of {','.join(entry.choices)})" if entry.many and entry.choices else ""
+    choices = f" (comma-separated, from {', '.join(entry.choices)})" if entry.many and entry.choices else ""
     group.add_argument(entry.flag, dest=entry.dest, help=text.replace("%", "%%") + choices, **options)
 
 

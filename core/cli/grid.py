@@ -1,4 +1,4 @@
-"""`python -m core grid FILE --out DIR`: an experiment grid (core.experiments.grid), in process
+"""`python -m core grid FILE`: an experiment grid (core.experiments.grid), in process
 or on Ray, written as one CSV and one chart.
 """
 
@@ -21,7 +21,7 @@ from core.cli.output import checked_folder, say, status_printer, tqdm_progress
 from core.errors import UserError
 from core.experiments.grid import load_grid, run_inprocess
 from core.experiments.grid_plan import plan_grid
-from core.experiments.grid_ray import check_ray_address, run_on_ray
+from core.experiments.grid_ray import ADDRESS_OPTION, check_ray_address, run_on_ray
 from core.metrics import summarize
 from core.probes import FLOOR_METHOD
 from core.views.charts import grid_chart
@@ -32,7 +32,7 @@ from core.views.style import method_label
 
 def command_grid(args: argparse.Namespace) -> int:
     """Run an experiment grid (core.experiments.grid): its plan first, then one CSV and one
-    chart into --out."""
+    chart into the output folder."""
     grid = load_grid(args.file)
     runtime = runtime_from(args, status=status_printer)
     out = checked_folder(args.out, OUT, ("grid.csv", "grid.png"))
@@ -120,7 +120,7 @@ def register(commands) -> None:
         help="ray: extractions and sweeps as Ray tasks (pip install -r requirements-ray.txt)",
     )
     grid.add_argument(
-        "--ray-address", help="a running Ray cluster, host:port or ray://host:port (default: start a local one)"
+        ADDRESS_OPTION, help="a running Ray cluster, host:port or ray://host:port (default: start a local one)"
     )
     grid.add_argument("--yes", action="store_true", help="start without asking, however large the plan (for scripts)")
     add_metric(grid)

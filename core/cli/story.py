@@ -10,7 +10,7 @@ from pathlib import Path
 from core.cli.arguments import OUT, add_device, add_out
 from core.cli.experiments import run_with_bars
 from core.cli.output import checked_output, say, status_printer
-from core.store.imports import imported_packs, remove_pack
+from core.store.imports import REMOVE_OPTION, imported_packs, remove_command, remove_pack
 from core.story.deck import resolve_deck, shipped_deck_names
 from core.story.pack import pack, unpack
 from core.story.registry import compute, missing
@@ -46,7 +46,7 @@ def command_unpack(args: argparse.Namespace) -> int:
     )
     say(
         f"present it: make run, then open /present?deck={address}  (or python -m core present {address} --html "
-        f"talk.html); remove it: python -m core packs --remove {report.pack}"
+        f"talk.html); remove it: {remove_command(report.pack)}"
     )
     return 0
 
@@ -108,5 +108,5 @@ def register(commands) -> None:
     decks = commands.add_parser("decks", help="the decks that can be presented by name: shipped and imported, apart")
     decks.set_defaults(run=command_decks)
     packs = commands.add_parser("packs", help="the imported packs, each apart from this machine's results")
-    packs.add_argument("--remove", metavar="PACK_ID", help="remove an imported pack and everything it brought")
+    packs.add_argument(REMOVE_OPTION, metavar="PACK_ID", help="remove an imported pack and everything it brought")
     packs.set_defaults(run=command_packs)

@@ -28,7 +28,8 @@ SNIPPET_FILES = (
 )
 DATASET_MEMBER_OUTER = "vaderSentiment-3.3.2/additional_resources/hutto_ICWSM_2014.tar.gz"
 DATASET_MEMBER_FOLDER = "hutto_ICWSM_2014"
-DATASET_INSTALL_COMMAND = "python -m core assets --install-dataset"
+INSTALL_DATASET = "--install-dataset"  # the option of `python -m core assets`, named by messages too
+DATASET_INSTALL_COMMAND = f"python -m core assets {INSTALL_DATASET}"
 ASSETS_ENV = "CCS_LAB_ASSETS"
 
 

