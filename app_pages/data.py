@@ -205,7 +205,7 @@ template = Template(prompt, positive, negative, (first, second) if distracted el
 
 st.subheader("4. Extraction")
 c = st.columns(4)
-n_examples = setting_input(c[0], "n_examples", current.n_examples, "data_n_examples", step=100)
+n_examples = setting_input(c[0], "n_examples", current.n_examples, "data_n_examples")
 max_tokens = setting_input(c[1], "max_tokens", current.max_tokens, "data_max_tokens")
 float16 = c[2].checkbox(
     "Store float16",

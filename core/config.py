@@ -47,7 +47,8 @@ class Setting:
     `param`: the link parameter (None: the field's name; "" never in a link). `range_count`:
     one number N stands for the list 0..N-1. `depth`: a relative depth (75%, middle, last)
     may stand for a hidden-state index, placed in the run's model. `group`: settings shown
-    together (one row of a form, columns side by side in a table)."""
+    together (one row of a form, columns side by side in a table). `step`: how far a form's
+    number field moves per click."""
 
     label: str
     help: str = ""
@@ -60,6 +61,7 @@ class Setting:
     range_count: bool = False
     depth: bool = False
     group: str = ""
+    step: float | None = None
 
 
 def setting(
@@ -169,6 +171,7 @@ class ExtractConfig:
         help="balanced number of examples to extract",
         bound=Bound(20, 100_000, 2_000),
         param="n",
+        step=100,
     )
     selection_seed: int = setting(0, label="Selection seed", bound=Bound(0, 1_000_000))
     layers: tuple[int, ...] | None = setting(

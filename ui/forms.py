@@ -36,6 +36,8 @@ def setting_input(container, name: str, value, key: str, label: str | None = Non
     choices, a checkbox or a text field; labelled and explained as the CLI's option is."""
     entry = SETTINGS[name]
     options = {"key": key, "help": entry.about.help or None} | options
+    if entry.about.step is not None:
+        options.setdefault("step", (int if bound_of(name).whole else float)(entry.about.step))
     label = label or entry.label
     if entry.choices is not None:
         if entry.many:

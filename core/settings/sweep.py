@@ -44,8 +44,10 @@ class SweepConfig:
         count=Bound(1, 32),
         param="p",
     )
-    n_train: int = setting(400, label="Training pairs per cell (n_train)", bound=Bound(2, 100_000), group=SPLIT)
-    n_test: int = setting(600, label="Balanced test pairs (n_test)", bound=Bound(2, 100_000), group=SPLIT)
+    n_train: int = setting(
+        400, label="Training pairs per cell (n_train)", bound=Bound(2, 100_000), group=SPLIT, step=50
+    )
+    n_test: int = setting(600, label="Balanced test pairs (n_test)", bound=Bound(2, 100_000), group=SPLIT, step=50)
     seeds: tuple[int, ...] = setting(
         tuple(range(10)),
         label="Seeds",
