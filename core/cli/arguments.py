@@ -147,10 +147,6 @@ def checked_outputs(args) -> None:
         checked_output(args.chart, CHART_SUFFIXES, CHART)
 
 
-def _replace(obj, **changes):
-    return dataclasses.replace(obj, **{k: v for k, v in changes.items() if v is not None})
-
-
 def _overrides(config, args: argparse.Namespace, entries, skip=()):
     """`config` with each setting of `entries` (but those in `skip`) the command line gives."""
     for entry in entries:
@@ -177,9 +173,9 @@ def extract_config_from(args: argparse.Namespace) -> ExtractConfig:
             raise UserError(f"{SOURCE.flag} {source} needs {NAME.flag}.")
         dataset = DatasetSpec(source=source, name=name)
     if dataset.source == "csv" and not is_digest(dataset.name):  # a file (an upload goes by its digest)
-        dataset = _replace(dataset, name=str(Path(dataset.name).expanduser().resolve()))
+        dataset = dataclasses.replace(dataset, name=str(Path(dataset.name).expanduser().resolve()))
     elif dataset.source == "hf":
-        dataset = _replace(dataset, name=local_or_id(dataset.name))
+        dataset = dataclasses.replace(dataset, name=local_or_id(dataset.name))
     if args.template:
         template = TEMPLATES[args.template][1]
     elif dataset.source == BUNDLED and dataset.name in BUNDLED_DATASETS:

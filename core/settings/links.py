@@ -33,6 +33,8 @@ from core.settings.validate import check_entry, check_extract, check_sweep
 # DATA: source:name:config:split:text:label:positive.
 MODEL_ID = SETTINGS["model_id"]
 DATA = "data"
+# The extraction settings a link carries each under its own parameter, the model's id aside.
+EXTRACT_PARAMS = tuple(entry for entry in EXTRACT_SETTINGS if entry is not MODEL_ID)
 
 
 def _join(values) -> str:
@@ -144,8 +146,7 @@ def extract_to_params(config: ExtractConfig, base: ExtractConfig = DEMO[0]) -> d
     """Query parameters for the extraction settings that differ from `base`. CSV data goes
     by the digest of its bytes; a local model or dataset folder is left out (links carry
     no paths)."""
-    generic = tuple(entry for entry in EXTRACT_SETTINGS if entry is not MODEL_ID)
-    params = _to_params(config, base, generic)
+    params = _to_params(config, base, EXTRACT_PARAMS)
     if config.model.model_id != base.model.model_id and is_hub_id(config.model.model_id):
         params[MODEL_ID.param] = config.model.model_id
     spec = config.dataset
@@ -194,5 +195,4 @@ def extract_from_params(
             else DatasetSpec(source, name, config or None, split, text, label, positive or None)
         )
         base = dataclasses.replace(base, dataset=dataset)
-    generic = tuple(entry for entry in EXTRACT_SETTINGS if entry is not MODEL_ID)
-    return _checked(check_extract, _from_params(params, base, generic, base.model, limits), limits)
+    return _checked(check_extract, _from_params(params, base, EXTRACT_PARAMS, base.model, limits), limits)

@@ -16,11 +16,11 @@ import re
 from core.config import BUNDLED, TEXT_SLOT, Bound, ExtractConfig
 from core.data.bundled import bundled_set
 from core.data.prompts import validate_template
-from core.data.sampling import check_counts, test_counts
+from core.data.sampling import balanced_counts, check_counts, test_counts
 from core.errors import UserError
 from core.names import is_digest, is_hub_id, is_local_path
 from core.settings.limits import OWNER, Limits
-from core.settings.schema import EXTRACT_SETTINGS, SETTINGS, SWEEP_SETTINGS, Entry, bound_of
+from core.settings.schema import EXTRACT_SETTINGS, SWEEP_SETTINGS, Entry, bound_of
 from core.settings.sweep import SweepConfig
 
 MAX_PROMPT_CHARS = 4_000
@@ -52,12 +52,6 @@ def _in_bound(label: str, value, bound: Bound, limits: Limits, each: bool = Fals
         cap = " on this shared server" if limits.shared and bound.shared_high is not None else ""
         span = span.format(_number(bound.low, bound), _number(high, bound))
         raise UserError(f"{label} must {'each ' if each else ''}be {kind} {span}{cap}, got {value!r}.")
-
-
-def check_number(name: str, value, limits: Limits = OWNER) -> None:
-    """Raise a UserError unless `value` is a number (a whole one where the bound says so)
-    inside the bound of setting `name` (and its cap under `limits`)."""
-    _in_bound(SETTINGS[name].label, value, bound_of(name), limits)
 
 
 # The most levels of p and seeds a sweep may have: what a result table holds at most.
@@ -188,7 +182,7 @@ def check_sweep(config: SweepConfig, limits: Limits = OWNER) -> None:
 def class_sizes(config: ExtractConfig) -> tuple[int, int]:
     """(label-0, label-1) examples an extraction keeps: a balanced subset, label 1 taking
     the odd one (core.data.sampling.balanced_subset)."""
-    return config.n_examples // 2, config.n_examples - config.n_examples // 2
+    return balanced_counts(config.n_examples)
 
 
 def check_run(extract: ExtractConfig, sweep: SweepConfig, limits: Limits = OWNER) -> None:
