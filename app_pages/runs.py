@@ -21,7 +21,8 @@ from core.probes import METHOD_IDS
 from core.store.imports import remove_pack
 from core.views.charts import COMPARE_FACETS, compare_chart
 from core.views.export import safe_csv
-from core.views.style import RUN_COLORS, method_label, metric_label
+from core.views.palette import RUN_COLORS
+from core.views.style import method_label, metric_label
 from ui.render import chart_exports, plain, reproduce, show_error
 from ui.serving import shared
 

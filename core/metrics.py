@@ -37,11 +37,10 @@ ECE_BINS = 10
 @dataclass(frozen=True)
 class ThresholdRemedy:
     """How a metric that is the accuracy at a label-free threshold is shown as a remedy
-    beside the normalizations (core.analysis.remedies.with_threshold_remedies): its label, its
-    line's color and what it assumes."""
+    beside the normalizations (core.analysis.remedies.with_threshold_remedies): its label and
+    what it assumes (its colour follows the lab's rule, core.views.palette)."""
 
     label: str
-    color: str
     description: str
 
 
@@ -67,7 +66,6 @@ METRICS = {
         0.5,
         remedy=ThresholdRemedy(
             "Estimated-prior threshold",
-            "#882255",
             "No labels, no refit: the same probe, the test split read with its training statistics (as "
             "deployed), thresholded at the midpoint of a two-Gaussian mixture fitted to its scores on its own "
             "training pairs, where balanced classes would meet. Assumes those scores are two Gaussian bumps of "

@@ -52,14 +52,29 @@ def highlighted_pair(template: Template, text: str, p_pos: float | None = None, 
     st.html(pair_html(Pair("", text, 0, template), p_pos, p_neg))
 
 
-# Story mode: the sidebar, the app header and the page chrome out of sight; text at
-# least 28 px. The app's own CSS, shown with st.html.
+# Story mode: the sidebar, the app header and the page chrome out of sight; text at least 28
+# px; the page one screen high, the step's view (.st-key-slide_view) taking the height the
+# title and body leave; the navigation bar, and the speaker notes above it, fixed to the
+# bottom of the viewport; the extra key buttons out of sight. The app's own CSS, shown with st.html.
 SLIDE_CSS = """<style>
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stHeader"] {display: none;}
-.stMainBlockContainer {max-width: 1280px; padding-top: 1.5rem;}
-[data-testid="stMarkdownContainer"] p, [data-testid="stCaptionContainer"] p {font-size: 28px; line-height: 1.45;}
-[data-testid="stHeadingWithActionElements"] h1 {font-size: 52px;}
-.st-key-vega_warm_up {display: none;}
+.stMainBlockContainer {max-width: 1440px; padding: 1rem 2rem 88px; height: 100vh; box-sizing: border-box;
+  display: flex; flex-direction: column;}
+.stMainBlockContainer > [data-testid="stVerticalBlock"] {flex: 1 1 auto; min-height: 0;}
+[data-testid="stMarkdownContainer"] p, [data-testid="stCaptionContainer"] p {font-size: 28px; line-height: 1.4;}
+[data-testid="stHeadingWithActionElements"] h1 {font-size: 52px; padding: 0.5rem 0 0.25rem;}
+.st-key-slide_view {flex: 1 1 0; min-height: 0;}
+.st-key-slide_view > [data-testid="stLayoutWrapper"] {flex: 1 1 0; min-height: 0;}
+.st-key-slide_view [data-testid="stHorizontalBlock"] {height: 100%;}
+.st-key-slide_view [data-testid="stColumn"] {display: flex; flex-direction: column;}
+.st-key-slide_nav {position: fixed; left: 0; right: 0; bottom: 0; z-index: 100; background: #fff;
+  border-top: 1px solid #e6e6e6; padding: 10px max(2rem, calc((100vw - 1440px) / 2 + 2rem));}
+.st-key-slide_nav [data-testid="stCaptionContainer"] p, .st-key-slide_readiness p {font-size: 20px;}
+.st-key-slide_notes {position: fixed; left: 0; right: 0; bottom: 70px; z-index: 99; max-height: 45vh;
+  overflow: auto; background: #f7f7f7; border-top: 1px solid #ddd;
+  padding: 12px max(2rem, calc((100vw - 1440px) / 2 + 2rem));}
+.st-key-slide_notes p {font-size: 22px !important;}
+.st-key-slide_keys, .st-key-vega_warm_up {display: none;}
 </style>"""
 WARM_UP_KEY = "vega_warm_up"
 

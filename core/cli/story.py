@@ -10,10 +10,11 @@ from pathlib import Path
 from core.cli.arguments import OUT, add_device, add_out
 from core.cli.experiments import run_with_bars
 from core.cli.output import checked_output, say, status_printer
+from core.errors import UserError
 from core.store.imports import REMOVE_OPTION, imported_packs, remove_command, remove_pack
-from core.story.deck import resolve_deck, shipped_deck_names
+from core.story.deck import SHIPPED, deck_entries, resolve_deck
 from core.story.pack import pack, unpack
-from core.story.registry import compute, missing
+from core.story.registry import compute, readiness
 from core.story.results import Results
 from core.story.talk_html import deck_html
 
@@ -53,13 +54,15 @@ def command_unpack(args: argparse.Namespace) -> int:
 
 def command_decks(args: argparse.Namespace) -> int:
     """The decks that can be presented by name: shipped, then imported, apart."""
+    entries = deck_entries()
+    shipped = [entry for entry in entries if entry.origin == SHIPPED]
+    imported = entries[len(shipped) :]
     say("shipped:")
-    for name in shipped_deck_names():
-        say(f"  {name}")
-    packs = imported_packs()
-    say("imported:" if packs else "imported: none (python -m core unpack PACK.zip)")
-    for imported in packs:
-        say(f"  {imported.address}  ({imported.title}; {imported.origin()})")
+    for entry in shipped:
+        say(f"  {entry.name}  ({entry.title})")
+    say("imported:" if imported else "imported: none (python -m core unpack PACK.zip)")
+    for entry in imported:
+        say(f"  {entry.name}  ({entry.title}; {entry.origin})")
     return 0
 
 
@@ -79,13 +82,21 @@ def command_packs(args: argparse.Namespace) -> int:
 
 
 def command_present(args: argparse.Namespace) -> int:
-    out = checked_output(args.html, (".html",), "--html")
+    """Prepare a deck (compute what its steps lack, so none waits in front of a room), write
+    it as one HTML file, or both; either writes what it computed to the cache."""
+    if not args.prepare and args.html is None:
+        raise UserError("present needs --prepare (compute what the deck lacks), --html FILE (write the talk), or both.")
+    out = checked_output(args.html, (".html",), "--html") if args.html is not None else None
     name, deck, _ = resolve_deck(args.deck)
     results = Results.of_deck(deck)
-    if any(missing(deck, results)):
+    before = readiness(deck, results)
+    say(f"deck {name!r}: {before.line()}")
+    if not before.complete:
         compute(deck, results, pipeline_runner(args), status_printer)
-    out.write_text(deck_html(deck, results), encoding="utf-8")
-    say(f"talk {out}: deck {name!r}, {len(deck.steps)} steps, {out.stat().st_size / 1e6:.2f} MB, works offline")
+        say(f"deck {name!r}: {readiness(deck, results).line()}")
+    if out is not None:
+        out.write_text(deck_html(deck, results), encoding="utf-8")
+        say(f"talk {out}: deck {name!r}, {len(deck.steps)} steps, {out.stat().st_size / 1e6:.2f} MB, works offline")
     return 0
 
 
@@ -100,9 +111,14 @@ def register(commands) -> None:
     unpack_parser = commands.add_parser("unpack", help="import a pack into this machine's cache")
     unpack_parser.add_argument("pack", type=Path)
     unpack_parser.set_defaults(run=command_unpack)
-    present = commands.add_parser("present", help="a deck as one self-contained HTML file")
+    present = commands.add_parser(
+        "present", help="prepare a deck before a talk (--prepare), or write it as one self-contained HTML file"
+    )
     present.add_argument("deck", nargs="?", help=deck_help)
-    present.add_argument("--html", type=Path, required=True, help="the .html file to write")
+    present.add_argument(
+        "--prepare", action="store_true", help="compute every result the deck lacks, so each step draws at once"
+    )
+    present.add_argument("--html", type=Path, help="the .html file to write (computes what it lacks first)")
     add_device(present, "for results that must be computed first")
     present.set_defaults(run=command_present)
     decks = commands.add_parser("decks", help="the decks that can be presented by name: shipped and imported, apart")

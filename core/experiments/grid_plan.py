@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from core.config import ExtractConfig
 from core.experiments.grid import Grid
@@ -17,7 +18,7 @@ from core.experiments.sweep import sweep_key
 from core.extraction.extract import activation_key
 from core.models.known import known_hidden_states
 from core.probes import trains_with_ccs_optimizer
-from core.settings.sweep import SweepConfig
+from core.settings.sweep import Run, SweepConfig
 from core.store.activations import ActivationStore
 from core.store.sweeps import SweepStore
 
@@ -57,7 +58,7 @@ class GridPlan:
     def lines(self) -> list[str]:
         """The plan as a person reads it."""
         sweeps = "an unknown number of" if self.sweeps is None else f"{self.sweeps}"
-        time = "time unknown" if self.seconds is None else _duration(self.seconds)
+        time = "time unknown" if self.seconds is None else duration(self.seconds)
         disk = "an unknown size" if self.bytes is None else f"{self.bytes / 1e9:.2f} GB"
         return [
             *self.notes,
@@ -67,7 +68,8 @@ class GridPlan:
         ]
 
 
-def _duration(seconds: float) -> str:
+def duration(seconds: float) -> str:
+    """A time estimate as a person reads it: "about 4 min", "about 40 s"."""
     return f"about {seconds / 60:.0f} min" if seconds >= 90 else f"about {seconds:.0f} s"
 
 
@@ -100,11 +102,37 @@ def _sweep_estimate(sweep: SweepConfig, records: list[RunRecord]) -> float | Non
     return statistics.median(rates) * len(sweep.seeds) * len(sweep.p_levels) if rates else None
 
 
+def _sweep_records(root: Path | None = None) -> list[RunRecord]:
+    """The finished sweeps computed on this machine (a pack's records no time of this one)."""
+    return [r for r in list_runs(root) if not r.damaged and not r.pack and r.seconds > 0]
+
+
+def estimate_runs(runs: list[Run], root: Path | None = None) -> float | None:
+    """Seconds that computing `runs` would take in the cache under `root` (their extractions
+    not yet cached, then their sweeps), estimated as plan_grid does from its records; None
+    when there is nothing to estimate from."""
+    activations = ActivationStore(root)
+    extraction_records, sweep_records = _extraction_records(activations), _sweep_records(root)
+    seconds = 0.0
+    for extract in dict.fromkeys(run[0] for run in runs):
+        if not activations.has(activation_key(extract)):
+            estimate = _extraction_estimate(extract, 1, extraction_records)
+            if estimate is None:
+                return None
+            seconds += estimate[0]
+    for _extract, sweep in runs:
+        estimate = _sweep_estimate(sweep, sweep_records)
+        if estimate is None:
+            return None
+        seconds += estimate
+    return seconds
+
+
 def plan_grid(grid: Grid) -> GridPlan:
     """What running `grid` would do, from the cache as it is now; loads no model."""
     activations, sweeps = ActivationStore(), SweepStore()
     extraction_records = _extraction_records(activations)
-    sweep_records = [r for r in list_runs() if not r.damaged and not r.pack and r.seconds > 0]  # computed here
+    sweep_records = _sweep_records()
     extractions_cached = sweep_count = sweeps_cached = 0
     seconds: float | None = 0.0
     disk: int | None = 0

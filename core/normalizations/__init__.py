@@ -34,12 +34,11 @@ class Normalization:
     `shift_only`: it subtracts per-side centers and divides by nothing (so a shift-
     equivariant method can reuse one raw fit). `uses_labels`: its fit reads the labels.
     `companion`: the extra pairs it needs (NEGATED, CONTENT_FREE) or None. `remedy`: a fix
-    for the imbalance effect, shown on the Remedies page beside Burns centering. `color`:
-    its line on remedy charts (Okabe & Ito's palette; the oracle, an upper bound, in grey)."""
+    for the imbalance effect, shown on the Remedies page beside Burns centering (its line's
+    colour follows the lab's rule, core.views.palette)."""
 
     id: str
     label: str
-    color: str
     description: str
     fit: Callable
     shift_only: bool = True
@@ -54,23 +53,20 @@ NORMALIZATION_REGISTRY = {
         Normalization(
             "mean",
             "Burns (per-side mean)",
-            "#000000",
             "Center each side on its own mean (the reference code).",
             fit_mean,
         ),
         Normalization(
             "meanstd",
             "Burns (mean and std)",
-            "#CC79A7",
             "Center each side and divide by its own per-dimension std.",
             fit_meanstd,
             shift_only=False,
         ),
-        Normalization("none", "None", "#D55E00", "Raw hidden states.", fit_none),
+        Normalization("none", "None", "Raw hidden states.", fit_none),
         Normalization(
             "oracle_balanced",
             "Oracle-balanced means",
-            "#999999",
             "Per-side means with the two classes weighted equally. Uses labels: the upper bound of a "
             "normalization fix.",
             fit_oracle_balanced,
@@ -80,7 +76,6 @@ NORMALIZATION_REGISTRY = {
         Normalization(
             "self_balanced",
             "Self-balanced means",
-            "#0072B2",
             "No labels: pseudo-label along the top principal direction, weight the two pseudo-classes "
             "equally, repeat until the partition stops changing (2-means).",
             fit_self_balanced,
@@ -89,7 +84,6 @@ NORMALIZATION_REGISTRY = {
         Normalization(
             "em_balanced",
             "EM-balanced means",
-            "#D55E00",
             "No labels: soft labels from a two-Gaussian mixture along the consistency direction (EM), the "
             "two soft classes weighted equally in each side's mean, repeated until the soft labels settle.",
             fit_em_balanced,
@@ -98,7 +92,6 @@ NORMALIZATION_REGISTRY = {
         Normalization(
             "prior_shift",
             "Prior-shifted means",
-            "#56B4E9",
             "No labels: Burns centering, then each side's center moved along the consistency direction by "
             "the shift the share of true pairs estimated from a two-Gaussian mixture predicts (one step).",
             fit_prior_shift,
@@ -107,7 +100,6 @@ NORMALIZATION_REGISTRY = {
         Normalization(
             "prior_given",
             "EM-balanced means, prior given",
-            "#CC79A7",
             "Reads the share of true pairs, not which pair is which: EM-balanced means with that share held "
             "fixed, to show what a label-free remedy could reach if its estimate of the prior were right.",
             fit_prior_given,
@@ -117,7 +109,6 @@ NORMALIZATION_REGISTRY = {
         Normalization(
             "content_free",
             "Content-free offset",
-            "#E69F00",
             "The answer-token offset measured on the template with content-free texts, around the "
             "midpoint of the two sides.",
             fit_content_free,
@@ -127,7 +118,6 @@ NORMALIZATION_REGISTRY = {
         Normalization(
             "negation_pooled",
             "Negation-pooled means",
-            "#009E73",
             "Per-side means pooled over each question and its negation, so each side is half true.",
             fit_negation_pooled,
             companion=NEGATED,

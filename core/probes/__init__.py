@@ -1,7 +1,8 @@
-"""Contrast-pair methods, each defined once here (METHOD_REGISTRY): id, label, color, what
-it reads, how it scores a pair and how it is fitted. The CLI's choices, the forms,
-links, decks, charts, the sweep's dispatch and reports all read this registry, so adding a
-method is one module with its fit plus one entry here; an unknown id is an error.
+"""Contrast-pair methods, each defined once here (METHOD_REGISTRY): id, label, what it reads
+(labels or not, which gives its colour family in core.views.palette), how it scores a pair
+and how it is fitted. The CLI's choices, the forms, links, decks, charts, the sweep's
+dispatch and reports all read this registry, so adding a method is one module with its fit
+plus one entry here; an unknown id is an error.
 
 Which methods a sweep trains when it names none are the ones flagged `demo` (DEMO_METHODS,
 the default of core.settings.sweep.SweepConfig.methods). The method every page, step and
@@ -96,7 +97,6 @@ class Method:
 
     id: str
     label: str
-    color: str
     supervised: bool
     normalized_inputs: bool
     form: str
@@ -116,15 +116,12 @@ class Method:
         return self.train_batched is not None
 
 
-# Colors: Okabe & Ito's colorblind-safe palette (its yellow swapped for grey, which reads on white
-# and suits the floor), one per method on every page and export.
 METHOD_REGISTRY = {
     method.id: method
     for method in (
         Method(
             id="ccs",
             label="CCS",
-            color="#0072B2",
             supervised=False,
             normalized_inputs=True,
             form=PAIR,
@@ -136,7 +133,6 @@ METHOD_REGISTRY = {
         Method(
             id="tpc",
             label="TPC",
-            color="#E69F00",
             supervised=False,
             normalized_inputs=True,
             form=DIFFERENCE,
@@ -147,7 +143,6 @@ METHOD_REGISTRY = {
         Method(
             id="lr_raw",
             label="LR (raw differences)",
-            color="#D55E00",
             supervised=True,
             normalized_inputs=False,
             form=DIFFERENCE,
@@ -159,7 +154,6 @@ METHOD_REGISTRY = {
         Method(
             id="lr_norm",
             label="LR (normalized)",
-            color="#56B4E9",
             supervised=True,
             normalized_inputs=True,
             form=DIFFERENCE,
@@ -171,7 +165,6 @@ METHOD_REGISTRY = {
         Method(
             id="random",
             label="Random direction",
-            color="#999999",
             supervised=False,
             normalized_inputs=True,
             form=DIFFERENCE,
@@ -183,7 +176,6 @@ METHOD_REGISTRY = {
         Method(
             id="vinc",
             label="VINC",
-            color="#009E73",
             supervised=False,
             normalized_inputs=True,
             form=DIFFERENCE,
@@ -194,7 +186,6 @@ METHOD_REGISTRY = {
         Method(
             id="tpc_em",
             label="TPC (EM-balanced)",
-            color="#A65C00",
             supervised=False,
             normalized_inputs=True,
             form=DIFFERENCE,
@@ -206,7 +197,6 @@ METHOD_REGISTRY = {
         Method(
             id="vinc_em",
             label="VINC (EM-balanced)",
-            color="#00604A",
             supervised=False,
             normalized_inputs=True,
             form=DIFFERENCE,
@@ -218,7 +208,6 @@ METHOD_REGISTRY = {
         Method(
             id="mass_mean",
             label="Mass-mean (normalized)",
-            color="#CC79A7",
             supervised=True,
             normalized_inputs=True,
             form=DIFFERENCE,
@@ -230,7 +219,6 @@ METHOD_REGISTRY = {
         Method(
             id="lda",
             label="LDA (normalized)",
-            color="#000000",
             supervised=True,
             normalized_inputs=True,
             form=DIFFERENCE,

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ DEFAULT_NAME = "demo"
 MAX_DECK_BYTES = 256 * 1024
 DECK_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 COMMON = ("type", "title", "body", "notes", "run")
+SHIPPED = "shipped with the lab"
 
 
 def _text(value: Any, where: str) -> str:
@@ -124,7 +126,38 @@ def shipped_deck_names() -> list[str]:
 def deck_names(root: Path | None = None) -> list[str]:
     """Every deck that can be opened by name: the shipped ones, then each imported pack's,
     as `<pack id>/<deck name>`."""
-    return [*shipped_deck_names(), *(pack.address for pack in imported_packs(root))]
+    return [entry.name for entry in deck_entries(root)]
+
+
+def default_deck_name(root: Path | None = None) -> str:
+    """The deck story mode opens when none is named: the one the pack imported last brought
+    (a talk just unpacked on the room's laptop), else the demo's."""
+    packs = imported_packs(root)
+    return packs[-1].address if packs else DEFAULT_NAME
+
+
+@dataclass(frozen=True)
+class DeckEntry:
+    """A deck as a list of decks shows it: its name, title and origin ("shipped with the
+    lab", or its pack's "from pack NAME, imported DATE")."""
+
+    name: str
+    title: str
+    origin: str
+
+
+def deck_entries(root: Path | None = None) -> list[DeckEntry]:
+    """Every deck that can be opened by name, shipped then imported (oldest first)."""
+    shipped = [DeckEntry(name, _title(BUNDLED_DECKS / f"{name}.toml"), SHIPPED) for name in shipped_deck_names()]
+    return [*shipped, *(DeckEntry(pack.address, pack.title, pack.origin()) for pack in imported_packs(root))]
+
+
+def _title(path: Path) -> str:
+    """A deck file's title, or what is wrong with it (a list shows every deck, even a broken one)."""
+    try:
+        return load_deck(path).title
+    except UserError as error:
+        return f"{path.stem}: {error}"
 
 
 def check_deck_name(name: str) -> str:

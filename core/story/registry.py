@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from core.errors import UserError
 from core.experiments.cells import SweepResult
+from core.experiments.grid_plan import duration, estimate_runs
 from core.experiments.sweep import check_fits
 from core.extraction.companions import sweep_activations
 from core.settings.sweep import Run
@@ -40,10 +42,10 @@ def check_step(step: Step) -> None:
     """Checks that need the step's runs (UserError): the run trains every method the step
     draws, and a reveal level draws something."""
     for _extract, sweep in step.runs():
-        drawn = step.options.get("methods", ())
-        missing = sorted(set(drawn) - set(sweep.methods))
-        if missing:
-            raise UserError(f"methods {missing} are not in the run (it trains {', '.join(sweep.methods)}).")
+        for field in ("methods", "show_seeds"):
+            missing = sorted(set(step.options.get(field, ())) - set(sweep.methods))
+            if missing:
+                raise UserError(f"{field} {missing} are not in the run (it trains {', '.join(sweep.methods)}).")
         method = step.options.get("method")
         if method is not None and method not in sweep.methods:
             raise UserError(f"method {method!r} is not in the run (it trains {', '.join(sweep.methods)}).")
@@ -60,14 +62,54 @@ def check_step(step: Step) -> None:
 
 
 def slide(step: Step, results: Results) -> Slide | None:
-    """The step's Slide from cached results (None while any are missing), its chart in
-    slide style (core.views.style.slide_style), saying where its numbers came from when an
+    """The step's Slide from cached results (None while any are missing), its chart in the
+    presenting theme, filling its container (core.views.style.slide_style), saying where its numbers came from when an
     imported pack drew it."""
     drawn = step.spec.draw(step, results)
     if drawn is None:
         return None
-    chart = None if drawn.chart is None else slide_style(drawn.chart)
+    chart = None if drawn.chart is None else slide_style(drawn.chart, fill=True)
     return dataclasses.replace(drawn, chart=chart, origin=results.origin(step))
+
+
+def step_ready(step: Step, results: Results) -> bool:
+    """Whether the step draws at once: it shows no results, or every run it draws has a
+    finished sweep and its measured view (if it has one) is stored."""
+    return all(results.sweep(run) is not None for run in step.runs()) and (
+        not step.measured or results.view(step) is not None
+    )
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """How much of a deck draws at once: `ready` of its `total` steps, and what preparing
+    the rest computes (`runs`, `views`, missing) in about `seconds` (None: no records here to
+    estimate from, core.experiments.grid_plan.estimate_runs)."""
+
+    ready: int
+    total: int
+    runs: list[Run]
+    views: list[Step]
+    seconds: float | None
+
+    @property
+    def complete(self) -> bool:
+        return self.ready == self.total
+
+    def line(self) -> str:
+        """The deck's state in one line, as its first step and `present --prepare` say it."""
+        if self.complete:
+            return f"All {self.total} steps ready"
+        work = f"{len(self.runs)} run(s) and {len(self.views)} measured view(s)"
+        time = "" if self.seconds is None else f", {duration(self.seconds)}"
+        return f"{self.ready} of {self.total} steps ready · preparing the rest computes {work}{time}"
+
+
+def readiness(deck: Deck, results: Results) -> Readiness:
+    """How much of `deck` draws from the cache now, and what the rest would cost."""
+    runs, views = missing(deck, results)
+    ready = sum(step_ready(step, results) for step in deck.steps)
+    return Readiness(ready, len(deck.steps), runs, views, estimate_runs(runs, results.root) if runs else 0.0)
 
 
 def missing(deck: Deck, results: Results) -> tuple[list[Run], list[Step]]:

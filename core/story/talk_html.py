@@ -1,7 +1,8 @@
 """A deck as one self-contained HTML file, for a room with only a browser: every step a
 full-screen section (scroll, arrow or Page Down keys move between them), charts as
-inline Vega-Lite drawn by the vega-embed bundle that vl-convert ships (no network),
-speaker notes folded under each step.
+inline Vega-Lite drawn by the vega-embed bundle that vl-convert ships (no network) in the
+presenting theme story mode uses, filling the height the title and body leave, speaker
+notes and the settings line folded under each step.
 
 All text from the deck and the data is html-escaped; chart specs are embedded as JSON
 with "<" escaped, so no text can close the script that holds them.
@@ -29,13 +30,17 @@ PAIR_SLIDE_SIZE = "22px"
 PAGE_CSS = """
 html { scroll-snap-type: y mandatory; }
 body { margin: 0; font-family: system-ui, sans-serif; color: #222; }
-section { min-height: 100vh; box-sizing: border-box; padding: 3rem 5vw; scroll-snap-align: start;
-          border-bottom: 1px solid #eee; }
-h1 { font-size: 52px; margin: 0 0 1.5rem; }
-p { font-size: 28px; line-height: 1.45; max-width: 1280px; }
+section { height: 100vh; box-sizing: border-box; padding: 1.5rem 5vw 0.5rem; scroll-snap-align: start;
+          border-bottom: 1px solid #eee; display: flex; flex-direction: column; }
+h1 { font-size: 52px; margin: 0 0 0.75rem; }
+p { font-size: 28px; line-height: 1.4; max-width: 1400px; margin: 0 0 0.6rem; }
+.view { flex: 1 1 0; min-height: 0; display: flex; gap: 2rem; }
+.pair { flex: 2 1 0; }
+.chart { flex: 3 1 0; min-height: 0; height: 100%; }
 .caption { font-size: 20px; color: #555; }
-.where { font-size: 18px; color: #888; }
+.where { font-size: 18px; color: #888; margin: 0.3rem 0 0; }
 details { font-size: 22px; color: #444; }
+details p { font-size: 22px; }
 """
 
 
@@ -85,22 +90,24 @@ def deck_html(deck: Deck, results: Results) -> str:
         if shown is None:
             raise UserError(f"Step {number} ({step.title}) has no results in the cache yet; compute the deck first.")
         parts = [f"<h1>{html.escape(step.title)}</h1>", _paragraphs(step.body)]
+        view = []
         if shown.pair is not None:
             truth = "true" if shown.pair.label == 1 else "false"
-            parts.append(
-                f"<p class='caption'>Example {html.escape(shown.pair.example_id)}: + is {truth}</p>"
+            view.append(
+                f"<div class='pair'><p class='caption'>Example {html.escape(shown.pair.example_id)}: + is {truth}</p>"
                 + pair_html(shown.pair, size=PAIR_SLIDE_SIZE)
+                + "</div>"
             )
         if shown.chart is not None:
             specs[f"chart-{number}"] = shown.chart.to_dict()
-            parts.append(f"<div class='chart' id='chart-{number}'></div>")
-        if shown.caption:
-            parts.append(_paragraphs(shown.caption, "caption"))
-        if shown.origin:
-            parts.append(_paragraphs(shown.origin, "caption"))
-        if step.notes:
-            parts.append(f"<details><summary>Speaker notes</summary>{_paragraphs(step.notes)}</details>")
-        parts.append(f"<p class='where'>Step {number} of {len(deck.steps)}</p>")
+            view.append(f"<div class='chart' id='chart-{number}'></div>")
+        if view:
+            parts.append(f"<div class='view'>{''.join(view)}</div>")
+        if step.notes or shown.caption:
+            notes = _paragraphs(step.notes) + _paragraphs(shown.caption, "caption")
+            parts.append(f"<details><summary>Speaker notes</summary>{notes}</details>")
+        origin = f" · {html.escape(shown.origin)}" if shown.origin else ""
+        parts.append(f"<p class='where'>Step {number} of {len(deck.steps)}{origin}</p>")
         sections.append(f"<section id='step-{number}'>{''.join(parts)}</section>")
     bundle = vl_convert.javascript_bundle(vl_version=vl_version_for_vl_convert())
     return (

@@ -11,11 +11,13 @@ import pandas as pd
 
 from core.analysis.theory import truth_variance_ratio
 from core.errors import UserError
+from core.views.palette import RUN_COLORS
 from core.views.style import (
-    RUN_COLORS,
     _bottom_legend,
     chance_rules,
+    end_labels,
     mean_tooltips,
+    merge_coinciding,
     method_color,
     method_label,
     metric_domain,
@@ -32,24 +34,31 @@ def imbalance_chart(
     show_theory: bool = False,
     selectable: bool = False,
     p_levels=None,
+    line_labels: bool = False,
+    seeds: pd.DataFrame | None = None,
 ) -> alt.Chart:
     """Mean metric per method against p, a 95% band where there are several seeds, a dashed
-    chance line at 0.5 and, optionally, the 4p(1 - p) truth-variance prediction.
+    chance line at 0.5 and, optionally, the 4p(1 - p) truth-variance prediction; lines that
+    coincide are drawn once, named together (merge_coinciding).
     `summary` is core.metrics.summarize output. With `selectable`, clicking a point
     selects its (method, p) as the selection parameter "pick". `p_levels` fixes the
-    x axis to those levels (a talk reveals a sweep level by level on the full axis)."""
+    x axis to those levels (a talk reveals a sweep level by level on the full axis).
+    `line_labels` names each line at its end instead of a legend (a slide). `seeds` (the
+    sweep table's rows of the methods whose seeds to show: method, p, seed and the metric)
+    draws each seed as a small open circle, nudged apart by seed."""
     metric = summary["metric"].iloc[0] if len(summary) else "accuracy"
-    data = summary.assign(Method=summary["method"].map(method_label))
+    data = merge_coinciding(summary.assign(Method=summary["method"].map(method_label)))
     levels = sorted({float(p) for p in (data["p"] if p_levels is None else p_levels)})
     domain = [0.0, 1.0] if show_theory else metric_domain(metric, data[["mean", "ci_low", "ci_high"]].to_numpy())
-    x = alt.X(
-        "p:Q",
-        title="p = fraction of training pairs whose + completion is true",
-        scale=alt.Scale(domain=[levels[0], levels[-1]]),
-        axis=p_axis(levels),
-    )
+    x_options = {
+        "title": "p = fraction of training pairs whose + completion is true",
+        "scale": alt.Scale(domain=[levels[0], levels[-1]]),
+        "axis": p_axis(levels),
+    }
+    x = alt.X("p:Q", **x_options)
     y_scale = alt.Scale(domain=domain)
-    color = method_color(_bottom_legend(values=list(dict.fromkeys(data["Method"]))))
+    drawn = list(dict.fromkeys(data["Method"]))
+    color = method_color(None if line_labels else _bottom_legend(values=drawn), drawn)
     tooltip = mean_tooltips("Method:N")
     base = alt.Chart(data).encode(x=x, color=color)
     band = (
@@ -68,6 +77,10 @@ def imbalance_chart(
             size=alt.when(pick, empty=False).then(alt.value(200)).otherwise(alt.value(60))
         )
     layers = [band, line, points, *chance_rules(metric)]
+    if seeds is not None and len(seeds):
+        layers.insert(0, _seed_points(seeds, metric, levels, alt.X("p_drawn:Q", **x_options), y_scale, drawn))
+    if line_labels:
+        layers.append(end_labels(data, y_scale, domain, color))
     if show_theory:
         grid = np.linspace(levels[0], levels[-1], 50)
         theory = pd.DataFrame(
@@ -89,6 +102,32 @@ def imbalance_chart(
         )
     title_params = alt.TitleParams(title, subtitle=subtitle or "", anchor="start")
     return alt.layer(*layers).properties(title=title_params, width=560, height=340)
+
+
+def _seed_points(seeds: pd.DataFrame, metric: str, levels, x: alt.X, y_scale: alt.Scale, drawn) -> alt.Chart:
+    """One open circle per seed and level, nudged sideways by seed so equal values stay apart."""
+    width = (levels[-1] - levels[0]) * 0.004
+    ranks = seeds["seed"].rank(method="dense") - 1
+    data = seeds.assign(
+        Method=seeds["method"].map(method_label),
+        p_drawn=seeds["p"] + (ranks - ranks.max() / 2) * width,
+        value=seeds[metric],
+    )
+    return (
+        alt.Chart(data)
+        .mark_point(size=70, strokeWidth=1.5, opacity=0.75)
+        .encode(
+            x=x,
+            y=alt.Y("value:Q", scale=y_scale),
+            color=method_color(None, drawn),
+            tooltip=[
+                alt.Tooltip("Method:N"),
+                alt.Tooltip("p:Q"),
+                alt.Tooltip("seed:Q"),
+                alt.Tooltip("value:Q", format=".3f"),
+            ],
+        )
+    )
 
 
 def compare_chart(
@@ -131,7 +170,7 @@ def compare_chart(
         .mark_area(opacity=0.15)
         .encode(y=alt.Y("ci_low:Q", scale=y_scale, title=label), y2="ci_high:Q")
     )
-    line = base.mark_line(strokeWidth=2.5).encode(y=alt.Y("mean:Q", scale=y_scale, title=label))
+    line = base.mark_line().encode(y=alt.Y("mean:Q", scale=y_scale, title=label))
     points = base.mark_point(filled=True, size=60).encode(y=alt.Y("mean:Q", scale=y_scale), tooltip=tooltip)
     layered = alt.layer(band, line, points, *chance_rules(metric, inherit_data=True), data=data)
     title_params = alt.TitleParams(title, anchor="start")

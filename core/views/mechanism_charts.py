@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 
 from core.analysis.theory import truth_variance_ratio
-from core.views.style import TRUTH_COLORS, _bottom_legend, method_color, method_label, p_axis
+from core.views.palette import TRUTH_COLORS
+from core.views.style import _bottom_legend, method_color, method_label, p_axis
 
 
 def centering_chart(table: pd.DataFrame) -> alt.Chart:

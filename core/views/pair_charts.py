@@ -8,7 +8,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from core.views.style import OUTCOME_COLORS, TRUTH_COLORS, p_axis
+from core.views.palette import OUTCOME_COLORS, TRUTH_COLORS
+from core.views.style import p_axis
 
 
 def example_scatter(scatter: pd.DataFrame, example: int | None = None) -> alt.Chart:

@@ -9,6 +9,7 @@ import pandas as pd
 
 from core.metrics import THRESHOLD_REMEDIES
 from core.normalizations import NORMALIZATION_REGISTRY
+from core.views.palette import PART_COLORS, REMEDY_LINE_COLORS
 from core.views.style import (
     _bottom_legend,
     chance_rules,
@@ -20,8 +21,6 @@ from core.views.style import (
     p_axis,
 )
 
-DECOMPOSITION_COLORS = {"moved threshold": "#E69F00", "lost direction": "#0072B2"}
-
 
 def remedy_chart(summary: pd.DataFrame, title: str) -> alt.TopLevelMixin:
     """One method's metrics against p under each normalization: a panel per metric
@@ -30,8 +29,8 @@ def remedy_chart(summary: pd.DataFrame, title: str) -> alt.TopLevelMixin:
     data = summary.assign(
         Normalization=summary["normalization"].map(normalization_label), Metric=summary["metric"].map(metric_label)
     )
-    lines = [(n.label, n.color, n.uses_labels) for n in NORMALIZATION_REGISTRY.values()]
-    lines += [(t.label, t.color, False) for t in THRESHOLD_REMEDIES.values()]
+    lines = [(n.label, REMEDY_LINE_COLORS[n.label], n.uses_labels) for n in NORMALIZATION_REGISTRY.values()]
+    lines += [(t.label, REMEDY_LINE_COLORS[t.label], False) for t in THRESHOLD_REMEDIES.values()]
     shown = list(dict.fromkeys(data["Normalization"]))
     color = alt.Color(
         "Normalization:N",
@@ -60,7 +59,7 @@ def remedy_chart(summary: pd.DataFrame, title: str) -> alt.TopLevelMixin:
         .mark_area(opacity=0.12)
         .encode(y=alt.Y("ci_low:Q", scale=y_scale, title=None), y2="ci_high:Q")
     )
-    line = base.mark_line(strokeWidth=2.5).encode(y=alt.Y("mean:Q", scale=y_scale, title=None), strokeDash=dash)
+    line = base.mark_line().encode(y=alt.Y("mean:Q", scale=y_scale, title=None), strokeDash=dash)
     points = base.mark_point(filled=True, size=50).encode(y=alt.Y("mean:Q", scale=y_scale), tooltip=tooltip)
     layered = alt.layer(band, line, points, *chance_rules("accuracy", inherit_data=True), data=data)
     return (
@@ -97,7 +96,7 @@ def decomposition_chart(parts: pd.DataFrame, title: str = "What each drop is mad
         "Part:N",
         title=None,
         legend=_bottom_legend(2),
-        scale=alt.Scale(domain=list(DECOMPOSITION_COLORS), range=list(DECOMPOSITION_COLORS.values())),
+        scale=alt.Scale(domain=list(PART_COLORS), range=list(PART_COLORS.values())),
     )
     tooltip = [
         alt.Tooltip("Method:N"),
@@ -120,7 +119,7 @@ def decomposition_chart(parts: pd.DataFrame, title: str = "What each drop is mad
     )
     auroc = (
         alt.Chart()
-        .mark_tick(color="#000", thickness=2, size=18)
+        .mark_tick(color="#000", thickness=3, size=24)
         .encode(
             x="P:N",
             y="mean(auroc_drop):Q",

@@ -1,6 +1,6 @@
-"""The look every chart shares: display labels from the registries, colors (Okabe & Ito's
-colorblind-safe palette), the p axis, chance lines, legends, and the slide style that makes
-a chart readable from the back of a room.
+"""The look every chart shares: display labels from the registries, colours (the lab's one
+rule, core.views.palette), the p axis, chance lines, legends and line-end labels, and the
+presenting theme that makes a chart fill a slide and read from the back of a room.
 """
 
 from __future__ import annotations
@@ -13,13 +13,14 @@ from core.analysis.grids import BALANCED_COVARIANCE
 from core.metrics import METRICS, THRESHOLD_REMEDIES
 from core.normalizations import NORMALIZATION_REGISTRY
 from core.probes import METHOD_REGISTRY
+from core.views.palette import METHOD_COLORS
 
-# Runs side by side (compare charts): Okabe & Ito's colorblind-safe palette, as the
-# methods' colors (core.probes), starting with the colors that
-# differ most from each other.
-RUN_COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
-TRUTH_COLORS = {"+ is true": "#009E73", "+ is false": "#CC79A7"}
-OUTCOME_COLORS = {"correct": "#009E73", "wrong": "#D55E00"}
+SAME = " = "  # joins the labels of lines drawn once because they coincide (merge_coinciding)
+# The presenting theme, for a 1600 x 1000 slide: type in px, lines in px, and the size of a
+# chart's plotting area where it cannot fill its container (exports, composite charts).
+SLIDE_TYPE = {"tick": 22, "axis_title": 24, "title": 30, "subtitle": 22, "legend": 22, "header": 24}
+SLIDE_LINE = 4
+SLIDE_WIDTH, SLIDE_HEIGHT = 1360, 470
 
 
 def metric_label(metric: str) -> str:
@@ -53,12 +54,72 @@ def method_label(method: str) -> str:
     return METHOD_REGISTRY[method].label if method in METHOD_REGISTRY else method
 
 
-def method_color(legend: alt.Legend | None = None) -> alt.Color:
-    """The color encoding of the "Method" column: the same color for a method in every chart."""
-    scale = alt.Scale(
-        domain=[m.label for m in METHOD_REGISTRY.values()], range=[m.color for m in METHOD_REGISTRY.values()]
+def label_color(label: str) -> str:
+    """The colour of a method's display label (core.views.palette); lines drawn once for
+    several methods (merge_coinciding) take the first one's."""
+    first = label.split(SAME)[0]
+    by_label = {m.label: METHOD_COLORS[m.id] for m in METHOD_REGISTRY.values()}
+    return by_label.get(first, "#333333")
+
+
+def method_color(legend: alt.Legend | None = None, labels=()) -> alt.Color:
+    """The colour encoding of the "Method" column: the same colour for a method in every
+    chart; `labels` adds the joined labels of coinciding lines the chart draws."""
+    domain = list(dict.fromkeys([*(m.label for m in METHOD_REGISTRY.values()), *labels]))
+    return alt.Color("Method:N", legend=legend, scale=alt.Scale(domain=domain, range=[label_color(d) for d in domain]))
+
+
+def merge_coinciding(data: pd.DataFrame, key: str = "Method", value: str = "mean") -> pd.DataFrame:
+    """`data` with lines that coincide at every p (the same `value`, to 1e-9) drawn once,
+    labelled with each of their names joined by " = " (the two logistic regressions' AUROC
+    under a shift-only normalization are one fit with a moved intercept)."""
+    series = {name: group.sort_values("p")[["p", value]].to_numpy() for name, group in data.groupby(key, sort=False)}
+    names, label, drawn = list(series), {}, []
+    for i, name in enumerate(names):
+        if name in label:
+            continue
+        same = [
+            other
+            for other in names[i + 1 :]
+            if other not in label
+            and series[other].shape == series[name].shape
+            and np.allclose(series[other], series[name], atol=1e-9, rtol=0, equal_nan=True)
+        ]
+        drawn.append(name)
+        label.update(dict.fromkeys([name, *same], SAME.join([name, *same])))
+    kept = data[data[key].isin(drawn)]
+    return kept.assign(**{key: kept[key].map(label)})
+
+
+def spread(values, gap: float, low: float, high: float) -> np.ndarray:
+    """Positions for labels wanted at `values`, moved apart so that no two are closer than
+    `gap` and all lie in [low, high] where there is room: a pass down from the highest, then
+    one up from the lowest for those pushed below `low`."""
+    values = np.asarray(values, dtype=float)
+    order = np.argsort(-values, kind="stable")
+    placed = np.empty_like(values)
+    ceiling = high
+    for index in order:
+        placed[index] = min(values[index], ceiling)
+        ceiling = placed[index] - gap
+    floor = low
+    for index in order[::-1]:
+        placed[index] = max(placed[index], floor)
+        floor = placed[index] + gap
+    return placed
+
+
+def end_labels(data: pd.DataFrame, y_scale: alt.Scale, domain: list[float], color: alt.Color) -> alt.Chart:
+    """Each method's name at the right end of its line, nudged apart so none overlap: a
+    legend a room reads without looking away from the lines."""
+    last = data.sort_values("p").groupby("Method", sort=False).tail(1)
+    gap = (domain[1] - domain[0]) * 0.075
+    last = last.assign(label_y=spread(last["mean"], gap, domain[0] + gap / 2, domain[1]))
+    return (
+        alt.Chart(last)
+        .mark_text(align="left", dx=14, fontWeight="bold")
+        .encode(x="p:Q", y=alt.Y("label_y:Q", scale=y_scale), text="Method:N", color=color)
     )
-    return alt.Color("Method:N", legend=legend, scale=scale)
 
 
 def _bottom_legend(columns: int = 3, values: list[str] | None = None) -> alt.Legend:
@@ -93,18 +154,63 @@ def p_axis(levels) -> alt.Axis:
     return alt.Axis(values=sorted({float(p) for p in levels}), format="g")
 
 
-def slide_style(chart: alt.TopLevelMixin, width: int = 960, height: int = 480) -> alt.TopLevelMixin:
-    """A chart readable from the back of a room: `width` px wide (a concatenated or
-    faceted chart keeps the panel sizes it was built with), axis labels of 18 px, titles
-    of 22 px and more."""
-    if isinstance(chart, (alt.Chart, alt.LayerChart)):
-        chart = chart.properties(width=width, height=height)
+def slide_style(chart: alt.TopLevelMixin, fill: bool = False) -> alt.TopLevelMixin:
+    """`chart` in the presenting theme (SLIDE_TYPE, SLIDE_LINE): with `fill`, a single or
+    layered chart fills the height and width of its container (story mode and the HTML talk
+    give it the slide's free space); otherwise, and for composite charts, panels are sized to
+    fill a 1600 x 1000 slide (SLIDE_WIDTH x SLIDE_HEIGHT between them)."""
+    chart = _slide_size(chart, fill)
     return (
-        chart.configure_axis(labelFontSize=18, titleFontSize=22)
-        .configure_legend(labelFontSize=20, titleFontSize=20, symbolSize=200, labelLimit=600)
-        .configure_title(fontSize=28, subtitleFontSize=18)
-        .configure_header(labelFontSize=22, titleFontSize=22)
+        chart.configure_axis(labelFontSize=SLIDE_TYPE["tick"], titleFontSize=SLIDE_TYPE["axis_title"])
+        .configure_legend(
+            labelFontSize=SLIDE_TYPE["legend"], titleFontSize=SLIDE_TYPE["legend"], symbolSize=260, labelLimit=640
+        )
+        .configure_title(fontSize=SLIDE_TYPE["title"], subtitleFontSize=SLIDE_TYPE["subtitle"])
+        .configure_header(labelFontSize=SLIDE_TYPE["header"], titleFontSize=SLIDE_TYPE["header"])
+        .configure_line(strokeWidth=SLIDE_LINE)
+        .configure_rule(strokeWidth=2)
+        .configure_text(fontSize=SLIDE_TYPE["legend"])
     )
+
+
+def fills_container(chart: alt.TopLevelMixin) -> bool:
+    """Whether slide_style(chart, fill=True) sizes `chart` by its container (a single or
+    layered chart; Vega-Lite sizes composite charts by their panels)."""
+    return isinstance(chart, (alt.Chart, alt.LayerChart))
+
+
+def _facet_shape(chart: alt.FacetChart) -> tuple[int, int]:
+    """(columns, rows) of panels a faceted chart draws from its own data."""
+    data = chart.data if isinstance(chart.data, pd.DataFrame) else pd.DataFrame()
+
+    def count(channel) -> int:
+        if channel is alt.Undefined or channel is None:
+            return 1
+        name = alt.utils.parse_shorthand(channel.shorthand if channel.shorthand is not alt.Undefined else channel.field)
+        return max(1, data[name["field"]].nunique()) if name.get("field") in data else 1
+
+    facet = chart.facet
+    if isinstance(facet, alt.FacetMapping):
+        return count(facet.column), count(facet.row)
+    return count(facet), 1
+
+
+def _slide_size(chart: alt.TopLevelMixin, fill: bool) -> alt.TopLevelMixin:
+    if fills_container(chart):
+        size = ("container", "container") if fill else (SLIDE_WIDTH, SLIDE_HEIGHT)
+        return chart.properties(width=size[0], height=size[1])
+    chart = chart.copy(deep=False)
+    if isinstance(chart, alt.FacetChart):
+        columns, rows = _facet_shape(chart)
+        if not isinstance(chart.facet, alt.FacetMapping):
+            chart.columns = columns  # a wrapped facet in one row
+        chart.spec = chart.spec.properties(width=SLIDE_WIDTH // columns - 60, height=SLIDE_HEIGHT // rows - 40)
+    elif isinstance(chart, alt.HConcatChart):
+        panels = len(chart.hconcat)
+        chart.hconcat = [
+            panel.properties(width=SLIDE_WIDTH // panels - 90, height=SLIDE_HEIGHT) for panel in chart.hconcat
+        ]
+    return chart
 
 
 def normalization_label(norm: str) -> str:

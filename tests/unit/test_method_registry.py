@@ -25,6 +25,7 @@ from core.probes.ccs import train_ccs
 from core.settings.links import sweep_from_params
 from core.settings.sweep import SweepConfig
 from core.settings.validate import check_sweep
+from core.views.palette import METHOD_COLORS
 from core.views.style import method_color, method_label
 
 
@@ -32,9 +33,10 @@ def test_the_registry_is_the_list_of_methods_everywhere():
     assert tuple(METHOD_REGISTRY) == METHOD_IDS
     assert SweepConfig().methods == DEMO_METHODS == ("ccs", "tpc", "lr_raw", "lr_norm", "random")  # the demo's
     entries = list(METHOD_REGISTRY.values())
-    assert len({m.label for m in entries}) == len({m.color for m in entries}) == len(entries)
+    assert len({m.label for m in entries}) == len(set(METHOD_COLORS.values())) == len(entries)
     scale = method_color().to_dict()["scale"]
-    assert scale["domain"] == [method_label(m) for m in METHOD_IDS] and scale["range"] == [m.color for m in entries]
+    assert scale["domain"] == [method_label(m) for m in METHOD_IDS]
+    assert scale["range"] == [METHOD_COLORS[m] for m in METHOD_IDS]
     assert all(m.form in (PAIR, DIFFERENCE) for m in entries)
     assert [m.id for m in entries if m.fit is None] == ["ccs"]  # the one trained by the batched engine
     assert [m.id for m in entries if m.train_batched is train_ccs] == ["ccs"]

@@ -269,7 +269,7 @@ def test_more_runs_than_colors_is_one_message():
     import pandas as pd
 
     from core.views.charts import compare_chart
-    from core.views.style import RUN_COLORS
+    from core.views.palette import RUN_COLORS
 
     summary = pd.DataFrame(
         {
