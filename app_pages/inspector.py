@@ -1,8 +1,12 @@
-"""Contrast-pair inspector: one trained probe's verdict on every test pair, and one pair up close."""
+"""Contrast-pair inspector: one trained probe's verdict on every test pair, and one pair up
+close. Every column has one orientation (the sweep's: a flipped probe is shown flipped),
+labels are words, the chosen pair's text is shown in full under the table, and it opens on
+the most instructive pair: the one whose verdict the imbalance changes most
+(core.analysis.examples.flipping_example)."""
 
 import streamlit as st
 
-from core.analysis.examples import example_table, prediction_trajectory, projection_scatter
+from core.analysis.examples import example_table, flipping_example, prediction_trajectory, projection_scatter
 from core.cli.reproduce import command_line, names_local_files, run_arguments
 from core.views.export import safe_csv, spreadsheet_safe
 from core.views.pair_charts import example_scatter, trajectory_chart
@@ -40,7 +44,7 @@ reproduce(command_line("inspect", run_arguments(extract, sweep) + cell), names_l
 table = example_table(acts, result, method, p, seed)
 row = result.table[(result.table.method == method) & (result.table.p == p) & (result.table.seed == seed)].iloc[0]
 flip_note = (
-    " The probe's orientation was flipped to match max(acc, 1 − acc), so confidences below are flipped too."
+    " Its orientation was flipped to match max(acc, 1 − acc), and every column below is the flipped probe's."
     if row.sign_flipped
     else ""
 )
@@ -50,54 +54,62 @@ st.markdown(
 )
 
 shown = table[~table.correct] if errors_only else table
+truth = {1: "true", 0: "false"}
 # Texts that start like a spreadsheet formula get an apostrophe here too, as the table's
 # own CSV export (the toolbar's download) writes cells as shown.
 display = shown.assign(
-    correct=shown.correct.map({True: "✓", False: "✗"}), text=shown.text.map(spreadsheet_safe)
+    correct=shown.correct.map({True: "✓", False: "✗"}),
+    text=shown.text.map(spreadsheet_safe),
+    label=shown.label.map(truth),
+    prediction=shown.prediction.map(truth),
 ).rename(
     columns={
-        "label": "+ is true",
+        "label": "+ is",
+        "prediction": "probe says + is",
         "p_pos": "p(x+)",
         "p_neg": "p(x−)",
-        "consistency": "|p(x+) − (1 − p(x−))|",
-        "confidence": "confidence(+ true)",
+        "confidence": "confidence",
     }
 )
-order = [
-    "correct",
-    "text",
-    "+ is true",
-    "prediction",
-    "confidence(+ true)",
-    "p(x+)",
-    "p(x−)",
-    "|p(x+) − (1 − p(x−))|",
-    "id",
-]
+pair_columns = ["p(x+)", "p(x−)", "consistency"] if shown.p_pos.notna().any() else []  # a pair probe's (CCS)
+order = ["correct", "text", "+ is", "probe says + is", "confidence", *pair_columns]
+instructive = flipping_example(acts, result, method, seed)
+start = [int(i) for i in (shown["index"] == instructive).to_numpy().nonzero()[0][:1]]
 event = st.dataframe(
     display[order],
     hide_index=True,
     width="stretch",
-    height=320,
+    height=360,
     on_select="rerun",
     selection_mode="single-row",
+    selection_default={"selection": {"rows": start}} if start else None,
     key=f"examples_{method}_{p}_{seed}_{errors_only}",
     column_config={
-        "text": st.column_config.TextColumn("text", width="large"),
-        "p(x+)": st.column_config.NumberColumn(format="%.3f"),
-        "p(x−)": st.column_config.NumberColumn(format="%.3f"),
-        "|p(x+) − (1 − p(x−))|": st.column_config.NumberColumn(format="%.3f"),
-        "confidence(+ true)": st.column_config.NumberColumn(format="%.3f"),
+        "text": st.column_config.TextColumn("text", width=310),
+        "confidence": st.column_config.NumberColumn(
+            "confidence", format="%.3f", width=90, help="the probe's confidence that + is true"
+        ),
+        "p(x+)": st.column_config.NumberColumn(format="%.3f", width=64, help="the probe's output on x+ (CCS)"),
+        "p(x−)": st.column_config.NumberColumn(format="%.3f", width=64, help="the probe's output on x− (CCS)"),
+        "consistency": st.column_config.NumberColumn(
+            "inconsistency",
+            format="%.3f",
+            width="small",
+            help="|p(x+) − (1 − p(x−))|: 0 when the two outputs agree (CCS)",
+        ),
+        "correct": st.column_config.TextColumn("correct", width=60),
+        "+ is": st.column_config.TextColumn("+ is", width=56),
+        "probe says + is": st.column_config.TextColumn("probe says + is", width=104),
     },
 )
 st.download_button(
     "These pairs (CSV)",
-    safe_csv(display[order]),
+    safe_csv(display[[*order, "id"]]),
     f"ccs_pairs_{method}_p{p:g}_seed{seed}.csv",
     "text/csv",
     on_click="ignore",
 )
-rows = event.selection.rows if event else []
+rows = event.selection.rows if event else start
 if not rows:
     st.caption("Select a row to see the pair in full.")
     st.stop()

@@ -1,5 +1,7 @@
 """Remedies: each fix for the imbalance effect beside Burns centering, for one method, with
-the share of the drop it wins back, and what each method's drop is made of (core.analysis.remedies)."""
+the share of the drop it wins back, and what each method's drop is made of (core.analysis.remedies).
+It opens on the chart of the remedies already computed for the current run; those not yet
+computed are named under it with one button."""
 
 import pandas as pd
 import streamlit as st
@@ -17,11 +19,12 @@ from core.views.report import chart_caption, recovered_share_table
 from core.views.style import method_label, normalization_label
 from ui.cache import finished_sweep
 from ui.progress import run_with_progress
-from ui.render import chart_exports, reproduce, show_error
-from ui.state import current_extract, current_sweep
+from ui.render import chart_exports, plain, reproduce, show_error
+from ui.state import current_extract, current_sweep, run_line
 
 st.title("Remedies")
 extract, sweep = current_extract(), current_sweep()
+st.caption(plain(run_line(extract, sweep)))
 c = st.columns([1, 3])
 methods = list(sweep.methods)
 method = c[0].selectbox(
@@ -38,20 +41,16 @@ chosen = c[1].multiselect(
     format_func=normalization_label,
     key="remedies_chosen",
 )
-with st.expander("What each remedy assumes"):
-    for norm in (BASELINE, *REMEDIES):
-        entry = NORMALIZATION_REGISTRY[norm]
-        st.markdown(f"**{entry.label}** (`{norm}`): {entry.description}")
-    for metric, threshold in THRESHOLD_REMEDIES.items():
-        st.markdown(f"**{threshold.label}** (`{metric}`, when deployed): {threshold.description}")
-
 chosen_remedies = ["--remedies", ",".join(chosen)] if set(chosen) != set(REMEDIES) else []
 options = ["--method", method, *chosen_remedies]
-reproduce(command_line("remedies", run_arguments(extract, sweep, skip=("norm",)) + options), names_local_files(extract))
 runs = remedy_runs((extract, sweep), tuple(chosen))
 found = {run[1].normalization: finished_sweep(*run) for run in runs}
 missing = [run for run in runs if found[run[1].normalization] is None]
-if missing:
+tables = {norm: result.table for norm, result in found.items() if result is not None}
+
+
+def compute_missing() -> None:
+    """The remedies not computed yet, named, with one button that computes them."""
     names = ", ".join(normalization_label(run[1].normalization) for run in missing)
     st.info(
         f"Not computed yet for the current run: {names}. Each is the current sweep with only its normalization "
@@ -66,8 +65,23 @@ if missing:
             show_error(error)
         else:
             st.rerun()
-tables = {norm: result.table for norm, result in found.items() if result is not None}
+
+
+def assumptions() -> None:
+    with st.expander("What each remedy assumes"):
+        for norm in (BASELINE, *REMEDIES):
+            entry = NORMALIZATION_REGISTRY[norm]
+            st.markdown(f"**{entry.label}** (`{norm}`): {entry.description}")
+        for metric, threshold in THRESHOLD_REMEDIES.items():
+            st.markdown(f"**{threshold.label}** (`{metric}`, when deployed): {threshold.description}")
+    reproduce(
+        command_line("remedies", run_arguments(extract, sweep, skip=("norm",)) + options), names_local_files(extract)
+    )
+
+
 if BASELINE not in tables:
+    compute_missing()
+    assumptions()
     st.stop()
 comparison = compare_remedies(tables, method)
 
@@ -84,6 +98,9 @@ st.caption(
         "form normalizes the test split with the training statistics (deployment)."
     )
 )
+if missing:
+    compute_missing()
+assumptions()
 
 if len(comparison.shares):
     st.subheader(f"Share of the drop since p = {comparison.reference_p:g} each remedy wins back")

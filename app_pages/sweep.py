@@ -1,4 +1,6 @@
-"""Imbalance sweep: choose the sweep, run it (or load it), read the chart, pick a point to inspect."""
+"""Imbalance sweep: the chart first, under one line saying which run it is; the settings
+in a collapsible form above it (open while the run has no results yet); pick a point of the
+chart to inspect it."""
 
 import json
 
@@ -16,23 +18,25 @@ from core.views.style import method_label, metric_label
 from ui.cache import finished_sweep, layer_for
 from ui.forms import sweep_fields
 from ui.progress import run_with_progress
-from ui.render import chart_exports, reproduce, show_error
-from ui.state import current_extract, current_sweep, select, selection, set_sweep, write_link
+from ui.render import chart_exports, plain, reproduce, show_error
+from ui.state import current_extract, current_sweep, run_line, select, selection, set_sweep, write_link
 
 st.title("Imbalance sweep")
-st.caption(
-    "Each cell trains a probe on n_train pairs of which a fraction p is true on the + side, and tests it "
-    "on a fixed balanced split. Press Run to compute a configuration that is not cached yet."
-)
-
 extract = current_extract()
-with st.form("sweep_form"):
-    edited = sweep_fields(current_sweep(), key="form_sweep")
-    run_clicked = st.form_submit_button("Run sweep", type="primary")
+settings_line = st.empty()  # the run the chart shows, once the form has had its say
+with st.expander("Sweep settings", expanded=finished_sweep(extract, current_sweep()) is None, icon=":material/tune:"):
+    st.caption(
+        "Each cell trains a probe on n_train pairs of which a fraction p is true on the + side, and tests it "
+        "on a fixed balanced split. Press Run to compute a configuration that is not cached yet."
+    )
+    with st.form("sweep_form"):
+        edited = sweep_fields(current_sweep(), key="form_sweep")
+        run_clicked = st.form_submit_button("Run sweep", type="primary")
 
 if run_clicked:
     set_sweep(edited)
 sweep = current_sweep()
+settings_line.caption(plain(run_line(extract)))
 result = finished_sweep(extract, sweep)
 if run_clicked and result is None:
     try:
@@ -40,11 +44,12 @@ if run_clicked and result is None:
     except UserError as error:
         show_error(error)
 
-view = st.columns([1, 1, 2])
+view = st.columns([4, 1], vertical_alignment="bottom")
 metric = view[0].radio(
     "Metric",
     list(METRICS),
     key="metric",
+    horizontal=True,
     format_func=metric_label,
     index=list(METRICS).index(st.query_params.get("metric", "accuracy"))
     if st.query_params.get("metric", "accuracy") in METRICS
@@ -63,7 +68,7 @@ theory = view[1].toggle(
 view_params = {**({"metric": metric} if metric != "accuracy" else {}), **({"theory": "1"} if theory else {})}
 write_link(view_params)
 view_options = (["--metric", metric] if metric != "accuracy" else []) + (["--theory"] if theory else [])
-reproduce(command_line("sweep", run_arguments(extract, sweep) + view_options), names_local_files(extract))
+command = command_line("sweep", run_arguments(extract, sweep) + view_options)
 
 if result is None:
     if not run_clicked:
@@ -71,6 +76,7 @@ if result is None:
             "This configuration has not been run yet. Press **Run sweep** (the settings above are also in "
             "the page's URL, so a link reproduces this view)."
         )
+    reproduce(command, names_local_files(extract))
     st.stop()
 
 provenance = describe_sweep(result.config, result.seconds, result.cached, result.reused)
@@ -87,6 +93,7 @@ picked = (event.selection.get("pick") or []) if event else []
 if picked:
     select(method=picked[0]["method"], p=float(picked[0]["p"]))
 st.caption(provenance)
+reproduce(command, names_local_files(extract))
 
 chosen = selection()
 if chosen["method"] in sweep.methods and chosen["p"] in sweep.p_levels:

@@ -57,13 +57,15 @@ def setting_input(container, name: str, value, key: str, label: str | None = Non
 def sweep_fields(config: SweepConfig, key: str) -> SweepConfig:
     """Widgets for every sweep setting, initialized from `config`; returns the edited config.
     `key` prefixes widget keys so two pages' forms do not collide."""
-    left, middle, right = st.columns(3)
-    p_levels = left.multiselect(
+    # The two lists on rows of their own, wide enough to show every chip; the numbers below.
+    p_levels = st.multiselect(
         "Levels of p (share of true-+ training pairs)",
         sorted(set(P_CHOICES) | set(config.p_levels)),
         default=list(config.p_levels),
         key=f"{key}_p",
     )
+    methods = setting_input(st, "methods", config.methods, f"{key}_methods", format_func=method_label)
+    left, middle, right = st.columns(3)
     layer = setting_input(left, "layer", config.layer, f"{key}_layer", "Layer (hidden-state index)")
     # The settings that draw the training and test pairs, as the schema groups them.
     split = {
@@ -78,7 +80,6 @@ def sweep_fields(config: SweepConfig, key: str) -> SweepConfig:
         help="Each seed redraws the training set and CCS's initial weights. Use 3 or more: "
         "with 2 the 95% interval is too wide to mean much.",
     )
-    methods = setting_input(right, "methods", config.methods, f"{key}_methods", format_func=method_label)
     with st.expander("Normalization and CCS optimizer"):
         a, b, c = st.columns(3)
         normalization = setting_input(

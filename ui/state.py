@@ -16,6 +16,7 @@ from core.settings.links import extract_to_params, run_from_params, sweep_to_par
 from core.settings.presets import DEMO
 from core.settings.sweep import SweepConfig
 from core.settings.validate import check_run
+from core.views.report import chart_caption
 from ui.render import show_error
 from ui.serving import limits
 
@@ -96,3 +97,11 @@ def dataset_name(config: ExtractConfig) -> str:
     if spec.source == "csv":
         return f"CSV upload {spec.name[:12]}" if is_digest(spec.name) else f"CSV {Path(spec.name).name}"
     return f"hf: {Path(spec.name).name} (local folder)" if is_local_path(spec.name) else f"hf: {spec.name}"
+
+
+def run_line(extract: ExtractConfig, sweep: SweepConfig | None = None) -> str:
+    """The run a page shows, in one line above its chart: the model and data, and with
+    `sweep` its layer, training size, seeds, test split and CCS optimizer (for charts that
+    do not carry them); user text, so shown with plain()."""
+    line = f"{model_name(extract)} · {dataset_name(extract)}, {extract.n_examples} examples"
+    return line if sweep is None else f"{line} · {chart_caption(sweep)}"

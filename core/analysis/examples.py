@@ -3,8 +3,10 @@ how one example's prediction moves with p, and where examples sit in the probe's
 
 Everything is computed from the stored probes (weights, bias, normalization statistics);
 nothing is retrained. The orientation of an unsupervised probe follows the sweep's sign
-convention: when its accuracy was flipped (max(acc, 1 - acc)), confidences and
-predictions are shown flipped too, so the table agrees with the reported accuracy.
+convention: when its accuracy was flipped (max(acc, 1 - acc)), everything is shown as the
+flipped probe (-w, -b) says it: p(x+) and p(x-) become 1 - p(x+) and 1 - p(x-), and the
+confidence and prediction follow, so every column has one orientation and agrees with the
+reported accuracy.
 """
 
 from __future__ import annotations
@@ -37,10 +39,13 @@ def _test_inputs(acts: ActivationSet, result: SweepResult, probe: LinearProbe) -
 def example_table(acts: ActivationSet, result: SweepResult, method: str, p: float, seed: int) -> pd.DataFrame:
     """One row per test pair: index (into the activation set), id, text, label (1 = + true),
     p_pos and p_neg (CCS only), consistency |p(x+) - (1 - p(x-))| (CCS only), confidence
-    that + is true (oriented as the accuracy was), prediction, correct."""
+    that + is true, prediction, correct; each oriented as the accuracy was (see above)."""
     probe, flipped = _cell(result, method, p, seed)
     scores = probe.scores(*_test_inputs(acts, result, probe))
     confidence = 1 - scores.confidence if flipped else scores.confidence
+    p_pos, p_neg = (
+        (1 - scores.p_pos, 1 - scores.p_neg) if flipped and probe.form == PAIR else (scores.p_pos, scores.p_neg)
+    )
     labels = acts.labels[result.test_indices].astype(int)
     frame = pd.DataFrame(
         {
@@ -48,8 +53,8 @@ def example_table(acts: ActivationSet, result: SweepResult, method: str, p: floa
             "id": [acts.ids[i] for i in result.test_indices],
             "text": [acts.texts[i] for i in result.test_indices],
             "label": labels,
-            "p_pos": scores.p_pos if probe.form == PAIR else np.nan,
-            "p_neg": scores.p_neg if probe.form == PAIR else np.nan,
+            "p_pos": p_pos if probe.form == PAIR else np.nan,
+            "p_neg": p_neg if probe.form == PAIR else np.nan,
             "confidence": confidence,
             "prediction": (confidence > 0.5).astype(int),
         }

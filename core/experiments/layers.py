@@ -5,11 +5,14 @@ every layer's sweep cached on its own (the Layers page and `python -m core layer
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 
 from core.config import ExtractConfig
 from core.experiments.pipeline import run_pipeline
+from core.experiments.runs import list_runs
 from core.experiments.sweep import run_sweep
 from core.extraction.companions import sweep_activations
 from core.extraction.extract import ExtractionOutcome
@@ -49,3 +52,33 @@ def scan_every_layer(
     )
     layers = list(runtime.activations.meta(run.extraction.key)["layers"])
     return run.extraction, run_layer_scan(run.extraction.key, config, layers, runtime)
+
+
+@dataclass(frozen=True)
+class SavedScan:
+    """A layer scan finished on this machine: its sweep config (at its first layer), the
+    layers it has, and when its newest layer finished."""
+
+    config: SweepConfig
+    layers: tuple[int, ...]
+    created: float
+
+
+def saved_scans(activation_key: str, root: Path | None = None) -> list[SavedScan]:
+    """The layer scans this machine finished on the activation set `activation_key`, newest
+    first: its sweeps grouped by every setting but the layer, each group of two or more
+    layers a scan (a pack's runs are not this machine's and are left out)."""
+    groups: dict[SweepConfig, list] = {}
+    for record in list_runs(root):
+        if not record.damaged and not record.pack and record.activation_key == activation_key:
+            groups.setdefault(dataclasses.replace(record.config, layer=0), []).append(record)
+    scans = [
+        SavedScan(
+            dataclasses.replace(config, layer=min(r.config.layer for r in records)),
+            tuple(sorted({r.config.layer for r in records})),
+            max(r.created for r in records),
+        )
+        for config, records in groups.items()
+        if len({r.config.layer for r in records}) >= 2
+    ]
+    return sorted(scans, key=lambda scan: scan.created, reverse=True)

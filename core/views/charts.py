@@ -213,7 +213,8 @@ def layer_chart(summary: pd.DataFrame) -> alt.Chart:
         .mark_area(opacity=0.12, clip=True)
         .encode(y=alt.Y("ci_low:Q", scale=y_scale), y2="ci_high:Q", detail="level:N")
     )
-    line = base.mark_line(point=True).encode(
+    tooltip = ["Method:N", "level:N", "layer:Q", alt.Tooltip("mean:Q", format=".3f"), "n_seeds:Q"]
+    line = base.mark_line().encode(
         y=alt.Y("mean:Q", title=metric_label(metric), scale=y_scale),
         strokeDash=alt.StrokeDash(
             "level:N",
@@ -221,9 +222,15 @@ def layer_chart(summary: pd.DataFrame) -> alt.Chart:
                 orient="bottom", title=None, symbolType="stroke", symbolStrokeColor="#444", symbolStrokeWidth=2
             ),
         ),
-        tooltip=["Method:N", "level:N", "layer:Q", alt.Tooltip("mean:Q", format=".3f"), "n_seeds:Q"],
+        tooltip=tooltip,
     )
-    return alt.layer(band, line, *chance_rules(metric)).properties(title=f"{metric_label(metric)} by layer", height=360)
+    # Points as a layer of their own: a line drawn with point=True hides its dash in the legend.
+    points = base.mark_circle(size=36, opacity=1).encode(
+        y=alt.Y("mean:Q", scale=y_scale), detail="level:N", tooltip=tooltip
+    )
+    return alt.layer(band, line, points, *chance_rules(metric)).properties(
+        title=f"{metric_label(metric)} by layer", height=360
+    )
 
 
 def _depth_note(summary: pd.DataFrame) -> pd.Series | str:

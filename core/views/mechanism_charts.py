@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from core.analysis.theory import truth_variance_ratio
-from core.views.palette import TRUTH_COLORS
+from core.views.palette import CURVE_COLORS, TRUTH_COLORS
 from core.views.style import _bottom_legend, method_color, method_label, p_axis
 
 
@@ -81,7 +81,7 @@ def variance_chart(table: pd.DataFrame) -> alt.Chart:
                 legend=_bottom_legend(1),
                 scale=alt.Scale(
                     domain=["measured", "predicted: truth part + class spread", "4p(1−p): truth part alone"],
-                    range=["#000000", "#E69F00", "#0072B2"],
+                    range=list(CURVE_COLORS),
                 ),
             ),
             order=alt.Order("curve:N", sort="descending"),

@@ -18,6 +18,7 @@ FLOOR = "#999999"
 REFERENCE = "#000000"
 OTHER = ("#666666", "#B0B0B0")  # normalizations that are neither the reference nor a remedy
 PART_COLORS = {"moved threshold": "#C4C4C4", "lost direction": "#4A4A4A"}  # a drop's parts (decomposition)
+CURVE_COLORS = (REFERENCE, "#6E6E6E", "#AAAAAA")  # measured, then predictions: neutral, no method's hue
 TRUTH_COLORS = {"+ is true": "#009E73", "+ is false": "#CC79A7"}
 OUTCOME_COLORS = {"correct": "#009E73", "wrong": "#D55E00"}
 # Runs side by side (compare charts): the palette's hues in the order that tells them apart best.

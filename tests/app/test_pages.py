@@ -99,7 +99,8 @@ def test_inspector_lists_test_pairs_and_filters_errors(tiny_run, local_options):
     app = open_page("app_pages/inspector.py", *tiny_run)
     assert not app.exception
     table = app.dataframe[0].value
-    assert len(table) == 20 and set(table.columns) >= {"text", "+ is true", "p(x+)", "p(x−)", "correct"}
+    assert len(table) == 20 and set(table.columns) >= {"text", "+ is", "probe says + is", "p(x+)", "p(x−)", "correct"}
+    assert set(table["+ is"]) <= {"true", "false"}  # labels as words
     app.toggle[0].set_value(True).run()
     errors = app.dataframe[0].value
     assert len(errors) < 20 and set(errors["correct"]) <= {"✗"}

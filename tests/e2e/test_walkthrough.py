@@ -37,6 +37,7 @@ def test_demo_walkthrough(page: Page, app_server: str, screenshot_dir):
     page.wait_for_selector("svg.marks g.mark-symbol path", timeout=120_000)
     settle(page)
     expect(page.get_by_text(re.compile(r"sign-resolved as max\(acc, 1 - acc\)"))).to_be_visible()
+    assert page.locator("svg.marks").first.bounding_box()["y"] < 600  # chart first: the form folds away
     page.screenshot(path=screenshot_dir / "sweep.png", full_page=True)
 
     # The command that reproduces the view: the demo's settings are the command line's defaults.
@@ -101,62 +102,110 @@ def test_layer_scan(page: Page, app_server: str, screenshot_dir):
     page.wait_for_selector("svg.marks g.mark-line", timeout=DEMO_TIMEOUT_MS)
     settle(page)
     expect(page.locator("[data-testid='stException']")).to_have_count(0)
+    page.goto(f"{app_server}/layers")  # a fresh visit draws the saved scan, no button pressed
+    settle(page)
+    page.wait_for_selector("svg.marks g.mark-line", timeout=60_000)
+    expect(page.get_by_role("button", name="Run layer scan")).to_be_hidden()  # the form stays folded
     page.screenshot(path=screenshot_dir / "layers.png", full_page=True)
 
 
+SLIDE = {"width": 1600, "height": 1000}  # a projector
+
+
+def slide_checks(page: Page, step) -> tuple[dict, dict]:
+    """One step as a room sees it: no error, no compute button, nothing "lacks"; Back and
+    Next inside the viewport; a chart step's chart at least 55% of the viewport's height with
+    tick labels of 20 px or more. Returns the boxes of Back and Next."""
+    expect(page.get_by_role("heading", name=step.title)).to_be_visible()
+    expect(page.locator("[data-testid='stException']")).to_have_count(0)
+    expect(page.locator("[data-testid='stAlertContentError']")).to_have_count(0)
+    expect(page.locator("[data-testid='stAlertContentInfo']")).to_have_count(0)
+    expect(page.get_by_role("button", name=re.compile("Compute|Prepare"))).to_have_count(0)
+    expect(page.get_by_text(re.compile("lacks|not prepared"))).to_have_count(0)
+    back, forward = (page.get_by_role("button", name=name).bounding_box() for name in ("Back", "Next"))
+    for box in (back, forward):
+        assert box["y"] >= 0 and box["y"] + box["height"] <= SLIDE["height"], box
+    if step.shows_results:
+        chart = page.locator("svg.marks >> visible=true")
+        expect(chart).to_have_count(1)
+        assert chart.bounding_box()["height"] >= 0.55 * SLIDE["height"], (step.title, chart.bounding_box())
+        ticks = chart.locator(".role-axis-label text").evaluate_all(
+            "texts => texts.map(t => parseFloat(t.getAttribute('font-size') || getComputedStyle(t).fontSize))"
+        )
+        assert ticks and min(ticks) >= 20, (step.title, min(ticks))
+    return back, forward
+
+
 def walk_deck(page: Page, url: str, deck, screenshot_dir, prefix: str, origin: str | None = None) -> list[float]:
-    """Step through `deck` from step 1 with Next (and the arrow key every other step),
-    checking each step draws with no error (and, with `origin`, that each step with results
-    says where they came from); returns the seconds from Next to each step drawn."""
+    """Step through `deck` from step 1 at projector size, with Next, the arrow key and Page
+    Down in turn, checking each step as a room sees it (slide_checks), the navigation in the
+    same place (within 4 px) on every step and, with `origin`, that each step with results
+    says where they came from; returns the seconds from the key or click to each step drawn."""
+    page.set_viewport_size(SLIDE)
     page.goto(url)
     settle(page)
-    times = []
+    times, places = [], []
     for number, step in enumerate(deck.steps, start=1):
-        expect(page.get_by_role("heading", name=step.title)).to_be_visible()
-        expect(page.locator("[data-testid='stException']")).to_have_count(0)
-        expect(page.locator("[data-testid='stAlertContentError']")).to_have_count(0)
-        expect(page.locator("[data-testid='stAlertContentInfo']")).to_have_count(0)
-        if step.shows_results:
-            expect(page.locator("svg.marks >> visible=true")).to_have_count(1)
-            if origin is not None:
-                expect(page.get_by_text(origin, exact=False)).to_be_visible()
-        page.screenshot(path=screenshot_dir / f"{prefix}_{number}.png", full_page=True)
+        places.append(slide_checks(page, step))
+        if step.shows_results and origin is not None:
+            expect(page.get_by_text(origin, exact=False)).to_be_visible()
+        page.screenshot(path=screenshot_dir / f"{prefix}_{number}.png")
         if number < len(deck.steps):
             started = time.perf_counter()
-            if number % 2:
+            if number % 3 == 1:
                 page.get_by_role("button", name="Next").click()
             else:
-                page.keyboard.press("ArrowRight")
+                page.keyboard.press("ArrowRight" if number % 3 == 2 else "PageDown")
             page.wait_for_url(re.compile(rf"step={number + 1}"))
             expect(page.get_by_role("heading", name=deck.steps[number].title)).to_be_visible()
             if deck.steps[number].shows_results:  # a visible chart (a text step keeps a hidden one, see warm_up_charts)
                 page.locator("svg.marks >> visible=true").first.wait_for()
             times.append(time.perf_counter() - started)
             settle(page)
+    for name, boxes in (("Back", [b for b, _ in places]), ("Next", [n for _, n in places])):
+        for key in ("x", "y"):
+            spread = max(box[key] for box in boxes) - min(box[key] for box in boxes)
+            assert spread <= 4, f"{name} moves {spread:.0f} px in {key} between steps"
+    page.keyboard.press("PageUp")  # the key clickers send to go back
+    page.wait_for_url(re.compile(rf"step={len(deck.steps) - 1}"))
     return times
 
 
-def test_story_mode_steps_through_the_default_deck(page: Page, app_server: str, screenshot_dir):
-    """After the demo: one click computes everything the deck lacks, then every step is
-    walked with Next (the arrow key too) and drawn from the cache; render times are
-    printed, not asserted."""
+def test_story_mode_steps_through_the_default_deck(page: Page, app_server: str, app_cache, screenshot_dir):
+    """After the demo: the deck's first step says how much of it is ready; `present demo
+    --prepare` computes the rest from the command line; then every step is walked with Next,
+    the arrow key and Page Down, drawn from the cache as a room sees it (slide_checks); render
+    times are printed, not asserted."""
+    import subprocess
+    import sys
+
     from core.story.deck import load_deck
+    from tests.e2e.conftest import ROOT, offline_env
 
     deck = load_deck()
-    page.goto(f"{app_server}/present?step=3")
+    page.set_viewport_size(SLIDE)
+    page.goto(f"{app_server}/present")
     settle(page)
-    expect(page.get_by_role("heading", name=deck.steps[2].title)).to_be_visible()
-    for number, step in enumerate(deck.steps, start=1):  # one click computes every missing result
-        if step.shows_results:
-            page.goto(f"{app_server}/present?step={number}")
-            settle(page)
-            compute = page.get_by_role("button", name="Compute this deck's results")
-            if compute.count():
-                compute.click()
-                page.wait_for_selector("svg.marks", timeout=DEMO_TIMEOUT_MS)
-                settle(page)
+    expect(page.get_by_text(re.compile(rf"\d+ of {len(deck.steps)} steps ready"))).to_be_visible()
+    expect(page.get_by_role("button", name="Prepare the rest")).to_be_visible()
+    page.goto(f"{app_server}/present?step=9")  # not ready yet: a quiet placeholder, no button
+    settle(page)
+    expect(page.get_by_text("not prepared yet", exact=False)).to_be_visible()
+    expect(page.get_by_role("button", name=re.compile("Compute|Prepare"))).to_have_count(0)
+    started = time.perf_counter()
+    prepared = subprocess.run(
+        [sys.executable, "-m", "core", "present", "demo", "--prepare"],
+        cwd=ROOT,
+        env=offline_env(app_cache),
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+    assert prepared.returncode == 0, prepared.stderr
+    assert f"All {len(deck.steps)} steps ready" in prepared.stdout, prepared.stdout
+    print(f"\npresent demo --prepare: {time.perf_counter() - started:.0f} s\n{prepared.stdout.strip()}")
     times = walk_deck(page, f"{app_server}/present", deck, screenshot_dir, "present")
-    print("\nstory mode, seconds from Next to the step drawn: " + ", ".join(f"{t:.2f}" for t in times))
+    print("story mode, seconds from Next to the step drawn: " + ", ".join(f"{t:.2f}" for t in times))
 
 
 def test_two_runs_overlay_on_the_runs_page(page: Page, app_server: str, screenshot_dir):
@@ -252,8 +301,13 @@ def test_a_packed_deck_presents_offline_on_a_machine_without_the_model(
         tmp_path_factory, Path(there["CCS_LAB_CACHE"]), PYTHONPATH=str(stand_in), CCS_LAB_ASSETS=there["CCS_LAB_ASSETS"]
     )
     url = next(room)
-    try:
-        times = walk_deck(page, f"{url}/present?deck={address}", deck, screenshot_dir, "room", "From pack talk-")
+    try:  # /present with no deck named opens the one just unpacked, and lists it beside the shipped ones
+        times = walk_deck(page, f"{url}/present", deck, screenshot_dir, "room", "from pack talk-")
+        assert f"deck={address}" in page.url
+        page.get_by_role("button", name="Decks").click()
+        expect(page.get_by_role("button", name=re.compile(r"from pack talk-[0-9a-f]{8}, imported"))).to_be_visible()
+        expect(page.get_by_role("button", name=re.compile("shipped with the lab"))).to_have_count(3)
+        page.screenshot(path=screenshot_dir / "room_decks.png")
     finally:
         next(room, None)
     print("unpacked deck, seconds from Next to the step drawn: " + ", ".join(f"{t:.2f}" for t in times))
@@ -265,6 +319,7 @@ def test_remedies_page_computes_every_remedy_and_draws(page: Page, app_server: s
     chart, the recovered-share table and the decomposition."""
     page.goto(f"{app_server}/remedies")
     settle(page)
+    expect(page.locator("svg.marks").first).to_be_visible()  # the saved results drawn before any button
     started = time.perf_counter()
     page.get_by_role("button", name=re.compile(r"Compute \d missing")).click()
     expect(page.get_by_text("Share of the drop since p = 0.5", exact=False)).to_be_visible(timeout=DEMO_TIMEOUT_MS)

@@ -56,6 +56,8 @@ def test_example_table_reproduces_the_reported_accuracy(synthetic, method):
     if method == "ccs":
         assert table.p_pos.between(0, 1).all()
         np.testing.assert_allclose(table.consistency, (table.p_pos - 1 + table.p_neg).abs(), atol=1e-6)
+        # One orientation: the confidence is the CCS average of the p(x+) and p(x-) shown beside it.
+        np.testing.assert_allclose(table.confidence, 0.5 * (table.p_pos + 1 - table.p_neg), atol=1e-6)
     else:
         assert table.p_pos.isna().all()
 
