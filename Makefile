@@ -15,7 +15,7 @@ PORT ?= 8501
 ADDRESS ?= 0.0.0.0
 PYTEST_ARGS ?=
 
-.PHONY: run serve test test-fast test-e2e lint docs docs-build bench gpu-check demo setup setup-ray setup-dev setup-gemma clean
+.PHONY: run serve test test-fast test-e2e screenshots lint docs docs-build bench gpu-check demo setup setup-ray setup-dev setup-gemma clean
 
 setup: $(STAMP)
 
@@ -63,6 +63,12 @@ test-fast: $(STAMP) $(RAY_STAMP) $(DEV_STAMP)
 
 test-e2e: $(STAMP)
 	$(PY) -m pytest -m e2e $(PYTEST_ARGS)
+
+# The README's and the docs' pictures, photographed from the current app by the browser
+# suite (tests/e2e/screenshots.py); GRID=DIR also takes the across-models figure from a grid run.
+screenshots: $(STAMP)
+	$(PY) -m pytest -m e2e $(PYTEST_ARGS)
+	$(PY) tests/e2e/screenshots.py $(if $(GRID),--grid $(GRID))
 
 # Lint, format and the layering of core (pyproject.toml's contracts); CI runs it.
 lint: $(DEV_STAMP)

@@ -1,5 +1,6 @@
 """Mechanism: what per-side centering removes as p changes, measured on the current
-activations, and a synthetic playground that trains CCS live."""
+activations (its charts first, the explanation folded under them), and a synthetic
+playground that trains CCS live."""
 
 import streamlit as st
 
@@ -8,19 +9,12 @@ from core.views.mechanism_charts import centering_chart, stability_chart, varian
 from core.views.report import statistics_of_test_split
 from ui.cache import cached_centering, finished_sweep, layer_for
 from ui.playground import playground
-from ui.state import current_extract, current_sweep
+from ui.render import plain
+from ui.state import current_extract, current_sweep, run_line
 
 st.title("Mechanism")
-st.markdown(
-    "Per-side centering subtracts mean(x+) and mean(x−). Along the truth direction *u* (the supervised "
-    "mass-mean direction of x+ − x−), the classes sit Δ apart, and a training set with a share **p** of "
-    "true-+ pairs has its mean at p·Δ from the false class. After centering, true pairs sit at (1 − p)·Δ and "
-    "false ones at −p·Δ: the zero point, which CCS's consistency term uses as its threshold, slides toward the "
-    "majority. The truth part of the variance shrinks to 4p(1 − p) of its balanced value, so any method that "
-    "looks for large, consistent spread (CCS, TPC) can prefer another direction."
-)
-
 extract, sweep = current_extract(), current_sweep()
+st.caption(plain(run_line(extract, sweep)))
 acts = layer_for(extract, sweep)
 if acts is None:
     st.info(
@@ -68,6 +62,16 @@ else:
                 f"Means over {len(sweep.seeds)} seeds on the test split of {sweep.n_test}, normalized with its "
                 f"{statistics_of_test_split(sweep)} statistics."
             )
+
+with st.expander("What per-side centering does", icon=":material/help:"):
+    st.markdown(
+        "Per-side centering subtracts mean(x+) and mean(x−). Along the truth direction *u* (the supervised "
+        "mass-mean direction of x+ − x−), the classes sit Δ apart, and a training set with a share **p** of "
+        "true-+ pairs has its mean at p·Δ from the false class. After centering, true pairs sit at (1 − p)·Δ and "
+        "false ones at −p·Δ: the zero point, which CCS's consistency term uses as its threshold, slides toward the "
+        "majority. The truth part of the variance shrinks to 4p(1 − p) of its balanced value, so any method that "
+        "looks for large, consistent spread (CCS, TPC) can prefer another direction."
+    )
 
 st.header("Synthetic playground")
 st.markdown(

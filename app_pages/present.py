@@ -46,10 +46,12 @@ def chosen_deck() -> tuple[str, Deck]:
     the demo's; a bad name shows one error and opens the demo."""
     name = st.query_params.get("deck") or default_deck_name()
     try:
-        return name, cached_deck(name, deck_version(name))
+        deck = cached_deck(name, deck_version(name))
     except UserError as error:
         show_error(error)
         return DEFAULT_NAME, cached_deck(DEFAULT_NAME, deck_version(DEFAULT_NAME))
+    st.query_params["deck"] = name  # the link names the deck it shows, so it opens the same one elsewhere
+    return name, deck
 
 
 def step_number(total: int) -> int:

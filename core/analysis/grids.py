@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from core.analysis.remedies import BASELINE, recovered_share, reference_p, with_threshold_remedies
 from core.metrics import mean_ci
@@ -96,6 +97,41 @@ def grid_summary(table: pd.DataFrame, thresholds: bool = True) -> pd.DataFrame:
                     share = share.iloc[0]
                     row[f"earlier_{norm}"] = (share.p, share.recovered, share.gain_low)
             rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def drops(table: pd.DataFrame, metric: str = "accuracy", level: float = 0.95) -> pd.DataFrame:
+    """Each method's drop in `metric` from the reference p (0.5 when swept) to the highest p,
+    per cell of a grid (or of any tidy table with a CELL's columns) and normalization: `lost`,
+    the drop in the mean over seeds, with its Welch t-interval at `level` (seeds at two levels of p
+    are separate training draws, so unpaired), and `at_chance` when the method's accuracy
+    interval at the reference p reaches down to the floor's mean there (as grid_summary: its
+    drop then means nothing)."""
+    rows = []
+    group = [c for c in (*CELL, "normalization") if c in table]
+    for cell, part in table.groupby(group, sort=False):
+        low, high = reference_p(part), float(part.p.max())
+        floor_rows = part[part.method == FLOOR_METHOD]
+        floor = _at(floor_rows, low, "accuracy")[0] if len(floor_rows) else 0.5
+        for method, rows_of_method in part.groupby("method", sort=False):
+            before = rows_of_method.loc[np.isclose(rows_of_method.p, low), metric].dropna().to_numpy(dtype=float)
+            after = rows_of_method.loc[np.isclose(rows_of_method.p, high), metric].dropna().to_numpy(dtype=float)
+            interval = (np.nan, np.nan)
+            if len(before) > 1 and len(after) > 1 and (before.std() > 0 or after.std() > 0):
+                interval = stats.ttest_ind(before, after, equal_var=False).confidence_interval(level)
+            rows.append(
+                {
+                    **dict(zip(group, cell if isinstance(cell, tuple) else (cell,))),
+                    "method": method,
+                    "metric": metric,
+                    "p_low": low,
+                    "p_high": high,
+                    "lost": float(before.mean() - after.mean()) if len(before) and len(after) else np.nan,
+                    "ci_low": float(interval[0]),
+                    "ci_high": float(interval[1]),
+                    "at_chance": method != FLOOR_METHOD and _at(rows_of_method, low, "accuracy")[1] <= floor,
+                }
+            )
     return pd.DataFrame(rows)
 
 

@@ -12,6 +12,7 @@ from core.analysis.grids import (
     WORKS_CELLS,
     WORKS_COST,
     WORKS_SHARE,
+    drops,
     grid_summary,
     remedy_methods_as_normalizations,
     remedy_verdicts,
@@ -22,9 +23,8 @@ from core.errors import UserError
 from core.experiments.grid import load_grid, run_inprocess
 from core.experiments.grid_plan import plan_grid
 from core.experiments.grid_ray import ADDRESS_OPTION, check_ray_address, run_on_ray
-from core.metrics import summarize
 from core.probes import FLOOR_METHOD
-from core.views.charts import grid_chart
+from core.views.charts import drop_chart
 from core.views.export import save_chart
 from core.views.report import grid_summary_markdown, remedy_verdict_lines
 from core.views.style import method_label
@@ -52,8 +52,9 @@ def command_grid(args: argparse.Namespace) -> int:
         outcome = run_inprocess(grid, runtime, tqdm_progress("grid", " jobs"))
     table = outcome.table
     table.to_csv(out / "grid.csv", index=False)
-    summary = summarize(table, args.metric, by=("model", "dataset", "depth", "layer", "normalization", "method", "p"))
-    save_chart(grid_chart(summary, f"{grid.title}: {args.metric}, mean over seeds, 95% band"), out / "grid.png")
+    save_chart(
+        drop_chart(drops(table, args.metric), f"{grid.title}: {args.metric} lost under imbalance"), out / "grid.png"
+    )
     say(
         f"grid '{grid.title}' ({outcome.executor}): {outcome.extracted} extraction(s) run, "
         f"{outcome.extractions_cached} from the cache; {outcome.swept} sweep(s) run, {outcome.sweeps_cached} from "

@@ -10,7 +10,10 @@ import numpy as np
 import pandas as pd
 
 from core.analysis.theory import truth_variance_ratio
+from core.data.bundled import BUNDLED_DATASETS
 from core.errors import UserError
+from core.models import model_label
+from core.normalizations import BASELINE
 from core.views.palette import RUN_COLORS
 from core.views.style import (
     _bottom_legend,
@@ -22,7 +25,6 @@ from core.views.style import (
     method_label,
     metric_domain,
     metric_label,
-    normalization_label,
     p_axis,
 )
 
@@ -233,79 +235,59 @@ def layer_chart(summary: pd.DataFrame) -> alt.Chart:
     )
 
 
-def _depth_note(summary: pd.DataFrame) -> pd.Series | str:
-    """ " (75%)" after a layer a grid named by its relative depth, else nothing."""
-    if "depth" not in summary:
-        return ""
-    depth = summary["depth"].fillna("").astype(str)
-    return depth.where(depth == "", " (" + depth + ")")
-
-
-def grid_chart(summary: pd.DataFrame, title: str) -> alt.TopLevelMixin:
-    """A grid's results: a panel per data set (rows) and model and layer (columns), a line
-    per method with its 95% band, a dash per normalization when there are several;
-    `summary` is core.metrics.summarize output by model, dataset, layer, normalization,
-    method and p."""
-    metric = summary["metric"].iloc[0] if len(summary) else "accuracy"
-    data = summary.assign(
-        Method=summary["method"].map(method_label),
-        Normalization=summary["normalization"].map(normalization_label),
-        Panel=summary["model"] + " · layer " + summary["layer"].astype(str) + _depth_note(summary),
+def drop_chart(drops: pd.DataFrame, title: str) -> alt.TopLevelMixin:
+    """A grid at a glance: each method's drop from the reference p to the highest
+    (core.analysis.grids.drops), a panel per data set, a row per method in its colour, a mark
+    per model and depth (its shape) with its 95% interval, hollow where the method is at
+    chance at balance (its drop then means nothing), and the line of no drop. Under Burns
+    centering when the grid ran it (the remedies are in its summary table)."""
+    data = drops[drops.normalization == BASELINE] if (drops.normalization == BASELINE).any() else drops
+    depth = data["depth"].fillna("").astype(str) if "depth" in data else pd.Series("", index=data.index)
+    where = "layer " + data["layer"].astype(str) + depth.where(depth == "", " (" + depth + ")")
+    data = data.assign(
+        Method=data["method"].map(method_label),
+        Data=data["dataset"].map(lambda name: BUNDLED_DATASETS[name].label if name in BUNDLED_DATASETS else name),
+        Cell=data["model"].astype(str).map(model_label) + " · " + where,
+        found=np.where(data["at_chance"], "at chance at balance", "finds it at balance"),
     )
-    y_scale = alt.Scale(domain=metric_domain(metric, data[["mean", "ci_low", "ci_high"]].to_numpy()))
-    encodings = {
-        "x": alt.X(
-            "p:Q",
-            title="training p",
-            axis=p_axis(data["p"]),
-            scale=alt.Scale(domain=[float(data["p"].min()), float(data["p"].max())]),
-        ),
-        "color": method_color(_bottom_legend(values=list(dict.fromkeys(data["Method"])))),
-        "detail": "Normalization:N",
-    }
-    if data["Normalization"].nunique() > 1:
-        dashes = _bottom_legend(2)
-        dashes.symbolType = "stroke"  # the dash pattern is what tells normalizations apart
-        dashes.symbolStrokeColor = "#333333"
-        encodings["strokeDash"] = alt.StrokeDash("Normalization:N", legend=dashes)
-    base = alt.Chart().encode(**encodings)
-    band = (
-        base.encode(strokeDash=alt.value([1, 0]))  # bands have no outline, so no part in the dash legend
-        .transform_filter("isValid(datum.ci_low)")
-        .mark_area(opacity=0.15)
-        .encode(y=alt.Y("ci_low:Q", scale=y_scale, title=metric_label(metric)), y2="ci_high:Q")
-    )
+    methods = list(dict.fromkeys(data["Method"]))
+    cells = list(dict.fromkeys(data["Cell"]))
+    metric, low, high = data["metric"].iloc[0], data["p_low"].iloc[0], data["p_high"].iloc[0]
+    y = alt.Y("Method:N", sort=methods, title=None, axis=alt.Axis(labelLimit=240))
+    offset = alt.YOffset("Cell:N", sort=cells)
+    color = method_color(None, methods)
+    shape = alt.Shape("Cell:N", sort=cells, legend=_bottom_legend(2), title=None)
     tooltip = [
-        alt.Tooltip("Panel:N"),
-        alt.Tooltip("dataset:N"),
+        alt.Tooltip("Data:N"),
+        alt.Tooltip("Cell:N", title="model and depth"),
         alt.Tooltip("Method:N"),
-        alt.Tooltip("Normalization:N"),
-        alt.Tooltip("p:Q", format=".2f"),
-        alt.Tooltip("mean:Q", format=".3f"),
-        alt.Tooltip("ci_low:Q", format=".3f"),
-        alt.Tooltip("ci_high:Q", format=".3f"),
-        alt.Tooltip("n_seeds:Q"),
+        alt.Tooltip("lost:Q", format=".3f"),
+        alt.Tooltip("ci_low:Q", format=".3f", title="95% CI low"),
+        alt.Tooltip("ci_high:Q", format=".3f", title="95% CI high"),
+        alt.Tooltip("found:N", title="at p = 0.5"),
     ]
-    line = base.mark_line().encode(y=alt.Y("mean:Q", scale=y_scale), tooltip=tooltip)
-    # Points as a layer of their own: a line drawn with point=True hides its dash in the legend.
-    points = base.mark_circle(size=28, opacity=1).encode(
-        y=alt.Y("mean:Q", scale=y_scale), tooltip=tooltip, strokeDash=alt.value([1, 0])
-    )
+    base = alt.Chart().encode(y=y, yOffset=offset, color=color)
+    interval = base.mark_rule(strokeWidth=2).encode(x=alt.X("ci_low:Q"), x2="ci_high:Q")
+    found = base.transform_filter("!datum.at_chance").mark_point(filled=True, size=70, opacity=1)
+    chance = base.transform_filter("datum.at_chance").mark_point(filled=False, size=70, strokeWidth=1.5)
+    x = alt.X("lost:Q", title=f"{metric_label(metric)} lost from p = {low:g} to {high:g} (95% interval)")
+    marks = [mark.encode(x=x, shape=shape, tooltip=tooltip) for mark in (found, chance)]
+    zero = alt.Chart().mark_rule(color="#888", strokeDash=[4, 4]).encode(x=alt.datum(0))
     return (
-        alt.layer(band, line, points, *chance_rules(metric, inherit_data=True), data=data)
-        .properties(width=220, height=170)
+        alt.layer(zero, interval, *marks, data=data)
+        .properties(width=200, height=34 * len(methods))
         .facet(
-            row=alt.Row(
-                "dataset:N",
-                title=None,
-                header=alt.Header(labelFontSize=13, labelAngle=0, labelAlign="left"),
-                sort=list(dict.fromkeys(data["dataset"])),
-            ),
             column=alt.Column(
-                "Panel:N", title=None, header=alt.Header(labelFontSize=13), sort=list(dict.fromkeys(data["Panel"]))
-            ),
+                "Data:N", title=None, sort=list(dict.fromkeys(data["Data"])), header=alt.Header(labelFontWeight="bold")
+            )
         )
-        .properties(title=alt.TitleParams(title, anchor="start"))
+        .properties(
+            title=alt.TitleParams(
+                title,
+                subtitle="hollow: the method is at chance at balance there, so its drop means nothing",
+                anchor="start",
+            )
+        )
     )
 
 

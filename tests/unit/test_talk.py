@@ -75,15 +75,15 @@ depths = ["middle", 2]\nmethods = ["ccs", "lr_norm"]\n""",
     assert compute(deck, results, sweep_runner(isolated_cache)) == 4
     shown = slide(step, results)
     spec = shown.chart.to_dict()
-    panels = {row["Panel"] for row in spec["datasets"][spec["data"]["name"]]}
-    assert panels == {
+    marks = {row["Cell"] for row in spec["datasets"][spec["data"]["name"]]}  # a mark's shape per model and layer
+    assert marks == {
         "SmolLM2-135M-Instruct · layer 15 (middle)",
         "SmolLM2-135M-Instruct · layer 2",
         "Gemma 3 270M · layer 9 (middle)",
         "Gemma 3 270M · layer 2",
     }
-    assert shown.caption.startswith("Models: SmolLM2-135M-Instruct, Gemma 3 270M, each at the layer its panel names.")
-    assert "layer 15" not in shown.caption  # the panels, not the caption, say which layer
+    assert shown.caption.startswith("Models: SmolLM2-135M-Instruct, Gemma 3 270M, each at the layer the legend names.")
+    assert "layer 15" not in shown.caption  # the legend, not the caption, says which layer
 
 
 def test_pack_then_unpack_into_an_empty_cache_with_no_model_draws_every_step(

@@ -9,11 +9,12 @@ import dataclasses
 
 import pandas as pd
 
+from core.analysis.grids import drops
 from core.config import BUNDLED, DatasetSpec, ModelSpec
 from core.data.bundled import bundled_set
 from core.errors import UserError
 from core.experiments.grid import grid_extraction, model_layers
-from core.metrics import METRICS, summarize
+from core.metrics import METRICS
 from core.models import model_label
 from core.models.known import known_hidden_states
 from core.settings.sweep import Run
@@ -22,7 +23,7 @@ from core.story import options
 from core.story.model import Step, StepType
 from core.story.results import Results, metric_title
 from core.story.slides import Slide
-from core.views.charts import grid_chart
+from core.views.charts import drop_chart
 from core.views.report import chart_caption
 
 DEFAULT_DEPTHS = ("75%",)
@@ -69,11 +70,10 @@ def draw_models(step: Step, results: Results) -> Slide | None:
         ],
         ignore_index=True,
     )
-    summary = summarize(table, metric, by=("model", "dataset", "depth", "layer", "normalization", "method", "p"))
-    chart = grid_chart(summary, f"{metric_title(step)}: mean over seeds, 95% band")
+    chart = drop_chart(drops(table, metric), f"{metric_title(step)} lost under imbalance, by model and data set")
     models = ", ".join(dict.fromkeys(model for model, *_ in cells))
     shared = chart_caption(found[0].config).replace(f", layer {found[0].config.layer};", ";")  # panels name layers
-    return Slide(chart, caption=f"Models: {models}, each at the layer its panel names. {shared}")
+    return Slide(chart, caption=f"Models: {models}, each at the layer the legend names. {shared}")
 
 
 STEP = StepType(
