@@ -100,6 +100,19 @@ def grid_summary(table: pd.DataFrame, thresholds: bool = True) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def welch_interval(before: np.ndarray, after: np.ndarray, level: float = 0.95) -> tuple[float, float]:
+    """The Welch t-interval at `level` for mean(before) - mean(after) (unequal variances,
+    Welch-Satterthwaite degrees of freedom); no width where every value on both sides is alike."""
+    lost = float(before.mean() - after.mean())
+    parts = before.var(ddof=1) / len(before), after.var(ddof=1) / len(after)
+    variance = parts[0] + parts[1]
+    if variance == 0:
+        return lost, lost
+    freedom = variance**2 / (parts[0] ** 2 / (len(before) - 1) + parts[1] ** 2 / (len(after) - 1))
+    half = float(stats.t.ppf(0.5 + level / 2, freedom) * np.sqrt(variance))
+    return lost - half, lost + half
+
+
 def drops(table: pd.DataFrame, metric: str = "accuracy", level: float = 0.95) -> pd.DataFrame:
     """Each method's drop in `metric` from the reference p (0.5 when swept) to the highest p,
     per cell of a grid (or of any tidy table with a CELL's columns) and normalization: `lost`,
@@ -116,9 +129,8 @@ def drops(table: pd.DataFrame, metric: str = "accuracy", level: float = 0.95) ->
         for method, rows_of_method in part.groupby("method", sort=False):
             before = rows_of_method.loc[np.isclose(rows_of_method.p, low), metric].dropna().to_numpy(dtype=float)
             after = rows_of_method.loc[np.isclose(rows_of_method.p, high), metric].dropna().to_numpy(dtype=float)
-            interval = (np.nan, np.nan)
-            if len(before) > 1 and len(after) > 1 and (before.std() > 0 or after.std() > 0):
-                interval = stats.ttest_ind(before, after, equal_var=False).confidence_interval(level)
+            lost = float(before.mean() - after.mean()) if len(before) and len(after) else np.nan
+            interval = welch_interval(before, after, level) if len(before) > 1 and len(after) > 1 else (np.nan,) * 2
             rows.append(
                 {
                     **dict(zip(group, cell if isinstance(cell, tuple) else (cell,))),
@@ -126,7 +138,7 @@ def drops(table: pd.DataFrame, metric: str = "accuracy", level: float = 0.95) ->
                     "metric": metric,
                     "p_low": low,
                     "p_high": high,
-                    "lost": float(before.mean() - after.mean()) if len(before) and len(after) else np.nan,
+                    "lost": lost,
                     "ci_low": float(interval[0]),
                     "ci_high": float(interval[1]),
                     "at_chance": method != FLOOR_METHOD and _at(rows_of_method, low, "accuracy")[1] <= floor,

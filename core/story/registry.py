@@ -97,7 +97,7 @@ class Readiness:
         return self.ready == self.total
 
     def line(self) -> str:
-        """The deck's state in one line, as its first step and `present --prepare` say it."""
+        """The deck's state in one line, as story mode's first step and the present command say it."""
         if self.complete:
             return f"All {self.total} steps ready"
         work = f"{len(self.runs)} run(s) and {len(self.views)} measured view(s)"

@@ -56,8 +56,18 @@ def test_each_drop_is_the_difference_of_means_with_its_welch_interval():
     half = stats.t.ppf(0.975, df) * np.sqrt(va + vb)
     assert row.lost == pytest.approx(a.mean() - b.mean())
     assert (row.ci_low, row.ci_high) == pytest.approx((row.lost - half, row.lost + half))
+    oracle = stats.ttest_ind(a, b, equal_var=False).confidence_interval(0.95)  # scipy's Welch interval
+    assert (row.ci_low, row.ci_high) == pytest.approx((oracle.low, oracle.high))
     assert found[found.method == "lr_norm"].lost.between(0.19, 0.25).all()
     assert found[found.method == "ccs"].at_chance.all() and not found[found.method == "lr_norm"].at_chance.any()
+
+
+def test_seeds_that_all_agree_give_an_interval_of_no_width():
+    from core.analysis.grids import welch_interval
+
+    assert welch_interval(np.full(5, 0.6), np.full(5, 0.6)) == (0.0, 0.0)
+    low, high = welch_interval(np.array([0.6, 0.6, 0.6]), np.array([0.5, 0.52, 0.54]))
+    assert low < 0.08 < high
 
 
 def test_the_figure_has_a_panel_per_data_set_and_marks_what_is_at_chance_hollow():
