@@ -25,7 +25,7 @@ from ui.state import current_extract, current_sweep, run_line
 st.title("Remedies")
 extract, sweep = current_extract(), current_sweep()
 st.caption(plain(run_line(extract, sweep)))
-c = st.columns([1, 3])
+c = st.columns([1, 3])  # the remedies on a row of their own, wide enough to show every chip
 methods = list(sweep.methods)
 method = c[0].selectbox(
     "Method",
@@ -34,7 +34,7 @@ method = c[0].selectbox(
     format_func=method_label,
     key="remedies_method",
 )
-chosen = c[1].multiselect(
+chosen = st.multiselect(
     "Remedies beside Burns centering",
     REMEDIES,
     default=list(REMEDIES),

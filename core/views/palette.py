@@ -12,7 +12,7 @@ from core.metrics import THRESHOLD_REMEDIES
 from core.normalizations import BASELINE, NORMALIZATION_REGISTRY
 from core.probes import METHOD_REGISTRY
 
-COOL = ("#0072B2", "#56B4E9", "#009E73", "#004A75", "#7FC4E8", "#00664D")
+COOL = ("#0072B2", "#56B4E9", "#009E73", "#004A75", "#00664D", "#7FC4E8")
 WARM = ("#D55E00", "#E69F00", "#CC79A7", "#8F3F00", "#A0527A", "#B37A00")
 FLOOR = "#999999"
 REFERENCE = "#000000"
