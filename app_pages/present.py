@@ -121,9 +121,11 @@ if step.shows_results:
             text.caption(plain(f"Example {shown.pair.example_id}: + is {'true' if shown.pair.label == 1 else 'false'}"))
             text.html(pair_html(shown.pair, size=PAIR_SLIDE_SIZE))
             chart.altair_chart(shown.chart, theme=None, height="stretch", width="stretch")
-        elif shown.chart is not None:
-            fill = "stretch" if fills_container(shown.chart) else "content"
-            st.altair_chart(shown.chart, theme=None, height=fill, width=fill)
+        elif shown.chart is not None and fills_container(shown.chart):
+            st.altair_chart(shown.chart, theme=None, height="stretch", width="stretch")
+        elif shown.chart is not None:  # composite: drawn at slide size, scaled down to a smaller screen
+            with st.container(key="slide_fixed"):
+                st.altair_chart(shown.chart, theme=None)
 
 with st.container(key="slide_nav"):
     back, where, forward, decks, notes_toggle, export = st.columns([1, 4, 1, 1, 1.4, 1], vertical_alignment="center")

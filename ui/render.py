@@ -54,7 +54,8 @@ def highlighted_pair(template: Template, text: str, p_pos: float | None = None, 
 
 # Story mode: the sidebar, the app header and the page chrome out of sight; text at least 28
 # px; the page one screen high, the step's view (.st-key-slide_view) taking the height the
-# title and body leave; the navigation bar, and the speaker notes above it, fixed to the
+# title and body leave (a composite chart, sized for a 1600 x 1000 slide, scaled down to fit a
+# smaller screen); the navigation bar, and the speaker notes above it, fixed to the
 # bottom of the viewport; the extra key buttons out of sight. The app's own CSS, shown with st.html.
 SLIDE_CSS = """<style>
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stHeader"] {display: none;}
@@ -67,6 +68,7 @@ SLIDE_CSS = """<style>
 .st-key-slide_view > [data-testid="stLayoutWrapper"] {flex: 1 1 0; min-height: 0;}
 .st-key-slide_view [data-testid="stHorizontalBlock"] {height: 100%;}
 .st-key-slide_view [data-testid="stColumn"] {display: flex; flex-direction: column;}
+.st-key-slide_fixed svg.marks {max-width: 100%; max-height: calc(100vh - 330px); width: auto; height: auto;}
 .st-key-slide_nav {position: fixed; left: 0; right: 0; bottom: 0; z-index: 100; background: #fff;
   border-top: 1px solid #e6e6e6; padding: 10px max(2rem, calc((100vw - 1440px) / 2 + 2rem));}
 .st-key-slide_nav [data-testid="stCaptionContainer"] p, .st-key-slide_readiness p {font-size: 20px;}
