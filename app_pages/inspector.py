@@ -12,7 +12,7 @@ from core.views.export import safe_csv, spreadsheet_safe
 from core.views.pair_charts import example_scatter, trajectory_chart
 from core.views.style import method_label
 from ui.cache import finished_sweep, layer_for
-from ui.render import highlighted_pair, reproduce
+from ui.render import highlighted_pair, plain, reproduce
 from ui.state import current_extract, current_sweep, select, selection
 
 st.title("Contrast-pair inspector")
@@ -127,6 +127,6 @@ with left:
     scatter = projection_scatter(acts, result, method, p, seed)
     st.altair_chart(example_scatter(scatter, example), width="stretch", theme=None)
 with right:
-    st.markdown(f"**This pair's verdict as p grows** ({method_label(method)}, seed {seed})")
+    st.markdown(f"**This pair's verdict as p grows** ({plain(method_label(method))}, seed {seed})")
     trajectory = prediction_trajectory(acts, result, method, seed, example)
     st.altair_chart(trajectory_chart(trajectory), width="stretch", theme=None)

@@ -105,7 +105,7 @@ if table is not None:
     if scan_layers == layers:
         reproduce(command, names_local_files(extract))
     else:  # `layers` scans every layer an extraction keeps; this scan (a deck's) has some of them
-        st.caption(f"This scan has {len(scan_layers)} of the extraction's {len(layers)} layers (a deck's scan).")
+        st.caption(plain(f"This scan has {len(scan_layers)} of the extraction's {len(layers)} layers (a deck's scan)."))
     downloads = st.columns(2)
     downloads[0].download_button(
         "Layer scan (CSV)", safe_csv(table), "ccs_layer_scan.csv", "text/csv", on_click="ignore"

@@ -71,9 +71,9 @@ def assumptions() -> None:
     with st.expander("What each remedy assumes"):
         for norm in (BASELINE, *REMEDIES):
             entry = NORMALIZATION_REGISTRY[norm]
-            st.markdown(f"**{entry.label}** (`{norm}`): {entry.description}")
+            st.markdown(f"**{plain(entry.label)}** (`{norm}`): {plain(entry.description)}")
         for metric, threshold in THRESHOLD_REMEDIES.items():
-            st.markdown(f"**{threshold.label}** (`{metric}`, when deployed): {threshold.description}")
+            st.markdown(f"**{plain(threshold.label)}** (`{metric}`, when deployed): {plain(threshold.description)}")
     reproduce(
         command_line("remedies", run_arguments(extract, sweep, skip=("norm",)) + options), names_local_files(extract)
     )

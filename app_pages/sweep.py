@@ -23,7 +23,7 @@ from ui.state import current_extract, current_sweep, run_line, select, selection
 
 st.title("Imbalance sweep")
 extract = current_extract()
-settings_line = st.empty()  # the run the chart shows, once the form has had its say
+st.caption(plain(run_line(extract)))  # the model and data; the chart's subtitle has the sweep's settings
 with st.expander("Sweep settings", expanded=finished_sweep(extract, current_sweep()) is None, icon=":material/tune:"):
     st.caption(
         "Each cell trains a probe on n_train pairs of which a fraction p is true on the + side, and tests it "
@@ -36,7 +36,6 @@ with st.expander("Sweep settings", expanded=finished_sweep(extract, current_swee
 if run_clicked:
     set_sweep(edited)
 sweep = current_sweep()
-settings_line.caption(plain(run_line(extract)))
 result = finished_sweep(extract, sweep)
 if run_clicked and result is None:
     try:
