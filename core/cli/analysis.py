@@ -21,13 +21,14 @@ from core.cli.arguments import (
     checked_outputs,
     checked_run,
     comma_words,
+    imported_run,
 )
-from core.cli.experiments import pipeline_run, run_with_bars
+from core.cli.experiments import activation_store, pipeline_run, run_with_bars, with_bars
 from core.cli.output import say, say_block, short_text, status_printer
 from core.errors import UserError
+from core.experiments.sweep import run_sweep
 from core.extraction.companions import sweep_activations
-from core.normalizations import REMEDIES
-from core.store.activations import ActivationStore
+from core.normalizations import NORMALIZATION_REGISTRY, REMEDIES
 from core.views.export import safe_csv, save_chart
 from core.views.remedy_charts import remedy_chart
 from core.views.report import chart_caption, recovered_share_table
@@ -46,7 +47,7 @@ def command_inspect(args: argparse.Namespace) -> int:
             f"{', '.join(sweep.methods)} at p {', '.join(f'{p:g}' for p in sweep.p_levels)} with seeds "
             f"{', '.join(map(str, sweep.seeds))}."
         )
-    acts = sweep_activations(ActivationStore(), run.extraction.key, sweep)
+    acts = sweep_activations(activation_store(args), run.extraction.key, sweep)
     table = example_table(acts, run.sweep, args.method, args.p, args.seed)
     row = run.sweep.table[
         (run.sweep.table.method == args.method) & (run.sweep.table.p == args.p) & (run.sweep.table.seed == args.seed)
@@ -74,7 +75,16 @@ def command_inspect(args: argparse.Namespace) -> int:
 
 def command_remedies(args: argparse.Namespace) -> int:
     """One method under Burns centering and each remedy, each run computed if missing."""
-    extract_config, sweep_config = checked_run(args)
+    imported, remedies = None, tuple(args.remedies)
+    if args.activations:
+        imported, sweep_config = imported_run(args)
+        extract_config = None
+        needing = [name for name in remedies if name in REMEDIES and NORMALIZATION_REGISTRY[name].companion]
+        if needing:  # their companion pairs are extracted with the model, which an imported set does not bring
+            say(f"on an imported set, without the remedies that need companion pairs: {', '.join(needing)}")
+            remedies = tuple(name for name in remedies if name not in needing)
+    else:
+        extract_config, sweep_config = checked_run(args)
     checked_outputs(args)
     unknown = [name for name in args.remedies if name not in REMEDIES]
     if unknown:
@@ -84,9 +94,14 @@ def command_remedies(args: argparse.Namespace) -> int:
     if args.method not in sweep_config.methods:
         raise UserError(f"The run does not train {args.method} (it trains {', '.join(sweep_config.methods)}).")
     tables = {}
-    for extract, config in remedy_runs((extract_config, sweep_config), tuple(args.remedies)):
+    runtime = with_bars(args).for_import(imported) if imported is not None else None
+    for extract, config in remedy_runs((extract_config, sweep_config), remedies):
         status_printer(f"Sweep with {normalization_label(config.normalization)}")
-        tables[config.normalization] = run_with_bars((extract, config), args).sweep.table
+        if runtime is not None:
+            acts = sweep_activations(runtime.activations, imported.key, config)
+            tables[config.normalization] = run_sweep(acts, config, runtime).table
+        else:
+            tables[config.normalization] = run_with_bars((extract, config), args).sweep.table
     comparison = compare_remedies(tables, args.method)
     with pd.option_context("display.width", 200):
         if len(comparison.shares):

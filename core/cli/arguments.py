@@ -25,7 +25,8 @@ from core.probes import HEADLINE_METHOD, METHOD_IDS
 from core.settings.presets import CCS_OPTIMIZERS, PRESETS, with_optimizer
 from core.settings.schema import EXTRACT_SETTINGS, SETTINGS, SWEEP_SETTINGS, Entry
 from core.settings.sweep import SweepConfig
-from core.settings.validate import check_batch_size, check_run
+from core.settings.validate import check_batch_size, check_run, check_sweep
+from core.store.activation_imports import ImportedActivations, imported_set
 
 # The settings the command line resolves itself (a named model or data set, depths) or names in help.
 MODEL_ID, SOURCE, NAME, LAYER, P_LEVELS = (
@@ -90,6 +91,12 @@ def add_extract_arguments(parser: argparse.ArgumentParser) -> None:
             add_setting(group, entry)
     group.add_argument("--batch-size", type=int, help="sequences per forward pass")
     add_device(group)
+    group.add_argument(
+        ACTIVATIONS,
+        metavar="ID",
+        help="an imported activation set (import-activations --list) instead of extracting: the options "
+        "above are then ignored",
+    )
 
 
 def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
@@ -108,6 +115,7 @@ def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
 
 # The options more than one command takes, each written here once.
 OUT, CHART = "--out", "--chart"
+ACTIVATIONS = "--activations"
 
 
 def add_output_arguments(parser: argparse.ArgumentParser, table: str = "the per-cell results CSV") -> None:
@@ -222,6 +230,28 @@ def checked_run(args: argparse.Namespace) -> tuple[ExtractConfig, SweepConfig]:
     check_run(extract_config, sweep_config)
     check_machine(args)
     return extract_config, sweep_config
+
+
+def imported_run(args: argparse.Namespace) -> tuple[ImportedActivations, SweepConfig]:
+    """The imported set `--activations` names and the sweep the command line describes on it:
+    at `--layer` (an index, or a depth when its manifest gives the model's depth), by default
+    the preset's layer where the set holds it, else the set's last."""
+    imported = imported_set(args.activations)
+    layer = getattr(args, LAYER.dest)
+    config = sweep_config_from(argparse.Namespace(**{**vars(args), LAYER.dest: None}))
+    if layer is None:
+        index = config.layer if config.layer in imported.layers else imported.layers[-1]
+    elif is_depth(layer):
+        depth = imported.activations.meta(imported.key).get("manifest", {}).get("model", {}).get("num_layers")
+        if depth is None:
+            raise UserError(f"The manifest of {imported.id} does not give its model's depth; name a layer by index.")
+        index = resolve_layer(layer, depth + 1, imported.model)
+    else:
+        index = resolve_layer(layer, None)
+    config = dataclasses.replace(config, layer=index)
+    check_sweep(config)
+    check_machine(args)
+    return imported, config
 
 
 def check_machine(args: argparse.Namespace) -> None:

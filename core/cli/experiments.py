@@ -14,19 +14,23 @@ from core.cli.arguments import (
     checked_outputs,
     checked_run,
     extract_config_from,
+    imported_run,
     runtime_from,
 )
 from core.cli.output import say, say_block, status_printer, tqdm_progress
 from core.config import ExtractConfig
 from core.errors import short_path
-from core.experiments.layers import scan_every_layer
+from core.experiments.layers import run_layer_scan, scan_every_layer
 from core.experiments.pipeline import PipelineRun, run_pipeline
-from core.extraction.extract import extract
+from core.experiments.sweep import run_sweep
+from core.extraction.companions import sweep_activations
+from core.extraction.extract import ExtractionOutcome, extract
 from core.extraction.runtime import Runtime
 from core.metrics import summarize
 from core.models.known import known_hidden_states
 from core.settings.sweep import Run
 from core.settings.validate import check_extract, check_layers_exist
+from core.store.activation_imports import imported_set
 from core.store.activations import ActivationStore
 from core.views.charts import imbalance_chart, layer_chart
 from core.views.export import save_chart
@@ -34,14 +38,19 @@ from core.views.report import chart_caption, describe_sweep, format_summary, lay
 from core.views.style import method_label
 
 
-def data_line(key: str) -> str:
+def data_line(key: str, store: ActivationStore | None = None) -> str:
     """What an activation set was made from (its description counts the duplicate rows
     dropped on load) and how many examples it holds."""
-    meta = ActivationStore().meta(key)
+    meta = (store or ActivationStore()).meta(key)
     return (
         f"data: {short_path(str(meta.get('dataset_description', '?')))}; {meta.get('n', '?')} examples extracted, "
         "no text in both the test split and training"
     )
+
+
+def activation_store(args: argparse.Namespace) -> ActivationStore:
+    """Where the command's activation set lies: the imported set's own store, or this machine's."""
+    return imported_set(args.activations).activations if getattr(args, "activations", None) else ActivationStore()
 
 
 def with_bars(args: argparse.Namespace, sweep_bar: str = "sweep", unit: str = " steps") -> Runtime:
@@ -60,9 +69,23 @@ def run_with_bars(run: Run, args: argparse.Namespace) -> PipelineRun:
     return run_pipeline(*run, with_bars(args))
 
 
-def pipeline_run(args: argparse.Namespace) -> tuple[ExtractConfig, PipelineRun]:
+def imported_pipeline_run(args: argparse.Namespace) -> PipelineRun:
+    """The sweep the command line describes on the imported set `--activations` names,
+    trained (or found) in the import's own stores, with the lines that say where it came from."""
+    imported, sweep_config = imported_run(args)
+    checked_outputs(args)
+    runtime = with_bars(args).for_import(imported)
+    acts = sweep_activations(runtime.activations, imported.key, sweep_config)
+    say(f"activations {imported.id} ({imported.origin()})", data_line(imported.key, runtime.activations))
+    return PipelineRun(ExtractionOutcome(imported.key, True, 0.0), run_sweep(acts, sweep_config, runtime))
+
+
+def pipeline_run(args: argparse.Namespace) -> tuple[ExtractConfig | None, PipelineRun]:
     """The run the command line describes, checked, extracted and swept (or found in the
-    cache), with progress bars, and the two lines that say where its activations came from."""
+    cache), with progress bars, and the two lines that say where its activations came from;
+    on an imported set (`--activations`) no extraction and no ExtractConfig."""
+    if args.activations:
+        return None, imported_pipeline_run(args)
     extract_config, sweep_config = checked_run(args)
     checked_outputs(args)
     run = run_with_bars((extract_config, sweep_config), args)
@@ -89,7 +112,7 @@ def command_sweep(args: argparse.Namespace) -> int:
     say_block(format_summary(summary))
     provenance = describe_sweep(sweep_config, run.sweep.seconds, run.sweep.cached, run.sweep.reused)
     say_block(provenance)
-    if extract_config.template.distractor is not None:
+    if extract_config is not None and extract_config.template.distractor is not None:
         say_block(distractor_lines(run))
     if args.out:
         run.sweep.table.to_csv(args.out, index=False)
@@ -121,10 +144,18 @@ def command_layers(args: argparse.Namespace) -> int:
     """The sweep at every layer the extraction keeps (the Layers page)."""
     if args.layers:  # the scan covers the layers extracted; the sweep's own layer is checked as the first
         args.layer = args.layers[0]
-    extract_config, sweep_config = checked_run(args)
-    checked_outputs(args)
-    outcome, table = scan_every_layer(extract_config, sweep_config, with_bars(args, "layers", " layers"))
-    say(f"activations {outcome.key[:12]}", data_line(outcome.key))
+    runtime = with_bars(args, "layers", " layers")
+    if args.activations:
+        imported, sweep_config = imported_run(args)
+        checked_outputs(args)
+        runtime = runtime.for_import(imported)
+        table = run_layer_scan(imported.key, sweep_config, list(imported.layers), runtime)
+        say(f"activations {imported.id} ({imported.origin()})", data_line(imported.key, runtime.activations))
+    else:
+        extract_config, sweep_config = checked_run(args)
+        checked_outputs(args)
+        outcome, table = scan_every_layer(extract_config, sweep_config, runtime)
+        say(f"activations {outcome.key[:12]}", data_line(outcome.key))
     summary = summarize(table, args.metric, by=("method", "p", "layer"))
     say("", f"mean {args.metric} over {len(sweep_config.seeds)} seeds, by layer")
     say_block(layer_table(summary).to_string())

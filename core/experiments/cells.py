@@ -15,6 +15,7 @@ import torch
 from core.normalizations.stats import STAT_FIELDS, NormStats
 from core.probes import METHOD_REGISTRY, LinearProbe
 from core.settings.sweep import SweepConfig
+from core.store.activation_files import MAX_HIDDEN  # the bound on a stored probe's width too
 
 CellKey = tuple[str, float, int]  # (method, p, seed)
 
@@ -57,8 +58,6 @@ def probes_to_tensors(cells: dict[CellKey, LinearProbe], test_indices: np.ndarra
     return tensors
 
 
-# The widest hidden state of a model this lab would load: the bound on a stored probe's width.
-MAX_HIDDEN = 16_384
 # Each stored tensor's safetensors dtype, as probes_to_tensors writes it.
 TENSOR_DTYPES = {torch.float16: "F16", torch.bfloat16: "BF16", torch.float32: "F32", torch.float64: "F64",
                  torch.int64: "I64"}  # fmt: skip

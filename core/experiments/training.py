@@ -27,7 +27,7 @@ from core.metrics import ESTIMATED_PRIOR, evaluate_many, threshold_accuracy
 from core.normalizations import CONTENT_FREE, NORMALIZATION_REGISTRY, fit_stats
 from core.normalizations.stats import FitInputs, NormStats
 from core.probes import METHOD_REGISTRY, Fit, LinearProbe
-from core.probes.ccs import CCSFit, CCSProblem, Progress, initial_parameters
+from core.probes.ccs import CCSFit, CCSProblem, Progress, ccs_problem, initial_parameters
 from core.probes.mixture import two_gaussians_many
 from core.probes.supervised import shifted_intercept
 from core.settings.sweep import DEPLOYMENT, SweepConfig
@@ -92,30 +92,6 @@ def normalize_test_pairs(
     else:
         stats = probe.train_stats
     return stats.apply(test.pos, test.neg)
-
-
-def ccs_problem(
-    pos: torch.Tensor,
-    neg: torch.Tensor,
-    membership: torch.Tensor,
-    stats: list[NormStats],
-    init_weight: torch.Tensor,
-    init_bias: torch.Tensor,
-) -> CCSProblem:
-    """A problem for the CCS engine: cells over one pool of pairs, each cell's probe reading
-    its inputs through its own normalization statistics (`stats`, one per cell)."""
-    scaled = stats[0].std_pos is not None
-    return CCSProblem(
-        pos,
-        neg,
-        membership,
-        torch.stack([s.mean_pos for s in stats]),
-        torch.stack([s.mean_neg for s in stats]),
-        torch.stack([s.std_pos for s in stats]) if scaled else None,
-        torch.stack([s.std_neg for s in stats]) if scaled else None,
-        init_weight,
-        init_bias,
-    )
 
 
 def _ccs_problems(

@@ -57,7 +57,13 @@ def companion_key(activation_key: str, template: Template, config: SweepConfig) 
 
 def _template_of(store: ActivationStore, activation_key: str) -> Template:
     try:
-        return from_dict(ExtractConfig, store.meta(activation_key)["config"]).template
+        meta = store.meta(activation_key)
+        if "origin" in meta:  # imported from an activation file (core.store.activation_imports): no model here
+            raise UserError(
+                "This activation set was imported from an activation file, and its companion pairs can only be "
+                "extracted with its model; pick a normalization that needs none."
+            )
+        return from_dict(ExtractConfig, meta["config"]).template
     except (OSError, KeyError, TypeError, ValueError):
         raise UserError(
             f"The activation set {activation_key[:12]}… does not record its template, so its "

@@ -17,6 +17,7 @@ from core.config import ProgressFn
 from core.errors import UserError
 from core.extraction.models import LoadedModel, load_model, pick_device
 from core.settings.limits import OWNER, Limits
+from core.store.activation_imports import ImportedActivations
 from core.store.activations import ActivationStore
 from core.store.sweeps import SweepStore
 
@@ -54,6 +55,11 @@ class Runtime:
         """Report extraction progress, if anyone listens."""
         if self.extract_progress is not None:
             self.extract_progress(done, total, message)
+
+    def for_import(self, imported: ImportedActivations) -> Runtime:
+        """This runtime reading and writing an imported activation set's own stores, so that
+        what is trained on it stays with it, apart from this machine's results."""
+        return dataclasses.replace(self, activations=imported.activations, sweeps=imported.sweeps)
 
     def timed(self) -> Runtime:
         """This runtime with its progress reporters stopping the work (a UserError at the next

@@ -85,7 +85,8 @@ class Method:
     """One contrast-pair method, trained one of two ways: `fit(pos, neg, labels, seed)`
     returns its Fit on one cell's training pairs, already normalized; or, with no `fit`,
     `train_batched(problems, ccs_config, device, progress)` trains every cell at once with
-    the CCS optimizer (core.probes.ccs.train_ccs: CCS).
+    the CCS optimizer (core.probes.ccs.train_ccs: CCS). The sweep engine and the method's
+    estimator (the class `estimator` names in core.api.estimators) both train through these.
 
     `normalized_inputs`: it reads the per-side normalized pairs (else raw ones).
     `form`: PAIR or DIFFERENCE (core.probes.base). `shift_equivariant`: fitting on
@@ -96,6 +97,7 @@ class Method:
     `headline`, `floor`: see the module docstring."""
 
     id: str
+    estimator: str  # the name of its scikit-learn-style estimator class (core.api.estimators)
     label: str
     supervised: bool
     normalized_inputs: bool
@@ -121,6 +123,7 @@ METHOD_REGISTRY = {
     for method in (
         Method(
             id="ccs",
+            estimator="CCS",
             label="CCS",
             supervised=False,
             normalized_inputs=True,
@@ -132,6 +135,7 @@ METHOD_REGISTRY = {
         ),
         Method(
             id="tpc",
+            estimator="TPC",
             label="TPC",
             supervised=False,
             normalized_inputs=True,
@@ -142,6 +146,7 @@ METHOD_REGISTRY = {
         ),
         Method(
             id="lr_raw",
+            estimator="RawLogistic",
             label="LR (raw differences)",
             supervised=True,
             normalized_inputs=False,
@@ -153,6 +158,7 @@ METHOD_REGISTRY = {
         ),
         Method(
             id="lr_norm",
+            estimator="NormalizedLogistic",
             label="LR (normalized)",
             supervised=True,
             normalized_inputs=True,
@@ -164,6 +170,7 @@ METHOD_REGISTRY = {
         ),
         Method(
             id="random",
+            estimator="RandomDirection",
             label="Random direction",
             supervised=False,
             normalized_inputs=True,
@@ -175,6 +182,7 @@ METHOD_REGISTRY = {
         ),
         Method(
             id="vinc",
+            estimator="VINC",
             label="VINC",
             supervised=False,
             normalized_inputs=True,
@@ -185,6 +193,7 @@ METHOD_REGISTRY = {
         ),
         Method(
             id="tpc_em",
+            estimator="EMBalancedTPC",
             label="TPC (EM-balanced)",
             supervised=False,
             normalized_inputs=True,
@@ -196,6 +205,7 @@ METHOD_REGISTRY = {
         ),
         Method(
             id="vinc_em",
+            estimator="EMBalancedVINC",
             label="VINC (EM-balanced)",
             supervised=False,
             normalized_inputs=True,
@@ -207,6 +217,7 @@ METHOD_REGISTRY = {
         ),
         Method(
             id="mass_mean",
+            estimator="MassMean",
             label="Mass-mean (normalized)",
             supervised=True,
             normalized_inputs=True,
@@ -218,6 +229,7 @@ METHOD_REGISTRY = {
         ),
         Method(
             id="lda",
+            estimator="LDA",
             label="LDA (normalized)",
             supervised=True,
             normalized_inputs=True,

@@ -75,6 +75,31 @@ class CCSProblem:
     init_bias: torch.Tensor
 
 
+def ccs_problem(
+    pos: torch.Tensor,
+    neg: torch.Tensor,
+    membership: torch.Tensor,
+    stats: Sequence,
+    init_weight: torch.Tensor,
+    init_bias: torch.Tensor,
+) -> CCSProblem:
+    """A problem for the CCS engine: cells over one pool of pairs, each cell's probe reading
+    its inputs through its own normalization statistics (`stats`, one per cell: NormStats,
+    with mean_pos, mean_neg and std_pos, std_neg or None)."""
+    scaled = stats[0].std_pos is not None
+    return CCSProblem(
+        pos,
+        neg,
+        membership,
+        torch.stack([s.mean_pos for s in stats]),
+        torch.stack([s.mean_neg for s in stats]),
+        torch.stack([s.std_pos for s in stats]) if scaled else None,
+        torch.stack([s.std_neg for s in stats]) if scaled else None,
+        init_weight,
+        init_bias,
+    )
+
+
 @dataclass
 class CCSFit:
     """The best restart of each cell: weight [C, d] and bias [C] act on inputs normalized

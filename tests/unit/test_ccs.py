@@ -13,9 +13,8 @@ from core.analysis.theory import synthetic_pairs
 from core.config import CCSConfig
 from core.data.sampling import split_test, training_draw
 from core.experiments.sweep import run_sweep
-from core.experiments.training import ccs_problem
 from core.normalizations import fit_stats
-from core.probes.ccs import CCSProblem, ccs_loss, initial_parameters, train_ccs
+from core.probes.ccs import CCSProblem, ccs_loss, ccs_problem, initial_parameters, train_ccs
 from core.settings.sweep import SweepConfig
 from core.store.activations import ActivationSet
 from tests.oracle_ccs import OracleCCS
