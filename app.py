@@ -9,7 +9,7 @@ import streamlit as st
 
 from ui.render import show_error
 from ui.serving import shared
-from ui.state import apply_link, current_extract, current_sweep, dataset_name, model_name
+from ui.state import apply_link, current_extract, current_import, current_sweep, dataset_name, model_name, source_name
 
 st.set_page_config(page_title="CCS Imbalance Lab", page_icon=":material/balance:", layout="wide")
 navigation = st.navigation(
@@ -33,6 +33,10 @@ def sidebar() -> None:
     """The current run, in plain text (every value may come from a user)."""
     extract_config, sweep_config = current_extract(), current_sweep()
     st.markdown("**Current run**")
+    imported = current_import()
+    if imported is not None:  # an imported activation set in place of an extraction
+        st.text(f"Activations: {source_name(imported)}\nLayer: {sweep_config.layer}")
+        return
     st.text(
         f"Model: {model_name(extract_config)}\n"
         f"Data: {dataset_name(extract_config)}, {extract_config.n_examples} examples\n"

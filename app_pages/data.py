@@ -20,6 +20,7 @@ from core.models.known import known_hidden_states
 from core.names import is_local_path, local_or_id
 from core.settings.schema import bound_of
 from core.settings.validate import check_extract
+from core.store.activation_imports import imported_sets
 from core.store.activations import ActivationStore
 from core.views.export import safe_frame
 from ui.cache import cached_dataset_summary, cached_tokenizer
@@ -27,7 +28,7 @@ from ui.forms import setting_input
 from ui.progress import dashboard_runtime, progress_callback
 from ui.render import highlighted_pair, plain, show_error
 from ui.serving import limits, shared, uploads_folder
-from ui.state import current_extract, current_sweep, model_name, set_extract, set_sweep
+from ui.state import current_extract, current_import, current_sweep, model_name, set_extract, set_import, set_sweep
 
 st.title("Data and model")
 current = current_extract()
@@ -347,3 +348,46 @@ else:
             if c[1].button("Delete", disabled=not confirm):
                 store.delete(entry["key"])
                 st.rerun()
+
+st.subheader("Imported activation sets")
+imports = imported_sets()
+if not imports:
+    st.caption(
+        "None. Hidden states extracted elsewhere (a GPU machine, TransformerLens, nnsight) come in as an activation "
+        "file: python -m core import-activations FILE (docs: the activation file)."
+    )
+else:
+    st.caption(
+        "Extracted elsewhere and imported here: each keeps its origin, lives apart from this machine's sets with "
+        "every sweep trained on it, and is removed with python -m core import-activations --remove ID."
+    )
+    in_use = current_import()
+    imported_listing = safe_frame(
+        pd.DataFrame(
+            [
+                {
+                    "in use": in_use is not None and each.id == in_use.id,
+                    "id": each.id,
+                    "model": each.model,
+                    "pairs": each.n,
+                    "layers": ", ".join(map(str, each.layers)),
+                    "origin": each.origin(),
+                }
+                for each in imports
+            ]
+        )
+    )
+    picked = st.dataframe(
+        imported_listing,
+        hide_index=True,
+        width="stretch",
+        on_select="rerun",
+        selection_mode="single-row",
+        key="imported_sets",
+    )
+    if picked and picked.selection.rows and st.button("Use this imported set", type="primary"):
+        chosen_import = imports[picked.selection.rows[0]]
+        set_import(chosen_import.id)
+        if current_sweep().layer not in chosen_import.layers:
+            set_sweep(dataclasses.replace(current_sweep(), layer=chosen_import.layers[-1]))
+        st.toast("Imported set in use: the sweep, inspector, layers and remedies pages work on it")

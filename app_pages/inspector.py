@@ -13,10 +13,10 @@ from core.views.pair_charts import example_scatter, trajectory_chart
 from core.views.style import method_label
 from ui.cache import finished_sweep, layer_for
 from ui.render import highlighted_pair, plain, reproduce
-from ui.state import current_extract, current_sweep, select, selection
+from ui.state import current_source, current_sweep, select, selection
 
 st.title("Contrast-pair inspector")
-extract, sweep = current_extract(), current_sweep()
+extract, sweep = current_source(), current_sweep()
 result = finished_sweep(extract, sweep)
 acts = layer_for(extract, sweep)
 if result is None or acts is None:

@@ -9,26 +9,24 @@ from core.cli.reproduce import command_line, names_local_files, run_arguments
 from core.errors import UserError
 from core.experiments.layers import SavedScan, run_layer_scan, saved_scans
 from core.experiments.sweep import sweep_key
-from core.extraction.extract import activation_key
 from core.metrics import METRICS, summarize
 from core.probes import DEMO_METHODS, METHOD_IDS
-from core.store.activations import ActivationStore
+from core.store.activation_imports import ImportedActivations
 from core.store.sweeps import SweepStore
 from core.views.charts import layer_chart
 from core.views.export import safe_csv
 from core.views.report import describe_ccs
 from core.views.style import method_label, metric_label
-from ui.cache import stored_layers
+from ui.cache import source_key, stored_layers
 from ui.forms import ccs_optimizer_field
 from ui.progress import dashboard_runtime, progress_callback
 from ui.render import chart_exports, plain, reproduce, show_error
-from ui.state import current_extract, current_sweep, run_line
+from ui.state import current_source, current_sweep, run_line
 
 st.title("Layers")
-extract, sweep = current_extract(), current_sweep()
-store = ActivationStore()
-key = activation_key(extract)
-layers = stored_layers(key)
+extract, sweep = current_source(), current_sweep()
+key, store = source_key(extract)
+layers = stored_layers(key, store)
 if layers is None:
     st.info("No activations yet for the current settings: run the demo on the Overview page first.")
     st.stop()
@@ -78,7 +76,7 @@ else:
     st.stop()
 
 table = None
-sweeps = SweepStore()
+sweeps = extract.sweeps if isinstance(extract, ImportedActivations) else SweepStore()
 cached = all(sweeps.has(sweep_key(key, dataclasses.replace(config, layer=layer))) for layer in scan_layers)
 try:
     runtime = dashboard_runtime(

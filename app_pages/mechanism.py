@@ -10,10 +10,10 @@ from core.views.report import statistics_of_test_split
 from ui.cache import cached_centering, finished_sweep, layer_for
 from ui.playground import playground
 from ui.render import plain
-from ui.state import current_extract, current_sweep, run_line
+from ui.state import current_source, current_sweep, run_line
 
 st.title("Mechanism")
-extract, sweep = current_extract(), current_sweep()
+extract, sweep = current_source(), current_sweep()
 st.caption(plain(run_line(extract, sweep)))
 acts = layer_for(extract, sweep)
 if acts is None:

@@ -8,7 +8,7 @@ from core.views.report import describe_sweep
 from ui.cache import finished_sweep
 from ui.progress import run_with_progress
 from ui.render import show_error
-from ui.state import current_extract, current_sweep, dataset_name, model_name, set_extract, set_sweep
+from ui.state import current_source, current_sweep, set_extract, set_sweep, source_name
 
 st.title("CCS Imbalance Lab")
 st.markdown(
@@ -19,12 +19,12 @@ st.markdown(
     "from 0.5, centering removes part of the truth signal too, and CCS and related probes lose accuracy."
 )
 
-extract, sweep = current_extract(), current_sweep()
+extract, sweep = current_source(), current_sweep()
 st.markdown(
     f"**Current run:** {len(sweep.p_levels)} levels of p × {len(sweep.seeds)} seeds, "
     f"{len(sweep.methods)} methods, layer {sweep.layer}."
 )
-st.text(f"{model_name(extract)} · {dataset_name(extract)} · {extract.n_examples} examples")
+st.text(source_name(extract))
 result = finished_sweep(extract, sweep)
 if result is not None:
     st.success(describe_sweep(result.config, result.seconds, result.cached, result.reused))

@@ -13,6 +13,7 @@ from core.metrics import THRESHOLD_REMEDIES
 from core.normalizations import BASELINE, NORMALIZATION_REGISTRY, REMEDIES
 from core.probes import HEADLINE_METHOD
 from core.settings.sweep import DEPLOYMENT
+from core.store.activation_imports import ImportedActivations
 from core.views.export import safe_csv
 from core.views.remedy_charts import decomposition_chart, remedy_chart
 from core.views.report import chart_caption, recovered_share_table
@@ -20,10 +21,10 @@ from core.views.style import method_label, normalization_label
 from ui.cache import finished_sweep
 from ui.progress import run_with_progress
 from ui.render import chart_exports, plain, reproduce, show_error
-from ui.state import current_extract, current_sweep, run_line
+from ui.state import current_source, current_sweep, run_line
 
 st.title("Remedies")
-extract, sweep = current_extract(), current_sweep()
+extract, sweep = current_source(), current_sweep()
 st.caption(plain(run_line(extract, sweep)))
 c = st.columns([1, 3])  # the remedies on a row of their own, wide enough to show every chip
 methods = list(sweep.methods)
@@ -34,14 +35,18 @@ method = c[0].selectbox(
     format_func=method_label,
     key="remedies_method",
 )
+# An imported set brings no model, so none of the companion pairs some remedies extract with it.
+offered = [
+    r for r in REMEDIES if not (isinstance(extract, ImportedActivations) and NORMALIZATION_REGISTRY[r].companion)
+]
 chosen = st.multiselect(
     "Remedies beside Burns centering",
-    REMEDIES,
-    default=list(REMEDIES),
+    offered,
+    default=offered,
     format_func=normalization_label,
     key="remedies_chosen",
 )
-chosen_remedies = ["--remedies", ",".join(chosen)] if set(chosen) != set(REMEDIES) else []
+chosen_remedies = ["--remedies", ",".join(chosen)] if set(chosen) != set(offered) else []
 options = ["--method", method, *chosen_remedies]
 runs = remedy_runs((extract, sweep), tuple(chosen))
 found = {run[1].normalization: finished_sweep(*run) for run in runs}

@@ -8,7 +8,7 @@ import streamlit as st
 
 from core.analysis.distractors import FINDS, distractor_cells, distractor_report
 from core.cli.reproduce import command_line, names_local_files, run_arguments
-from core.config import to_jsonable
+from core.config import ExtractConfig, to_jsonable
 from core.errors import UserError
 from core.metrics import METRICS, summarize
 from core.views.charts import imbalance_chart
@@ -19,10 +19,10 @@ from ui.cache import finished_sweep, layer_for
 from ui.forms import sweep_fields
 from ui.progress import run_with_progress
 from ui.render import chart_exports, plain, reproduce, show_error
-from ui.state import current_extract, current_sweep, run_line, select, selection, set_sweep, write_link
+from ui.state import current_source, current_sweep, run_line, select, selection, set_sweep, write_link
 
 st.title("Imbalance sweep")
-extract = current_extract()
+extract = current_source()  # an extraction config, or an imported activation set in its place
 st.caption(plain(run_line(extract)))  # the model and data; the chart's subtitle has the sweep's settings
 with st.expander("Sweep settings", expanded=finished_sweep(extract, current_sweep()) is None, icon=":material/tune:"):
     st.caption(
@@ -108,7 +108,7 @@ st.dataframe(summary_pivot(summary), width="stretch")
 with st.expander(f"Every cell ({len(result.table)} rows)"):
     st.dataframe(result.table, width="stretch", hide_index=True)
 
-if extract.template.distractor is not None:
+if getattr(getattr(extract, "template", None), "distractor", None) is not None:
     st.subheader("Truth or distractor?")
     acts = layer_for(extract, sweep)
     if acts is not None:
@@ -120,7 +120,8 @@ if extract.template.distractor is not None:
             f"seed finds a target at {FINDS:g} or more, above the other. Means over {len(sweep.seeds)} seeds."
         )
 
-config_json = json.dumps({"extract": to_jsonable(extract), "sweep": to_jsonable(sweep)}, indent=1)
+source_json = to_jsonable(extract) if isinstance(extract, ExtractConfig) else {"imported_activations": extract.id}
+config_json = json.dumps({"extract": source_json, "sweep": to_jsonable(sweep)}, indent=1)
 downloads = st.columns(3)
 downloads[0].download_button(
     "Results (CSV)", safe_csv(result.table), "ccs_imbalance_results.csv", "text/csv", on_click="ignore"

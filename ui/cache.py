@@ -10,15 +10,16 @@ import numpy as np
 import streamlit as st
 
 from core.analysis.mechanism import centering_table
-from core.config import DatasetSpec, ExtractConfig, ModelSpec
+from core.config import DatasetSpec, ModelSpec
 from core.data.loaders import load_dataset
 from core.experiments.cells import SweepResult
 from core.experiments.pipeline import cached_run
-from core.experiments.sweep import load_sweep
+from core.experiments.sweep import load_sweep, sweep_key
 from core.extraction.companions import sweep_activations
 from core.extraction.extract import activation_key
 from core.extraction.models import LoadedModel, load_model, load_tokenizer
 from core.settings.sweep import SweepConfig
+from core.store.activation_imports import ImportedActivations
 from core.store.activations import ActivationSet, ActivationStore
 from core.store.entries import CorruptEntry, quarantine
 from core.store.sweeps import SweepStore
@@ -26,6 +27,7 @@ from core.store.views import ViewStore
 from core.story.registry import STEP_TYPES
 from core.story.results import Results
 from ui.render import show_error
+from ui.state import Source
 
 
 @st.cache_resource(max_entries=1, show_spinner="Loading the model")
@@ -48,16 +50,29 @@ def model_loader(spec: ModelSpec, device, status=None) -> LoadedModel:
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
-def cached_layer(key: str, sweep: SweepConfig) -> ActivationSet:
+def cached_layer(key: str, sweep: SweepConfig, folder: str | None = None) -> ActivationSet:
     """The sweep's layer of an activation set with the companion pairs its normalization
-    reads attached (kept as tensors, not copied per rerun)."""
-    return sweep_activations(ActivationStore(), key, sweep)
+    reads attached (kept as tensors, not copied per rerun); from the store in `folder`
+    (an imported set's) or this machine's."""
+    return sweep_activations(_activation_store(folder), key, sweep)
 
 
-def stored_layers(key: str) -> list[int] | None:
+def _activation_store(folder: str | None) -> ActivationStore:
+    return ActivationStore(Path(folder)) if folder is not None else ActivationStore()
+
+
+def source_key(source: Source) -> tuple[str, ActivationStore]:
+    """The key of a run's activation set and the store it lies in: an imported set's own, or
+    this machine's under the extraction's key."""
+    if isinstance(source, ImportedActivations):
+        return source.key, source.activations
+    return activation_key(source), ActivationStore()
+
+
+def stored_layers(key: str, store: ActivationStore | None = None) -> list[int] | None:
     """The layers an activation set holds, or None when there is none under `key`. Raises
     CorruptEntry (the entry set aside) if its metadata cannot be read."""
-    store = ActivationStore()
+    store = store or ActivationStore()
     if not store.has(key):
         return None
     try:
@@ -66,30 +81,36 @@ def stored_layers(key: str) -> list[int] | None:
         raise quarantine(store.root, key, f"unreadable metadata: {type(error).__name__}") from None
 
 
-def layer_for(config: ExtractConfig, sweep: SweepConfig) -> ActivationSet | None:
-    """The activations of `config` at the sweep's layer, as the sweep reads them, or None
-    when not extracted yet. Raises CorruptEntry (the entry set aside) if the stored set
-    fails its check."""
-    key = activation_key(config)
-    layers = stored_layers(key)
-    return cached_layer(key, sweep) if layers is not None and sweep.layer in layers else None
+def layer_for(source: Source, sweep: SweepConfig) -> ActivationSet | None:
+    """The activations of `source` (an extraction config or an imported set) at the sweep's
+    layer, as the sweep reads them, or None when not extracted yet. Raises CorruptEntry
+    (the entry set aside) if the stored set fails its check."""
+    key, store = source_key(source)
+    layers = stored_layers(key, store)
+    folder = str(source.folder) if isinstance(source, ImportedActivations) else None
+    return cached_layer(key, sweep, folder) if layers is not None and sweep.layer in layers else None
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
-def cached_sweep(extract: ExtractConfig, sweep: SweepConfig) -> SweepResult | None:
-    """A finished sweep from the disk cache (None if it was never run). Only successful
-    loads are memoized: None is not cached, so a sweep run later is found."""
-    result = cached_run(extract, sweep)
+def cached_sweep(source: Source, sweep: SweepConfig) -> SweepResult | None:
+    """A finished sweep from the disk cache (None if it was never run): an imported set's
+    from its own store. Only successful loads are memoized: None is not cached, so a sweep
+    run later is found."""
+    if isinstance(source, ImportedActivations):
+        key = sweep_key(source.key, sweep)
+        result = load_sweep(source.sweeps, key, sweep, source.key) if source.sweeps.has(key) else None
+    else:
+        result = cached_run(source, sweep)
     if result is None:
         raise LookupError
     return result
 
 
-def finished_sweep(extract: ExtractConfig, sweep: SweepConfig) -> SweepResult | None:
+def finished_sweep(source: Source, sweep: SweepConfig) -> SweepResult | None:
     """The cached sweep for these configs, or None (also when the stored one failed its
     check: it has been set aside, this says so, and the next run recomputes it)."""
     try:
-        return cached_sweep(extract, sweep)
+        return cached_sweep(source, sweep)
     except LookupError:
         return None
     except CorruptEntry as error:
@@ -120,9 +141,9 @@ def cached_dataset_summary(spec: DatasetSpec, uploads: str) -> dict:
 
 
 @st.cache_data(max_entries=8, show_spinner="Measuring the mechanism")
-def cached_centering(extract: ExtractConfig, sweep: SweepConfig):
+def cached_centering(source: Source, sweep: SweepConfig):
     """core.analysis.mechanism.centering_table for the current activations (keyed by the configs)."""
-    return centering_table(layer_for(extract, sweep), sweep)
+    return centering_table(layer_for(source, sweep), sweep)
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)

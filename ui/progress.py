@@ -7,14 +7,18 @@ import time
 
 import streamlit as st
 
-from core.config import ExtractConfig
 from core.experiments.cells import SweepResult
 from core.experiments.pipeline import run_pipeline
+from core.experiments.sweep import run_sweep
+from core.extraction.companions import sweep_activations
 from core.extraction.runtime import Runtime
 from core.settings.sweep import SweepConfig
+from core.settings.validate import check_sweep
+from core.store.activation_imports import ImportedActivations
 from ui.cache import model_loader
 from ui.render import plain
 from ui.serving import limits, uploads_folder
+from ui.state import Source
 
 # Redraw at most this often: every redraw is a message the server thread serializes and
 # sends, and it competes with the computation for the interpreter.
@@ -50,16 +54,23 @@ def dashboard_runtime(**reporters) -> Runtime:
     return Runtime(loader=model_loader, uploads=uploads_folder(), limits=limits(), **reporters)
 
 
-def run_with_progress(extract: ExtractConfig, sweep: SweepConfig, running: str, finished: str) -> SweepResult:
+def run_with_progress(source: Source, sweep: SweepConfig, running: str, finished: str) -> SweepResult:
     """core.experiments.pipeline.run_pipeline in a status box labelled `running`, with progress bars for
     extraction and training, collapsed under `finished` when done; the settings are
-    checked first (with shared mode's caps on a shared server). Raises UserError."""
+    checked first (with shared mode's caps on a shared server). On an imported set, its
+    sweep, kept in its own store. Raises UserError."""
     with st.status(running, expanded=True) as status:
         reporters = {
             "extract_progress": progress_callback("Extracting hidden states"),
             "sweep_progress": progress_callback("Training probes"),
             "status": lambda message: status.write(plain(message)),
         }
-        result = run_pipeline(extract, sweep, dashboard_runtime(**reporters)).sweep
+        runtime = dashboard_runtime(**reporters)
+        if isinstance(source, ImportedActivations):
+            check_sweep(sweep, runtime.limits)
+            runtime = runtime.for_import(source)
+            result = run_sweep(sweep_activations(runtime.activations, source.key, sweep), sweep, runtime)
+        else:
+            result = run_pipeline(source, sweep, runtime).sweep
         status.update(label=finished, state="complete", expanded=False)
     return result

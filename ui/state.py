@@ -1,5 +1,6 @@
 """What the dashboard is working on, kept in session state so every page and the sidebar
-agree: the extraction and sweep configs, and the cell the inspector looks at."""
+agree: where the activations come from (the extraction config, or an imported activation
+set in its place), the sweep config, and the cell the inspector looks at."""
 
 from __future__ import annotations
 
@@ -12,15 +13,19 @@ from core.data.bundled import BUNDLED_DATASETS
 from core.errors import UserError
 from core.models import model_label, offline_model_id
 from core.names import is_digest, is_local_path
-from core.settings.links import extract_to_params, run_from_params, sweep_to_params
+from core.settings.links import ACTIVATIONS_PARAM, extract_to_params, run_from_params, sweep_to_params
 from core.settings.presets import DEMO
 from core.settings.sweep import SweepConfig
 from core.settings.validate import check_run
+from core.store.activation_imports import ImportedActivations, imported_set
 from core.views.report import chart_caption
 from ui.render import show_error
 from ui.serving import limits
 
+Source = ExtractConfig | ImportedActivations  # what a run's activations come from
+
 EXTRACT_KEY = "extract_config"
+IMPORT_KEY = "imported_activations"
 SWEEP_KEY = "sweep_config"
 SELECTION_KEY = "inspect_selection"
 APPLIED_LINK_KEY = "applied_link"
@@ -38,7 +43,33 @@ def current_sweep() -> SweepConfig:
 
 
 def set_extract(config: ExtractConfig) -> None:
+    """Work on the activations of `config` (extracted here), not on an imported set."""
     st.session_state[EXTRACT_KEY] = config
+    st.session_state.pop(IMPORT_KEY, None)
+
+
+def current_import() -> ImportedActivations | None:
+    """The imported activation set the pages work on instead of an extraction, if one was
+    chosen (on the Data page, or by a link) and is still there."""
+    identifier = st.session_state.get(IMPORT_KEY)
+    if identifier is None:
+        return None
+    try:
+        return imported_set(identifier)
+    except UserError:  # removed since it was chosen
+        st.session_state.pop(IMPORT_KEY, None)
+        return None
+
+
+def set_import(identifier: str) -> None:
+    """Work on the imported set `identifier` (checked: a UserError if there is none)."""
+    imported_set(identifier)
+    st.session_state[IMPORT_KEY] = identifier
+
+
+def current_source() -> Source:
+    """Where the current run's activations come from: the imported set chosen, else the extraction."""
+    return current_import() or current_extract()
 
 
 def set_sweep(config: SweepConfig) -> None:
@@ -67,16 +98,23 @@ def apply_link() -> None:
     try:
         extract, sweep = run_from_params(config_params, limits())
         check_run(extract, sweep, limits())
+        imported = config_params.get(ACTIVATIONS_PARAM)
+        if imported is not None:
+            imported_set(imported)
     except UserError as error:
         show_error(f"This link could not be applied, so nothing changed: {error}")
         return
     set_extract(extract)
     set_sweep(sweep)
+    if imported is not None:
+        set_import(imported)
 
 
 def write_link(extra: dict[str, str] | None = None) -> None:
     """Put the current configs (and view options) in the URL, so it can be shared."""
-    params = {**extract_to_params(current_extract()), **sweep_to_params(current_sweep()), **(extra or {})}
+    imported = current_import()
+    source = {ACTIVATIONS_PARAM: imported.id} if imported else extract_to_params(current_extract())
+    params = {**source, **sweep_to_params(current_sweep()), **(extra or {})}
     st.session_state[APPLIED_LINK_KEY] = {k: v for k, v in params.items() if k not in VIEW_PARAMS}
     st.query_params.from_dict(params)
 
@@ -99,9 +137,16 @@ def dataset_name(config: ExtractConfig) -> str:
     return f"hf: {Path(spec.name).name} (local folder)" if is_local_path(spec.name) else f"hf: {spec.name}"
 
 
-def run_line(extract: ExtractConfig, sweep: SweepConfig | None = None) -> str:
-    """The run a page shows, in one line above its chart: the model and data, and with
-    `sweep` its layer, training size, seeds, test split and CCS optimizer (for charts that
-    do not carry them); user text, so shown with plain()."""
-    line = f"{model_name(extract)} · {dataset_name(extract)}, {extract.n_examples} examples"
+def source_name(source: Source) -> str:
+    """The model and data of a run's activations in a few words, an imported set's with its origin."""
+    if isinstance(source, ImportedActivations):
+        return f"{source.model} · {source.n} pairs {source.origin()} ({source.id})"
+    return f"{model_name(source)} · {dataset_name(source)}, {source.n_examples} examples"
+
+
+def run_line(source: Source, sweep: SweepConfig | None = None) -> str:
+    """The run a page shows, in one line above its chart: the model and data (an imported
+    set's with its origin), and with `sweep` its layer, training size, seeds, test split
+    and CCS optimizer (for charts that do not carry them); user text, so shown with plain()."""
+    line = source_name(source)
     return line if sweep is None else f"{line} · {chart_caption(sweep)}"

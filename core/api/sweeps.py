@@ -144,6 +144,6 @@ def load_run(address: str) -> Sweep:
     with its activations when they are on this machine."""
     (record,) = find_runs([address])
     result = load_listed_run(record)
-    store = ActivationStore()
+    store = imported_set(record.imported).activations if record.imported else ActivationStore()
     acts = store.load(record.activation_key, [record.config.layer]) if store.has(record.activation_key) else None
     return Sweep(result, acts)

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import shlex
 
+from core.cli.arguments import ACTIVATIONS
 from core.config import BUNDLED, DatasetSpec, ExtractConfig, Template
 from core.data.bundled import BUNDLED_DATASETS
 from core.settings.links import DATA, extract_to_params, sweep_to_params
 from core.settings.presets import DEMO
 from core.settings.schema import EXTRACT_SETTINGS, link_settings
 from core.settings.sweep import SweepConfig
+from core.store.activation_imports import ImportedActivations
 
 # Each link parameter's setting, and the options of a link's data set (its DATA parameter's
 # parts, in order) and template (for where the command line's template differs).
@@ -30,10 +32,15 @@ def cli_template(dataset: DatasetSpec) -> Template:
     return DEMO[0].template
 
 
-def run_arguments(extract: ExtractConfig, sweep: SweepConfig, skip: tuple[str, ...] = ()) -> list[str]:
+def run_arguments(
+    extract: ExtractConfig | ImportedActivations, sweep: SweepConfig, skip: tuple[str, ...] = ()
+) -> list[str]:
     """The options that make `python -m core` run (extract, sweep): one per link parameter
     (those in `skip` left out), plus every part of the template where the command line's
-    starting template differs from the link's (a link starts from the demo's)."""
+    starting template differs from the link's (a link starts from the demo's). On an
+    imported set, its id and the sweep's options."""
+    if isinstance(extract, ImportedActivations):
+        return [ACTIVATIONS, extract.id, *run_arguments(DEMO[0], sweep, skip)]
     params = {**extract_to_params(extract), **sweep_to_params(sweep)}
     arguments: list[str] = []
     for name, value in params.items():
@@ -59,9 +66,11 @@ def command_line(command: str, arguments: list[str]) -> str:
     return " ".join(["python -m core", command, *(shlex.quote(argument) for argument in arguments)])
 
 
-def names_local_files(extract: ExtractConfig) -> bool:
+def names_local_files(extract: ExtractConfig | ImportedActivations) -> bool:
     """Whether the run reads a model or data from a folder or file of this machine, which
-    no link or command carries."""
+    no link or command carries (an imported set goes by its id)."""
+    if isinstance(extract, ImportedActivations):
+        return False
     params = extract_to_params(extract)
     model_local = extract.model.model_id != DEMO[0].model.model_id and "model" not in params
     data_local = extract.dataset != DEMO[0].dataset and "data" not in params

@@ -28,6 +28,7 @@ from core.probes import trains_with_ccs_optimizer
 from core.settings.presets import optimizer_name
 from core.settings.schema import SWEEP_SETTINGS, grouped
 from core.settings.sweep import SPLIT, SweepConfig
+from core.store.activation_imports import ImportedActivations, imported_set, imported_sets
 from core.store.activations import ActivationStore
 from core.store.entries import folder_bytes
 from core.store.imports import PACK_ID, ImportedPack, imported_pack, imported_packs, remove_command
@@ -52,6 +53,7 @@ class RunRecord:
     seconds: float = 0.0
     pack: str = ""  # the imported pack it came from; "" when computed here
     origin: str = COMPUTED_HERE
+    imported: str = ""  # the imported activation set it was trained here on (its id); "" for an extraction
 
     @property
     def damaged(self) -> bool:
@@ -59,10 +61,14 @@ class RunRecord:
 
 
 def _record(
-    store: SweepStore, activations: ActivationStore, folder: Path, pack: ImportedPack | None = None
+    store: SweepStore, activations: ActivationStore, folder: Path, source: ImportedPack | ImportedActivations | None
 ) -> RunRecord:
     size = folder_bytes(folder)
-    origin = {"pack": pack.id, "origin": pack.origin()} if pack is not None else {}
+    origin = {}
+    if isinstance(source, ImportedPack):
+        origin = {"pack": source.id, "origin": source.origin()}
+    elif isinstance(source, ImportedActivations):
+        origin = {"imported": source.id, "origin": f"{COMPUTED_HERE} on activations {source.origin()}"}
     try:
         info = json.loads((folder / "info.json").read_text())
         config = from_dict(SweepConfig, info["config"])
@@ -81,21 +87,30 @@ def _record(
 
 
 def list_runs(root: Path | None = None) -> list[RunRecord]:
-    """Every finished sweep in the cache, newest first: this machine's and each imported
-    pack's (each record saying which), without the per-method parts of sweeps that are
-    listed themselves."""
-    activations = ActivationStore(root)
-    sources = [(SweepStore(root), None), *((pack.sweeps, pack) for pack in imported_packs(root))]
+    """Every finished sweep in the cache, newest first: this machine's, those trained here on
+    each imported activation set, and each imported pack's (each record saying which),
+    without the per-method parts of sweeps that are listed themselves."""
+    local = ActivationStore(root)
+    sources = [
+        (SweepStore(root), local, None),
+        *((each.sweeps, each.activations, each) for each in imported_sets(root)),
+        *((pack.sweeps, local, pack) for pack in imported_packs(root)),
+    ]
     records = [
-        record for store, pack in sources if store.root.is_dir() for record in _records(store, activations, pack)
+        record
+        for store, activations, source in sources
+        if store.root.is_dir()
+        for record in _records(store, activations, source)
     ]
     return sorted(records, key=lambda r: r.created, reverse=True)
 
 
-def _records(store: SweepStore, activations: ActivationStore, pack: ImportedPack | None) -> list[RunRecord]:
+def _records(
+    store: SweepStore, activations: ActivationStore, source: ImportedPack | ImportedActivations | None
+) -> list[RunRecord]:
     """The runs of one store, without the per-method parts of the runs it lists."""
     records = [
-        _record(store, activations, folder, pack)
+        _record(store, activations, folder, source)
         for folder in store.root.iterdir()
         if not folder.name.startswith(".") and store.has(folder.name)
     ]
@@ -110,9 +125,10 @@ def _records(store: SweepStore, activations: ActivationStore, pack: ImportedPack
 
 def run_address(record: RunRecord) -> str:
     """How the command line names a listed run: its key's first 12 hex digits, after its
-    pack's id (`PACK_ID:KEY`) when a pack brought it, so this machine's run and a pack's copy
-    of it are never named alike."""
-    return f"{record.pack}:{record.key[:12]}" if record.pack else record.key[:12]
+    pack's id (`PACK_ID:KEY`) when a pack brought it, or its imported activation set's
+    (`IMPORT_ID:KEY`), so this machine's run and a pack's copy of it are never named alike."""
+    source = record.pack or record.imported
+    return f"{source}:{record.key[:12]}" if source else record.key[:12]
 
 
 def find_runs(addresses: list[str], root: Path | None = None) -> list[RunRecord]:
@@ -130,7 +146,7 @@ def find_runs(addresses: list[str], root: Path | None = None) -> list[RunRecord]
             )
         if pack and not PACK_ID.fullmatch(pack):
             raise UserError(f"{address!r} names no pack: give PACK_ID:KEY as python -m core runs lists it.")
-        matches = [r for r in records if r.key.startswith(prefix) and (not pack or r.pack == pack)]
+        matches = [r for r in records if r.key.startswith(prefix) and (not pack or pack in (r.pack, r.imported))]
         if not pack and len(matches) > 1 and sum(not r.pack for r in matches) == 1:  # this machine's first
             matches = [r for r in matches if not r.pack]
         if len(matches) != 1:
@@ -145,8 +161,10 @@ def find_runs(addresses: list[str], root: Path | None = None) -> list[RunRecord]
 
 
 def run_store(record: RunRecord, root: Path | None = None) -> SweepStore:
-    """The store a listed run lives in: this machine's, or its pack's."""
-    return imported_pack(record.pack, root).sweeps if record.pack else SweepStore(root)
+    """The store a listed run lives in: this machine's, its pack's, or its imported activation set's."""
+    if record.pack:
+        return imported_pack(record.pack, root).sweeps
+    return imported_set(record.imported, root).sweeps if record.imported else SweepStore(root)
 
 
 def load_run(record: RunRecord, root: Path | None = None) -> SweepResult:
@@ -224,7 +242,7 @@ def delete_run(record: RunRecord, root: Path | None = None) -> None:
             f"Run {record.key[:12]} came with pack {record.pack}; remove the pack to remove what it brought "
             f"({remove_command(record.pack)})."
         )
-    store = SweepStore(root)
+    store = run_store(record, root)
     parts = (
         [sweep_key(record.activation_key, method_config(record.config, m)) for m in record.config.methods]
         if not record.damaged

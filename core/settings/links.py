@@ -33,6 +33,9 @@ from core.settings.validate import check_entry, check_extract, check_sweep
 # DATA: source:name:config:split:text:label:positive.
 MODEL_ID = SETTINGS["model_id"]
 DATA = "data"
+# An imported activation set (core.store.activation_imports) by its import id, in place of the
+# extraction a link describes: an id names a set on the server that imported it, never a path.
+ACTIVATIONS_PARAM = "acts"
 # The extraction settings a link carries each under its own parameter, the model's id aside.
 EXTRACT_PARAMS = tuple(entry for entry in EXTRACT_SETTINGS if entry is not MODEL_ID)
 
