@@ -32,7 +32,7 @@ def import_activations(path: str | Path) -> ActivationSet:
 
 def load_activations(source: str, layers: list[int] | None = None) -> ActivationSet:
     """An activation set on this machine: an import id (`python -m core import-activations
-    --list`) or the key of a local extraction; all layers or only `layers`."""
+    lists them) or the key of a local extraction; all layers or only `layers`."""
     if isinstance(source, str) and IMPORT_ID.fullmatch(source):
         return imported_set(source).load(layers)
     if isinstance(source, str) and is_digest(source):

@@ -1,6 +1,6 @@
 """`import-activations`: bring in an activation file extracted anywhere (format version 1,
 core.store.activation_files), list the imported sets, remove one. `sweep`, `inspect`,
-`layers` and `remedies` then take `--activations ID` instead of extracting.
+`layers` and `remedies` then take an import id instead of extracting.
 """
 
 from __future__ import annotations
@@ -8,11 +8,9 @@ from __future__ import annotations
 import argparse
 import time
 
+from core.cli.arguments import ACTIVATIONS, LAYER, LIST, REMOVE
 from core.cli.output import say, short_text
-from core.errors import UserError
 from core.store.activation_imports import import_activation_file, imported_sets, remove_imported_set
-
-LIST, REMOVE = "--list", "--remove"
 
 
 def _line(imported) -> str:
@@ -28,8 +26,6 @@ def command_import_activations(args: argparse.Namespace) -> int:
         say(f"removed {removed.id} and every sweep trained on it")
         return 0
     if args.list or args.file is None:
-        if args.file is None and not args.list:
-            raise UserError(f"Name an activation file to import, or {LIST} / {REMOVE} ID.")
         found = imported_sets()
         say(*(_line(each) for each in found) if found else ["no imported activation sets"])
         return 0
@@ -38,7 +34,7 @@ def command_import_activations(args: argparse.Namespace) -> int:
     state = "already imported" if already else f"imported in {time.perf_counter() - started:.1f} s"
     say(
         f"{_line(imported)} ({state})",
-        f"sweep it: python -m core sweep --activations {imported.id} --layer {imported.layers[-1]}",
+        f"sweep it: python -m core sweep {ACTIVATIONS} {imported.id} {LAYER.flag} {imported.layers[-1]}",
     )
     return 0
 
@@ -50,6 +46,6 @@ def register(commands) -> None:
         help="import an activation file extracted anywhere (safetensors + manifest, docs: the activation file)",
     )
     parser.add_argument("file", nargs="?", help="the activation file (.safetensors)")
-    parser.add_argument(LIST, action="store_true", help="list the imported activation sets")
+    parser.add_argument(LIST, action="store_true", help="list the imported activation sets (as no file does)")
     parser.add_argument(REMOVE, metavar="ID", help="remove an imported set and every sweep trained on it")
     parser.set_defaults(run=command_import_activations)

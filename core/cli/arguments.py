@@ -27,6 +27,7 @@ from core.settings.schema import EXTRACT_SETTINGS, SETTINGS, SWEEP_SETTINGS, Ent
 from core.settings.sweep import SweepConfig
 from core.settings.validate import check_batch_size, check_run, check_sweep
 from core.store.activation_imports import ImportedActivations, imported_set
+from core.store.imports import REMOVE_OPTION
 
 # The settings the command line resolves itself (a named model or data set, depths) or names in help.
 MODEL_ID, SOURCE, NAME, LAYER, P_LEVELS = (
@@ -94,7 +95,7 @@ def add_extract_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         ACTIVATIONS,
         metavar="ID",
-        help="an imported activation set (import-activations --list) instead of extracting: the options "
+        help=f"an imported activation set (import-activations {LIST}) instead of extracting: the options "
         "above are then ignored",
     )
 
@@ -116,6 +117,7 @@ def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
 # The options more than one command takes, each written here once.
 OUT, CHART = "--out", "--chart"
 ACTIVATIONS = "--activations"
+LIST, REMOVE = "--list", REMOVE_OPTION  # import-activations's (and packs'): list the imported sets, remove one
 
 
 def add_output_arguments(parser: argparse.ArgumentParser, table: str = "the per-cell results CSV") -> None:
@@ -233,8 +235,8 @@ def checked_run(args: argparse.Namespace) -> tuple[ExtractConfig, SweepConfig]:
 
 
 def imported_run(args: argparse.Namespace) -> tuple[ImportedActivations, SweepConfig]:
-    """The imported set `--activations` names and the sweep the command line describes on it:
-    at `--layer` (an index, or a depth when its manifest gives the model's depth), by default
+    """The imported set the command line names and the sweep it describes on it: at its
+    layer option (an index, or a depth when its manifest gives the model's depth), by default
     the preset's layer where the set holds it, else the set's last."""
     imported = imported_set(args.activations)
     layer = getattr(args, LAYER.dest)

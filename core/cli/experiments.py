@@ -42,8 +42,9 @@ def data_line(key: str, store: ActivationStore | None = None) -> str:
     """What an activation set was made from (its description counts the duplicate rows
     dropped on load) and how many examples it holds."""
     meta = (store or ActivationStore()).meta(key)
+    made = "pairs imported" if "origin" in meta else "examples extracted"
     return (
-        f"data: {short_path(str(meta.get('dataset_description', '?')))}; {meta.get('n', '?')} examples extracted, "
+        f"data: {short_path(str(meta.get('dataset_description', '?')))}; {meta.get('n', '?')} {made}, "
         "no text in both the test split and training"
     )
 
@@ -70,7 +71,7 @@ def run_with_bars(run: Run, args: argparse.Namespace) -> PipelineRun:
 
 
 def imported_pipeline_run(args: argparse.Namespace) -> PipelineRun:
-    """The sweep the command line describes on the imported set `--activations` names,
+    """The sweep the command line describes on the imported set it names,
     trained (or found) in the import's own stores, with the lines that say where it came from."""
     imported, sweep_config = imported_run(args)
     checked_outputs(args)
@@ -83,7 +84,7 @@ def imported_pipeline_run(args: argparse.Namespace) -> PipelineRun:
 def pipeline_run(args: argparse.Namespace) -> tuple[ExtractConfig | None, PipelineRun]:
     """The run the command line describes, checked, extracted and swept (or found in the
     cache), with progress bars, and the two lines that say where its activations came from;
-    on an imported set (`--activations`) no extraction and no ExtractConfig."""
+    on an imported set, no extraction and no ExtractConfig."""
     if args.activations:
         return None, imported_pipeline_run(args)
     extract_config, sweep_config = checked_run(args)

@@ -278,20 +278,21 @@ def write_activation_file(
     layers: Sequence[int],
     model: str | dict[str, Any],
     texts: Sequence[str] | None = None,
-    ids: Sequence[str] | None = None,
-    **description: str,
+    **manifest: Any,
 ) -> Path:
     """Write an activation file (format version 1) from [layers, n, d] (or [n, d]) hidden
     states of x+ and x-, 0/1 labels (1 = the + completion is true) and the hidden-state
     index of each layer; `model` is its id or a dict (id, revision, dtype, num_layers);
-    `description` the optional template, dataset, token_position and extractor. What it
+    `texts` one per pair; `manifest` the other optional fields: ids, template, dataset,
+    token_position and extractor. What it
     writes is read back by read_activation_file, and anyone can write it without this lab."""
     pos_t, neg_t = (torch.as_tensor(np.asarray(side) if not torch.is_tensor(side) else side) for side in (pos, neg))
     if pos_t.dtype not in (torch.float32, torch.float16, torch.bfloat16):
         pos_t, neg_t = pos_t.to(torch.float32), neg_t.to(torch.float32)
     if pos_t.ndim == 2:
         pos_t, neg_t = pos_t[None], neg_t[None]
-    manifest = {
+    ids = manifest.pop("ids", None)
+    record = {
         "format": FORMAT,
         "version": VERSION,
         "n": int(pos_t.shape[1]),
@@ -300,12 +301,12 @@ def write_activation_file(
         "model": {"id": model} if isinstance(model, str) else dict(model),
         **({"texts": list(texts)} if texts is not None else {}),
         **({"ids": [str(i) for i in ids]} if ids is not None else {}),
-        **description,
+        **manifest,
     }
     tensors = {
         "pos": pos_t.contiguous(),
         "neg": neg_t.to(pos_t.dtype).contiguous(),
         "labels": torch.as_tensor(np.asarray(labels), dtype=torch.int8),
     }
-    save_file(tensors, str(path), metadata={MANIFEST_KEY: json.dumps(manifest)})
+    save_file(tensors, str(path), metadata={MANIFEST_KEY: json.dumps(record)})
     return Path(path)

@@ -131,11 +131,13 @@ def imported_set(identifier: str, root: Path | None = None) -> ImportedActivatio
     if not isinstance(identifier, str) or not IMPORT_ID.fullmatch(identifier):
         raise UserError(
             f"{str(identifier)[:80]!r} is not an import id (a name and 8 hex digits, as "
-            "`python -m core import-activations --list` shows)."
+            "`python -m core import-activations` lists)."
         )
     folder = imported_activations_folder(root) / identifier
     if not (folder / RECORD).is_file():
-        raise UserError(f"There are no imported activations {identifier!r}; `import-activations --list` shows them.")
+        raise UserError(
+            f"There are no imported activations {identifier!r}; `python -m core import-activations` lists them."
+        )
     return _read_record(folder)
 
 

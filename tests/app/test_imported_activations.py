@@ -14,7 +14,7 @@ import torch
 
 from core.__main__ import main
 from core.analysis.theory import synthetic_pairs
-from core.config import CCSConfig
+from core.config import CCSConfig, DatasetSpec, ExtractConfig, ModelSpec
 from core.experiments.runs import list_runs
 from core.normalizations import NORMALIZATION_REGISTRY, REMEDIES
 from core.settings.sweep import SweepConfig
@@ -51,8 +51,11 @@ def with_import(page: str, identifier: str, sweep: SweepConfig = SWEEP):
     return app.run()
 
 
-def test_the_data_page_lists_an_imported_set_with_its_origin_and_uses_it(imported):
-    app = open_page("app_pages/data.py")
+def test_the_data_page_lists_an_imported_set_beside_the_local_ones_with_its_origin(imported, tiny_llama, sentiment_csv):
+    local = ExtractConfig(  # a tiny model to preview: the bundled one would be converted first
+        model=ModelSpec(model_id=str(tiny_llama)), dataset=DatasetSpec(source="csv", name=str(sentiment_csv))
+    )
+    app = open_page("app_pages/data.py", local)
     assert not app.exception
     (listing,) = [frame.value for frame in app.dataframe if "origin" in frame.value.columns]
     assert listing.id.tolist() == [imported.id] and "imported from elsewhere.safetensors" in listing.origin.iloc[0]

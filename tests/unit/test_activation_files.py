@@ -69,7 +69,9 @@ def test_a_file_written_by_hand_imports_through_the_cli_and_sweeps_with_its_effe
     auroc = table.groupby(["method", "p"]).auroc.mean()
     assert auroc["lr_norm", 0.95] > 0.95  # ... with the direction intact
     # The import's results live with it: nothing in the local stores, no local run listed.
-    assert ActivationStore().entries() == [] and list_runs() == []
+    assert ActivationStore().entries() == [] and [r for r in list_runs() if not r.imported] == []
+    (listed,) = list_runs()  # the library of runs lists it with its origin, addressed by the import
+    assert listed.imported == imported.id and "imported from cluster-run.safetensors" in listed.origin
     assert list((imported.folder / "sweeps").iterdir())
     assert imported.key == imported_key(imported.sha256) and len(imported.key) == 64
     # The depth of the manifest's model places a relative layer.
@@ -161,6 +163,7 @@ def test_each_bad_file_gets_one_line_and_nothing_is_written(case, tmp_path, caps
         (b"\xff" * 64, "header length"),
         (b"\x10\x00\x00\x00\x00\x00\x00\x00{not json at all", "not JSON"),
     ],
+    ids=["empty", "a pickle", "a header past the file", "a header not JSON"],
 )
 def test_a_file_that_is_not_safetensors_gets_one_line(content, reason, tmp_path, capsys):
     path = tmp_path / "odd.safetensors"

@@ -29,6 +29,9 @@ FILES = {
     "Q": "tests/unit/test_pack_border.py",
     "W": "tests/app/test_pack_origin.py",
     "U": "tests/app/test_runs.py",
+    "F": "tests/unit/test_activation_files.py",
+    "V": "tests/app/test_imported_activations.py",
+    "E": "tests/unit/test_estimators.py",
 }
 
 
