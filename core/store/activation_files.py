@@ -17,7 +17,6 @@ Every failure is a BadActivationFile of one line naming the file and what is wro
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import struct
@@ -32,6 +31,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
 from core.errors import UserError
+from core.names import file_digest
 from core.store.schema import read_json, validate
 
 FORMAT = "ccs-lab-activations"
@@ -234,14 +234,6 @@ def _read_checked(path: Path, layers: int) -> tuple[torch.Tensor, torch.Tensor, 
     return sides[0], sides[1], labels
 
 
-def file_sha256(path: Path) -> str:
-    sha = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(1 << 22):
-            sha.update(block)
-    return sha.hexdigest()
-
-
 def read_activation_file(path: str | Path) -> ActivationFile:
     """The activation file at `path`, checked whole (its layout, its manifest, the caps, then
     its values); a BadActivationFile of one line otherwise."""
@@ -266,7 +258,7 @@ def read_activation_file(path: str | Path) -> ActivationFile:
         raise BadActivationFile(f"{name}: unreadable ({type(error).__name__})") from None
     ids = tuple(manifest.get("ids") or [str(i) for i in range(n)])
     texts = tuple(manifest.get("texts") or ids)  # distinct: a sweep keeps its test and training texts apart
-    return ActivationFile(pos, neg, labels, manifest, texts, ids, path.name, file_sha256(path), dtype)
+    return ActivationFile(pos, neg, labels, manifest, texts, ids, path.name, file_digest(path), dtype)
 
 
 def write_activation_file(

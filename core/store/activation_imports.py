@@ -24,8 +24,9 @@ from typing import Any
 import numpy as np
 
 from core.errors import UserError
+from core.names import file_digest
 from core.paths import cache_root
-from core.store.activation_files import FORMAT, VERSION, ActivationFile, file_sha256, read_activation_file
+from core.store.activation_files import FORMAT, VERSION, ActivationFile, read_activation_file
 from core.store.activations import ActivationSet, ActivationStore
 from core.store.entries import content_key
 from core.store.imports import pack_id
@@ -167,7 +168,7 @@ def import_activation_file(path: str | Path, root: Path | None = None) -> tuple[
     whether it was there already (the same file, by sha256)."""
     path = Path(path)
     if path.is_file():
-        identifier = pack_id(path.name, file_sha256(path))
+        identifier = pack_id(path.name, file_digest(path))
         existing = imported_activations_folder(root) / identifier
         if (existing / RECORD).is_file():
             return _read_record(existing), True
