@@ -33,6 +33,13 @@ from ui.state import current_extract, current_import, current_sweep, model_name,
 st.title("Data and model")
 current = current_extract()
 SHARED = shared()
+if current_import() is not None:
+    st.info(
+        plain(
+            f"The pages work on the imported set {current_import().id} (listed at the bottom of this page). "
+            "Use these settings or Extract now below returns them to an extraction here."
+        )
+    )
 
 
 def offline_choice(model_id: str) -> str:

@@ -8,6 +8,7 @@ import streamlit as st
 
 from core.analysis.examples import example_table, flipping_example, prediction_trajectory, projection_scatter
 from core.cli.reproduce import command_line, names_local_files, run_arguments
+from core.store.activation_imports import ImportedActivations
 from core.views.export import safe_csv, spreadsheet_safe
 from core.views.pair_charts import example_scatter, trajectory_chart
 from core.views.style import method_label
@@ -120,7 +121,17 @@ st.subheader(
     f"Example {picked['id']}: + is {'true' if picked['label'] == 1 else 'false'}, "
     f"predicted {'correctly' if picked['correct'] else 'wrongly'}"
 )
-highlighted_pair(extract.template, picked["text"], picked["p_pos"], picked["p_neg"])
+if isinstance(extract, ImportedActivations):  # its hidden states and texts came in, not its prompts
+    st.text(picked["text"])
+    template = acts.meta.get("manifest", {}).get("template")
+    st.caption(
+        plain(
+            "An imported set keeps its texts and hidden states, not the prompts they were read through"
+            + (f"; its manifest describes the template as: {template}" if template else ".")
+        )
+    )
+else:
+    highlighted_pair(extract.template, picked["text"], picked["p_pos"], picked["p_neg"])
 left, right = st.columns(2)
 with left:
     st.markdown("**Where the test pairs sit** (dashed line: the probe's threshold; ringed: this pair)")

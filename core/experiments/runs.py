@@ -185,7 +185,9 @@ def describe_run(record: RunRecord) -> dict[str, Any]:
         "origin": record.origin,
         "model": extraction.get("model_name", "?"),
         "dataset": extraction.get("dataset_description", "?"),
-        "template": f"{template.get('prompt', '?')} [{template.get('positive', '?')} /{template.get('negative', '?')}]",
+        "template": f"{template.get('prompt', '?')} [{template.get('positive', '?')} /{template.get('negative', '?')}]"
+        if template
+        else "(not recorded)",
         "layer": config.layer,
         "normalization": f"{config.normalization}, test: {config.test_normalization}",
         "methods": ", ".join(config.methods),

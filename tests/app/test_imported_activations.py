@@ -53,10 +53,12 @@ def with_import(page: str, identifier: str, sweep: SweepConfig = SWEEP):
 
 def test_the_data_page_lists_an_imported_set_beside_the_local_ones_with_its_origin(imported, tiny_llama, sentiment_csv):
     local = ExtractConfig(  # a tiny model to preview: the bundled one would be converted first
-        model=ModelSpec(model_id=str(tiny_llama)), dataset=DatasetSpec(source="csv", name=str(sentiment_csv))
+        model=ModelSpec(model_id=str(tiny_llama)),
+        dataset=DatasetSpec(source="csv", name=str(sentiment_csv)),
+        n_examples=60,
     )
     app = open_page("app_pages/data.py", local)
-    assert not app.exception
+    assert not app.exception and not app.error, [e.value for e in app.error]
     (listing,) = [frame.value for frame in app.dataframe if "origin" in frame.value.columns]
     assert listing.id.tolist() == [imported.id] and "imported from elsewhere.safetensors" in listing.origin.iloc[0]
     assert listing.model.iloc[0] == "someone/big-model" and listing.layers.iloc[0] == "3, 6"
@@ -67,7 +69,7 @@ def test_the_sweep_page_sweeps_an_imported_set_and_keeps_the_result_with_it(impo
     assert not app.exception and not charts(app)
     assert any("imported from elsewhere.safetensors" in text for text in texts(app, "caption"))
     app.button(key="FormSubmitter:sweep_form-Run sweep").click().run()
-    assert not app.exception, app.exception
+    assert not app.exception and not app.error, app.exception
     assert len(charts(app)) == 1
     cells = app.dataframe[1].value
     assert len(cells) == 5 * 2 * 2 and set(cells.activation_key) == {imported.key}
@@ -91,23 +93,28 @@ def test_a_link_with_an_import_id_opens_it_and_a_stale_one_is_reported(imported)
     assert any("could not be applied" in error.value for error in bad.error)
 
 
-def test_inspector_layers_and_remedies_work_on_an_imported_set(imported):
+def test_inspector_mechanism_layers_and_remedies_work_on_an_imported_set(imported):
     with_import("app_pages/sweep.py", imported.id).button(key="FormSubmitter:sweep_form-Run sweep").click().run()
     inspector = with_import("app_pages/inspector.py", imported.id)
-    assert not inspector.exception
+    assert not inspector.exception and not inspector.error, [e.value for e in inspector.error]
+    assert any("not the prompts" in text for text in texts(inspector, "caption"))
     table = inspector.dataframe[0].value
     assert len(table) == 80 and table.text.str.startswith("claim number").all()
     assert shown_command(inspector)[3:6] == ["inspect", "--activations", imported.id]
 
+    mechanism = with_import("app_pages/mechanism.py", imported.id)
+    assert not mechanism.exception and not mechanism.error, [e.value for e in mechanism.error]
+    assert len(charts(mechanism)) >= 3
+
     layers = with_import("app_pages/layers.py", imported.id)
     assert not layers.exception
     layers.button(key="FormSubmitter:layer_form-Run layer scan").click().run()
-    assert not layers.exception, layers.exception
+    assert not layers.exception and not layers.error, layers.exception
     assert len(charts(layers)) == 1
     assert {r.config.layer for r in list_runs() if r.imported == imported.id} >= {3, 6}
 
     remedies = with_import("app_pages/remedies.py", imported.id, dataclasses.replace(SWEEP, methods=("ccs", "tpc")))
-    assert not remedies.exception
+    assert not remedies.exception and not remedies.error
     (chosen,) = [m for m in remedies.multiselect if m.label.startswith("Remedies")]
     needing = {r for r in REMEDIES if NORMALIZATION_REGISTRY[r].companion}
     assert needing and not needing & set(chosen.options) and set(chosen.value) == set(REMEDIES) - needing
