@@ -8,12 +8,9 @@ import time
 import streamlit as st
 
 from core.experiments.cells import SweepResult
-from core.experiments.pipeline import run_pipeline
-from core.experiments.sweep import run_sweep
-from core.extraction.companions import sweep_activations
+from core.experiments.pipeline import run_imported, run_pipeline
 from core.extraction.runtime import Runtime
 from core.settings.sweep import SweepConfig
-from core.settings.validate import check_sweep
 from core.store.activation_imports import ImportedActivations
 from ui.cache import model_loader
 from ui.render import plain
@@ -67,9 +64,7 @@ def run_with_progress(source: Source, sweep: SweepConfig, running: str, finished
         }
         runtime = dashboard_runtime(**reporters)
         if isinstance(source, ImportedActivations):
-            check_sweep(sweep, runtime.limits)
-            runtime = runtime.for_import(source)
-            result = run_sweep(sweep_activations(runtime.activations, source.key, sweep), sweep, runtime)
+            result = run_imported(source, sweep, runtime)
         else:
             result = run_pipeline(source, sweep, runtime).sweep
         status.update(label=finished, state="complete", expanded=False)

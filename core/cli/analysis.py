@@ -26,7 +26,7 @@ from core.cli.arguments import (
 from core.cli.experiments import activation_store, pipeline_run, run_with_bars, with_bars
 from core.cli.output import say, say_block, short_text, status_printer
 from core.errors import UserError
-from core.experiments.sweep import run_sweep
+from core.experiments.pipeline import run_imported
 from core.extraction.companions import sweep_activations
 from core.normalizations import NORMALIZATION_REGISTRY, REMEDIES
 from core.views.export import safe_csv, save_chart
@@ -94,12 +94,10 @@ def command_remedies(args: argparse.Namespace) -> int:
     if args.method not in sweep_config.methods:
         raise UserError(f"The run does not train {args.method} (it trains {', '.join(sweep_config.methods)}).")
     tables = {}
-    runtime = with_bars(args).for_import(imported) if imported is not None else None
     for extract, config in remedy_runs((extract_config, sweep_config), remedies):
         status_printer(f"Sweep with {normalization_label(config.normalization)}")
-        if runtime is not None:
-            acts = sweep_activations(runtime.activations, imported.key, config)
-            tables[config.normalization] = run_sweep(acts, config, runtime).table
+        if imported is not None:
+            tables[config.normalization] = run_imported(imported, config, with_bars(args)).table
         else:
             tables[config.normalization] = run_with_bars((extract, config), args).sweep.table
     comparison = compare_remedies(tables, args.method)

@@ -21,9 +21,7 @@ from core.cli.output import say, say_block, status_printer, tqdm_progress
 from core.config import ExtractConfig
 from core.errors import short_path
 from core.experiments.layers import run_layer_scan, scan_every_layer
-from core.experiments.pipeline import PipelineRun, run_pipeline
-from core.experiments.sweep import run_sweep
-from core.extraction.companions import sweep_activations
+from core.experiments.pipeline import PipelineRun, run_imported, run_pipeline
 from core.extraction.extract import ExtractionOutcome, extract
 from core.extraction.runtime import Runtime
 from core.metrics import summarize
@@ -75,10 +73,10 @@ def imported_pipeline_run(args: argparse.Namespace) -> PipelineRun:
     trained (or found) in the import's own stores, with the lines that say where it came from."""
     imported, sweep_config = imported_run(args)
     checked_outputs(args)
-    runtime = with_bars(args).for_import(imported)
-    acts = sweep_activations(runtime.activations, imported.key, sweep_config)
-    say(f"activations {imported.id} ({imported.origin()})", data_line(imported.key, runtime.activations))
-    return PipelineRun(ExtractionOutcome(imported.key, True, 0.0), run_sweep(acts, sweep_config, runtime))
+    say(f"activations {imported.id} ({imported.origin()})", data_line(imported.key, imported.activations))
+    return PipelineRun(
+        ExtractionOutcome(imported.key, True, 0.0), run_imported(imported, sweep_config, with_bars(args))
+    )
 
 
 def pipeline_run(args: argparse.Namespace) -> tuple[ExtractConfig | None, PipelineRun]:

@@ -15,7 +15,8 @@ from core.extraction.extract import ExtractionOutcome, activation_key, extract
 from core.extraction.runtime import Runtime
 from core.models.known import known_hidden_states
 from core.settings.sweep import SweepConfig
-from core.settings.validate import check_layers_exist, check_run
+from core.settings.validate import check_layers_exist, check_run, check_sweep
+from core.store.activation_imports import ImportedActivations
 from core.store.entries import CorruptEntry
 
 
@@ -53,6 +54,17 @@ def run_pipeline(
                 raise
             runtime.say(str(error))
     return PipelineRun(outcome, run_sweep(activations, sweep_config, runtime))
+
+
+def run_imported(
+    imported: ImportedActivations, sweep_config: SweepConfig, runtime: Runtime | None = None
+) -> SweepResult:
+    """The sweep `sweep_config` on an imported activation set, checked under the runtime's
+    limits and run (or loaded) in the import's own stores (Runtime.for_import): the path the
+    CLI and the dashboard take where run_pipeline would extract."""
+    runtime = (runtime or Runtime()).for_import(imported)
+    check_sweep(sweep_config, runtime.limits)
+    return run_sweep(sweep_activations(runtime.activations, imported.key, sweep_config), sweep_config, runtime)
 
 
 def cached_run(
