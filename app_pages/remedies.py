@@ -35,10 +35,10 @@ method = c[0].selectbox(
     format_func=method_label,
     key="remedies_method",
 )
-# An imported set brings no model, so none of the companion pairs some remedies extract with it.
-offered = [
-    r for r in REMEDIES if not (isinstance(extract, ImportedActivations) and NORMALIZATION_REGISTRY[r].companion)
-]
+# An imported set brings no model, so none of the companion pairs some remedies extract with it;
+# a template ensemble has none either (they are extracted for one template).
+no_companions = isinstance(extract, ImportedActivations) or bool(extract.templates)
+offered = [r for r in REMEDIES if not (no_companions and NORMALIZATION_REGISTRY[r].companion)]
 chosen = st.multiselect(
     "Remedies beside Burns centering",
     offered,

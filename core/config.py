@@ -160,11 +160,22 @@ class Template:
 class ExtractConfig:
     """One extraction: hidden states at the last token of x+ and x- for a balanced
     subset of `n_examples` examples, at the hidden-state indices `layers`
-    (0 = embeddings, i = output of block i; None = all)."""
+    (0 = embeddings, i = output of block i; None = all). With `templates`, a template
+    ensemble: one extraction per named template (core.extraction.ensembles), `template`
+    then the first of them. Left out of keys while empty."""
 
     model: ModelSpec = field(default_factory=ModelSpec)
     dataset: DatasetSpec = field(default_factory=DatasetSpec)
     template: Template = field(default_factory=Template)
+    templates: tuple[str, ...] = setting(
+        (),
+        label="Template ensemble",
+        help="named templates of the data set to train on together (e.g. sentiment,is_positive,tone,is_negative): "
+        "hidden states per template, each side centered per template, one probe on their union, test scores "
+        "averaged over them (none: the one template)",
+        count=Bound(0, 8),
+        omit_when_default=True,
+    )
     n_examples: int = setting(
         1600,
         label="Examples to extract",

@@ -99,6 +99,7 @@ def ideal_mixture_miss(separation: float, p: float, n: int, repeats: int = 200, 
 
 def balance_diagnosis(acts: ActivationSet, sweep: SweepConfig) -> pd.DataFrame:
     """draw_diagnosis of every training draw (p level x seed) of `sweep` on `acts`."""
+    acts.require_one_template("The balance diagnosis")
     pos, neg = acts.layer(sweep.layer)
     _, pool = split_test(acts.labels, sweep.n_test, sweep.split_seed, acts.texts)
     rows = []

@@ -91,6 +91,7 @@ def projection_scatter(acts: ActivationSet, result: SweepResult, method: str, p:
     """Test pairs in two coordinates: along the probe direction (w . (x+ - x-), oriented as
     the accuracy) and along the top principal component of the normalized test
     differences. Columns: index, label, probe_projection, top_pc_projection."""
+    acts.require_one_template("The projection scatter")
     probe, flipped = _cell(result, method, p, seed)
     pos_n, neg_n = _test_inputs(acts, result, probe)
     differences = (pos_n - neg_n).double()

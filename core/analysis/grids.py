@@ -13,7 +13,7 @@ from core.analysis.remedies import BASELINE, recovered_share, reference_p, with_
 from core.metrics import mean_ci
 from core.probes import FLOOR_METHOD, METHOD_REGISTRY
 
-CELL = ("model", "dataset", "depth", "layer")
+CELL = ("model", "dataset", "templates", "depth", "layer")  # "templates" where a grid has that axis
 
 
 def _at(rows: pd.DataFrame, p: float, metric: str) -> tuple[float, float, float]:
@@ -181,3 +181,31 @@ def remedy_verdicts(summary: pd.DataFrame, method: str) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(verdicts)
+
+
+def template_comparison(summary: pd.DataFrame) -> pd.DataFrame:
+    """A grid with a `templates` axis (one template and the ensemble), from its grid_summary:
+    one row per cell and method (the random direction left out), the accuracy with its
+    interval at balance and at the highest p under each, and whether the method is at chance
+    at balance under each. Empty when the grid has no ensemble."""
+    if "templates" not in summary or summary.templates.nunique() < 2:
+        return summary.iloc[0:0]
+    cell = [c for c in CELL if c in summary and c != "templates"]
+    rows = summary[summary.method != FLOOR_METHOD]
+    one = rows[rows.templates == "one"].set_index([*cell, "method"])
+    ensemble = rows[rows.templates != "one"].set_index([*cell, "method"])
+    joined = one.join(ensemble, lsuffix="_one", rsuffix="_ensemble", how="inner")
+    return joined.reset_index()
+
+
+def above_chance_counts(comparison: pd.DataFrame) -> pd.DataFrame:
+    """Per method of a template_comparison: in how many cells it is above chance at balance
+    with one template and with the ensemble, out of how many."""
+    return (
+        comparison.assign(
+            one=~comparison.at_chance_one.astype(bool), ensemble=~comparison.at_chance_ensemble.astype(bool)
+        )
+        .groupby("method", sort=False)
+        .agg(cells=("one", "size"), above_chance_one=("one", "sum"), above_chance_ensemble=("ensemble", "sum"))
+        .reset_index()
+    )

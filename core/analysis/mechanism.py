@@ -42,6 +42,7 @@ def centering_table(acts: ActivationSet, config: SweepConfig) -> pd.DataFrame:
 
     Predictions use m0, Delta and the within-class variance measured on the pool, so
     they are a real test of the model, not a restatement of the measurement."""
+    acts.require_one_template("The mechanism")
     pos, neg = acts.layer(config.layer)
     _test, pool = split_test(acts.labels, config.n_test, config.split_seed, acts.texts)
     u = truth_direction(pos[pool], neg[pool], acts.labels[pool]).double()

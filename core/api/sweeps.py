@@ -101,6 +101,7 @@ class Sweep:
 
     def estimator(self, method: str | None = None, p: float | None = None, seed: int | None = None) -> ContrastProbe:
         """The cell's trained probe as a fitted estimator (core.estimators), with the sweep's settings."""
+        self._acts().require_one_template("An estimator")
         method, p, seed = self._cell(method, p, seed)
         params = {"normalization": self.config.normalization, "test_normalization": self.config.test_normalization}
         estimator = estimator_for(method, random_state=seed, **params)

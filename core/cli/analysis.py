@@ -79,12 +79,15 @@ def command_remedies(args: argparse.Namespace) -> int:
     if args.activations:
         imported, sweep_config = imported_run(args)
         extract_config = None
-        needing = [name for name in remedies if name in REMEDIES and NORMALIZATION_REGISTRY[name].companion]
-        if needing:  # their companion pairs are extracted with the model, which an imported set does not bring
-            say(f"on an imported set, without the remedies that need companion pairs: {', '.join(needing)}")
-            remedies = tuple(name for name in remedies if name not in needing)
     else:
         extract_config, sweep_config = checked_run(args)
+    # Companion pairs are extracted with the model, for one template: an imported set or a
+    # template ensemble has none.
+    needing = [name for name in remedies if name in REMEDIES and NORMALIZATION_REGISTRY[name].companion]
+    if needing and (imported is not None or extract_config.templates):
+        what = "an imported set" if imported is not None else "a template ensemble"
+        say(f"on {what}, without the remedies that need companion pairs: {', '.join(needing)}")
+        remedies = tuple(name for name in remedies if name not in needing)
     checked_outputs(args)
     unknown = [name for name in args.remedies if name not in REMEDIES]
     if unknown:

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from core.cli.output import CHART_SUFFIXES, checked_output, say
 from core.config import BUNDLED, DatasetSpec, ExtractConfig, ModelSpec
-from core.data.bundled import BUNDLED_DATASETS
-from core.data.prompts import TEMPLATES
+from core.data.bundled import BUNDLED_DATASETS, named_template
+from core.data.ensembles import with_templates
 from core.errors import UserError
 from core.extraction.models import check_device
 from core.extraction.runtime import Runtime
@@ -83,9 +83,8 @@ def add_extract_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--preset", default="demo", choices=sorted(PRESETS), help="starting point (default: demo)")
     group.add_argument(
         "--template",
-        choices=list(TEMPLATES),
-        help="a named template to start from: "
-        + "; ".join(f"{name}: {label}" for name, (label, _) in TEMPLATES.items()),
+        metavar="NAME",
+        help="a named template of the data set to start from (list them with: python -m core datasets)",
     )
     for entry in EXTRACT_SETTINGS:
         if entry.flag:
@@ -187,7 +186,7 @@ def extract_config_from(args: argparse.Namespace) -> ExtractConfig:
     elif dataset.source == "hf":
         dataset = dataclasses.replace(dataset, name=local_or_id(dataset.name))
     if args.template:
-        template = TEMPLATES[args.template][1]
+        template = named_template(dataset, args.template)
     elif dataset.source == BUNDLED and dataset.name in BUNDLED_DATASETS:
         template = BUNDLED_DATASETS[dataset.name].template  # each bundled set's own template
     else:
@@ -199,7 +198,7 @@ def extract_config_from(args: argparse.Namespace) -> ExtractConfig:
         config = dataclasses.replace(
             config, layers=tuple(resolved_layer(value, config.model) for value in config.layers)
         )
-    return config
+    return with_templates(config, config.templates)
 
 
 def resolved_layer(value: str, model: ModelSpec) -> int:

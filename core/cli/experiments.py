@@ -32,7 +32,14 @@ from core.store.activation_imports import imported_set
 from core.store.activations import ActivationStore
 from core.views.charts import imbalance_chart, layer_chart
 from core.views.export import save_chart
-from core.views.report import chart_caption, describe_sweep, format_summary, layer_table, subtitle_lines
+from core.views.report import (
+    chart_caption,
+    describe_sweep,
+    describe_templates,
+    format_summary,
+    layer_table,
+    subtitle_lines,
+)
 from core.views.style import method_label
 
 
@@ -41,10 +48,11 @@ def data_line(key: str, store: ActivationStore | None = None) -> str:
     dropped on load) and how many examples it holds."""
     meta = (store or ActivationStore()).meta(key)
     made = "pairs imported" if "origin" in meta else "examples extracted"
+    templates = meta.get("config", {}).get("templates", []) if isinstance(meta.get("config"), dict) else []
     return (
         f"data: {short_path(str(meta.get('dataset_description', '?')))}; {meta.get('n', '?')} {made}, "
         "no text in both the test split and training"
-    )
+    ) + (f"; {describe_templates(templates)}" if templates else "")
 
 
 def activation_store(args: argparse.Namespace) -> ActivationStore:

@@ -12,10 +12,12 @@ from core.analysis.grids import (
     WORKS_CELLS,
     WORKS_COST,
     WORKS_SHARE,
+    above_chance_counts,
     drops,
     grid_summary,
     remedy_methods_as_normalizations,
     remedy_verdicts,
+    template_comparison,
 )
 from core.cli.arguments import OUT, add_device, add_metric, add_out, runtime_from
 from core.cli.output import checked_folder, say, status_printer, tqdm_progress
@@ -26,7 +28,12 @@ from core.experiments.grid_ray import ADDRESS_OPTION, check_ray_address, run_on_
 from core.probes import FLOOR_METHOD
 from core.views.charts import drop_chart
 from core.views.export import save_chart
-from core.views.report import grid_summary_markdown, remedy_verdict_lines
+from core.views.report import (
+    above_chance_lines,
+    grid_summary_markdown,
+    remedy_verdict_lines,
+    template_comparison_markdown,
+)
 from core.views.style import method_label
 
 
@@ -61,15 +68,23 @@ def command_grid(args: argparse.Namespace) -> int:
         f"the cache; {outcome.seconds:.0f} s"
     )
     low, high = min(table.p), max(table.p)
-    means = table.groupby(["model", "dataset", "layer", "normalization", "method", "p"], sort=False)[args.metric].mean()
+    group = ["model", "dataset", "templates", "layer", "normalization", "method"]
+    means = table.groupby([*group, "p"], sort=False)[args.metric].mean()
     say("", f"mean {args.metric} over seeds at p = {low:g} -> {high:g}")
-    for (model, dataset, layer, norm, method), rows in means.groupby(level=[0, 1, 2, 3, 4], sort=False):
-        rows = rows.droplevel([0, 1, 2, 3, 4])
+    for (model, dataset, templates, layer, norm, method), rows in means.groupby(level=list(range(6)), sort=False):
+        rows = rows.droplevel(list(range(6)))
         say(
-            f"{model:24} {dataset:26} layer {layer:<3} {norm:16} {method_label(method):24} "
+            f"{model:24} {dataset:26} {templates:14} layer {layer:<3} {norm:16} {method_label(method):24} "
             f"{rows.loc[low]:.3f} -> {rows.loc[high]:.3f}"
         )
-    text = summary_text(grid_summary(table))
+    summary = grid_summary(table)
+    text = summary_text(summary)
+    comparison = template_comparison(summary)
+    if len(comparison):
+        counts = above_chance_counts(comparison)
+        text += "\n## One template against the template ensemble (Burns centering)\n\n"
+        text += template_comparison_markdown(comparison, counts)
+        say("", *above_chance_lines(counts))
     compared = remedy_methods_as_normalizations(table)
     if len(compared):
         text += "\n## Label-free remedy methods against their plain forms\n\n" + summary_text(

@@ -20,22 +20,28 @@ from dataclasses import dataclass
 import numpy as np
 from num2words import num2words
 
-from core.config import BUNDLED_DEFAULT, DEFAULT_PROMPT, Template
+from core.config import BUNDLED_DEFAULT, DatasetSpec, Template
 from core.data.assets import bundled_dataset_path
+from core.data.templates import REVIEW_FAMILY, TRUTH_FAMILY, NamedTemplate, sentiment_family
 from core.data.texts import LabeledTexts, deduplicated, parse_snippets
 from core.errors import UserError
 
 STATEMENTS = 2000  # per generated set, half true
-TRUE_FALSE = Template('Is the following statement true or false? "{text}" The statement is', " true", " false")
 
 
 @dataclass(frozen=True)
 class BundledSet:
-    """One offline data set: `load()` returns it, duplicates dropped."""
+    """One offline data set: `load()` returns it, duplicates dropped; `templates` are the
+    named wordings it can be asked in (core.data.templates), its own template first."""
 
     label: str
     load: Callable[[], LabeledTexts]
-    template: Template
+    templates: dict[str, NamedTemplate]
+
+    @property
+    def template(self) -> Template:
+        """The set's own template: the first of its named ones."""
+        return next(iter(self.templates.values())).template
 
 
 def _snippets(file: str, prefix: str, description: str) -> Callable[[], LabeledTexts]:
@@ -105,34 +111,29 @@ def _sums(negated: bool) -> Callable:
     return _generated(candidate, 3 + negated, "sum-neg" if negated else "sum", "Sums, negated," if negated else "Sums,")
 
 
-REVIEW = Template()
 BUNDLED_DATASETS = {
     BUNDLED_DEFAULT: BundledSet(
         "Rotten Tomatoes movie-review snippets",
         _snippets("movieReviewSnippets_GroundTruth.txt", "rt", "Rotten Tomatoes movie-review snippets"),
-        REVIEW,
+        REVIEW_FAMILY,
     ),
     "amazon_review_snippets": BundledSet(
         "Amazon product-review snippets",
         _snippets("amazonReviewSnippets_GroundTruth.txt", "amazon", "Amazon product-review snippets"),
-        Template(DEFAULT_PROMPT.replace("movie review", "product review")),
+        sentiment_family("product review", "review"),
     ),
     "nyt_editorial_snippets": BundledSet(
         "New York Times editorial snippets",
         _snippets("nytEditorialSnippets_GroundTruth.txt", "nyt", "New York Times editorial snippets"),
-        Template(
-            'Consider the following excerpt from a newspaper editorial: "{text}" The sentiment of this excerpt is'
-        ),
+        sentiment_family("excerpt from a newspaper editorial", "excerpt"),
     ),
     "tweet_snippets": BundledSet(
-        "Tweets",
-        _snippets("tweets_GroundTruth.txt", "tweet", "Tweets"),
-        Template('Consider the following tweet: "{text}" The sentiment of this tweet is'),
+        "Tweets", _snippets("tweets_GroundTruth.txt", "tweet", "Tweets"), sentiment_family("tweet", "tweet")
     ),
-    "larger_than": BundledSet("Number comparisons (true/false)", _comparisons(False), TRUE_FALSE),
-    "larger_than_negated": BundledSet("Number comparisons, negated (true/false)", _comparisons(True), TRUE_FALSE),
-    "sums": BundledSet("Sums (true/false)", _sums(False), TRUE_FALSE),
-    "sums_negated": BundledSet("Sums, negated (true/false)", _sums(True), TRUE_FALSE),
+    "larger_than": BundledSet("Number comparisons (true/false)", _comparisons(False), TRUTH_FAMILY),
+    "larger_than_negated": BundledSet("Number comparisons, negated (true/false)", _comparisons(True), TRUTH_FAMILY),
+    "sums": BundledSet("Sums (true/false)", _sums(False), TRUTH_FAMILY),
+    "sums_negated": BundledSet("Sums, negated (true/false)", _sums(True), TRUTH_FAMILY),
 }
 
 
@@ -141,3 +142,19 @@ def bundled_set(name: str) -> BundledSet:
     if name not in BUNDLED_DATASETS:
         raise UserError(f"Unknown bundled dataset {name!r} (use {', '.join(BUNDLED_DATASETS)}).")
     return BUNDLED_DATASETS[name]
+
+
+def named_templates(dataset: DatasetSpec) -> dict[str, NamedTemplate]:
+    """The named templates a run on `dataset` may use: a bundled set's own family, the
+    movie-review family for any other data."""
+    if dataset.source == "bundled" and dataset.name in BUNDLED_DATASETS:
+        return BUNDLED_DATASETS[dataset.name].templates
+    return REVIEW_FAMILY
+
+
+def named_template(dataset: DatasetSpec, name: str) -> Template:
+    """The template `name` of `dataset`'s family, or a UserError listing the names there are."""
+    family = named_templates(dataset)
+    if name not in family:
+        raise UserError(f"Unknown template {name!r} for this data set (use {', '.join(family)}).")
+    return family[name].template

@@ -1,7 +1,7 @@
 """Templates to contrast pairs: x+ = prompt(text) + positive completion, x- = prompt(text)
 + negative completion. The text is substituted literally (no str.format), so braces in
 a review or a user template cannot break it.
-TEMPLATES names the templates a user can start from on the review data.
+The named templates a data set is asked in are core.data.templates's.
 """
 
 from __future__ import annotations
@@ -65,20 +65,3 @@ def distractor_signs(labels: np.ndarray, seed: int) -> np.ndarray:
         rows = np.flatnonzero(labels == label)
         signs[rows] = np.where(rng.permutation(len(rows)) < len(rows) // 2, 1, -1)
     return signs
-
-
-# Named templates for the bundled review data: a label and the template. "is_negative"
-# asks the seed's open question: its true answer for a positive review is " No", so the
-# answer token no longer repeats the review's sentiment words, and a probe that only
-# tracks "the completion agrees with the sentiment words" fails on it.
-TEMPLATES = {
-    "sentiment": ("Sentiment word as the answer (Burns et al.)", Template()),
-    "is_negative": (
-        "Is it negative? Yes/No: the answer decoupled from the sentiment words",
-        Template(
-            prompt='Consider the following movie review: "{text}" Is the sentiment of this review negative? Answer:',
-            positive=" No",
-            negative=" Yes",
-        ),
-    ),
-}

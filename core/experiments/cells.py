@@ -14,8 +14,11 @@ import torch
 
 from core.normalizations.stats import STAT_FIELDS, NormStats
 from core.probes import METHOD_REGISTRY, LinearProbe
+from core.settings.schema import bound_of
 from core.settings.sweep import SweepConfig
 from core.store.activation_files import MAX_HIDDEN  # the bound on a stored probe's width too
+
+MAX_TEMPLATES = int(bound_of("templates").high)
 
 CellKey = tuple[str, float, int]  # (method, p, seed)
 
@@ -74,6 +77,11 @@ def check_probe_layout(layout: Mapping[str, tuple[str, tuple[int, ...]]], config
     if len(widths) != 1 or not 1 <= next(iter(widths)) <= MAX_HIDDEN:
         raise ValueError(f"its probes are not of one width from 1 to {MAX_HIDDEN}")
     (width,) = widths
+    # A template ensemble's probes store statistics per template: [C, k, d].
+    ensembles = {shape[1:-1] for name, (_, shape) in layout.items() if name.rpartition(".")[2] in STAT_FIELDS}
+    if len(ensembles) > 1 or not all(len(t) == 0 or (len(t) == 1 and 2 <= t[0] <= MAX_TEMPLATES) for t in ensembles):
+        raise ValueError(f"its normalization statistics are not of one template count up to {MAX_TEMPLATES}")
+    templates = next(iter(ensembles), ())
     expected = {"test_indices": (("I64",), (config.n_test,))}
     for method in config.methods:
         expected |= {
@@ -83,7 +91,9 @@ def check_probe_layout(layout: Mapping[str, tuple[str, tuple[int, ...]]], config
             f"{method}.loss": (("F64",), (cells,)),
         }
         scaled = any(f"{method}.{name}" in layout for name in STAT_FIELDS[2:])  # both spreads, or neither
-        expected |= {f"{method}.{name}": (FLOATS, (cells, width)) for name in STAT_FIELDS[: 4 if scaled else 2]}
+        expected |= {
+            f"{method}.{name}": (FLOATS, (cells, *templates, width)) for name in STAT_FIELDS[: 4 if scaled else 2]
+        }
     if set(layout) != set(expected):
         odd = sorted(set(layout) ^ set(expected))[0]
         raise ValueError(f"its probes do not hold what its run trains ({odd[:60]!r})")

@@ -12,6 +12,7 @@ The file is TOML:
 ```toml
 title = "My grid"                       # optional
 models = ["bundled", "gemma3-270m"]     # offline models (core.models), hub ids, or (owner) local folders
+templates = ["one", "ensemble"]         # default ["one"]: each set's own template; "ensemble": all its named ones
 layers = ["middle", "75%"]              # hidden-state indices, relative depths (per model), or "all"
 normalizations = ["mean"]               # default ["mean"] (core.normalizations)
 methods = ["tpc", "lr_norm"]            # default: the demo's (core.probes)
@@ -40,7 +41,8 @@ from typing import Any
 import pandas as pd
 
 from core.config import BUNDLED, DatasetSpec, ExtractConfig, ModelSpec, ProgressFn, Template
-from core.data.bundled import bundled_set
+from core.data.bundled import bundled_set, named_templates
+from core.data.ensembles import with_templates
 from core.errors import UserError
 from core.experiments.cells import SweepResult
 from core.experiments.sweep import run_sweep, sweep_key
@@ -70,8 +72,11 @@ def _is_axis(path: tuple[str, ...]) -> bool:
 
 RUN_KEYS = tuple(entry.param for entry in link_settings() if not _is_axis(entry.path))
 DATASET_KEYS = ("name", "source", "config", "split", "text", "label", "positive", "prompt", "pos", "neg")
-TOP_KEYS = ("title", "models", "datasets", "layers", "normalizations", "methods", "run")
+TOP_KEYS = ("title", "models", "datasets", "templates", "layers", "normalizations", "methods", "run")
 ALL = "all"
+# How a grid may read each data set (its `templates` axis): its own one template, or the
+# ensemble of all its named templates (core.data.templates).
+ONE, ENSEMBLE = "one", "ensemble"
 
 
 @dataclass(frozen=True)
@@ -84,6 +89,11 @@ class Extraction:
     dataset: str
     config: ExtractConfig
     depths: tuple[tuple[int, str], ...] = ()  # (hidden-state index, depth as written)
+
+    @property
+    def templates(self) -> str:
+        """How it reads its data set: "one" template, or "ensemble of k"."""
+        return f"{ENSEMBLE} of {len(self.config.templates)}" if self.config.templates else ONE
 
     @property
     def layers(self) -> tuple[int, ...] | None:
@@ -235,6 +245,9 @@ def parse_grid(text: str, name: str = "grid", limits: Limits = OWNER) -> Grid:
         _merged([_text(m, f"{name}: methods") for m in _list(raw, "methods", name, list(base_sweep.methods))],
                 "method", notes)
     )  # fmt: skip
+    modes = _merged([_text(m, f"{name}: templates") for m in _list(raw, "templates", name, [ONE])], "templates", notes)
+    if set(modes) - {ONE, ENSEMBLE}:
+        raise UserError(f"{name}: templates takes {ONE!r} and {ENSEMBLE!r}, got {modes!r}.")
     sweep = dataclasses.replace(base_sweep, methods=methods)
     extractions = []
     for model, label_of_model in zip(models, model_labels):
@@ -242,7 +255,9 @@ def parse_grid(text: str, name: str = "grid", limits: Limits = OWNER) -> Grid:
         layers, depths = model_layers(layers_raw, spec, label_of_model, name, notes)
         for (_, dataset, template), label in zip(datasets, dataset_labels):
             config = grid_extraction(base_extract, spec, dataset, template, layers)
-            extractions.append(Extraction(label_of_model, label, config, depths))
+            for mode in modes:
+                ensemble = tuple(named_templates(dataset)) if mode == ENSEMBLE else ()
+                extractions.append(Extraction(label_of_model, label, with_templates(config, ensemble), depths))
     title = _text(raw.get("title", name), f"{name}: title")
     grid = Grid(title, tuple(extractions), normalizations, sweep, tuple(notes))
     _check(grid, name, limits)
@@ -333,9 +348,13 @@ def tag(table: pd.DataFrame, extraction: Extraction) -> pd.DataFrame:
     depth each layer was named by (empty for a layer named by its index)."""
     depths = dict(extraction.depths)
     table = table.assign(
-        model=extraction.model, dataset=extraction.dataset, depth=[depths.get(int(x), "") for x in table["layer"]]
+        model=extraction.model,
+        dataset=extraction.dataset,
+        templates=extraction.templates,
+        depth=[depths.get(int(x), "") for x in table["layer"]],
     )
-    return table[["model", "dataset", "depth", *[c for c in table.columns if c not in ("model", "dataset", "depth")]]]
+    front = ["model", "dataset", "templates", "depth"]
+    return table[[*front, *[c for c in table.columns if c not in front]]]
 
 
 def run_grid_sweep(activation_key: str, sweep: SweepConfig, runtime: Runtime) -> tuple[SweepResult, bool]:

@@ -48,13 +48,20 @@ def _fit_baseline(
     is the cell's fit on raw pairs, `raw_fit(fit)`, with its intercept moved (see
     shifted_intercept), so the methods that share a fit share it per cell."""
     spec = METHOD_REGISTRY[method_id]
-    if spec.shift_equivariant and stats.std_pos is None:
+    if spec.shift_equivariant and stats.std_pos is None and pos.ndim == 2:
         fit = raw_fit(spec.fit)
         bias = shifted_intercept(fit.weight, fit.bias, stats.mean_pos - stats.mean_neg)
         return LinearProbe(method_id, spec.form, fit.weight, bias, stats, fit.loss)
-    pos_n, neg_n = stats.apply(pos, neg)
-    fit = spec.fit(pos_n, neg_n, labels, seed)
+    fit = spec.fit(*union(*stats.apply(pos, neg), labels), seed)
     return LinearProbe(method_id, spec.form, fit.weight, fit.bias, stats, fit.loss)
+
+
+def union(pos: torch.Tensor, neg: torch.Tensor, labels: np.ndarray) -> tuple[torch.Tensor, torch.Tensor, np.ndarray]:
+    """A template ensemble's [n, k, d] pairs as the n * k pairs one probe is fitted on (each
+    example's label on each of its templates); [n, d] pairs as they are."""
+    if pos.ndim == 2:
+        return pos, neg, labels
+    return pos.flatten(0, 1), neg.flatten(0, 1), np.repeat(labels, pos.shape[1])
 
 
 def split_inputs(acts: ActivationSet, config: SweepConfig, rows: np.ndarray) -> FitInputs:
@@ -106,6 +113,8 @@ def _ccs_problems(
     """The CCS cells as engine problems. "per_seed" (the default, faster on a CPU): one
     problem per seed, whose draws are nested across p, so its cells share most of their
     examples and each pool stays small. "shared": one problem over every training row."""
+    if pos.ndim == 3:
+        return _ensemble_ccs_problems(pos, neg, cells, draws, cell_stats, config)
     groups = [[cell for cell in cells if cell[1] == seed] for seed in config.seeds] if layout == "per_seed" else [cells]
     problems = []
     for group in groups:
@@ -123,6 +132,31 @@ def _ccs_problems(
             )
         )
     return problems, groups
+
+
+def _ensemble_ccs_problems(
+    pos: torch.Tensor, neg: torch.Tensor, cells: list[tuple[float, int]], draws: dict, cell_stats: dict, config
+) -> tuple[list[CCSProblem], list[list]]:
+    """A template ensemble's CCS cells, one problem each: the cell's draw normalized per
+    template with its own statistics, then every (example, template) pair a row of one
+    pool, read as it is (statistics of zero mean)."""
+    problems = []
+    for cell in cells:
+        rows = draws[cell]
+        pos_n, neg_n, _ = union(*cell_stats[cell].apply(pos[rows], neg[rows]), np.zeros(len(rows)))
+        zero = torch.zeros(pos.shape[-1])
+        weight, bias = initial_parameters(pos.shape[-1], config.ccs.restarts, cell[1])
+        problems.append(
+            ccs_problem(
+                pos_n,
+                neg_n,
+                torch.ones(1, len(pos_n), dtype=torch.bool),
+                [NormStats("none", zero, zero)],
+                weight[None],
+                bias[None],
+            )
+        )
+    return problems, [[cell] for cell in cells]
 
 
 def _batched_probes(

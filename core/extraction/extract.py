@@ -1,6 +1,8 @@
 """Extraction: hidden states of every contrast pair of a config, streamed into the activation
 store under the key of what they depend on (extraction_identity), so a second request for
-the same config loads instead of loading the model.
+the same config loads instead of loading the model. A template ensemble is one extraction
+per template (core.data.ensembles), each cached as a one-template run, and an entry that
+stacks them (ensemble_identity), so adding a template extracts only that one.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import torch
 
 from core import __version__
 from core.config import ExtractConfig, to_jsonable
+from core.data.ensembles import ensemble_members
 from core.data.loaders import load_dataset
 from core.data.prompts import distractor_signs, render_pair
 from core.data.sampling import balanced_subset
@@ -23,6 +26,7 @@ from core.extraction.forward import can_share_prefix, pair_batches, pair_states,
 from core.extraction.models import LoadedModel, dtype_name, model_identity, pick_device
 from core.extraction.runtime import Runtime
 from core.settings.validate import check_extract, class_sizes
+from core.store.activations import ENSEMBLE_KIND
 from core.store.entries import content_key, key_lock
 
 DEFAULT_CPU_BATCH = 64
@@ -57,9 +61,21 @@ def extraction_identity(config: ExtractConfig, device: torch.device) -> dict:
     }
 
 
+def ensemble_identity(config: ExtractConfig, device: torch.device) -> dict:
+    """What a template ensemble's entry stands for: each template's name and the key of its
+    one-template extraction, in the ensemble's order."""
+    members = ensemble_members(config)
+    return {
+        "kind": ENSEMBLE_KIND,
+        "members": [[name, activation_key(member, device)] for name, member in zip(config.templates, members)],
+    }
+
+
 def activation_key(config: ExtractConfig, device: str | torch.device = "auto") -> str:
     """The cache key `extract` will use for `config` on `device`, without loading anything."""
     device = device if isinstance(device, torch.device) else pick_device(device)
+    if config.templates:
+        return content_key(ensemble_identity(config, device))
     return content_key(extraction_identity(config, device))
 
 
@@ -108,6 +124,8 @@ def extract(config: ExtractConfig, runtime: Runtime | None = None) -> Extraction
     runtime = runtime or Runtime()
     store = runtime.activations
     check_extract(config, runtime.limits)
+    if config.templates:
+        return _extract_ensemble(config, runtime, started)
     identity = extraction_identity(config, runtime.torch_device)
     key = content_key(identity)
     if store.has(key):
@@ -117,6 +135,32 @@ def extract(config: ExtractConfig, runtime: Runtime | None = None) -> Extraction
         if store.has(key):
             return ExtractionOutcome(key, True, time.perf_counter() - started)
         return _extract_locked(config, runtime, identity, key, started)
+
+
+def _extract_ensemble(config: ExtractConfig, runtime: Runtime, started: float) -> ExtractionOutcome:
+    """Each template's extraction (a cache hit where it exists), then the entry stacking them."""
+    cached = True
+    for name, member in zip(config.templates, ensemble_members(config)):
+        runtime.say(f"Template {name}")
+        cached &= extract(member, runtime).cached
+    identity = ensemble_identity(config, runtime.torch_device)
+    key = content_key(identity)
+    store = runtime.activations
+    if not store.has(key):
+        first = store.meta(identity["members"][0][1])
+        kept = (
+            "model_name",
+            "dataset_description",
+            "layers",
+            "hidden_size",
+            "num_hidden_states",
+            "n",
+            "dtype",
+            "device",
+        )
+        meta = {name: first[name] for name in kept if name in first}
+        store.save_ensemble(key, identity, {**meta, "config": to_jsonable(config), "created": time.time()})
+    return ExtractionOutcome(key, cached, time.perf_counter() - started)
 
 
 def _extract_locked(

@@ -21,7 +21,7 @@ from core.normalizations.per_side import fit_mean, fit_meanstd, fit_none
 from core.normalizations.prior_given import fit_prior_given
 from core.normalizations.prior_shift import fit_prior_shift
 from core.normalizations.self_balanced import fit_self_balanced
-from core.normalizations.stats import FitInputs
+from core.normalizations.stats import FitInputs, stack_stats
 
 # Companion sets a normalization can ask for (core.extraction.companions extracts them).
 NEGATED = "negated"
@@ -132,10 +132,18 @@ BASELINE = "mean"  # what the remedies are compared against: Burns centering
 
 def fit_stats(x_pos, x_neg, kind: str = "mean", labels=None, companion=None, weights=None):
     """Statistics of normalization `kind` for [n, d] pairs (labels only reach a
-    normalization that uses them; `companion` is the set its entry asks for)."""
+    normalization that uses them; `companion` is the set its entry asks for). A template
+    ensemble's [n, k, d] pairs are normalized per template, as elk does, so one template's
+    answer-token offset is not subtracted from another's: statistics [k, d]."""
     if kind not in NORMALIZATION_REGISTRY:
         raise UserError(f"Unknown normalization '{kind}' (use {', '.join(NORMALIZATIONS)}).")
     norm = NORMALIZATION_REGISTRY[kind]
+    if x_pos.ndim == 3:
+        if norm.companion is not None:
+            raise UserError(f"The normalization '{kind}' reads companion pairs, which a template ensemble has none of.")
+        return stack_stats(
+            [fit_stats(x_pos[:, t], x_neg[:, t], kind, labels, None, weights) for t in range(x_pos.shape[1])]
+        )
     inputs = FitInputs(
         x_pos, x_neg, labels if norm.uses_labels else None, companion if norm.companion is not None else None
     )

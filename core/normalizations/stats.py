@@ -25,7 +25,8 @@ class NormStats:
     std_neg: torch.Tensor | None = None
 
     def apply(self, x_pos: torch.Tensor, x_neg: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Normalize [n, d] pairs with these statistics (their own, or a training set's)."""
+        """Normalize [n, d] pairs with these statistics (their own, or a training set's);
+        a template ensemble's [n, k, d] with statistics [k, d]."""
         pos, neg = x_pos - self.mean_pos, x_neg - self.mean_neg
         if self.std_pos is not None:
             pos, neg = pos / self.std_pos, neg / self.std_neg
@@ -46,6 +47,16 @@ class NormStats:
         if read("mean_pos") is None or read("mean_neg") is None:
             raise KeyError(f"{prefix}mean_pos")
         return cls(kind, read("mean_pos"), read("mean_neg"), read("std_pos"), read("std_neg"))
+
+
+def stack_stats(per_template: list[NormStats]) -> NormStats:
+    """One template ensemble's statistics [k, d] out of each template's [d]."""
+
+    def stacked(name: str) -> torch.Tensor | None:
+        values = [getattr(stats, name) for stats in per_template]
+        return None if values[0] is None else torch.stack(values)
+
+    return NormStats(per_template[0].kind, *(stacked(name) for name in STAT_FIELDS))
 
 
 @dataclass

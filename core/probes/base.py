@@ -36,7 +36,16 @@ def pair_scores(form: str, weight: torch.Tensor, bias: float, pos: torch.Tensor,
     """Confidence that x+ is true for [n, d] pairs (already normalized as the caller chose)
     under a probe of `form` with `weight` and `bias`. Computed in float64: test logits reach
     +-38 on the demo, where a float32 sigmoid rounds to exactly 1 and ties pairs that the
-    probe ranks apart (that had lowered AUROC by up to 0.01)."""
+    probe ranks apart (that had lowered AUROC by up to 0.01).
+
+    A template ensemble's [n, k, d] pairs score each template, then average the log-odds
+    over the k templates (elk's "full" prompt ensembling averages the logits likewise)."""
+    if pos.ndim == 3:
+        each = pair_scores(form, weight, bias, pos.flatten(0, 1), neg.flatten(0, 1))
+        n, k = pos.shape[:2]
+        log_odds = each.log_odds.reshape(n, k).mean(axis=1)
+        sides = [None if side is None else side.reshape(n, k).mean(axis=1) for side in (each.p_pos, each.p_neg)]
+        return PairScores(1.0 / (1.0 + np.exp(-log_odds)), log_odds, *sides)
     pos, neg, weight = pos.double(), neg.double(), weight.double()
     if form == PAIR:
         on_pos, on_neg = pos @ weight + bias, neg @ weight + bias

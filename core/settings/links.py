@@ -17,6 +17,7 @@ import dataclasses
 from collections.abc import Mapping
 
 from core.config import BUNDLED, BUNDLED_DEFAULT, DatasetSpec, ExtractConfig, ModelSpec
+from core.data.ensembles import with_templates
 from core.data.uploads import csv_identity
 from core.errors import UserError
 from core.models import OFFLINE_MODELS, model_label, offline_model_id
@@ -38,6 +39,7 @@ DATA = "data"
 ACTIVATIONS_PARAM = "acts"
 # The extraction settings a link carries each under its own parameter, the model's id aside.
 EXTRACT_PARAMS = tuple(entry for entry in EXTRACT_SETTINGS if entry is not MODEL_ID)
+TEMPLATE_PARAMS = {entry.param for entry in EXTRACT_SETTINGS if entry.path[0] == "template"}
 
 
 def _join(values) -> str:
@@ -150,6 +152,8 @@ def extract_to_params(config: ExtractConfig, base: ExtractConfig = DEMO[0]) -> d
     by the digest of its bytes; a local model or dataset folder is left out (links carry
     no paths)."""
     params = _to_params(config, base, EXTRACT_PARAMS)
+    if config.templates:  # an ensemble's template is its first: the names say it all
+        params = {name: value for name, value in params.items() if name not in TEMPLATE_PARAMS}
     if config.model.model_id != base.model.model_id and is_hub_id(config.model.model_id):
         params[MODEL_ID.param] = config.model.model_id
     spec = config.dataset
@@ -198,4 +202,5 @@ def extract_from_params(
             else DatasetSpec(source, name, config or None, split, text, label, positive or None)
         )
         base = dataclasses.replace(base, dataset=dataset)
-    return _checked(check_extract, _from_params(params, base, EXTRACT_PARAMS, base.model, limits), limits)
+    config = _from_params(params, base, EXTRACT_PARAMS, base.model, limits)
+    return _checked(check_extract, _checked(lambda c, _: with_templates(c, c.templates), config, limits), limits)

@@ -15,10 +15,12 @@ import re
 
 from core.config import BUNDLED, TEXT_SLOT, Bound, ExtractConfig
 from core.data.bundled import bundled_set
+from core.data.ensembles import ensemble_members
 from core.data.prompts import validate_template
 from core.data.sampling import balanced_counts, check_counts, test_counts
 from core.errors import UserError
 from core.names import is_digest, is_hub_id, is_local_path
+from core.normalizations import NORMALIZATION_REGISTRY
 from core.settings.limits import OWNER, Limits
 from core.settings.schema import EXTRACT_SETTINGS, SWEEP_SETTINGS, Entry, bound_of
 from core.settings.sweep import SweepConfig
@@ -163,6 +165,8 @@ def check_extract(config: ExtractConfig, limits: Limits = OWNER) -> None:
     check_model(config, limits)
     check_dataset(config, limits)
     validate_template(config.template)
+    if config.templates and config.template != ensemble_members(config)[0].template:
+        raise UserError("A template ensemble's template is its first (core.data.ensembles.with_templates).")
     if limits.shared:
         check_shared_texts(config, limits)
 
@@ -190,6 +194,11 @@ def check_run(extract: ExtractConfig, sweep: SweepConfig, limits: Limits = OWNER
     and training draws fit in the examples the extraction will keep."""
     check_extract(extract, limits)
     check_sweep(sweep, limits)
+    if extract.templates and NORMALIZATION_REGISTRY[sweep.normalization].companion is not None:
+        raise UserError(
+            f"The normalization '{sweep.normalization}' reads companion pairs of one template; "
+            "a template ensemble has none."
+        )
     if extract.layers is not None and sweep.layer not in extract.layers:
         raise UserError(f"Layer {sweep.layer} is not among the layers to extract {list(extract.layers)}.")
     sizes = class_sizes(extract)

@@ -38,13 +38,18 @@ from core.store.entries import (
 )
 
 ACTIVATIONS_FILE = "activations.safetensors"
+# A template ensemble's entry holds no hidden states, only which one-template entries it
+# stacks (core.extraction.ensembles): each template stays cached, and found, on its own.
+ENSEMBLE_FILE = "ensemble.json"
+ENSEMBLE_KIND = "template_ensemble"
 SAFETENSORS_DTYPES = {"float32": ("F32", np.float32), "float16": ("F16", np.float16)}
 
 
 @dataclass
 class ActivationSet:
     """Hidden states of contrast pairs: `pos` and `neg` are float32 [layers, n, d] for the
-    hidden-state indices in `layers`; labels int8 [n], 1 = the + completion is true."""
+    hidden-state indices in `layers`; labels int8 [n], 1 = the + completion is true. A
+    template ensemble's are [layers, n, k, d], one slice per name in `templates`."""
 
     key: str
     pos: torch.Tensor
@@ -55,9 +60,19 @@ class ActivationSet:
     layers: tuple[int, ...]
     meta: dict[str, Any]
     companion: ActivationSet | None = None  # the pairs a normalization asks for (core.extraction.companions)
+    templates: tuple[str, ...] = ()  # a template ensemble's, in the order of its slices
+
+    def require_one_template(self, what: str) -> None:
+        """A UserError naming `what` if this is a template ensemble: an analysis of one
+        template's geometry (the mechanism, a projection) has no single set of pairs here."""
+        if self.templates:
+            raise UserError(
+                f"{what} reads the pairs of one template; this set is a template ensemble "
+                f"({', '.join(self.templates)}). Run it on one of its templates."
+            )
 
     def layer(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """(pos, neg) [n, d] at hidden-state index `index`."""
+        """(pos, neg) [n, d] (a template ensemble's [n, k, d]) at hidden-state index `index`."""
         if index not in self.layers:
             raise UserError(f"Layer {index} is not in this activation set (it has {list(self.layers)}).")
         position = self.layers.index(index)
@@ -171,7 +186,42 @@ class ActivationStore:
     def has(self, key: str) -> bool:
         """True when a complete entry exists under `key`."""
         folder = self.path(key)
-        return (folder / "meta.json").is_file() and (folder / ACTIVATIONS_FILE).is_file()
+        return (folder / "meta.json").is_file() and (
+            (folder / ACTIVATIONS_FILE).is_file() or (folder / ENSEMBLE_FILE).is_file()
+        )
+
+    def save_ensemble(self, key: str, identity: dict, meta: dict[str, Any]) -> None:
+        """Publish a template ensemble's entry under `key` (= content_key(identity)):
+        `identity["members"]` lists [template name, key] of its one-template entries."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".tmp-{key[:12]}-", dir=self.root))
+        members = json.dumps(identity["members"]).encode("utf-8")
+        (staging / ENSEMBLE_FILE).write_bytes(members)
+        record = {**meta, "identity": identity, "key": key, "checksums": {ENSEMBLE_FILE: digest(members)}}
+        (staging / "meta.json").write_text(json.dumps(record, indent=1, sort_keys=True))
+        publish(staging, self.path(key), self.has)
+
+    def _load_ensemble(self, key: str, meta: dict, layers: tuple[int, ...]) -> ActivationSet:
+        """A template ensemble's members stacked along a template axis, on the examples all
+        of them hold (in the first's order); a ValueError if its record or members disagree."""
+        raw = (self.path(key) / ENSEMBLE_FILE).read_bytes()
+        if digest(raw) != meta["checksums"][ENSEMBLE_FILE] or content_key(meta["identity"]) != key:
+            raise ValueError("its template list does not match its key")
+        members = [(str(name), str(member)) for name, member in json.loads(raw)]
+        if members != [tuple(m) for m in meta["identity"]["members"]]:
+            raise ValueError("its template list does not match its record")
+        sets = [self.load(member, list(layers)) for _, member in members]
+        shared = set.intersection(*(set(each.ids) for each in sets))
+        ids = tuple(i for i in sets[0].ids if i in shared)
+        rows = [torch.tensor([each.ids.index(i) for i in ids]) for each in sets]
+        labels = sets[0].labels[rows[0].numpy()]
+        if any(not np.array_equal(each.labels[r.numpy()], labels) for each, r in zip(sets, rows)):
+            raise ValueError("its templates disagree on the labels of the same examples")
+        texts = tuple(sets[0].texts[i] for i in rows[0].tolist())
+        pos = torch.stack([each.pos[:, r] for each, r in zip(sets, rows)], dim=2)
+        neg = torch.stack([each.neg[:, r] for each, r in zip(sets, rows)], dim=2)
+        names = tuple(name for name, _ in members)
+        return ActivationSet(key, pos, neg, labels, texts, ids, layers, {**meta, "n": len(ids)}, templates=names)
 
     def meta(self, key: str) -> dict[str, Any]:
         return json.loads((self.path(key) / "meta.json").read_text())
@@ -197,6 +247,11 @@ class ActivationStore:
         missing = [layer for layer in wanted if layer not in stored]
         if missing:
             raise UserError(f"Layer(s) {missing} were not extracted; this set has layers {list(stored)}.")
+        if (self.path(key) / ENSEMBLE_FILE).is_file():
+            try:
+                return self._load_ensemble(key, meta, wanted)
+            except (OSError, ValueError, KeyError, TypeError) as error:
+                raise quarantine(self.root, key, error_reason(error)) from None
         try:
             pos, neg, labels, examples = self._read_verified(key, meta, [stored.index(layer) for layer in wanted])
         except (OSError, ValueError, KeyError, TypeError, RuntimeError) as error:

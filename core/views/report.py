@@ -54,6 +54,16 @@ def describe_sweep(
     )
 
 
+def describe_templates(templates: tuple[str, ...] | list[str]) -> str:
+    """How a run read its prompts: one template, or a template ensemble and what that does."""
+    if not templates:
+        return "one template"
+    return (
+        f"template ensemble of {len(templates)} ({', '.join(templates)}): each side centered per template, one "
+        "probe fitted on the pairs of all of them, each test pair's log-odds averaged over its templates"
+    )
+
+
 def chart_caption(config: SweepConfig) -> str:
     """The short line a chart carries on screen: training size, seeds, test split and the
     CCS optimizer that produced the CCS curve."""
@@ -154,9 +164,11 @@ def grid_summary_markdown(summary: pd.DataFrame) -> str:
     """core.analysis.grids.grid_summary as a Markdown table, a row per cell and method."""
     remedies = [c.removeprefix("recovered_") for c in summary.columns if c.startswith("recovered_")]
     low, high = summary.p_low.iloc[0], summary.p_high.iloc[0]
+    by_templates = "templates" in summary and summary.templates.nunique() > 1
     header = [
         "model",
         "data set",
+        *(["templates"] if by_templates else []),
         "layer",
         "method",
         f"accuracy at p = {low:g} [95% CI]",
@@ -171,6 +183,7 @@ def grid_summary_markdown(summary: pd.DataFrame) -> str:
         cells = [
             str(row.model),
             str(row.dataset),
+            *([str(row.templates)] if by_templates else []),
             f"{row.layer}{depth}",
             method_label(row.method) + chance,
             _interval(row.accuracy_low, row.accuracy_low_ci),
@@ -180,6 +193,33 @@ def grid_summary_markdown(summary: pd.DataFrame) -> str:
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def template_comparison_markdown(comparison: pd.DataFrame, counts: pd.DataFrame) -> str:
+    """core.analysis.grids.template_comparison as a Markdown table, a row per cell and method,
+    then above_chance_counts as sentences."""
+    low, high = comparison.p_low_one.iloc[0], comparison.p_high_one.iloc[0]
+    header = ["model", "data set", "layer", "method"]
+    header += [f"{what} at p = {p:g} [95% CI]" for p in (low, high) for what in ("one template", "ensemble")]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for _, row in comparison.iterrows():
+        depth = f" ({row['depth']})" if row.get("depth") else ""
+        cells = [str(row.model), str(row.dataset), f"{row.layer}{depth}", method_label(row.method)]
+        for at in ("low", "high"):
+            for mode in ("one", "ensemble"):
+                chance = " (at chance)" if at == "low" and row[f"at_chance_{mode}"] else ""
+                cells.append(_interval(row[f"accuracy_{at}_{mode}"], row[f"accuracy_{at}_ci_{mode}"]) + chance)
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n\n" + "\n".join(f"- {line}" for line in above_chance_lines(counts)) + "\n"
+
+
+def above_chance_lines(counts: pd.DataFrame) -> list[str]:
+    """core.analysis.grids.above_chance_counts as sentences, one per method."""
+    return [
+        f"{method_label(row.method)}: above chance at balance in {row.above_chance_one} of {row.cells} cells with "
+        f"one template, {row.above_chance_ensemble} of {row.cells} with the ensemble."
+        for row in counts.itertuples()
+    ]
 
 
 def remedy_verdict_lines(verdicts: pd.DataFrame) -> list[str]:
