@@ -8,8 +8,9 @@ import pandas as pd
 import streamlit as st
 
 from core.config import BUNDLED, DatasetSpec, ExtractConfig, ModelSpec, Template, from_dict
-from core.data.bundled import BUNDLED_DATASETS
-from core.data.prompts import MAX_DISTRACTOR_CHARS, TEMPLATES, render_pair
+from core.data.bundled import BUNDLED_DATASETS, named_templates
+from core.data.ensembles import with_templates
+from core.data.prompts import MAX_DISTRACTOR_CHARS, render_pair
 from core.data.sampling import check_balanced_counts
 from core.data.uploads import load_csv_bytes, save_upload
 from core.errors import UserError, short_path
@@ -182,16 +183,17 @@ elif source == "csv":
         dataset = current.dataset
 
 st.subheader("3. Template")
+family = named_templates(dataset)
 start = st.selectbox(
     "Start from",
-    list(TEMPLATES),
+    list(family),
     index=None,
     placeholder="a named template (optional)",
-    format_func=lambda name: TEMPLATES[name][0],
+    format_func=lambda name: family[name].label,
     key="data_template_preset",
 )
-if start is not None and TEMPLATES[start][1] != current.template:
-    set_extract(dataclasses.replace(current, template=TEMPLATES[start][1]))
+if start is not None and family[start].template != current.template:
+    set_extract(dataclasses.replace(current, template=family[start].template, templates=()))
     st.rerun()
 c = st.columns([4, 1, 1])
 prompt = c[0].text_area("Prompt, with one {text} slot", shown_template.prompt, height=80)
@@ -210,6 +212,17 @@ distracted = d[0].checkbox(
 first = d[1].text_input("First word", words[0], max_chars=MAX_DISTRACTOR_CHARS, disabled=not distracted)
 second = d[2].text_input("Second word", words[1], max_chars=MAX_DISTRACTOR_CHARS, disabled=not distracted)
 template = Template(prompt, positive, negative, (first, second) if distracted else None)
+ensemble = st.multiselect(
+    "Template ensemble (optional)",
+    list(family),
+    default=[name for name in current.templates if name in family],
+    format_func=lambda name: f"{name}: {family[name].label}",
+    key="data_templates",
+    help="Train on several of this data set's named templates at once, as elk does: hidden states per "
+    "template, each side centered per template, one probe fitted on the pairs of all of them, each test "
+    "pair's log-odds averaged over its templates. Each template is extracted once and cached on its own. "
+    "Pick two or more; the prompt above is then the first of them.",
+)
 
 st.subheader("4. Extraction")
 c = st.columns(4)
@@ -241,6 +254,7 @@ candidate = ExtractConfig(
     max_tokens=int(max_tokens),
     storage_dtype="float16" if float16 else "float32",
 )
+candidate = with_templates(candidate, tuple(ensemble))
 
 st.subheader("Preview: three contrast pairs and their final tokens")
 try:

@@ -13,7 +13,7 @@ from core.errors import UserError
 from core.metrics import METRICS, summarize
 from core.views.charts import imbalance_chart
 from core.views.export import safe_csv
-from core.views.report import chart_caption, describe_sweep, subtitle_lines, summary_pivot
+from core.views.report import chart_caption, describe_sweep, describe_templates, subtitle_lines, summary_pivot
 from core.views.style import method_label, metric_label
 from ui.cache import finished_sweep, layer_for
 from ui.forms import sweep_fields
@@ -92,6 +92,8 @@ picked = (event.selection.get("pick") or []) if event else []
 if picked:
     select(method=picked[0]["method"], p=float(picked[0]["p"]))
 st.caption(provenance)
+if isinstance(extract, ExtractConfig) and extract.templates:
+    st.caption(plain(describe_templates(extract.templates).capitalize() + "."))
 reproduce(command, names_local_files(extract))
 
 chosen = selection()

@@ -15,11 +15,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from core.cli import activations, analysis, assets, experiments, grid, runs, story
+from core.cli import activations, analysis, assets, budget, experiments, grid, runs, story
 from core.cli.output import say
 from core.errors import UserError, public_message
 
-COMMAND_GROUPS = (assets, experiments, activations, analysis, runs, story, grid)
+COMMAND_GROUPS = (assets, experiments, activations, analysis, budget, runs, story, grid)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -141,7 +141,10 @@ def source_name(source: Source) -> str:
     """The model and data of a run's activations in a few words, an imported set's with its origin."""
     if isinstance(source, ImportedActivations):
         return f"{source.model} · {source.n} pairs {source.origin()} ({source.id})"
-    return f"{model_name(source)} · {dataset_name(source)}, {source.n_examples} examples"
+    ensemble = (
+        f", {len(source.templates)}-template ensemble ({', '.join(source.templates)})" if source.templates else ""
+    )
+    return f"{model_name(source)} · {dataset_name(source)}, {source.n_examples} examples{ensemble}"
 
 
 def run_line(source: Source, sweep: SweepConfig | None = None) -> str:

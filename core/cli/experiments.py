@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 
 from core.analysis.distractors import FINDS, distractor_cells, distractor_report
+from core.analysis.separation import run_verdicts
 from core.cli.arguments import (
     add_extract_arguments,
     add_output_arguments,
@@ -22,6 +23,7 @@ from core.config import ExtractConfig
 from core.errors import short_path
 from core.experiments.layers import run_layer_scan, scan_every_layer
 from core.experiments.pipeline import PipelineRun, run_imported, run_pipeline
+from core.extraction.companions import sweep_activations
 from core.extraction.extract import ExtractionOutcome, extract
 from core.extraction.runtime import Runtime
 from core.metrics import summarize
@@ -39,6 +41,7 @@ from core.views.report import (
     format_summary,
     layer_table,
     subtitle_lines,
+    verdict_lines,
 )
 from core.views.style import method_label
 
@@ -119,6 +122,9 @@ def command_sweep(args: argparse.Namespace) -> int:
     say_block(format_summary(summary))
     provenance = describe_sweep(sweep_config, run.sweep.seconds, run.sweep.cached, run.sweep.reused)
     say_block(provenance)
+    acts = sweep_activations(activation_store(args), run.extraction.key, sweep_config)
+    say("", "the limit of a label-free fix (separation along each probe on the test split; docs: label budget):")
+    say(*verdict_lines(run_verdicts(acts, run.sweep)))
     if extract_config is not None and extract_config.template.distractor is not None:
         say_block(distractor_lines(run))
     if args.out:

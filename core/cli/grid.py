@@ -22,9 +22,10 @@ from core.analysis.grids import (
 from core.cli.arguments import OUT, add_device, add_metric, add_out, runtime_from
 from core.cli.output import checked_folder, say, status_printer, tqdm_progress
 from core.errors import UserError
-from core.experiments.grid import load_grid, run_inprocess
+from core.experiments.grid import load_grid
 from core.experiments.grid_plan import plan_grid
 from core.experiments.grid_ray import ADDRESS_OPTION, check_ray_address, run_on_ray
+from core.experiments.grid_run import run_inprocess
 from core.probes import FLOOR_METHOD
 from core.views.charts import drop_chart
 from core.views.export import save_chart

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 
 from core.config import ExtractConfig
-from core.data.bundled import named_template
+from core.data.bundled import named_template, named_templates
 from core.errors import UserError
 
 
@@ -28,8 +28,10 @@ def ensemble_members(config: ExtractConfig) -> tuple[ExtractConfig, ...]:
 
 def with_templates(config: ExtractConfig, templates: tuple[str, ...]) -> ExtractConfig:
     """`config` as an ensemble of `templates` (none: its one template), its `template` the
-    ensemble's first, so two configs naming the same ensemble are one run under one key."""
+    ensemble's first, so two configs naming the same ensemble are one run under one key.
+    It checks nothing: core.settings.validate says what is wrong with a bad list."""
     config = dataclasses.replace(config, templates=tuple(templates))
-    if not config.templates:
-        return config
-    return dataclasses.replace(config, template=ensemble_members(config)[0].template)
+    family = named_templates(config.dataset)
+    if config.templates and config.templates[0] in family:  # else the checks name what is wrong
+        config = dataclasses.replace(config, template=family[config.templates[0]].template)
+    return config

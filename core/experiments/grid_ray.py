@@ -22,7 +22,8 @@ import pandas as pd
 
 from core.config import ExtractConfig, ProgressFn, from_dict, to_jsonable
 from core.errors import UserError
-from core.experiments.grid import Grid, GridOutcome, run_grid_sweep, tag
+from core.experiments.grid import Grid
+from core.experiments.grid_run import GridOutcome, run_grid_sweep, tag
 from core.experiments.sweep import load_sweep
 from core.extraction.extract import extract
 from core.extraction.runtime import Runtime

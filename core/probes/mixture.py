@@ -78,14 +78,15 @@ def _em_many(
 START_CUTS = (5, 25, 50, 75, 95)  # percentiles where the EM starts cut the scores in two
 
 
-def _split_starts(x: np.ndarray, share: float | None) -> tuple[np.ndarray, ...]:
+def _split_starts(x: np.ndarray, shares: np.ndarray | None) -> tuple[np.ndarray, ...]:
     """The EM starts of every row of `x` [P, n], rows in that order: per cut of
     START_CUTS, the share above the cut, the means above and below it and the pooled
-    variance (a cut with one side empty starts from the extremes). With a given `share`,
-    each cut starts twice, component a above the cut and below it, since which side of a
-    cut holds the share is what the fit must find."""
+    variance (a cut with one side empty starts from the extremes). With given `shares`
+    (one per row), each cut starts twice, component a above the cut and below it, since
+    which side of a cut holds the share is what the fit must find."""
     starts = []
-    for row in x:
+    for index, row in enumerate(x):
+        share = None if shares is None else float(shares[index])
         for boundary in np.percentile(row, START_CUTS):
             above = row > boundary
             if above.all() or not above.any():
@@ -102,11 +103,13 @@ def _split_starts(x: np.ndarray, share: float | None) -> tuple[np.ndarray, ...]:
     return tuple(np.array(column, dtype=np.float64) for column in zip(*starts))
 
 
-def two_gaussians_many(scores: np.ndarray, share: float | None = None) -> list[Mixture]:
-    """two_gaussians of every row of `scores` [P, n], all fitted in one batched EM."""
+def two_gaussians_many(scores: np.ndarray, share: float | np.ndarray | None = None) -> list[Mixture]:
+    """two_gaussians of every row of `scores` [P, n], all fitted in one batched EM (`share`:
+    one held share for every row, or one per row)."""
     x = np.asarray(scores, dtype=np.float64)
+    shares = None if share is None else np.broadcast_to(np.asarray(share, dtype=np.float64), (len(x),))
     starts = len(START_CUTS) * (1 if share is None else 2)
-    fitted = _em_many(np.repeat(x, starts, axis=0), *_split_starts(x, share), fixed=share is not None)
+    fitted = _em_many(np.repeat(x, starts, axis=0), *_split_starts(x, shares), fixed=share is not None)
     share_a, mean_a, mean_b, variance, responsibility, likelihood = fitted
     mixtures = []
     for row in range(len(x)):

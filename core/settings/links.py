@@ -203,4 +203,4 @@ def extract_from_params(
         )
         base = dataclasses.replace(base, dataset=dataset)
     config = _from_params(params, base, EXTRACT_PARAMS, base.model, limits)
-    return _checked(check_extract, _checked(lambda c, _: with_templates(c, c.templates), config, limits), limits)
+    return _checked(check_extract, with_templates(config, config.templates), limits)

@@ -7,6 +7,7 @@ import textwrap
 
 import pandas as pd
 
+from core.analysis.separation import Verdict
 from core.config import CCSConfig
 from core.metrics import few_seeds_note
 from core.probes import METHOD_REGISTRY
@@ -233,3 +234,40 @@ def remedy_verdict_lines(verdicts: pd.DataFrame) -> list[str]:
             f"at balance {row.worst_cost:+.3f}: {'meets' if row.works else 'does not meet'} the bar"
         )
     return lines
+
+
+def verdict_lines(verdicts: pd.DataFrame) -> list[str]:
+    """core.analysis.separation.run_verdicts as sentences, one per method."""
+    return [Verdict(**row).sentence(method_label(method)) for method, row in _verdict_rows(verdicts)]
+
+
+def _verdict_rows(verdicts: pd.DataFrame):
+    fields = list(Verdict.__dataclass_fields__)
+    for record in verdicts.to_dict("records"):
+        yield record["method"], {name: record[name] for name in fields}
+
+
+def budget_table(shares: pd.DataFrame, smallest: pd.DataFrame) -> str:
+    """core.analysis.label_budget.budget_shares as a terminal table: a row per method and use,
+    the share won back at each budget k, and the smallest k that wins back half."""
+    budgets = sorted(shares.k.unique())
+    width = max(len(method_label(m)) for m in shares.method) + 2
+    lines = ["method".ljust(width) + "use".ljust(11) + "".join(f"k={k:<20}" for k in budgets) + "half at"]
+    least = {(row.method, row.use): row.k for row in smallest.itertuples()}
+    for (method, use), part in shares.groupby(["method", "use"], sort=False):
+        cells = []
+        for k in budgets:
+            row = part[part.k == k]
+            share = row.iloc[0] if len(row) else None
+            if share is None or share.share != share.share:
+                cells.append(("no drop" if share is not None else "").ljust(22))
+            else:
+                cells.append(f"{share.share:+.0%} [{share.share_low:+.0%},{share.share_high:+.0%}]".ljust(22))
+        half = least.get((method, use))
+        lines.append(
+            method_label(method).ljust(width)
+            + use.ljust(11)
+            + "".join(cells)
+            + ("none" if pd.isna(half) else f"k={half}")
+        )
+    return "\n".join(lines)

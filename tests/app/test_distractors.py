@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 
 from core.config import Template
-from core.data.prompts import TEMPLATES
+from core.data.templates import REVIEW_FAMILY
 from core.experiments.pipeline import run_pipeline
 from core.extraction.runtime import Runtime
 from tests.app.conftest import open_page, texts
@@ -24,7 +24,7 @@ def test_data_page_sets_a_distractor_and_a_named_template(tiny_run):
     assert app.session_state["extract_config"].template.distractor == ("Banana", "Shed")
     app.selectbox(key="data_template_preset").set_value("is_negative").run()
     assert not app.exception
-    assert app.session_state["extract_config"].template == TEMPLATES["is_negative"][1]
+    assert app.session_state["extract_config"].template == REVIEW_FAMILY["is_negative"].template
 
 
 def test_sweep_page_reports_truth_or_distractor(tiny_run):

@@ -32,8 +32,9 @@ import numpy as np
 import torch
 
 from core.config import ExtractConfig
-from core.experiments.grid import load_grid, run_inprocess
+from core.experiments.grid import load_grid
 from core.experiments.grid_ray import run_on_ray
+from core.experiments.grid_run import run_inprocess
 from core.experiments.sweep import run_sweep
 from core.extraction.extract import extract
 from core.extraction.runtime import Runtime

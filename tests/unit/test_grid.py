@@ -18,9 +18,10 @@ import pytest
 from core.__main__ import main
 from core.analysis.grids import grid_summary, remedy_methods_as_normalizations, remedy_verdicts
 from core.errors import UserError
-from core.experiments.grid import parse_grid, run_inprocess
+from core.experiments.grid import parse_grid
 from core.experiments.grid_plan import CONFIRM_SWEEPS, plan_grid
 from core.experiments.grid_ray import REPO, check_ray_address
+from core.experiments.grid_run import run_inprocess
 from core.extraction.runtime import Runtime
 from core.normalizations import NORMALIZATIONS
 from core.store.activations import ActivationStore

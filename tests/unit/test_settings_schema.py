@@ -15,6 +15,7 @@ import pytest
 from core.__main__ import build_parser
 from core.cli.arguments import checked_run, extract_config_from, sweep_config_from
 from core.cli.reproduce import command_line, run_arguments
+from core.data.ensembles import with_templates
 from core.errors import UserError
 from core.experiments.grid import RUN_KEYS, parse_grid
 from core.settings.limits import OWNER, SHARED
@@ -54,6 +55,8 @@ def changed(entry: Entry):
     """The demo run with `entry` set to another value."""
     extract, sweep = DEMO
     value = other_value(entry)
+    if entry.name == "templates":  # an ensemble of the demo set's named templates, in its one form
+        return with_templates(extract, ("tone", "sentiment")), sweep
     return (entry.set(extract, value), sweep) if entry in EXTRACT_SETTINGS else (extract, entry.set(sweep, value))
 
 

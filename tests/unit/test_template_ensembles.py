@@ -166,7 +166,8 @@ def test_an_ensemble_refuses_companion_normalizations_and_distractors():
 def test_a_grid_reads_each_set_with_one_template_and_with_its_ensemble():
     grid = parse_grid(
         'models = ["bundled"]\ntemplates = ["one", "ensemble"]\nlayers = [2]\n'
-        'run = { p = "0.5,0.9", seeds = 2, n = 1000, n_train = 300, n_test = 400 }\n[[datasets]]\nname = "larger_than"\n'
+        'run = { p = "0.5,0.9", seeds = 2, n = 1000, n_train = 300, n_test = 400 }\n'
+        '[[datasets]]\nname = "larger_than"\n'
     )
     assert [e.templates for e in grid.extractions] == ["one", "ensemble of 4"]
     assert grid.extractions[1].config.templates == tuple(BUNDLED_DATASETS["larger_than"].templates)
