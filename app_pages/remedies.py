@@ -6,6 +6,7 @@ computed are named under it with one button."""
 import pandas as pd
 import streamlit as st
 
+from core.analysis.label_budget import USES, smallest_budget
 from core.analysis.remedies import compare_remedies, remedy_runs
 from core.cli.reproduce import command_line, names_local_files, run_arguments
 from core.errors import UserError
@@ -15,10 +16,10 @@ from core.probes import HEADLINE_METHOD
 from core.settings.sweep import DEPLOYMENT
 from core.store.activation_imports import ImportedActivations
 from core.views.export import safe_csv
-from core.views.remedy_charts import decomposition_chart, remedy_chart
-from core.views.report import chart_caption, recovered_share_table
+from core.views.remedy_charts import budget_chart, decomposition_chart, remedy_chart
+from core.views.report import chart_caption, recovered_share_table, verdict_lines
 from core.views.style import method_label, normalization_label
-from ui.cache import finished_sweep
+from ui.cache import cached_budget, cached_verdicts, finished_sweep
 from ui.progress import run_with_progress
 from ui.render import chart_exports, plain, reproduce, show_error
 from ui.state import current_source, current_sweep, run_line
@@ -125,6 +126,37 @@ st.caption(
     "direction: the drop in calibrated accuracy itself, which no threshold recovers. The tick is the AUROC "
     f"drop. Means over {len(sweep.seeds)} seeds on the same test split."
 )
+
+st.subheader("Without labels, or with how many")
+verdicts = cached_verdicts(extract, sweep)
+for line in verdict_lines(verdicts[verdicts.method == method]):
+    st.markdown(plain(line))
+st.caption(
+    "Separation: how far apart the two classes stand along the probe's direction on the test split, in pooled "
+    "standard deviations (the lab's evaluation labels). The bound: the least median miss of the classes' midpoint "
+    "any label-free estimate from this many training pairs can have (Cramér-Rao, two Gaussian classes of one "
+    "spread, every parameter unknown), in half the gap between the classes; Burns centering misses by 2|p − 1/2|."
+)
+if st.toggle("Label budget: how many labelled pairs undo the imbalance", key="remedies_budget"):
+    shares = cached_budget(extract, sweep)
+    st.altair_chart(budget_chart(shares), theme=None)
+    smallest = smallest_budget(shares)
+    st.caption(
+        plain(
+            f"k labelled pairs drawn from each cell's own training draw at p = {shares.p.max():g}, 20 draws per "
+            f"seed, {len(sweep.seeds)} seeds (95% t-intervals of the paired gain over seeds), under Burns "
+            "centering; the probe is not retrained. "
+            + "; ".join(f"{use}: {about}" for use, about in USES.items())
+            + ". Half the drop won back first at: "
+            + ", ".join(
+                f"{method_label(row.method)} ({row.use}) {'k = ' + str(row.k) if not pd.isna(row.k) else 'none'}"
+                for row in smallest.itertuples()
+                if shares[(shares.method == row.method)].share.notna().any()
+            )
+            + "."
+        )
+    )
+    reproduce(command_line("label-budget", run_arguments(extract, sweep)), names_local_files(extract))
 
 downloads = st.columns(3)
 downloads[0].download_button(

@@ -13,9 +13,16 @@ from core.errors import UserError
 from core.metrics import METRICS, summarize
 from core.views.charts import imbalance_chart
 from core.views.export import safe_csv
-from core.views.report import chart_caption, describe_sweep, describe_templates, subtitle_lines, summary_pivot
+from core.views.report import (
+    chart_caption,
+    describe_sweep,
+    describe_templates,
+    subtitle_lines,
+    summary_pivot,
+    verdict_lines,
+)
 from core.views.style import method_label, metric_label
-from ui.cache import finished_sweep, layer_for
+from ui.cache import cached_verdicts, finished_sweep, layer_for
 from ui.forms import sweep_fields
 from ui.progress import run_with_progress
 from ui.render import chart_exports, plain, reproduce, show_error
@@ -95,6 +102,14 @@ st.caption(provenance)
 if isinstance(extract, ExtractConfig) and extract.templates:
     st.caption(plain(describe_templates(extract.templates).capitalize() + "."))
 reproduce(command, names_local_files(extract))
+with st.expander("The limit of a label-free fix", icon=":material/straighten:"):
+    for line in verdict_lines(cached_verdicts(extract, sweep)):
+        st.markdown(plain(line))
+    st.caption(
+        "How far apart the classes stand along each probe on the test split (pooled standard deviations), and "
+        "the least median miss of the classes' midpoint any label-free estimate from this many training pairs "
+        "can have (Cramér-Rao bound). The Remedies page has the label budget: how many labelled pairs would do."
+    )
 
 chosen = selection()
 if chosen["method"] in sweep.methods and chosen["p"] in sweep.p_levels:

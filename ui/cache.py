@@ -7,9 +7,12 @@ import gc
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import streamlit as st
 
+from core.analysis.label_budget import budget_shares, label_budget
 from core.analysis.mechanism import centering_table
+from core.analysis.separation import run_verdicts
 from core.config import DatasetSpec, ModelSpec
 from core.data.loaders import load_dataset
 from core.experiments.cells import SweepResult
@@ -192,3 +195,16 @@ class PageResults(Results):
 
     def load_view(self, found, step):
         return _stored_view(str(found.store.root), found.key, step.type)
+
+
+@st.cache_data(max_entries=8, show_spinner="Drawing labelled pairs for every budget")
+def cached_budget(source: Source, sweep: SweepConfig) -> pd.DataFrame:
+    """The label budget of a finished sweep (core.analysis.label_budget.budget_shares), kept
+    for the session's server: it fits a mixture for every share its labels suggest."""
+    return budget_shares(label_budget(layer_for(source, sweep), cached_sweep(source, sweep)))
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def cached_verdicts(source: Source, sweep: SweepConfig) -> pd.DataFrame:
+    """The label-free verdict of every method of a finished sweep (core.analysis.separation)."""
+    return run_verdicts(layer_for(source, sweep), cached_sweep(source, sweep))

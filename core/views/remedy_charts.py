@@ -14,6 +14,7 @@ from core.views.style import (
     _bottom_legend,
     chance_rules,
     mean_tooltips,
+    method_color,
     method_label,
     metric_domain,
     metric_label,
@@ -132,4 +133,40 @@ def decomposition_chart(parts: pd.DataFrame, title: str = "What each drop is mad
         .properties(width=170, height=220)
         .facet(facet=alt.Facet("Method:N", title=None, sort=methods, header=alt.Header(labelFontSize=14)), columns=4)
         .properties(title=alt.TitleParams(title, subtitle="black tick: the AUROC drop", anchor="start"))
+    )
+
+
+USE_TITLES = {"prior": "p from the labels, prior-given centering", "threshold": "threshold and sign from the labels"}
+
+
+def budget_chart(shares: pd.DataFrame, title: str = "Labelled pairs that undo the imbalance") -> alt.TopLevelMixin:
+    """The label budget (core.analysis.label_budget.budget_shares): the share of each method's
+    accuracy drop won back against the number k of labelled pairs, a panel per use, a line
+    per method in its colour with its 95% interval, a rule at half. Methods that lost nothing
+    are left out."""
+    data = shares[shares.share.notna()].assign(
+        Method=lambda d: d.method.map(method_label),
+        Use=lambda d: d.use.map(USE_TITLES),
+    )
+    labels = list(dict.fromkeys(data.Method))
+    color = method_color(_bottom_legend(3, values=labels), labels)
+    x = alt.X("k:Q", title="labelled pairs k", scale=alt.Scale(domain=[0, float(data.k.max()) if len(data) else 1]))
+    y = alt.Y("share:Q", title="share of the drop won back", axis=alt.Axis(format="%"))
+    tooltip = [
+        alt.Tooltip("Method:N"),
+        alt.Tooltip("k:Q", title="labelled pairs"),
+        alt.Tooltip("share:Q", format=".0%", title="won back"),
+        alt.Tooltip("share_low:Q", format=".0%", title="95% CI low"),
+        alt.Tooltip("share_high:Q", format=".0%", title="95% CI high"),
+    ]
+    base = alt.Chart().encode(x=x, color=color)
+    band = base.mark_area(opacity=0.12).encode(y=alt.Y("share_low:Q", title=None), y2="share_high:Q")
+    line = base.mark_line().encode(y=y)
+    points = base.mark_point(filled=True, size=50).encode(y=y, tooltip=tooltip)
+    half = alt.Chart().mark_rule(strokeDash=[4, 4], color="#777777").encode(y=alt.datum(0.5))
+    return (
+        alt.layer(band, line, points, half, data=data)
+        .properties(width=440, height=300)
+        .facet(column=alt.Column("Use:N", title=None, header=alt.Header(labelFontSize=16, labelFontWeight="bold")))
+        .properties(title=alt.TitleParams(title, anchor="start"))
     )

@@ -38,3 +38,19 @@ def test_remedies_page_with_no_remedy_chosen_shows_burns_alone(tiny_run, local_o
     assert words[-2:] == ["--remedies", ""]  # Burns alone, on the command line too
     assert main([*words[3:], *local_options]) == 0
     assert "moved threshold + lost direction" in capsys.readouterr().out
+
+
+def test_remedies_page_says_the_label_free_limit_and_draws_the_label_budget(tiny_run):
+    app = open_page("app_pages/remedies.py", *tiny_run)
+    assert any("sd apart with 16 pairs at p = 0.75" in text for text in texts(app, "markdown"))
+    app.toggle(key="remedies_budget").set_value(True).run()
+    assert not app.exception and not app.error
+    assert len(charts(app)) == 3  # the remedy chart, the decomposition and the label budget
+    assert any("label-budget" in element.value for element in app.code)
+
+
+def test_sweep_page_says_the_label_free_limit_of_each_probe(tiny_run):
+    app = open_page("app_pages/sweep.py", *tiny_run)
+    assert not app.exception and not app.error
+    said = [text for text in texts(app, "markdown") if "sd apart" in text]
+    assert len(said) == len([m for m in tiny_run[1].methods if m != "random"])

@@ -60,6 +60,8 @@ def test_extract_then_sweep_from_cache(tiny_llama, sentiment_csv, tmp_path):
     assert "data: CSV reviews.csv" in sweep.stdout and "40 examples extracted" in sweep.stdout
     assert "mean accuracy over seeds [95% CI]" in sweep.stdout and "LR (raw differences)" in sweep.stdout
     assert "sign-resolved as max(acc, 1 - acc)" in sweep.stdout
+    assert "the limit of a label-free fix" in sweep.stdout and "CCS: at " in sweep.stdout
+    assert "sd apart with 16 pairs at p = 0.75" in sweep.stdout
     table = pd.read_csv(out)
     assert len(table) == 5 * 2 * 2 and set(table.p) == {0.5, 0.75} and set(table.layer) == {2}
     assert table.accuracy.between(0.0, 1.0).all()
@@ -114,3 +116,19 @@ def test_layers_inspect_and_remedies_reproduce_their_pages(tiny_llama, sentiment
     assert "moved threshold + lost direction" in remedies.stdout and (tmp_path / "r.svg").read_text().startswith("<svg")
     bad = run_cli("remedies", *run, "--remedies", "mean")
     assert bad.returncode == 2 and "--remedies takes names from" in bad.stderr
+
+    budget = run_cli("label-budget", *run, "--layer", "2", "--budgets", "0,4,8", "--out", str(tmp_path / "b.csv"))
+    assert budget.returncode == 0, budget.stderr
+    assert "half at" in budget.stdout and "k=4" in budget.stdout and "threshold" in budget.stdout
+    shares = pd.read_csv(tmp_path / "b.csv")
+    assert set(shares.k) == {0, 4, 8} and set(shares.use) == {"prior", "threshold"}
+    too_many = run_cli("label-budget", *run, "--layer", "2", "--budgets", "0,20000")
+    assert too_many.returncode == 2 and "--budgets takes" in too_many.stderr
+
+    ensemble = run_cli("sweep", *run, "--layer", "2", "--templates", "sentiment,is_negative", "--methods", "ccs,tpc")
+    assert ensemble.returncode == 0, ensemble.stderr
+    assert "template ensemble of 2 (sentiment, is_negative)" in ensemble.stdout
+    one = run_cli("sweep", *run, "--layer", "2", "--templates", "sentiment")
+    assert one.returncode == 2 and "at least two templates" in one.stderr and "Traceback" not in one.stderr
+    unknown = run_cli("sweep", *run, "--layer", "2", "--templates", "sentiment,nope")
+    assert unknown.returncode == 2 and "Unknown template 'nope'" in unknown.stderr

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import pytest
 
 from core.analysis.label_budget import budget_shares, label_budget, smallest_budget
