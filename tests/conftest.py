@@ -177,7 +177,7 @@ def planted_results(tmp_path_factory) -> Path:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("CCS_LAB_CACHE", str(root))
         deck, _results = compute_planted(root)
-    assert len(deck.runs()) == 5 and sum(step.measured for step in deck.steps) == 2
+    assert len(deck.runs()) == 5 and sum(step.measured for step in deck.steps) == 3
     return root
 
 

@@ -76,6 +76,10 @@ type = "decomposition"
 title = "Decomposition"
 run = {RUN}
 methods = ["lr_norm", "ccs"]
+[[steps]]
+type = "label_budget"
+title = "Label budget"
+run = {RUN}
 """
 
 

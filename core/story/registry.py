@@ -18,7 +18,7 @@ from core.settings.sweep import Run
 from core.story.model import Deck, Step
 from core.story.results import Results
 from core.story.slides import Slide
-from core.story.steps import compare, decomposition, inspector, layers, mechanism, models, remedies, text
+from core.story.steps import compare, decomposition, inspector, label_budget, layers, mechanism, models, remedies, text
 from core.story.steps import sweep as sweep_step
 from core.views.style import slide_style
 
@@ -31,6 +31,7 @@ STEP_TYPES = {
         layers.STEP,
         inspector.STEP,
         remedies.STEP,
+        label_budget.STEP,
         decomposition.STEP,
         mechanism.STEP,
         models.STEP,

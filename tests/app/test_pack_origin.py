@@ -54,7 +54,7 @@ def test_a_forged_packs_deck_computed_in_story_mode_leaves_the_owners_deck_as_a_
 
     app = compute_step(address, INSPECTOR)
     assert any(f"from pack {report.pack}" in text for text in texts(app, "caption"))
-    assert len(list((imported_pack(report.pack).folder / "views").glob("*.json"))) == 2
+    assert len(list((imported_pack(report.pack).folder / "views").glob("*.json"))) == 3
     assert not (isolated_cache / "views").exists()
 
     run = deck.steps[1].configs()
@@ -63,7 +63,7 @@ def test_a_forged_packs_deck_computed_in_story_mode_leaves_the_owners_deck_as_a_
         assert not app.exception and not charts(app), page
 
     app = open_page("app_pages/present.py", query={"deck": "owner"})
-    assert any("computes 5 run(s) and 2 measured view(s)" in text for text in texts(app, "caption"))  # none leaked
+    assert any("computes 5 run(s) and 3 measured view(s)" in text for text in texts(app, "caption"))  # none leaked
     app = compute_step("owner", INSPECTOR)
     captions = texts(app, "caption")
     assert not any("pack" in text.lower() for text in captions)

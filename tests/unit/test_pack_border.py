@@ -127,13 +127,13 @@ def test_a_forged_pack_changes_nothing_the_owners_deck_draws_and_goes_with_every
     assert missing(imported, there)[1]  # its views are missing: measured here, from its sweeps
     compute(imported, there, sweep_runner(owner))
     pack_folder = imported_pack(report.pack).folder
-    assert len(list((pack_folder / "views").glob("*.json"))) == 2  # kept with the pack
+    assert len(list((pack_folder / "views").glob("*.json"))) == 3  # kept with the pack
     assert not (owner / "views").exists() and not (owner / "sweeps").exists()  # nothing stored as this machine's
     assert all(s is None or s[3].startswith(f"from pack {report.pack}") for s in drawn(imported, there)[1:])
 
     own = Results(owner)
     runs, views = missing(deck, own)
-    assert len(runs) == len(deck.runs()) and len(views) == 2  # nothing of the pack answers the owner's deck
+    assert len(runs) == len(deck.runs()) and len(views) == 3  # nothing of the pack answers the owner's deck
     compute(deck, own, sweep_runner(owner))
     assert drawn(deck, own) == expected
     # the pack's deck now reads this machine's results first, and says nothing came from the pack

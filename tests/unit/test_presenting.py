@@ -23,7 +23,7 @@ from tests.planted import DECK, pack_planted, plant_demo_activations
 def test_readiness_counts_the_steps_that_draw_and_what_the_rest_computes(planted_deck, isolated_cache):
     deck, results = planted_deck
     assert readiness(deck, results).complete and readiness(deck, results).line().startswith("All ")
-    shutil.rmtree(isolated_cache / "views")  # the measured views gone: their two steps are not ready
+    shutil.rmtree(isolated_cache / "views")  # the measured views gone: their steps are not ready
     state = readiness(deck, results)
     measured = [step for step in deck.steps if step.measured]
     assert state.ready == len(deck.steps) - len(measured) and state.views == measured and state.runs == []

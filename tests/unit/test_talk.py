@@ -95,7 +95,7 @@ def test_pack_then_unpack_into_an_empty_cache_with_no_model_draws_every_step(
     with zipfile.ZipFile(tmp_path / "talk.zip") as archive:
         names = archive.namelist()
     assert not any("activations" in name or (name.endswith(".safetensors") and "sweeps/" not in name) for name in names)
-    assert report.runs == 5 and report.views == 2 and report.size_bytes == (tmp_path / "talk.zip").stat().st_size
+    assert report.runs == 5 and report.views == 3 and report.size_bytes == (tmp_path / "talk.zip").stat().st_size
 
     elsewhere = tmp_path / "elsewhere"
     name, imported, report = unpack(tmp_path / "talk.zip", root=elsewhere)
