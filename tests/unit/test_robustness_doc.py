@@ -32,6 +32,8 @@ FILES = {
     "F": "tests/unit/test_activation_files.py",
     "V": "tests/app/test_imported_activations.py",
     "E": "tests/unit/test_estimators.py",
+    "Y": "tests/unit/test_template_ensembles.py",
+    "L": "tests/unit/test_cli.py",
 }
 
 

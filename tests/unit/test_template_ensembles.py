@@ -141,6 +141,7 @@ def test_an_ensemble_config_has_one_form_and_its_members_are_one_template_runs()
         ({"templates": "sentiment,sentiment"}, "twice"),
         ({"templates": ",".join(["sentiment"] * 9)}, "0 to 8"),
     ],
+    ids=["one", "unknown", "twice", "nine"],
 )
 def test_a_link_with_a_bad_ensemble_is_one_line(params, message):
     with pytest.raises(UserError, match=message):
