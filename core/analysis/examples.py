@@ -90,10 +90,12 @@ def prediction_trajectory(
 def projection_scatter(acts: ActivationSet, result: SweepResult, method: str, p: float, seed: int) -> pd.DataFrame:
     """Test pairs in two coordinates: along the probe direction (w . (x+ - x-), oriented as
     the accuracy) and along the top principal component of the normalized test
-    differences. Columns: index, label, probe_projection, top_pc_projection."""
-    acts.require_one_template("The projection scatter")
+    differences (a template ensemble's averaged over its templates). Columns: index,
+    label, probe_projection, top_pc_projection."""
     probe, flipped = _cell(result, method, p, seed)
     pos_n, neg_n = _test_inputs(acts, result, probe)
+    if pos_n.ndim == 3:  # a template ensemble's pairs averaged over its templates: w.(x+ - x-) averages exactly
+        pos_n, neg_n = pos_n.mean(dim=1), neg_n.mean(dim=1)
     differences = (pos_n - neg_n).double()
     direction = probe.weight.double() / probe.weight.double().norm()
     along_probe = (differences @ direction).numpy() * (-1 if flipped else 1)
