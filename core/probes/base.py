@@ -45,7 +45,7 @@ def pair_scores(form: str, weight: torch.Tensor, bias: float, pos: torch.Tensor,
         n, k = pos.shape[:2]
         log_odds = each.log_odds.reshape(n, k).mean(axis=1)
         sides = [None if side is None else side.reshape(n, k).mean(axis=1) for side in (each.p_pos, each.p_neg)]
-        return PairScores(1.0 / (1.0 + np.exp(-log_odds)), log_odds, *sides)
+        return PairScores(torch.sigmoid(torch.from_numpy(log_odds)).numpy(), log_odds, *sides)
     pos, neg, weight = pos.double(), neg.double(), weight.double()
     if form == PAIR:
         on_pos, on_neg = pos @ weight + bias, neg @ weight + bias

@@ -9,7 +9,7 @@ from core.analysis.label_budget import USES, budget_shares, label_budget
 from core.experiments.cells import SweepResult
 from core.probes import METHOD_IDS
 from core.store.activations import ActivationSet
-from core.store.schema import FRACTION, INT, MAYBE_NUMBER, NUMBER, Column, Table
+from core.store.schema import FRACTION, INT, MAYBE_NUMBER, Column, Table
 from core.story.model import Step, StepType, own_run
 from core.story.results import Results
 from core.story.slides import Slide
@@ -24,7 +24,7 @@ VIEW_TABLES = {
             "use": Column("text", choices=tuple(USES)),
             "k": INT,
             "p": FRACTION,
-            "drop": NUMBER,
+            "drop": MAYBE_NUMBER,
             "share": MAYBE_NUMBER,
             "share_low": MAYBE_NUMBER,
             "share_high": MAYBE_NUMBER,
