@@ -8,4 +8,6 @@
 - distractors: whether a probe found truth or a distractor word
 - grids: what a grid found per cell and method, and each remedy's verdict against the bar
 - balance: why a label-free balancing remedy works or not, measured on training draws
+- separation: how far apart the classes stand along each probe, and the limit that sets on a label-free fix
+- label_budget: how many labelled pairs undo the imbalance
 """

@@ -6,6 +6,6 @@ dispatches).
 - output: progress bars, status lines, output-path checks
 - reproduce: the one command that reproduces a dashboard view, from its link parameters
 - assets: `assets`; experiments: `extract`, `sweep`, `layers`; analysis: `inspect`,
-  `remedies`; runs: `runs`, `compare`; story: `pack`, `unpack`, `present`, `decks`,
+  `remedies`; budget: `label-budget`; runs: `runs`, `compare`; story: `pack`, `unpack`, `present`, `decks`,
   `packs`; grid: `grid`
 """

@@ -39,4 +39,3 @@ def test_pages_on_an_ensemble_draw_it_or_say_in_one_line_what_they_cannot(tiny_r
     app = open_page("app_pages/mechanism.py", ensemble, sweep)
     [error] = texts(app, "error")
     assert not app.exception and "reads the pairs of one template; this set is a template ensemble" in error
-
