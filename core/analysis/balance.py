@@ -21,6 +21,7 @@ import pandas as pd
 import torch
 from scipy import stats
 
+from core.analysis.separation import class_separation
 from core.data.sampling import split_test, training_draw
 from core.normalizations import fit_stats
 from core.probes.mixture import consistency_direction, two_gaussians, two_gaussians_many
@@ -67,9 +68,8 @@ def along_truth(projected: torch.Tensor, labels: np.ndarray) -> dict:
     true, false = z[is_true], z[~is_true]
     half = abs(true.mean() - false.mean()) / 2
     midpoint = (true.mean() + false.mean()) / 2
-    within = np.sqrt((((true - true.mean()) ** 2).sum() + ((false - false.mean()) ** 2).sum()) / len(z))
     return {
-        "truth_separation_in_sd": 2 * half / within,
+        "truth_separation_in_sd": class_separation(z, is_true),
         "skew_true": float(stats.skew(true)) if len(true) > 2 else float("nan"),
         "skew_false": float(stats.skew(false)) if len(false) > 2 else float("nan"),
         "truth_miss_free": abs(two_gaussians(z).midpoint - midpoint) / half,

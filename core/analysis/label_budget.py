@@ -50,11 +50,8 @@ HALF = 0.5  # the share of the drop a budget must win back to count
 
 
 def difference_scores(probe, pos: torch.Tensor, neg: torch.Tensor) -> np.ndarray:
-    """w.(x+ - x-) of pairs read with the probe's training statistics ([n]; a template
-    ensemble's [n, k, d] averaged over its templates)."""
-    pos_n, neg_n = probe.train_stats.apply(pos, neg)
-    scores = (pos_n - neg_n).double() @ probe.weight.double()
-    return (scores.mean(dim=1) if scores.ndim == 2 else scores).numpy()
+    """The probe's difference scores of raw pairs read with its training statistics."""
+    return probe.difference_scores(*probe.train_stats.apply(pos, neg))
 
 
 def corrected_accuracy(
@@ -116,7 +113,8 @@ def label_budget(
         balanced = float(reported.loc[(method, low, cell_seed)].accuracy) if low != high else float("nan")
         rng = np.random.default_rng(np.random.SeedSequence([seed, cell_seed, 17]))
         picks = [rng.permutation(len(draw)) for _ in range(repeats)]
-        midpoint = share_given_midpoints(train, acts.labels[draw], picks, budgets)
+        draw_labels = acts.labels[draw].astype(bool)
+        midpoint = share_given_midpoints(train, draw_labels, picks, budgets)
         for use in USES:
             for k in budgets:
                 if k > len(draw):
@@ -127,9 +125,7 @@ def label_budget(
                     corrected = (
                         None
                         if k == 0
-                        else corrected_accuracy(
-                            use, midpoint, train[chosen], acts.labels[draw][chosen].astype(bool), test_scores, truth
-                        )
+                        else corrected_accuracy(use, midpoint, train[chosen], draw_labels[chosen], test_scores, truth)
                     )
                     both += corrected is not None
                     accuracies.append(float(row.accuracy) if corrected is None else corrected)

@@ -59,12 +59,8 @@ def probe_separations(acts: ActivationSet, result: SweepResult) -> pd.DataFrame:
     test = split_inputs(acts, result.config, result.test_indices)
     rows = []
     for (method, p, seed), probe in result.probes.items():
-        pos, neg = normalize_test_pairs(probe, test, result.config.test_normalization)
-        along = (pos - neg).double() @ probe.weight.double()
-        along = along.mean(dim=1) if along.ndim == 2 else along  # a template ensemble's: over its templates
-        rows.append(
-            {"method": method, "p": p, "seed": seed, "separation": class_separation(along.numpy(), test.labels)}
-        )
+        along = probe.difference_scores(*normalize_test_pairs(probe, test, result.config.test_normalization))
+        rows.append({"method": method, "p": p, "seed": seed, "separation": class_separation(along, test.labels)})
     return pd.DataFrame(rows)
 
 

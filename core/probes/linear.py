@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple, Protocol
 
+import numpy as np
 import torch
 
 from core.probes.base import PairScores, pair_scores
@@ -42,6 +43,12 @@ class LinearProbe:
     bias: float
     train_stats: PairStatistics
     loss: float = float("nan")
+
+    def difference_scores(self, pos: torch.Tensor, neg: torch.Tensor) -> np.ndarray:
+        """w.(x+ - x-) of pairs already normalized as the caller chose, in float64 ([n]; a
+        template ensemble's [n, k, d] averaged over its templates, as its log-odds are)."""
+        along = (pos - neg).double() @ self.weight.double()
+        return (along.mean(dim=1) if along.ndim == 2 else along).numpy()
 
     def scores(self, pos: torch.Tensor, neg: torch.Tensor) -> PairScores:
         """Confidence that x+ is true for [n, d] pairs already normalized as the caller
