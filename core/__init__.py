@@ -53,6 +53,7 @@ _PUBLIC = {
     "Sweep": "core.api.sweeps",
     # one estimator per method of the registry (core.probes)
     "CCS": "core.api.estimators",
+    "SubspaceCCS": "core.api.estimators",
     "TPC": "core.api.estimators",
     "VINC": "core.api.estimators",
     "EMBalancedTPC": "core.api.estimators",

@@ -10,4 +10,5 @@
 - balance: why a label-free balancing remedy works or not, measured on training draws
 - separation: how far apart the classes stand along each probe, and the limit that sets on a label-free fix
 - label_budget: how many labelled pairs undo the imbalance
+- grid_audit: the separation, label-free verdict and label budget of every cell of a grid
 """

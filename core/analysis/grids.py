@@ -10,6 +10,7 @@ import pandas as pd
 from scipy import stats
 
 from core.analysis.remedies import BASELINE, recovered_share, reference_p, with_threshold_remedies
+from core.experiments.grid import ENSEMBLE, ONE
 from core.metrics import mean_ci
 from core.probes import FLOOR_METHOD, METHOD_REGISTRY
 
@@ -188,24 +189,28 @@ def template_comparison(summary: pd.DataFrame) -> pd.DataFrame:
     one row per cell and method (the random direction left out), the accuracy with its
     interval at balance and at the highest p under each, and whether the method is at chance
     at balance under each. Empty when the grid has no ensemble."""
-    if "templates" not in summary or summary.templates.nunique() < 2:
+    if "templates" not in summary or not {ONE} < set(summary.templates):
         return summary.iloc[0:0]
     cell = [c for c in CELL if c in summary and c != "templates"]
     rows = summary[summary.method != FLOOR_METHOD]
-    one = rows[rows.templates == "one"].set_index([*cell, "method"])
-    ensemble = rows[rows.templates != "one"].set_index([*cell, "method"])
-    joined = one.join(ensemble, lsuffix="_one", rsuffix="_ensemble", how="inner")
+    one = rows[rows.templates == ONE].set_index([*cell, "method"])
+    ensemble = rows[rows.templates.str.startswith(ENSEMBLE)].set_index([*cell, "method"])
+    joined = one.merge(ensemble, left_index=True, right_index=True, suffixes=("_one", "_ensemble"))
     return joined.reset_index()
 
 
-def above_chance_counts(comparison: pd.DataFrame) -> pd.DataFrame:
-    """Per method of a template_comparison: in how many cells it is above chance at balance
-    with one template and with the ensemble, out of how many."""
-    return (
-        comparison.assign(
-            one=~comparison.at_chance_one.astype(bool), ensemble=~comparison.at_chance_ensemble.astype(bool)
-        )
-        .groupby("method", sort=False)
-        .agg(cells=("one", "size"), above_chance_one=("one", "sum"), above_chance_ensemble=("ensemble", "sum"))
-        .reset_index()
-    )
+def above_chance_counts(summary: pd.DataFrame) -> pd.DataFrame:
+    """Per method (the random direction left out) and way of reading the data sets (the
+    grid's `templates`: one, an ensemble, each named template), in how many cells it is
+    above chance at balance, and, as "any", in how many cells at least one reading is: what
+    choosing the wording cell by cell would reach at best (with labels to choose by). Empty
+    unless the grid read its data sets more than one way."""
+    if "templates" not in summary or summary.templates.nunique() < 2:
+        return summary.iloc[0:0]
+    cell = [c for c in CELL if c in summary and c != "templates"]
+    rows = summary[summary.method != FLOOR_METHOD].assign(above=lambda t: ~t.at_chance.astype(bool))
+    counts = rows.pivot_table(index="method", columns="templates", values="above", aggfunc="sum", sort=False)
+    counts["any"] = rows.groupby(["method", *cell]).above.any().groupby("method").sum()
+    counts["cells"] = rows.groupby("method")[cell].apply(lambda part: len(part.drop_duplicates()))
+    order = list(dict.fromkeys(rows.method))
+    return counts.loc[order].astype(int).reset_index()

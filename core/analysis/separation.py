@@ -51,7 +51,10 @@ def class_separation(scores: np.ndarray, labels: np.ndarray) -> float:
     scores, is_true = np.asarray(scores, dtype=float), np.asarray(labels).astype(bool)
     true, false = scores[is_true], scores[~is_true]
     pooled = np.sqrt((((true - true.mean()) ** 2).sum() + ((false - false.mean()) ** 2).sum()) / len(scores))
-    return float(abs(true.mean() - false.mean()) / pooled) if pooled > 0 else float("inf")
+    gap = abs(true.mean() - false.mean())
+    if pooled > 0:
+        return float(gap / pooled)
+    return float("inf") if gap > 0 else 0.0  # every score of a class equal: apart exactly when they differ
 
 
 def probe_separations(acts: ActivationSet, result: SweepResult) -> pd.DataFrame:
@@ -106,6 +109,17 @@ def pairs_needed(separation: float, p: float, cost: float = COST_TOLERANCE) -> i
     return math.ceil(midpoint_variance(separation, p) * (MEDIAN_OF_HALF_NORMAL / allowed) ** 2)
 
 
+MIN_SEPARATION = 0.5  # sd: below it no threshold scores over Phi(0.25) = 60%, so there is none worth recovering
+FAR_SEPARATION = 20.0  # sd: the bound is computed here for classes further apart (it is the two-sample one there)
+FAR_MISS = 10.0  # half-gaps: beyond this the sentence says only "more than"
+MANY_PAIRS = 1_000_000  # beyond this the sentence says only "more than a million pairs"
+
+
+def pairs_text(needed: int) -> str:
+    """How many pairs a verdict says would do, as a sentence says it."""
+    return f"about {needed:,} pairs" if needed < MANY_PAIRS else "more than a million pairs"
+
+
 @dataclass(frozen=True)
 class Verdict:
     """What a label-free correction can do for one probe at one level of p and training size."""
@@ -119,18 +133,37 @@ class Verdict:
     needed: int  # pairs the bound needs to cost under COST_TOLERANCE
     possible: bool  # the miss costs under COST_TOLERANCE at n
 
+    @property
+    def separated(self) -> bool:
+        """Whether the classes stand far enough apart along the probe for a threshold to matter."""
+        return self.separation >= MIN_SEPARATION
+
+    def short(self) -> str:
+        """The verdict in a table cell."""
+        if not self.separated:
+            return "nothing to recover"
+        return "possible" if self.possible else f"no ({pairs_text(self.needed)} would do)"
+
     def sentence(self, method_label: str) -> str:
         """The verdict in one sentence, as the sweep and Remedies pages and the CLI say it."""
+        if not self.separated:
+            best = stats.norm.cdf(self.separation / 2)
+            return (
+                f"{method_label}: at {self.separation:.1f} sd apart at p = {self.p:g} the classes barely differ along "
+                f"this probe (no threshold scores over {best:.0%}), so there is no threshold for any centering to "
+                "recover."
+            )
         where = f"{method_label}: at {self.separation:.1f} sd apart with {self.n:,} pairs at p = {self.p:g}"
+        miss = f"{self.miss:.2f}" if self.miss < FAR_MISS else f"more than {FAR_MISS:g}"
         misses = (
             f"the information bound puts any label-free estimate of the classes' midpoint a median "
-            f"{self.miss:.2f} half-gaps off, Burns centering {self.miss_burns:.2f}"
+            f"{miss} half-gaps off, Burns centering {self.miss_burns:.2f}"
         )
         if self.possible:
             return f"{where}, a label-free centering could recover the threshold ({misses}, costing {self.cost:.1%})."
         return (
             f"{where}, no label-free centering can recover the threshold ({misses}, costing {self.cost:.1%} of "
-            f"accuracy); about {self.needed:,} pairs would bring it under {COST_TOLERANCE:.0%}."
+            f"accuracy); {pairs_text(self.needed)} would bring it under {COST_TOLERANCE:.0%}."
         )
 
 
@@ -138,11 +171,15 @@ def label_free_verdict(separation: float, p: float, n: int, cost: float = COST_T
     """The Verdict for classes `separation` sd apart, a share p of true pairs and n training
     pairs, from the information bound (asymptotic: an efficient estimate, such as the
     mixture's maximum likelihood, reaches it as n grows; tests check the two agree there)."""
-    if not math.isfinite(separation) or separation <= 0:
-        raise ValueError(f"a separation must be a positive number of standard deviations, got {separation}")
-    miss = bound_miss(separation, p, n)
-    lost = accuracy_cost(separation, miss)
-    return Verdict(separation, p, n, miss, 2 * abs(p - 0.5), lost, pairs_needed(separation, p, cost), lost <= cost)
+    if math.isnan(separation) or separation < 0:
+        raise ValueError(f"a separation must be a number of standard deviations, 0 or more, got {separation}")
+    burns = 2 * abs(p - 0.5)
+    if separation < MIN_SEPARATION:
+        return Verdict(separation, p, n, math.nan, burns, math.nan, 0, False)
+    apart = min(separation, FAR_SEPARATION)
+    miss = bound_miss(apart, p, n)
+    lost = accuracy_cost(apart, miss)
+    return Verdict(separation, p, n, miss, burns, lost, pairs_needed(apart, p, cost), lost <= cost)
 
 
 def run_verdicts(acts: ActivationSet, result: SweepResult) -> pd.DataFrame:

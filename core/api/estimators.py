@@ -207,6 +207,11 @@ class CCS(ContrastProbe):
         return fit.weight[0], float(fit.bias[0]), float(fit.loss[0])
 
 
+class SubspaceCCS(CCS):
+    """CCS searched in the top few principal directions of the normalized training differences
+    (core.probes.ccs_subspace), with CCS's parameters."""
+
+
 class TPC(ContrastProbe):
     """The top principal component of the normalized differences (unsupervised)."""
 
@@ -243,7 +248,9 @@ class RandomDirection(ContrastProbe):
     """A random unit direction drawn from `random_state`: the floor."""
 
 
-ESTIMATORS: dict[str, type[ContrastProbe]] = {cls.method.id: cls for cls in ContrastProbe.__subclasses__()}
+ESTIMATORS: dict[str, type[ContrastProbe]] = {
+    cls.method.id: cls for cls in (*ContrastProbe.__subclasses__(), *CCS.__subclasses__())
+}
 
 
 def estimator_for(method: str, **params) -> ContrastProbe:

@@ -8,6 +8,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from core.analysis.grid_audit import grid_audit
 from core.analysis.grids import (
     WORKS_CELLS,
     WORKS_COST,
@@ -19,6 +20,8 @@ from core.analysis.grids import (
     remedy_verdicts,
     template_comparison,
 )
+from core.analysis.label_budget import BUDGETS, USES
+from core.analysis.separation import COST_TOLERANCE, MIN_SEPARATION
 from core.cli.arguments import OUT, add_device, add_metric, add_out, runtime_from
 from core.cli.output import checked_folder, say, status_printer, tqdm_progress
 from core.errors import UserError
@@ -31,6 +34,7 @@ from core.views.charts import drop_chart
 from core.views.export import save_chart
 from core.views.report import (
     above_chance_lines,
+    audit_markdown,
     grid_summary_markdown,
     remedy_verdict_lines,
     template_comparison_markdown,
@@ -82,15 +86,20 @@ def command_grid(args: argparse.Namespace) -> int:
     text = summary_text(summary)
     comparison = template_comparison(summary)
     if len(comparison):
-        counts = above_chance_counts(comparison)
         text += "\n## One template against the template ensemble (Burns centering)\n\n"
-        text += template_comparison_markdown(comparison, counts)
-        say("", *above_chance_lines(counts))
+        text += template_comparison_markdown(comparison)
+    counts = above_chance_counts(summary)
+    if len(counts):
+        lines = above_chance_lines(counts)
+        text += "\n## Cells above chance at balance, per reading of the data sets\n\n"
+        text += "\n".join(f"- {line}" for line in lines) + "\n"
+        say("", *lines)
     compared = remedy_methods_as_normalizations(table)
     if len(compared):
         text += "\n## Label-free remedy methods against their plain forms\n\n" + summary_text(
             grid_summary(compared, thresholds=False)
         )
+    text += audit_section(grid, outcome, runtime, out)
     (out / "summary.md").write_text(text, encoding="utf-8")
     say(
         f"results: {out / 'grid.csv'}",
@@ -98,6 +107,33 @@ def command_grid(args: argparse.Namespace) -> int:
         f"summary per cell and method: {out / 'summary.md'}",
     )
     return 0
+
+
+def audit_section(grid, outcome, runtime, out: Path) -> str:
+    """The summary's section on undoing the imbalance (core.analysis.grid_audit), its table
+    also written as audit.csv; empty where no sweep has two levels of p under Burns centering."""
+    what = "separation, label-free verdict" + (" and label budget" if grid.label_budget else "")
+    audit = grid_audit(outcome.cells, runtime, grid.label_budget, tqdm_progress(what, " sweeps"))
+    if not len(audit):
+        return ""
+    audit.to_csv(out / "audit.csv", index=False)
+    say(f"{what} per cell: {out / 'audit.csv'}")
+    how = (
+        "Separation: of the classes along each probe's direction on the test split, in pooled standard deviations, "
+        "mean over seeds. Label-free fix: whether the information bound lets any label-free estimate of the "
+        f"classes' midpoint cost under {COST_TOLERANCE:.0%} of accuracy at this separation, p and training size, "
+        "and if not, how many training pairs would; nothing to recover where the classes stand under "
+        f"{MIN_SEPARATION} sd apart (docs: science/label-budget)."
+    )
+    if grid.label_budget:
+        how += (
+            " Labels for half: the smallest number k of labelled pairs, drawn from each cell's own training draw, "
+            "that wins back half the drop since balance, used as: "
+            + "; ".join(f"{use}: {about}" for use, about in USES.items())
+            + f"; won back: the share of the drop at k = {max(BUDGETS)}, mean over seeds [95% CI], "
+            "(n.s.) where the paired interval reaches zero."
+        )
+    return "\n## Undoing the imbalance at the highest p (Burns centering)\n\n" + how + "\n\n" + audit_markdown(audit)
 
 
 def summary_text(summary) -> str:

@@ -12,11 +12,13 @@ The file is TOML:
 ```toml
 title = "My grid"                       # optional
 models = ["bundled", "gemma3-270m"]     # offline models (core.models), hub ids, or (owner) local folders
-templates = ["one", "ensemble"]         # default ["one"]: each set's own template; "ensemble": all its named ones
+templates = ["one", "ensemble"]         # default ["one"]: each set's own template; "ensemble": all its
+                                        # named ones together; "each": every named one on its own
 layers = ["middle", "75%"]              # hidden-state indices, relative depths (per model), or "all"
 normalizations = ["mean"]               # default ["mean"] (core.normalizations)
 methods = ["tpc", "lr_norm"]            # default: the demo's (core.probes)
 run = { p = "0.5,0.9", seeds = 3, n = 800 }   # link parameters on the demo preset
+label_budget = true                     # default false: the label budget of every cell in summary.md
 [[datasets]]
 name = "rotten_tomatoes_snippets"       # a bundled set, with its template
 [[datasets]]
@@ -65,28 +67,25 @@ def _is_axis(path: tuple[str, ...]) -> bool:
 
 RUN_KEYS = tuple(entry.param for entry in link_settings() if not _is_axis(entry.path))
 DATASET_KEYS = ("name", "source", "config", "split", "text", "label", "positive", "prompt", "pos", "neg")
-TOP_KEYS = ("title", "models", "datasets", "templates", "layers", "normalizations", "methods", "run")
+TOP_KEYS = ("title", "models", "datasets", "templates", "layers", "normalizations", "methods", "run", "label_budget")
 ALL = "all"
-# How a grid may read each data set (its `templates` axis): its own one template, or the
-# ensemble of all its named templates (core.data.templates).
-ONE, ENSEMBLE = "one", "ensemble"
+# How a grid may read each data set (its `templates` axis): its own one template, the
+# ensemble of all its named templates (core.data.templates), or each named one on its own.
+ONE, ENSEMBLE, EACH = "one", "ensemble", "each"
 
 
 @dataclass(frozen=True)
 class Extraction:
-    """One model x data set of a grid: what it is called in the results, its config, and
-    the layers it sweeps (the grid's, resolved for this model: None for all), with the
-    relative depth each came from where the grid named depths."""
+    """One model x data set of a grid: what it is called in the results, its config, the
+    layers it sweeps (the grid's, resolved for this model: None for all), with the
+    relative depth each came from where the grid named depths, and how it reads the data
+    set: "one" (its own template), "ensemble of k", or a named template's name."""
 
     model: str
     dataset: str
     config: ExtractConfig
     depths: tuple[tuple[int, str], ...] = ()  # (hidden-state index, depth as written)
-
-    @property
-    def templates(self) -> str:
-        """How it reads its data set: "one" template, or "ensemble of k"."""
-        return f"{ENSEMBLE} of {len(self.config.templates)}" if self.config.templates else ONE
+    templates: str = ONE
 
     @property
     def layers(self) -> tuple[int, ...] | None:
@@ -104,6 +103,7 @@ class Grid:
     normalizations: tuple[str, ...]
     sweep: SweepConfig
     notes: tuple[str, ...] = ()  # what parsing merged or renamed, one line each
+    label_budget: bool = False  # core.analysis.label_budget per cell, in the summary
 
     def sweeps(self, layers: tuple[int, ...]) -> list[SweepConfig]:
         """The sweep of every layer of `layers` under every normalization."""
@@ -239,8 +239,8 @@ def parse_grid(text: str, name: str = "grid", limits: Limits = OWNER) -> Grid:
                 "method", notes)
     )  # fmt: skip
     modes = _merged([_text(m, f"{name}: templates") for m in _list(raw, "templates", name, [ONE])], "templates", notes)
-    if set(modes) - {ONE, ENSEMBLE}:
-        raise UserError(f"{name}: templates takes {ONE!r} and {ENSEMBLE!r}, got {modes!r}.")
+    if set(modes) - {ONE, ENSEMBLE, EACH}:
+        raise UserError(f"{name}: templates takes {ONE!r}, {ENSEMBLE!r} and {EACH!r}, got {modes!r}.")
     sweep = dataclasses.replace(base_sweep, methods=methods)
     extractions = []
     for model, label_of_model in zip(models, model_labels):
@@ -249,12 +249,29 @@ def parse_grid(text: str, name: str = "grid", limits: Limits = OWNER) -> Grid:
         for (_, dataset, template), label in zip(datasets, dataset_labels):
             config = grid_extraction(base_extract, spec, dataset, template, layers)
             for mode in modes:
-                ensemble = tuple(named_templates(dataset)) if mode == ENSEMBLE else ()
-                extractions.append(Extraction(label_of_model, label, with_templates(config, ensemble), depths))
+                for reading, read in readings(mode, config, dataset):
+                    extractions.append(Extraction(label_of_model, label, read, depths, reading))
     title = _text(raw.get("title", name), f"{name}: title")
-    grid = Grid(title, tuple(extractions), normalizations, sweep, tuple(notes))
+    budget = raw.get("label_budget", False)
+    if not isinstance(budget, bool):
+        raise UserError(f"{name}: label_budget takes true or false, got {budget!r}.")
+    grid = Grid(title, tuple(extractions), normalizations, sweep, tuple(notes), budget)
     _check(grid, name, limits)
     return grid
+
+
+def readings(mode: str, config: ExtractConfig, dataset: DatasetSpec) -> list[tuple[str, ExtractConfig]]:
+    """The (name, config) of each way `mode` of a grid's `templates` reads one data set."""
+    if mode == ONE:
+        return [(ONE, config)]
+    named = named_templates(dataset)
+    if mode == ENSEMBLE:
+        return [(f"{ENSEMBLE} of {len(named)}", with_templates(config, tuple(named)))]
+    distractor = config.template.distractor
+    return [
+        (name, dataclasses.replace(config, template=dataclasses.replace(nt.template, distractor=distractor)))
+        for name, nt in named.items()
+    ]
 
 
 def model_layers(

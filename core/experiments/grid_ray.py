@@ -23,7 +23,7 @@ import pandas as pd
 from core.config import ExtractConfig, ProgressFn, from_dict, to_jsonable
 from core.errors import UserError
 from core.experiments.grid import Grid
-from core.experiments.grid_run import GridOutcome, run_grid_sweep, tag
+from core.experiments.grid_run import GridCell, GridOutcome, run_grid_sweep, tag
 from core.experiments.sweep import load_sweep
 from core.extraction.extract import extract
 from core.extraction.runtime import Runtime
@@ -167,6 +167,7 @@ def run_on_ray(
     outcome.extractions_cached = len(done) - outcome.extracted
     outcome.swept = sum(not s["cached"] for s in swept)
     outcome.sweeps_cached = len(swept) - outcome.swept
+    outcome.cells = [GridCell(grid.extractions[index], done[index]["key"], sweep) for index, sweep, _ in jobs]
     store = SweepStore()
     outcome.table = pd.concat(
         [

@@ -20,12 +20,22 @@ from core.extraction.runtime import Runtime
 from core.settings.sweep import SweepConfig
 
 
+@dataclass(frozen=True)
+class GridCell:
+    """One sweep a grid ran: its extraction, the activation set's key and the sweep."""
+
+    extraction: Extraction
+    activation_key: str
+    sweep: SweepConfig
+
+
 @dataclass
 class GridOutcome:
-    """A finished grid: its tidy table, how many extractions and sweeps were new (the
-    rest came from the cache) and how long it took."""
+    """A finished grid: its tidy table, the sweeps it ran, how many extractions and sweeps
+    were new (the rest came from the cache) and how long it took."""
 
     table: pd.DataFrame
+    cells: list[GridCell] = field(default_factory=list)
     extracted: int = 0
     extractions_cached: int = 0
     swept: int = 0
@@ -87,6 +97,7 @@ def run_inprocess(grid: Grid, runtime: Runtime | None = None, progress: Progress
             )
             result, cached = run_grid_sweep(extracted.key, sweep, runtime)
             tables.append(tag(result.table, extraction))
+            outcome.cells.append(GridCell(extraction, extracted.key, sweep))
             outcome.swept += not cached
             outcome.sweeps_cached += cached
             done += 1

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from core.probes.base import DIFFERENCE, PAIR
 from core.probes.ccs import CCSFit, train_ccs
+from core.probes.ccs_subspace import TOP_DIRECTIONS, train_ccs_in_subspace
 from core.probes.crc import top_principal_component
 from core.probes.linear import Fit, LinearProbe
 from core.probes.mass_mean import fit_lda, fit_mass_mean
@@ -237,6 +238,17 @@ METHOD_REGISTRY = {
             description="The mass-mean direction corrected by the within-class covariance (shrunk), equal priors.",
             fit=_fit_lda,
             shift_equivariant=True,
+        ),
+        Method(
+            id="ccs_top",
+            estimator="SubspaceCCS",
+            label=f"CCS (top {TOP_DIRECTIONS} directions)",
+            supervised=False,
+            normalized_inputs=True,
+            form=PAIR,
+            description=f"CCS searched in the top {TOP_DIRECTIONS} principal directions of the normalized training "
+            "differences (TPC's space) instead of all: fewer consistent non-truth directions to find.",
+            train_batched=train_ccs_in_subspace,
         ),
     )
 }

@@ -28,3 +28,12 @@ def top_principal_component(pos: torch.Tensor, neg: torch.Tensor, weights: torch
 
     component = PCA(n_components=1, svd_solver="arpack", random_state=0).fit(differences).components_[0]
     return torch.from_numpy(component).to(torch.float32)
+
+
+def top_principal_directions(pos: torch.Tensor, neg: torch.Tensor, k: int) -> torch.Tensor:
+    """The orthonormal directions [d, k'] of largest variance of the [n, d] normalized
+    differences about their mean, k' = min(k, n, d) (full SVD, float64; their signs are
+    arbitrary)."""
+    differences = (pos - neg).double().numpy()
+    directions = np.linalg.svd(differences - differences.mean(0), full_matrices=False)[2][:k]
+    return torch.from_numpy(directions.T.copy()).to(torch.float32)

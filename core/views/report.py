@@ -7,6 +7,7 @@ import textwrap
 
 import pandas as pd
 
+from core.analysis.label_budget import BUDGETS
 from core.analysis.separation import Verdict
 from core.config import CCSConfig
 from core.metrics import few_seeds_note
@@ -145,6 +146,20 @@ def _share_text(share: float, low: float) -> str:
     return f"{share:.0%}" + ("" if low > 0 else " (n.s.)")
 
 
+def _half(k, share: float) -> str:
+    """The smallest budget that wins back half, as the audit table shows it."""
+    if share != share:
+        return "no drop"
+    return "none" if pd.isna(k) else f"k = {k}"
+
+
+def _won_back(share: float, low: float, high: float) -> str:
+    """A share won back with its interval, "(n.s.)" after it where the interval holds zero."""
+    if share != share:
+        return "no drop"
+    return f"{share:.0%} [{low:.0%}, {high:.0%}]" + (" (n.s.)" if low <= 0 <= high else "")
+
+
 def _share(summary_row, norm: str) -> str:
     """A remedy's recovered share as the table shows it: the share where its paired gain's
     interval is above zero, "(n.s.)" after it where it is not, "no drop" where nothing
@@ -196,9 +211,8 @@ def grid_summary_markdown(summary: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
-def template_comparison_markdown(comparison: pd.DataFrame, counts: pd.DataFrame) -> str:
-    """core.analysis.grids.template_comparison as a Markdown table, a row per cell and method,
-    then above_chance_counts as sentences."""
+def template_comparison_markdown(comparison: pd.DataFrame) -> str:
+    """core.analysis.grids.template_comparison as a Markdown table, a row per cell and method."""
     low, high = comparison.p_low_one.iloc[0], comparison.p_high_one.iloc[0]
     header = ["model", "data set", "layer", "method"]
     header += [f"{what} at p = {p:g} [95% CI]" for p in (low, high) for what in ("one template", "ensemble")]
@@ -211,16 +225,27 @@ def template_comparison_markdown(comparison: pd.DataFrame, counts: pd.DataFrame)
                 chance = " (at chance)" if at == "low" and row[f"at_chance_{mode}"] else ""
                 cells.append(_interval(row[f"accuracy_{at}_{mode}"], row[f"accuracy_{at}_ci_{mode}"]) + chance)
         lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n\n" + "\n".join(f"- {line}" for line in above_chance_lines(counts)) + "\n"
+    return "\n".join(lines) + "\n"
 
 
 def above_chance_lines(counts: pd.DataFrame) -> list[str]:
     """core.analysis.grids.above_chance_counts as sentences, one per method."""
-    return [
-        f"{method_label(row.method)}: above chance at balance in {row.above_chance_one} of {row.cells} cells with "
-        f"one template, {row.above_chance_ensemble} of {row.cells} with the ensemble."
-        for row in counts.itertuples()
-    ]
+    readings = [c for c in counts.columns if c not in ("method", "any", "cells")]
+    lines = []
+    for row in counts.to_dict("records"):
+        each = ", ".join(f"{row[reading]} with {_reading(reading)}" for reading in readings)
+        lines.append(
+            f"{method_label(row['method'])}: above chance at balance in {each}; in {row['any']} with at least one "
+            f"of them; of {row['cells']} cells."
+        )
+    return lines
+
+
+def _reading(reading: str) -> str:
+    """A grid's way of reading a data set (its `templates`) in a sentence."""
+    if reading == "one":
+        return "its own template"
+    return f"the {reading}" if reading.startswith("ensemble") else f"template {reading}"
 
 
 def remedy_verdict_lines(verdicts: pd.DataFrame) -> list[str]:
@@ -271,3 +296,42 @@ def budget_table(shares: pd.DataFrame, smallest: pd.DataFrame) -> str:
             + ("none" if pd.isna(half) else f"k={half}")
         )
     return "\n".join(lines)
+
+
+def audit_markdown(audit: pd.DataFrame) -> str:
+    """core.analysis.grid_audit.grid_audit as a Markdown table, a row per cell and method: the
+    separation and label-free verdict and, where the grid ran the label budget, the smallest
+    k that wins back half and the share won back at the largest k, per use of the labels."""
+    uses = [c.removeprefix("half_") for c in audit.columns if c.startswith("half_")]
+    by_templates = "templates" in audit and audit.templates.nunique() > 1
+    p, n = audit.p.iloc[0], int(audit.n.iloc[0])
+    header = [
+        "model",
+        "data set",
+        *(["templates"] if by_templates else []),
+        "layer",
+        "method",
+        f"separation at p = {p:g} (sd)",
+        f"label-free fix with {n:,} pairs",
+        *[f"{use}: labels for half" for use in uses],
+        *[f"{use}: won back with {max(BUDGETS)} [95% CI]" for use in uses],
+    ]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for _, row in audit.iterrows():
+        depth = f" ({row['depth']})" if row.get("depth") else ""
+        fix = Verdict(**{name: row[name] for name in Verdict.__dataclass_fields__}).short()
+        halves = [_half(row[f"half_{use}"], row[f"share_{use}"]) for use in uses]
+        shares = [_won_back(*(row[f"share_{use}{end}"] for end in ("", "_low", "_high"))) for use in uses]
+        cells = [
+            str(row.model),
+            str(row.dataset),
+            *([str(row.templates)] if by_templates else []),
+            f"{row.layer}{depth}",
+            method_label(row.method),
+            f"{row.separation:.1f}",
+            fix,
+            *halves,
+            *shares,
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"

@@ -61,7 +61,7 @@ def test_extract_then_sweep_from_cache(tiny_llama, sentiment_csv, tmp_path):
     assert "mean accuracy over seeds [95% CI]" in sweep.stdout and "LR (raw differences)" in sweep.stdout
     assert "sign-resolved as max(acc, 1 - acc)" in sweep.stdout
     assert "the limit of a label-free fix" in sweep.stdout and "CCS: at " in sweep.stdout
-    assert "sd apart with 16 pairs at p = 0.75" in sweep.stdout
+    assert "sd apart" in sweep.stdout and "at p = 0.75" in sweep.stdout  # the label-free verdict
     table = pd.read_csv(out)
     assert len(table) == 5 * 2 * 2 and set(table.p) == {0.5, 0.75} and set(table.layer) == {2}
     assert table.accuracy.between(0.0, 1.0).all()

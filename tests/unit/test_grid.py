@@ -16,16 +16,24 @@ import pandas as pd
 import pytest
 
 from core.__main__ import main
-from core.analysis.grids import grid_summary, remedy_methods_as_normalizations, remedy_verdicts
+from core.analysis.grids import (
+    above_chance_counts,
+    grid_summary,
+    remedy_methods_as_normalizations,
+    remedy_verdicts,
+    template_comparison,
+)
+from core.data.templates import REVIEW_FAMILY
 from core.errors import UserError
-from core.experiments.grid import parse_grid
+from core.experiments.grid import load_grid, parse_grid
 from core.experiments.grid_plan import CONFIRM_SWEEPS, plan_grid
 from core.experiments.grid_ray import REPO, check_ray_address
 from core.experiments.grid_run import run_inprocess
+from core.experiments.sweep import run_sweep
 from core.extraction.runtime import Runtime
 from core.normalizations import NORMALIZATIONS
 from core.store.activations import ActivationStore
-from core.views.report import grid_summary_markdown
+from core.views.report import above_chance_lines, grid_summary_markdown
 
 GOOD = """
 title = "tiny"
@@ -61,6 +69,7 @@ def grid_text(tiny_llama, sentiment_csv) -> str:
         (lambda t: t.replace('source = "csv"\nname', 'source = "csv"\nnam'), "needs a name"),
         (lambda t: t + '\n[[datasets]]\nname = "no_such_set"', "Unknown bundled dataset"),
         (lambda t: "models = [", "not valid TOML"),
+        (lambda t: 'label_budget = "yes"\n' + t, "label_budget takes true or false"),
     ],
     ids=[
         "unknown-field",
@@ -73,6 +82,7 @@ def grid_text(tiny_llama, sentiment_csv) -> str:
         "dataset-without-name",
         "bundled-unknown",
         "not-toml",
+        "label-budget-not-a-bool",
     ],
 )
 def test_a_bad_grid_is_one_message_before_anything_runs(change, message, tiny_llama, sentiment_csv):
@@ -99,8 +109,40 @@ def test_a_grid_runs_every_cell_once_and_resumes_from_the_cache(tiny_llama, sent
 def test_the_cli_writes_one_csv_and_one_chart(tiny_llama, sentiment_csv, tmp_path):
     (tmp_path / "g.toml").write_text(grid_text(tiny_llama, sentiment_csv))
     assert main(["grid", str(tmp_path / "g.toml"), "--out", str(tmp_path / "out"), "--device", "cpu"]) == 0
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["grid.csv", "grid.png", "summary.md"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["audit.csv", "grid.csv", "grid.png", "summary.md"]
+    audit = pd.read_csv(tmp_path / "out" / "audit.csv")
+    # A row per Burns-centered sweep (2 data sets x 2 layers) and method; no label budget unless asked.
+    assert len(audit) == 2 * 2 * 3 and set(audit.method) == {"ccs", "tpc", "lr_norm"}
+    assert not any(column.startswith("half_") for column in audit.columns)
+    assert "## Undoing the imbalance" in (tmp_path / "out" / "summary.md").read_text()
     assert main(["grid", str(tmp_path / "missing.toml"), "--out", str(tmp_path / "out")]) == 2
+
+
+def test_a_grid_with_a_label_budget_gives_each_cell_the_runs_own_budget(tiny_llama, sentiment_csv, tmp_path):
+    """The budget in the grid's summary is the label-budget command's, cell by cell."""
+    from core.analysis.grid_audit import grid_audit
+    from core.analysis.label_budget import budget_shares, label_budget, smallest_budget
+    from core.extraction.companions import sweep_activations
+
+    text = "label_budget = true\n" + grid_text(tiny_llama, sentiment_csv).replace(', "oracle_balanced"', "")
+    (tmp_path / "g.toml").write_text(text)
+    assert main(["grid", str(tmp_path / "g.toml"), "--out", str(tmp_path / "out"), "--device", "cpu"]) == 0
+    summary = (tmp_path / "out" / "summary.md").read_text()
+    assert "prior: labels for half" in summary and "threshold: won back with 200" in summary
+    grid, runtime = parse_grid(text), Runtime(device="cpu")
+    outcome = run_inprocess(grid, runtime)
+    audit = grid_audit(outcome.cells, runtime, budget=True)
+    cell = outcome.cells[0]
+    acts = sweep_activations(runtime.activations, cell.activation_key, cell.sweep)
+    shares = budget_shares(label_budget(acts, run_sweep(acts, cell.sweep, runtime)))
+    mine = audit[(audit.dataset == cell.extraction.dataset) & (audit.layer == cell.sweep.layer)].set_index("method")
+    for row in smallest_budget(shares).itertuples():
+        assert (pd.isna(row.k) and pd.isna(mine.loc[row.method, f"half_{row.use}"])) or (
+            mine.loc[row.method, f"half_{row.use}"] == row.k
+        )
+    largest = shares[shares.k == shares.k.max()].set_index(["method", "use"]).share
+    for (method, use), share in largest.items():
+        assert mine.loc[method, f"share_{use}"] == pytest.approx(share, nan_ok=True)
 
 
 def test_repeated_entries_are_merged_with_a_line_each(tiny_llama, sentiment_csv):
@@ -194,7 +236,8 @@ def test_the_ray_executor_gives_the_same_table_as_in_process(tiny_llama, sentime
     from core.experiments.grid_ray import run_on_ray
 
     grid = parse_grid(grid_text(tiny_llama, sentiment_csv))
-    local = run_inprocess(grid, Runtime(device="cpu")).table
+    in_process = run_inprocess(grid, Runtime(device="cpu"))
+    local = in_process.table
     monkeypatch.setenv("CCS_LAB_CACHE", str(tmp_path / "ray-cache"))  # nothing cached: Ray computes it all
     monkeypatch.setenv("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0")
     remote = run_on_ray(grid, device="cpu")
@@ -212,6 +255,7 @@ def test_the_ray_executor_gives_the_same_table_as_in_process(tiny_llama, sentime
         "accuracy_calibrated",
     ]
     pd.testing.assert_frame_equal(remote.table[columns], local[columns])
+    assert remote.cells == in_process.cells  # what the audit reads
 
 
 def test_the_grid_summary_reports_the_effect_chance_and_what_remedies_win_back():
@@ -269,3 +313,42 @@ def test_a_remedy_method_is_compared_with_its_plain_form_paired_by_seed():
     }
     tpc = grid_summary(compared).set_index("method").loc["tpc"]
     assert tpc.recovered_balanced_covariance == pytest.approx(0.75) and tpc.cost_balanced_covariance == pytest.approx(0)
+
+
+def test_cells_above_chance_are_counted_per_reading_and_for_any_reading():
+    """Two cells, three readings: CCS above chance in cell A with one template only, in cell
+    B with the ensemble only, so 1, 1 and 0 per reading and 2 with at least one of them."""
+    above = {("A", "one"), ("B", "ensemble of 4")}
+    rows = [
+        {"model": "m", "dataset": cell, "templates": reading, "depth": "", "layer": 3, "normalization": "mean",
+         "method": method, "p": p, "seed": s, "auroc": 0.5,
+         "accuracy": (0.8 if method == "ccs" and (cell, reading) in above else 0.52) + s / 1000}
+        for cell in "AB"
+        for reading in ("one", "ensemble of 4", "is_negative")
+        for method in ("ccs", "random")
+        for p in (0.5, 0.95)
+        for s in range(4)
+    ]  # fmt: skip
+    summary = grid_summary(pd.DataFrame(rows))
+    counts = above_chance_counts(summary).set_index("method").loc["ccs"]
+    assert counts[["one", "ensemble of 4", "is_negative", "any", "cells"]].tolist() == [1, 1, 0, 2, 2]
+    assert len(template_comparison(summary)) == 2  # one row per cell and method, random left out
+    (line,) = above_chance_lines(above_chance_counts(summary))
+    assert line == (
+        "CCS: above chance at balance in 1 with its own template, 1 with the ensemble of 4, 0 with template "
+        "is_negative; in 2 with at least one of them; of 2 cells."
+    )
+
+
+def test_each_reads_every_named_template_on_its_own(tiny_llama, sentiment_csv):
+    grid = parse_grid(grid_text(tiny_llama, sentiment_csv).replace('title = "tiny"', 'templates = ["one", "each"]'))
+    readings = [(e.dataset, e.templates) for e in grid.extractions]
+    names = list(REVIEW_FAMILY)
+    assert readings == [(d, r) for d in (sentiment_csv.name, f"{sentiment_csv.name} (2)") for r in ["one", *names]]
+    each = [e.config.template for e in grid.extractions if e.templates in names]
+    assert each[: len(names)] == [nt.template for nt in REVIEW_FAMILY.values()]
+
+
+@pytest.mark.parametrize("path", sorted((REPO / "examples").glob("grid*.toml")), ids=lambda path: path.stem)
+def test_every_example_grid_parses(path):
+    assert load_grid(path).extractions

@@ -18,6 +18,7 @@ from core.analysis.separation import (
     label_free_verdict,
     midpoint_variance,
     pairs_needed,
+    pairs_text,
     run_verdicts,
     tolerated_miss,
 )
@@ -69,6 +70,19 @@ def test_the_verdict_says_no_where_the_classes_overlap_and_yes_where_they_stand_
     assert far.possible and "could recover" in far.sentence("CCS")
     with pytest.raises(ValueError):
         label_free_verdict(float("nan"), 0.95, 400)
+
+
+def test_classes_that_barely_differ_have_nothing_to_recover_and_far_apart_ones_need_nothing():
+    close = label_free_verdict(0.2, 0.95, 400)
+    assert not close.separated and not close.possible and close.short() == "nothing to recover"
+    assert "barely differ" in close.sentence("TPC") and "54%" in close.sentence("TPC")  # Phi(0.1)
+    assert label_free_verdict(0.0, 0.95, 400).short() == "nothing to recover"
+    apart = label_free_verdict(float("inf"), 0.95, 400)
+    assert apart.possible and apart.short() == "possible"
+    assert class_separation(np.array([1.0, 1.0, 0.0, 0.0]), np.array([1, 1, 0, 0])) == float("inf")
+    assert class_separation(np.array([1.0, 1.0, 1.0, 1.0]), np.array([1, 1, 0, 0])) == 0.0
+    assert "more than 10 half-gaps" in label_free_verdict(0.52, 0.95, 400).sentence("CCS")
+    assert pairs_text(2_000_000) == "more than a million pairs" and pairs_text(606) == "about 606 pairs"
 
 
 def test_a_run_reports_the_separation_along_each_probe():

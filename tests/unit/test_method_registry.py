@@ -38,14 +38,14 @@ def test_the_registry_is_the_list_of_methods_everywhere():
     assert scale["domain"] == [method_label(m) for m in METHOD_IDS]
     assert scale["range"] == [METHOD_COLORS[m] for m in METHOD_IDS]
     assert all(m.form in (PAIR, DIFFERENCE) for m in entries)
-    assert [m.id for m in entries if m.fit is None] == ["ccs"]  # the one trained by the batched engine
+    assert [m.id for m in entries if m.fit is None] == ["ccs", "ccs_top"]  # the ones trained by the batched engine
     assert [m.id for m in entries if m.train_batched is train_ccs] == ["ccs"]
     assert all((m.fit is None) != (m.train_batched is None) for m in entries)  # trained one way each
 
 
 def test_the_flags_name_the_headline_the_floor_and_who_reads_the_ccs_optimizer():
     assert (HEADLINE_METHOD, FLOOR_METHOD) == ("ccs", "random")
-    assert [m.id for m in METHOD_REGISTRY.values() if m.uses_ccs_optimizer] == ["ccs"]
+    assert [m.id for m in METHOD_REGISTRY.values() if m.uses_ccs_optimizer] == ["ccs", "ccs_top"]
     assert trains_with_ccs_optimizer(("tpc", "ccs")) and not trains_with_ccs_optimizer(("tpc", "lr_norm"))
     assert not trains_with_ccs_optimizer(("svm",))  # a stored run's unknown id reads nothing
 
