@@ -17,7 +17,7 @@ from core.settings.sweep import DEPLOYMENT
 from core.store.activation_imports import ImportedActivations
 from core.views.export import safe_csv
 from core.views.remedy_charts import budget_chart, decomposition_chart, remedy_chart
-from core.views.report import chart_caption, recovered_share_table, verdict_lines
+from core.views.report import below_zero_note, chart_caption, recovered_share_table, verdict_lines
 from core.views.style import method_label, normalization_label
 from ui.cache import cached_budget, cached_verdicts, finished_sweep
 from ui.progress import run_with_progress
@@ -153,7 +153,8 @@ if st.toggle("Label budget: how many labelled pairs undo the imbalance", key="re
                 for row in smallest.itertuples()
                 if shares[(shares.method == row.method)].share.notna().any()
             )
-            + "."
+            + ". "
+            + below_zero_note(shares)
         )
     )
     reproduce(command_line("label-budget", run_arguments(extract, sweep)), names_local_files(extract))

@@ -21,6 +21,29 @@ def _at(rows: pd.DataFrame, p: float, metric: str) -> tuple[float, float, float]
     return mean_ci(rows.loc[np.isclose(rows.p, p), metric].to_numpy(dtype=float))
 
 
+NO_INFORMATION_Z = 1.96  # a direction with no information tops 0.5 + z * 0.5 / sqrt(n) in 5% of test splits
+
+
+def at_chance(method_rows: pd.DataFrame, floor_rows: pd.DataFrame, p: float) -> bool:
+    """Whether a method's accuracy at level `p` cannot be told from chance, either way:
+
+    - within the test split's own noise: a direction that knows nothing scores 0.5 +- 0.5 /
+      sqrt(n) on a balanced split of n pairs (sign-resolved, 0.5 plus the size of that), so a
+      mean under 0.5 + NO_INFORMATION_Z * 0.5 / sqrt(n) is reached by such a direction in one
+      split of 20. The seeds share the split, so their number does not narrow this, and seeds
+      that all find the same wrong direction (an interval of no width) do not pass it;
+    - or not above the floor: the method's 95% interval over seeds reaches down to the mean
+      accuracy of FLOOR_METHOD (the random direction, sign-resolved as the unsupervised
+      methods are) there, or to 0.5 where the table has no floor.
+    """
+    at_p = method_rows[np.isclose(method_rows.p, p)]
+    accuracy = at_p.accuracy.dropna().to_numpy(dtype=float)
+    if "n_test" in at_p and accuracy.mean() <= 0.5 + NO_INFORMATION_Z * 0.5 / np.sqrt(at_p.n_test.min()):
+        return True
+    floor = _at(floor_rows, p, "accuracy")[0] if len(floor_rows) else 0.5
+    return bool(mean_ci(accuracy)[1] <= floor)
+
+
 def _paired_gap(remedy: pd.DataFrame, baseline: pd.DataFrame, method: str, p: float) -> float:
     """Mean over seeds of the remedy's accuracy minus Burns's at level `p` (paired by seed):
     what a remedy costs where there is no imbalance to fix (negative: it loses accuracy)."""
@@ -51,9 +74,9 @@ def remedy_methods_as_normalizations(table: pd.DataFrame) -> pd.DataFrame:
 def grid_summary(table: pd.DataFrame, thresholds: bool = True) -> pd.DataFrame:
     """The summary of a grid's tidy table (core.experiments.grid): per cell and method under
     Burns centering, mean accuracy and AUROC over seeds with 95% t-intervals at the reference
-    p (0.5 when swept) and at the highest p; `at_chance` when the accuracy interval at the
-    reference p reaches down to the floor's mean there (FLOOR_METHOD, the random direction:
-    then the drop means nothing); `recovered_<remedy>`, the share of the accuracy drop each other
+    p (0.5 when swept) and at the highest p; `at_chance` when the accuracy at the reference p
+    cannot be told from the random direction's (at_chance: then the drop means nothing);
+    `recovered_<remedy>`, the share of the accuracy drop each other
     normalization (and, with `thresholds`, each label-free threshold: with_threshold_remedies)
     wins back at the highest p, paired by seed (core.analysis.remedies), `earlier_<remedy>`,
     (p, share, low end of the gain's interval) at the other reported level (0.9, when
@@ -67,7 +90,6 @@ def grid_summary(table: pd.DataFrame, thresholds: bool = True) -> pd.DataFrame:
             continue
         low, high = reference_p(baseline), float(baseline.p.max())
         floor_rows = baseline[baseline.method == FLOOR_METHOD]
-        floor = _at(floor_rows, low, "accuracy")[0] if len(floor_rows) else 0.5
         remedies = dict(list(part.groupby("normalization", sort=False)))
         if thresholds:
             remedies = with_threshold_remedies(remedies)
@@ -84,7 +106,7 @@ def grid_summary(table: pd.DataFrame, thresholds: bool = True) -> pd.DataFrame:
                 accuracy_high_ci=acc_high[1:],
                 auroc_low=_at(rows_of_method, low, "auroc")[0],
                 auroc_high=_at(rows_of_method, high, "auroc")[0],
-                at_chance=method != FLOOR_METHOD and acc_low[1] <= floor,
+                at_chance=method != FLOOR_METHOD and at_chance(rows_of_method, floor_rows, low),
             )
             present = {norm: rows for norm, rows in remedies.items() if (rows.method == method).any()}
             if len(present) > 1:
@@ -118,15 +140,14 @@ def drops(table: pd.DataFrame, metric: str = "accuracy", level: float = 0.95) ->
     """Each method's drop in `metric` from the reference p (0.5 when swept) to the highest p,
     per cell of a grid (or of any tidy table with a CELL's columns) and normalization: `lost`,
     the drop in the mean over seeds, with its Welch t-interval at `level` (seeds at two levels of p
-    are separate training draws, so unpaired), and `at_chance` when the method's accuracy
-    interval at the reference p reaches down to the floor's mean there (as grid_summary: its
-    drop then means nothing)."""
+    are separate training draws, so unpaired), and `at_chance` when the method's accuracy at
+    the reference p cannot be told from the random direction's (at_chance, as grid_summary:
+    its drop then means nothing)."""
     rows = []
     group = [c for c in (*CELL, "normalization") if c in table]
     for cell, part in table.groupby(group, sort=False):
         low, high = reference_p(part), float(part.p.max())
         floor_rows = part[part.method == FLOOR_METHOD]
-        floor = _at(floor_rows, low, "accuracy")[0] if len(floor_rows) else 0.5
         for method, rows_of_method in part.groupby("method", sort=False):
             before = rows_of_method.loc[np.isclose(rows_of_method.p, low), metric].dropna().to_numpy(dtype=float)
             after = rows_of_method.loc[np.isclose(rows_of_method.p, high), metric].dropna().to_numpy(dtype=float)
@@ -142,7 +163,7 @@ def drops(table: pd.DataFrame, metric: str = "accuracy", level: float = 0.95) ->
                     "lost": lost,
                     "ci_low": float(interval[0]),
                     "ci_high": float(interval[1]),
-                    "at_chance": method != FLOOR_METHOD and _at(rows_of_method, low, "accuracy")[1] <= floor,
+                    "at_chance": method != FLOOR_METHOD and at_chance(rows_of_method, floor_rows, low),
                 }
             )
     return pd.DataFrame(rows)

@@ -14,7 +14,7 @@ from core.cli.output import say, say_block
 from core.errors import UserError
 from core.extraction.companions import sweep_activations
 from core.views.export import safe_csv
-from core.views.report import budget_table, describe_sweep
+from core.views.report import below_zero_note, budget_table, describe_sweep
 
 
 def command_label_budget(args: argparse.Namespace) -> int:
@@ -36,6 +36,8 @@ def command_label_budget(args: argparse.Namespace) -> int:
         + ". Run: "
         + describe_sweep(run.sweep.config)
     )
+    if note := below_zero_note(shares):
+        say_block(note)
     if args.out:
         args.out.write_text(safe_csv(pd.DataFrame(shares)), encoding="utf-8")
         say(f"results: {args.out}")

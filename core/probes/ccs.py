@@ -74,6 +74,14 @@ class CCSProblem:
     init_weight: torch.Tensor
     init_bias: torch.Tensor
 
+    def training_pairs(self, cell: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Cell `cell`'s training pairs as its probe reads them: through its normalization."""
+        rows = self.membership[cell]
+        pos, neg = self.pos[rows] - self.mean_pos[cell], self.neg[rows] - self.mean_neg[cell]
+        if self.std_pos is None:
+            return pos, neg
+        return pos / self.std_pos[cell], neg / self.std_neg[cell]
+
 
 def ccs_problem(
     pos: torch.Tensor,

@@ -31,10 +31,7 @@ TOP_DIRECTIONS = 5  # chosen on the across-models grid from 5 and 20 (docs: scie
 
 def projected_cell(problem: CCSProblem, cell: int) -> tuple[CCSProblem, torch.Tensor]:
     """Cell `cell` of `problem` as a problem of its own in its subspace, and the basis [d, k]."""
-    rows = problem.membership[cell]
-    pos, neg = problem.pos[rows] - problem.mean_pos[cell], problem.neg[rows] - problem.mean_neg[cell]
-    if problem.std_pos is not None:
-        pos, neg = pos / problem.std_pos[cell], neg / problem.std_neg[cell]
+    pos, neg = problem.training_pairs(cell)
     basis = top_principal_directions(pos, neg, TOP_DIRECTIONS)
     dim, k = basis.shape
     spread = math.sqrt(dim / k)

@@ -132,6 +132,7 @@ def decomposition_chart(parts: pd.DataFrame, title: str = "What each drop is mad
         alt.layer(bars, auroc, data=long)
         .properties(width=170, height=220)
         .facet(facet=alt.Facet("Method:N", title=None, sort=methods, header=alt.Header(labelFontSize=14)), columns=4)
+        .resolve_axis(x="independent")  # each panel its own p axis: a wrapped row's empty slots draw none
         .properties(title=alt.TitleParams(title, subtitle="black tick: the AUROC drop", anchor="start"))
     )
 

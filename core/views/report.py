@@ -272,6 +272,25 @@ def _verdict_rows(verdicts: pd.DataFrame):
         yield record["method"], {name: record[name] for name in fields}
 
 
+def below_zero_note(shares: pd.DataFrame) -> str:
+    """Why a label budget's share is below 0%, when one is: a sentence; empty otherwise."""
+    below = shares[(shares.k > 0) & (shares.share.round(2) < 0)]  # as the table shows it: under -0.5%
+    if below.empty:
+        return ""
+    below = ", ".join(dict.fromkeys(method_label(m) for m in below.method))
+    return (
+        f"Below 0% ({below}): the labels moved a threshold that was nearly where it belonged; what the probe "
+        "lost is mostly its direction (the Remedies page's decomposition), which no threshold wins back, and a "
+        "threshold placed by a few labels is noisier than the one it had."
+    )
+
+
+def _percent(share: float) -> str:
+    """A signed percentage, with no sign on a zero (no "-0%")."""
+    text = f"{share:+.0%}"
+    return "0%" if text in ("+0%", "-0%") else text
+
+
 def budget_table(shares: pd.DataFrame, smallest: pd.DataFrame) -> str:
     """core.analysis.label_budget.budget_shares as a terminal table: a row per method and use,
     the share won back at each budget k, and the smallest k that wins back half."""
@@ -287,7 +306,8 @@ def budget_table(shares: pd.DataFrame, smallest: pd.DataFrame) -> str:
             if share is None or share.share != share.share:
                 cells.append(("no drop" if share is not None else "").ljust(22))
             else:
-                cells.append(f"{share.share:+.0%} [{share.share_low:+.0%},{share.share_high:+.0%}]".ljust(22))
+                low, high = _percent(share.share_low), _percent(share.share_high)
+                cells.append(f"{_percent(share.share)} [{low},{high}]".ljust(22))
         half = least.get((method, use))
         lines.append(
             method_label(method).ljust(width)

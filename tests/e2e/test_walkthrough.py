@@ -316,6 +316,24 @@ def test_a_packed_deck_presents_offline_on_a_machine_without_the_model(
     print("unpacked deck, seconds from Next to the step drawn: " + ", ".join(f"{t:.2f}" for t in times))
 
 
+def test_the_label_budget_draws_on_the_remedies_page(page: Page, app_server: str, screenshot_dir):
+    """After the demo: the Remedies page says each probe's label-free limit, and its toggle
+    draws the label budget with the smallest k that wins back half, without an error."""
+    page.goto(f"{app_server}/remedies")
+    settle(page)
+    expect(page.get_by_text(re.compile(r"^CCS: at \d+\.\d sd apart with 400 pairs at p = 0\.95"))).to_be_visible()
+    page.get_by_text("Label budget: how many labelled pairs undo the imbalance").click()
+    expect(page.get_by_text("Half the drop won back first at", exact=False)).to_be_visible(timeout=300_000)
+    settle(page)
+    expect(page.locator("[data-testid='stException']")).to_have_count(0)
+    expect(page.locator("[data-testid='stAlertContentError']")).to_have_count(0)
+    chart = page.locator("svg.marks").last
+    for use in ("p from the labels, prior-given centering", "threshold and sign from the labels"):
+        expect(chart.get_by_text(use, exact=True)).to_be_visible()
+    chart.scroll_into_view_if_needed()
+    page.screenshot(path=screenshot_dir / "label_budget.png")
+
+
 def test_remedies_page_computes_every_remedy_and_draws(page: Page, app_server: str, screenshot_dir):
     """After the demo: the Remedies page computes every remedy of the registry on the demo
     run (the negated prompts are extracted once on the bundled model) and draws the remedy

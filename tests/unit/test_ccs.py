@@ -79,6 +79,19 @@ def test_batched_engine_equals_sequential_oracle_restart_by_restart(normalizatio
         assert fit.bias[cell].item() == pytest.approx(oracle.best_probe[0].bias.item(), abs=2e-4)
 
 
+@pytest.mark.parametrize("normalization", ["mean", "meanstd"])
+def test_a_cells_training_pairs_are_read_through_its_own_statistics(normalization):
+    data = synthetic_pairs(120, 8, p=0.5, truth_strength=1.5, noise=0.8, seed=2)
+    members = torch.zeros(2, 120, dtype=torch.bool)
+    members[0, :50], members[1, 40:] = True, True
+    stats = [fit_stats(data.pos[row], data.neg[row], normalization) for row in members]
+    weight, bias = initial_parameters(8, 1, 0)
+    problem = ccs_problem(data.pos, data.neg, members, stats, torch.stack([weight] * 2), torch.stack([bias] * 2))
+    for cell, row in enumerate(members):
+        for mine, theirs in zip(problem.training_pairs(cell), stats[cell].apply(data.pos[row], data.neg[row])):
+            torch.testing.assert_close(mine, theirs)
+
+
 def test_sweep_ccs_accuracy_matches_oracle_cell_by_cell():
     acts = synthetic_set(n=600, dim=24, truth_strength=1.2, noise=1.0, content_scale=1.5)
     config = SweepConfig(

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from core.analysis.grids import drops
+from core.analysis.grids import at_chance, drops
 from core.views.charts import drop_chart
 
 DATASETS = ("rotten_tomatoes_snippets", "tweet_snippets")
@@ -60,6 +60,32 @@ def test_each_drop_is_the_difference_of_means_with_its_welch_interval():
     assert (row.ci_low, row.ci_high) == pytest.approx((oracle.low, oracle.high))
     assert found[found.method == "lr_norm"].lost.between(0.19, 0.25).all()
     assert found[found.method == "ccs"].at_chance.all() and not found[found.method == "lr_norm"].at_chance.any()
+
+
+def seeds(method: str, accuracies) -> pd.DataFrame:
+    return pd.DataFrame({"method": method, "p": 0.5, "seed": range(len(accuracies)), "accuracy": accuracies})
+
+
+def test_at_chance_reads_the_floors_mean_and_the_methods_interval():
+    floor = seeds("random", [0.50, 0.55, 0.52, 0.58, 0.51])  # mean 0.532
+    assert not at_chance(seeds("ccs", [0.80, 0.82, 0.81, 0.79, 0.83]), floor, 0.5)
+    assert at_chance(seeds("ccs", [0.50, 0.56, 0.53, 0.60, 0.51]), floor, 0.5)  # its interval reaches 0.532
+    assert at_chance(seeds("ccs", [0.49, 0.52, 0.50, 0.51, 0.50]), floor.iloc[0:0], 0.5)  # no floor: against 0.5
+    assert not at_chance(seeds("ccs", [0.70, 0.72, 0.71, 0.69, 0.70]), floor.iloc[0:0], 0.5)
+
+
+def test_at_chance_holds_what_the_test_splits_own_noise_reaches():
+    """On a balanced split of n pairs a direction that knows nothing scores 0.5 + |N(0, 0.5 /
+    sqrt(n))| once sign-resolved: 0.53 over 5 seeds that agree (an interval of no width, above
+    the floor's mean) is within that on 400 pairs (under 0.549), and beyond it on 10,000 (above
+    0.510). The rule before read only the floor: it called this above chance on 400 pairs."""
+    floor = seeds("random", [0.500, 0.501, 0.502, 0.501, 0.500])
+    rng = np.random.default_rng(0)
+    draws = 0.5 + np.abs(rng.normal(0, 0.5 / np.sqrt(400), 100_000))
+    assert np.quantile(draws, 0.95) == pytest.approx(0.549, abs=0.001)  # the bound, simulated
+    for n_test, expected in ((400, True), (10_000, False)):
+        method = seeds("ccs", [0.53, 0.531, 0.529, 0.53, 0.53]).assign(n_test=n_test)
+        assert at_chance(method, floor.assign(n_test=n_test), 0.5) is expected
 
 
 def test_seeds_that_all_agree_give_an_interval_of_no_width():

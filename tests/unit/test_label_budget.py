@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 
+import pandas as pd
 import pytest
 
 from core.analysis.label_budget import budget_shares, label_budget, smallest_budget
@@ -15,6 +16,7 @@ from core.config import CCSConfig
 from core.experiments.sweep import run_sweep
 from core.settings.sweep import SweepConfig
 from core.store.activations import ActivationSet
+from core.views.report import below_zero_note, budget_table
 from tests.unit.test_template_ensembles import planted_templates
 
 REPORTED = {0.5: 1.0, 0.95: 0.6}  # the accuracies the run is made to report: a drop of 0.4
@@ -60,3 +62,22 @@ def test_no_drop_gives_no_share():
     shares = budget_shares(label_budget(acts, result, budgets=(0, 10), repeats=5))
     assert shares.share.isna().all()
     assert smallest_budget(shares).k.isna().all()
+
+
+def test_the_table_and_the_note_read_a_share_below_zero_plainly():
+    shares = pd.DataFrame(
+        {
+            "method": ["ccs", "ccs", "lr_norm", "lr_norm"],
+            "use": ["prior"] * 4,
+            "k": [0, 10, 0, 10],
+            "share": [-0.001, -0.4, -1e-17, 0.9],
+            "share_low": [-0.002, -0.6, -0.001, 0.8],
+            "share_high": [0.001, -0.2, 0.001, 0.95],
+        }
+    )
+    table = budget_table(shares, smallest_budget(shares.assign(p=0.95)))
+    assert "-0%" not in table and "+0%" not in table
+    assert "0% [0%,0%]" in table and "-40% [-60%,-20%]" in table
+    note = below_zero_note(shares)
+    assert note.startswith("Below 0% (CCS)") and "LR" not in note
+    assert below_zero_note(shares[shares.method == "lr_norm"]) == ""

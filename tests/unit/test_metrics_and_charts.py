@@ -8,12 +8,14 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+import vl_convert
 from sklearn.metrics import accuracy_score, roc_auc_score
 
 from core.errors import UserError
 from core.metrics import evaluate, evaluate_many, few_seeds_note, mean_ci, summarize
 from core.views.charts import imbalance_chart
 from core.views.export import save_chart
+from core.views.remedy_charts import decomposition_chart
 
 
 def test_unsupervised_accuracy_is_sign_resolved_and_auroc_follows():
@@ -205,3 +207,15 @@ def test_a_pair_probes_log_odds_are_the_logit_of_its_confidence():
         probe = LinearProbe("x", form, torch.randn(8, generator=generator), 0.3, fit_stats(pos, neg, "none"))
         scores = probe.scores(pos, neg)
         assert np.allclose(scores.log_odds, np.log(scores.confidence / (1 - scores.confidence)), atol=1e-9)
+
+
+def test_the_decomposition_chart_draws_no_axis_under_an_empty_panel():
+    """Five methods wrap into rows of four: with shared x axes Vega-Lite draws a footer axis
+    under every column, the empty slots of the last row included; each panel owns its axis."""
+    rows = [
+        {"method": method, "p": p, "drop": 0.1, "auroc_drop": 0.02, "threshold": 0.06, "direction": 0.04}
+        for method in ("ccs", "tpc", "lr_raw", "lr", "random")
+        for p in (0.6, 0.95)
+    ]
+    compiled = vl_convert.vegalite_to_vega(decomposition_chart(pd.DataFrame(rows)).to_json())
+    assert [mark["name"] for mark in compiled["marks"]] == ["row_header", "cell"]  # no column_footer
