@@ -28,16 +28,20 @@ def at_chance(method_rows: pd.DataFrame, floor_rows: pd.DataFrame, p: float) -> 
     """Whether a method's accuracy at level `p` cannot be told from chance, either way:
 
     - within the test split's own noise: a direction that knows nothing scores 0.5 +- 0.5 /
-      sqrt(n) on a balanced split of n pairs (sign-resolved, 0.5 plus the size of that), so a
-      mean under 0.5 + NO_INFORMATION_Z * 0.5 / sqrt(n) is reached by such a direction in one
-      split of 20. The seeds share the split, so their number does not narrow this, and seeds
-      that all find the same wrong direction (an interval of no width) do not pass it;
+      sqrt(n) on a balanced split of n pairs (sign-resolved, 0.5 plus the size of that), and
+      tops 0.5 + NO_INFORMATION_Z * 0.5 / sqrt(n) in only one split of twenty, so a mean at
+      or under that cannot be told from one (for a supervised method, not sign-resolved, the
+      test is stricter). The seeds share the split: seeds that all find the same wrong
+      direction (an interval of no width) do not pass it. Skipped where the table has no
+      n_test column;
     - or not above the floor: the method's 95% interval over seeds reaches down to the mean
       accuracy of FLOOR_METHOD (the random direction, sign-resolved as the unsupervised
       methods are) there, or to 0.5 where the table has no floor.
     """
-    at_p = method_rows[np.isclose(method_rows.p, p)]
-    accuracy = at_p.accuracy.dropna().to_numpy(dtype=float)
+    at_p = method_rows[np.isclose(method_rows.p, p)].dropna(subset=["accuracy"])
+    accuracy = at_p.accuracy.to_numpy(dtype=float)
+    if not len(accuracy):
+        return False  # nothing measured there: nothing to mark
     if "n_test" in at_p and accuracy.mean() <= 0.5 + NO_INFORMATION_Z * 0.5 / np.sqrt(at_p.n_test.min()):
         return True
     floor = _at(floor_rows, p, "accuracy")[0] if len(floor_rows) else 0.5
@@ -75,7 +79,8 @@ def grid_summary(table: pd.DataFrame, thresholds: bool = True) -> pd.DataFrame:
     """The summary of a grid's tidy table (core.experiments.grid): per cell and method under
     Burns centering, mean accuracy and AUROC over seeds with 95% t-intervals at the reference
     p (0.5 when swept) and at the highest p; `at_chance` when the accuracy at the reference p
-    cannot be told from the random direction's (at_chance: then the drop means nothing);
+    cannot be told from chance (at_chance: within the test split's noise, or not above the
+    random direction; then the drop means nothing);
     `recovered_<remedy>`, the share of the accuracy drop each other
     normalization (and, with `thresholds`, each label-free threshold: with_threshold_remedies)
     wins back at the highest p, paired by seed (core.analysis.remedies), `earlier_<remedy>`,
@@ -141,8 +146,8 @@ def drops(table: pd.DataFrame, metric: str = "accuracy", level: float = 0.95) ->
     per cell of a grid (or of any tidy table with a CELL's columns) and normalization: `lost`,
     the drop in the mean over seeds, with its Welch t-interval at `level` (seeds at two levels of p
     are separate training draws, so unpaired), and `at_chance` when the method's accuracy at
-    the reference p cannot be told from the random direction's (at_chance, as grid_summary:
-    its drop then means nothing)."""
+    the reference p cannot be told from chance (at_chance, as grid_summary: its drop then
+    means nothing)."""
     rows = []
     group = [c for c in (*CELL, "normalization") if c in table]
     for cell, part in table.groupby(group, sort=False):

@@ -273,15 +273,17 @@ def _verdict_rows(verdicts: pd.DataFrame):
 
 
 def below_zero_note(shares: pd.DataFrame) -> str:
-    """Why a label budget's share is below 0%, when one is: a sentence; empty otherwise."""
-    below = shares[(shares.k > 0) & (shares.share.round(2) < 0)]  # as the table shows it: under -0.5%
+    """Why a label budget's share is below 0% (its whole interval), when one is: a sentence;
+    empty otherwise."""
+    below = shares[(shares.k > 0) & (shares.share_high < 0)]  # the whole interval below 0
     if below.empty:
         return ""
     below = ", ".join(dict.fromkeys(method_label(m) for m in below.method))
     return (
         f"Below 0% ({below}): the labels moved a threshold that was nearly where it belonged; what the probe "
-        "lost is mostly its direction (the Remedies page's decomposition), which no threshold wins back, and a "
-        "threshold placed by a few labels is noisier than the one it had."
+        "lost is mostly its direction (the decomposition that python -m core remedies prints and the Remedies "
+        "page draws), which no threshold wins back, and a threshold placed by a few labels is noisier than the "
+        "one it had."
     )
 
 

@@ -321,7 +321,7 @@ def test_the_label_budget_draws_on_the_remedies_page(page: Page, app_server: str
     draws the label budget with the smallest k that wins back half, without an error."""
     page.goto(f"{app_server}/remedies")
     settle(page)
-    expect(page.get_by_text(re.compile(r"^CCS: at \d+\.\d sd apart with 400 pairs at p = 0\.95"))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^CCS: at \d+\.\d sd apart"))).to_be_visible()
     page.get_by_text("Label budget: how many labelled pairs undo the imbalance").click()
     expect(page.get_by_text("Half the drop won back first at", exact=False)).to_be_visible(timeout=300_000)
     settle(page)
@@ -329,7 +329,7 @@ def test_the_label_budget_draws_on_the_remedies_page(page: Page, app_server: str
     expect(page.locator("[data-testid='stAlertContentError']")).to_have_count(0)
     chart = page.locator("svg.marks").last
     for use in ("p from the labels, prior-given centering", "threshold and sign from the labels"):
-        expect(chart.get_by_text(use, exact=True)).to_be_visible()
+        expect(chart.get_by_text(use)).to_be_visible()
     chart.scroll_into_view_if_needed()
     page.screenshot(path=screenshot_dir / "label_budget.png")
 

@@ -218,4 +218,4 @@ def test_the_decomposition_chart_draws_no_axis_under_an_empty_panel():
         for p in (0.6, 0.95)
     ]
     compiled = vl_convert.vegalite_to_vega(decomposition_chart(pd.DataFrame(rows)).to_json())
-    assert [mark["name"] for mark in compiled["marks"]] == ["row_header", "cell"]  # no column_footer
+    assert "column_footer" not in [mark["name"] for mark in compiled["marks"]]
