@@ -278,9 +278,9 @@ def below_zero_note(shares: pd.DataFrame) -> str:
     below = shares[(shares.k > 0) & (shares.share_high < 0)]  # the whole interval below 0
     if below.empty:
         return ""
-    below = ", ".join(dict.fromkeys(method_label(m) for m in below.method))
+    methods = ", ".join(dict.fromkeys(method_label(m) for m in below.method))
     return (
-        f"Below 0% ({below}): the labels moved a threshold that was nearly where it belonged; what the probe "
+        f"Below 0% ({methods}): the labels moved a threshold that was nearly where it belonged; what the probe "
         "lost is mostly its direction (the decomposition that python -m core remedies prints and the Remedies "
         "page draws), which no threshold wins back, and a threshold placed by a few labels is noisier than the "
         "one it had."
